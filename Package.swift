@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No Swift package dependencies, by the product owner's rule (SPEC §1): the toolchain's own
+// modules plus two system C libraries, SQLite and OpenSSL's libcrypto.
+let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: deps, path: "Shared/\(name)", swiftSettings: settings)
+}
+
+func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["ServiceRuntime", "Clients"] + deps,
+        path: "Services/\(folder)",
+        resources: [.copy("openapi.json")],
+        swiftSettings: settings
+    )
+}
+
+let package = Package(
+    name: "Concierge",
+    products: [
+        .library(name: "ConciergeClients", targets: ["Clients", "HTTPClient", "Models", "Auth"]),
+        .executable(name: "concierge-contacts", targets: ["ContactsService"]),
+        .executable(name: "concierge-conversations", targets: ["ConversationsService"]),
+        .executable(name: "concierge-routing", targets: ["RoutingService"]),
+        .executable(name: "concierge-crm-lookup", targets: ["CRMLookupService"]),
+        .executable(name: "concierge", targets: ["ConciergeCLI"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
+        .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
+        shared("Models", []),
+        shared("Logging", ["Models"]),
+        shared("Config", ["Logging"]),
+        
+        shared("Storage", ["CSQLite"]),
+        shared("Auth", ["CCrypto", "Models"]),
+        shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth"]),
+        shared("HTTPClient", ["Logging", "Models"]),
+        shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
+        shared("Clients", ["HTTPClient", "Models", "Auth"]),
+        shared(
+            "ServiceRuntime", ["Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Clients"]),
+        service("ContactsService", folder: "concierge-contacts"),
+        service("ConversationsService", folder: "concierge-conversations"),
+        service("RoutingService", folder: "concierge-routing"),
+        service("CRMLookupService", folder: "concierge-crm-lookup"),
+        .executableTarget(
+            name: "ConciergeCLI",
+            dependencies: ["Clients", "Auth", "Config", "Logging"],
+            path: "Services/concierge",
+            swiftSettings: settings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Clients", "Auth", "HTTPClient", "Models"],
+            path: "Tests/TestSupport",
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Config", "Logging", "Models", "TestSupport"],
+            path: "Tests/UnitTests",
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TestSupport", "Clients", "Models", "HTTPClient", "Auth",
+            ],
+            path: "Tests/IntegrationTests",
+            swiftSettings: settings
+        ),
+    ]
+)

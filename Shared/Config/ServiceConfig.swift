@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+
+/// A service's settings from its environment (SPEC §1), validated as a whole.
+public struct ServiceConfig: Sendable, Equatable {
+    public var service: String
+    public var host: String
+    public var port: Int
+    public var databasePath: String
+    public var jwtSecret: String
+    public var contactsURL: String
+    public var conversationsURL: String
+    public var routingURL: String
+    public var crmLookupURL: String
+    public var logLevel: LogLevel
+
+    /// A bad setting: the variable and why.
+    public struct Invalid: Error, Equatable, CustomStringConvertible {
+        public let variable: String
+        public let reason: String
+        public var description: String { "\(variable): \(reason)" }
+    }
+
+    public static let defaultPorts = ["contacts": 8081, "conversations": 8082, "routing": 8083, "crm-lookup": 8084]
+
+    /// Reads and checks the environment; pure, so tests call it with a dictionary.
+    public static func load(service: String, from env: [String: String]) throws(Invalid) -> ServiceConfig {
+        let defaultPort = defaultPorts[service] ?? 8080
+        let host = env["HOST"] ?? "127.0.0.1"
+        guard !host.isEmpty else { throw Invalid(variable: "HOST", reason: "must not be empty") }
+        var port = defaultPort
+        if let text = env["PORT"] {
+            guard let value = Int(text), (0...65535).contains(value) else {
+                throw Invalid(variable: "PORT", reason: "must be a number from 0 to 65535, got \"\(text)\"")
+            }
+            port = value
+        }
+        let databasePath = env["DATABASE_PATH"] ?? "./data/\(service).sqlite"
+        try checkWritableFolder(of: databasePath)
+        guard let secret = env["CONCIERGE_JWT_SECRET"], !secret.isEmpty else {
+            throw Invalid(
+                variable: "CONCIERGE_JWT_SECRET",
+                reason: "is required (at least 32 bytes); `concierge up` creates one in ./data/jwt-secret")
+        }
+        guard secret.utf8.count >= 32 else {
+            throw Invalid(variable: "CONCIERGE_JWT_SECRET", reason: "must be at least 32 bytes, got \(secret.utf8.count)")
+        }
+        var level = LogLevel.info
+        if let text = env["LOG_LEVEL"] {
+            guard let parsed = LogLevel(name: text) else {
+                throw Invalid(variable: "LOG_LEVEL", reason: "must be debug, info, warning or error, got \"\(text)\"")
+            }
+            level = parsed
+        }
+        return ServiceConfig(
+            service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
+            contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
+            conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
+            routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
+            crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
+            logLevel: level)
+    }
+
+    /// `load` from the process environment; on a bad value prints one line naming it and exits 2.
+    public static func fromEnvironmentOrExit(service: String) -> ServiceConfig {
+        do {
+            return try load(service: service, from: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("concierge-\(service): invalid configuration: \(error)\n".utf8))
+            exit(2)
+        }
+    }
+
+    private static func url(_ env: [String: String], _ name: String, defaultPort: Int) throws(Invalid) -> String {
+        guard let text = env[name] else { return "http://127.0.0.1:\(defaultPort)" }
+        guard let url = URL(string: text), url.scheme == "http", url.host != nil else {
+            throw Invalid(variable: name, reason: "must be an http:// URL, got \"\(text)\"")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    private static func checkWritableFolder(of path: String) throws(Invalid) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Invalid(variable: "DATABASE_PATH", reason: "cannot create folder \(directory)")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw Invalid(variable: "DATABASE_PATH", reason: "folder \(directory) is not writable")
+        }
+    }
+}

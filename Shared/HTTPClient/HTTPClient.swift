@@ -1,0 +1,120 @@
+import Foundation
+import Models
+import Synchronization
+
+/// An HTTP/1.1 client with a keep-alive pool per host, connect and request timeouts, and
+/// `X-Request-ID` propagation. Blocking socket work runs on the client's own dispatch queue,
+/// never on the Swift concurrency pool.
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        /// Seconds to establish a TCP connection; default 2.
+        public var connectTimeout: Double = 2
+        /// Seconds for a whole exchange (connect, send, receive); default 10.
+        public var requestTimeout: Double = 10
+        /// Idle connections kept per host; default 64.
+        public var maxIdlePerHost = 64
+        /// Seconds an idle connection is kept; default 30 (below the server's 60 s idle timeout).
+        public var idleTimeout: Double = 30
+        /// Largest answer body accepted; default 16 MiB.
+        public var maxResponseBytes = 16 << 20
+        public init() {}
+    }
+
+    public static let shared = HTTPClient()
+
+    public let configuration: Configuration
+    private let idle = Mutex<[String: [ClientConnection]]>([:])
+    private let queue = DispatchQueue(label: "http-client", qos: .userInitiated, attributes: .concurrent)
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Sends `request` and waits for the whole answer.
+    /// - Parameter timeout: seconds for this exchange; default `configuration.requestTimeout`.
+    public func send(_ request: ClientRequest, timeout: Double? = nil) async throws(HTTPClientError) -> ClientResponse {
+        var request = request
+        if let requestID = RequestTrace.requestID, !request.headers.contains(where: { $0.name.lowercased() == "x-request-id" }) {
+            request.headers.append(("X-Request-ID", requestID))
+        }
+        let seconds = timeout ?? configuration.requestTimeout
+        let prepared = request
+        let result: Result<ClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(HTTPClientError) in try self.perform(prepared, seconds: seconds) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// The blocking exchange, for callers on their own threads (the outbox dispatcher): a pooled connection first, and one retry on a fresh connection if a
+    /// pooled one turns out to have been closed before any answer byte arrived.
+    public func perform(_ request: ClientRequest, seconds: Double) throws(HTTPClientError) -> ClientResponse {
+        let endpoint = try Endpoint(request.url)
+        let start = ClientClock.now()
+        let deadline = start + UInt64(seconds * 1e9)
+        let head = Self.serializeHead(request, endpoint: endpoint)
+        if let pooled = checkout(endpoint.poolKey) {
+            do {
+                return try exchange(on: pooled, head: head, request: request, deadline: deadline)
+            } catch .connectionClosed {
+                // A stale keep-alive connection: the server closed it while it sat in the pool.
+            }
+        }
+        let connectDeadline = min(deadline, ClientClock.now() + UInt64(configuration.connectTimeout * 1e9))
+        let fresh = try ClientConnection.open(endpoint, deadline: connectDeadline)
+        return try exchange(on: fresh, head: head, request: request, deadline: deadline)
+    }
+
+    private func exchange(
+        on connection: ClientConnection, head: [UInt8], request: ClientRequest, deadline: UInt64
+    ) throws(HTTPClientError) -> ClientResponse {
+        try connection.writeAll(head + request.body, deadline: deadline)
+        var reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: request.method == "HEAD")
+        var buffer: [UInt8] = []
+        while true {
+            let n = try connection.readSome(into: &buffer, deadline: deadline)
+            if n == 0 {
+                guard let response = try reader.finishAtEOF(buffer) else { throw .connectionClosed }
+                return response
+            }
+            if let (response, consumed, keepAlive) = try reader.parse(buffer) {
+                if keepAlive && consumed == buffer.count { checkin(connection) }
+                return response
+            }
+        }
+    }
+
+    private func checkout(_ key: String) -> ClientConnection? {
+        let now = ClientClock.now()
+        let maxIdle = UInt64(configuration.idleTimeout * 1e9)
+        while let connection = idle.withLock({ $0[key]?.popLast() }) {
+            if now - connection.lastUsed < maxIdle && connection.isReusable { return connection }
+        }
+        return nil
+    }
+
+    private func checkin(_ connection: ClientConnection) {
+        connection.lastUsed = ClientClock.now()
+        let limit = configuration.maxIdlePerHost
+        idle.withLock { pools in
+            if pools[connection.key, default: []].count < limit { pools[connection.key, default: []].append(connection) }
+        }
+    }
+
+    static func serializeHead(_ request: ClientRequest, endpoint: Endpoint) -> [UInt8] {
+        var text = "\(request.method) \(endpoint.pathAndQuery) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\n"
+        var hasContentLength = false
+        for (name, value) in request.headers {
+            // Header values never carry line breaks, whatever the caller passed.
+            let clean = value.filter { $0 != "\r" && $0 != "\n" }
+            text += "\(name): \(clean)\r\n"
+            if name.lowercased() == "content-length" { hasContentLength = true }
+        }
+        if !hasContentLength && (!request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)) {
+            text += "Content-Length: \(request.body.count)\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+}

@@ -1,0 +1,24 @@
+/// Why an outgoing request got no HTTP answer.
+public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidURL(String)
+    case unsupportedScheme(String)
+    case cannotResolve(String)
+    case connectFailed(String)
+    case timedOut
+    case connectionClosed
+    case malformedResponse(String)
+    case responseTooLarge
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "invalid URL \(url)"
+        case .unsupportedScheme(let scheme): "unsupported URL scheme \(scheme)"
+        case .cannotResolve(let host): "cannot resolve host \(host)"
+        case .connectFailed(let why): "connect failed: \(why)"
+        case .timedOut: "timed out"
+        case .connectionClosed: "connection closed before a complete answer"
+        case .malformedResponse(let why): "malformed response: \(why)"
+        case .responseTooLarge: "response too large"
+        }
+    }
+}

@@ -1,0 +1,320 @@
+import CSystem
+import Foundation
+import Glibc
+import Synchronization
+
+/// One epoll thread: accepts on its own SO_REUSEPORT listener, reads and parses requests, hands
+/// each to a task, and writes the answers that tasks post back. Connection state is touched only
+/// on this thread; other threads talk to it through `completions` and the eventfd.
+final class EventLoop: @unchecked Sendable {
+    struct Completion: Sendable {
+        let fd: Int32
+        let generation: UInt64
+        let bytes: [UInt8]
+        let keepAlive: Bool
+    }
+
+    private static let listenerToken = UInt64.max
+    private static let wakeToken = UInt64.max - 1
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private var listenerFD: Int32
+    private let server: HTTPServer
+    private let completions = Mutex<[Completion]>([])
+    private var connections: [Int32: HTTPConnection] = [:]
+    private var nextGeneration: UInt64 = 0
+    private var draining = false
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    init(server: HTTPServer, listenerFD: Int32) throws(SocketError) {
+        self.server = server
+        self.listenerFD = listenerFD
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw SocketError(call: "epoll_create1", code: errno) }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else { throw SocketError(call: "eventfd", code: errno) }
+        register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue)
+        register(wakeFD, token: Self.wakeToken, events: EPOLLIN.rawValue)
+    }
+
+    /// Posts a finished answer from any thread.
+    func complete(_ completion: Completion) {
+        let wasEmpty = completions.withLock { queue in
+            queue.append(completion)
+            return queue.count == 1
+        }
+        if wasEmpty { wake() }
+    }
+
+    /// Asks the loop (from any thread) to stop accepting and close idle connections.
+    func beginDraining() {
+        drainRequested.store(true, ordering: .releasing)
+        wake()
+    }
+
+    private let drainRequested = Atomic<Bool>(false)
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    /// Runs until draining has finished: no listener and no connections left, or the grace period ran out.
+    func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var lastSweep = Monotonic.nanoseconds()
+        var drainDeadline: UInt64 = 0
+        while true {
+            let count = epoll_wait(epollFD, &events, Int32(events.count), 250)
+            let now = Monotonic.nanoseconds()
+            if count > 0 {
+                for i in 0..<Int(count) {
+                    let event = events[i]
+                    switch event.data.u64 {
+                    case Self.listenerToken: acceptAll(now: now)
+                    case Self.wakeToken: drainCompletions(now: now)
+                    default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
+                    }
+                }
+            }
+            if !draining && drainRequested.load(ordering: .acquiring) {
+                draining = true
+                drainDeadline = now + UInt64(server.configuration.shutdownGraceSeconds) * 1_000_000_000
+                stopListening()
+                for connection in Array(connections.values) where !connection.inFlight && !connection.hasPendingOutput {
+                    close(connection)
+                }
+            }
+            if draining && (connections.isEmpty || now >= drainDeadline) { break }
+            if now - lastSweep >= 1_000_000_000 {
+                lastSweep = now
+                sweepTimeouts(now: now)
+            }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
+    // MARK: - Accepting
+
+    private func acceptAll(now: UInt64) {
+        while true {
+            let fd = csystem_accept_nonblocking(listenerFD)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                return  // EAGAIN, or a transient error such as EMFILE: try again on the next event
+            }
+            guard server.admitConnection() else {
+                // Over the connection cap: a short canned answer, then close. The server stays up.
+                let answer = server.overloadAnswer
+                answer.withUnsafeBytes { _ = Socket.write(fd, $0) }
+                Glibc.close(fd)
+                continue
+            }
+            Socket.setNoDelay(fd)
+            nextGeneration += 1
+            let connection = HTTPConnection(fd: fd, generation: nextGeneration, limits: server.configuration.limits, now: now)
+            connections[fd] = connection
+            register(fd, token: UInt64(UInt32(bitPattern: fd)), events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+        }
+    }
+
+    private func stopListening() {
+        guard listenerFD >= 0 else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
+        Glibc.close(listenerFD)
+        listenerFD = -1
+    }
+
+    // MARK: - Reading
+
+    private func handle(fd: Int32, events: UInt32, now: UInt64) {
+        guard let connection = connections[fd] else { return }
+        if events & EPOLLOUT.rawValue != 0 {
+            flush(connection, now: now)
+            guard connections[fd] === connection else { return }
+        }
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+                close(connection)
+                return
+            }
+            read(connection, now: now)
+        }
+    }
+
+    private func read(_ connection: HTTPConnection, now: UInt64) {
+        while !connection.readClosed {
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                if connection.requestStarted == 0 && !connection.inFlight { connection.requestStarted = now }
+                connection.input.append(contentsOf: readBuffer[0..<n])
+                connection.lastActivity = now
+                if n < readBuffer.count { break }
+            } else if n == 0 {
+                connection.readClosed = true
+            } else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                close(connection)
+                return
+            }
+        }
+        process(connection, now: now)
+    }
+
+    /// Parses and dispatches what has arrived, one request at a time.
+    private func process(_ connection: HTTPConnection, now: UInt64) {
+        while !connection.inFlight && !connection.closeAfterFlush {
+            let event: RequestParser.Event?
+            do {
+                event = try connection.parser.parse(
+                    connection.input, index: &connection.readIndex, bodyLimit: { head in self.server.bodyLimit(for: head) })
+            } catch {
+                let answer = server.parseFailureAnswer(error)
+                connection.output.append(contentsOf: answer)
+                connection.closeAfterFlush = true
+                flush(connection, now: now)
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .expectsContinue:
+                connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+            case .request(let head, let body):
+                connection.inFlight = true
+                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                dispatch(Request(head: head, body: body), on: connection)
+            }
+        }
+        connection.compactInput()
+        if connection.hasPendingOutput { flush(connection, now: now) }
+        guard connections[connection.fd] === connection else { return }
+        if connection.readClosed && !connection.inFlight && !connection.hasPendingOutput {
+            close(connection)
+            return
+        }
+        // A client pipelining faster than we answer is paused rather than buffered without bound.
+        let backlog = connection.input.count - connection.readIndex
+        let shouldPause = connection.readClosed || (connection.inFlight && backlog > server.configuration.limits.maxBodyBytes)
+        if shouldPause != connection.readingPaused {
+            connection.readingPaused = shouldPause
+            updateInterest(connection)
+        }
+    }
+
+    private func dispatch(_ request: Request, on connection: HTTPConnection) {
+        let fd = connection.fd
+        let generation = connection.generation
+        let server = self.server
+        server.requestStarted()
+        Task {
+            let (bytes, keepAlive) = await server.respond(to: request)
+            self.complete(Completion(fd: fd, generation: generation, bytes: bytes, keepAlive: keepAlive))
+        }
+    }
+
+    private func drainCompletions(now: UInt64) {
+        var counter: UInt64 = 0
+        _ = Glibc.read(wakeFD, &counter, 8)
+        let batch = completions.withLock { queue -> [Completion] in
+            defer { queue.removeAll(keepingCapacity: true) }
+            return queue
+        }
+        for completion in batch {
+            guard let connection = connections[completion.fd], connection.generation == completion.generation else {
+                server.releaseRequest()
+                continue
+            }
+            server.releaseRequest()
+            connection.inFlight = false
+            connection.output.append(contentsOf: completion.bytes)
+            if !completion.keepAlive || draining { connection.closeAfterFlush = true }
+            connection.lastActivity = now
+            flush(connection, now: now)
+            if connections[connection.fd] === connection && !connection.closeAfterFlush {
+                process(connection, now: now)
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    private func flush(_ connection: HTTPConnection, now: UInt64) {
+        while connection.hasPendingOutput {
+            let n = connection.output.withUnsafeBytes { raw in
+                Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: raw[connection.outputIndex...]))
+            }
+            if n < 0 {
+                close(connection)
+                return
+            }
+            if n == 0 { break }
+            connection.outputIndex += n
+            connection.lastActivity = now
+        }
+        if !connection.hasPendingOutput {
+            connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+            connection.outputIndex = 0
+            if connection.closeAfterFlush && !connection.inFlight {
+                close(connection)
+                return
+            }
+        }
+        if connection.hasPendingOutput != connection.writeInterest {
+            connection.writeInterest = connection.hasPendingOutput
+            updateInterest(connection)
+        }
+    }
+
+    // MARK: - Bookkeeping
+
+    private func sweepTimeouts(now: UInt64) {
+        let headerLimit = UInt64(server.configuration.headerTimeoutSeconds) * 1_000_000_000
+        let idleLimit = UInt64(server.configuration.idleTimeoutSeconds) * 1_000_000_000
+        for connection in Array(connections.values) where !connection.inFlight {
+            if connection.hasPendingOutput {
+                if now - connection.lastActivity > idleLimit { close(connection) }
+            } else if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
+                if connection.requestStarted != 0 && now - connection.requestStarted > headerLimit
+                    && connection.parser.isReadingHead
+                {
+                    connection.output.append(contentsOf: server.timeoutAnswer)
+                    connection.closeAfterFlush = true
+                    flush(connection, now: now)
+                } else if now - connection.lastActivity > idleLimit {
+                    close(connection)
+                }
+            } else if now - connection.lastActivity > idleLimit {
+                close(connection)
+            }
+        }
+    }
+
+    private func register(_ fd: Int32, token: UInt64, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = token
+        epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
+    }
+
+    private func updateInterest(_ connection: HTTPConnection) {
+        var event = epoll_event()
+        var mask: UInt32 = 0
+        if !connection.readingPaused { mask |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
+        if connection.writeInterest { mask |= EPOLLOUT.rawValue }
+        event.events = mask
+        event.data.u64 = UInt64(UInt32(bitPattern: connection.fd))
+        epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
+    }
+
+    private func close(_ connection: HTTPConnection) {
+        guard connections[connection.fd] === connection else { return }
+        connections[connection.fd] = nil
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        Glibc.close(connection.fd)
+        server.connectionClosed()
+    }
+}

@@ -1,0 +1,71 @@
+import Auth
+import Logging
+import Models
+
+extension HTTPServer {
+    /// Routes, authorises and runs one request; maps every error to a problem; logs and counts it.
+    /// Returns the serialised answer and whether the connection stays open.
+    func respond(to request: Request) async -> ([UInt8], Bool) {
+        let start = Monotonic.nanoseconds()
+        let requestID = nextRequestID(from: request)
+        var context = RequestContext(requestID: requestID, logger: logger.with("requestId", requestID))
+        var routeLabel = "unmatched"
+        var response: Response
+        do {
+            switch router.match(method: request.method, path: request.path) {
+            case .notFound:
+                response = .problem(Problem(status: 404, title: "Not found", detail: "No route for \(request.path)."))
+            case .methodNotAllowed(let allowed):
+                response = .problem(
+                    Problem(status: 405, title: "Method not allowed", detail: "\(request.method) is not allowed here."))
+                response.headers.append(("Allow", allowed.joined(separator: ", ")))
+            case .found(let route, let parameters):
+                routeLabel = route.pattern
+                context.parameters = parameters
+                if !route.access.isOpen {
+                    context.claims = try authorize(request, for: route)
+                }
+                response = try await route.handler(request, context)
+            }
+        } catch {
+            response = errorResponse(error, context: context)
+        }
+        let keepAlive = request.head.keepAlive
+        let seconds = Double(Monotonic.nanoseconds() - start) / 1e9
+        metrics.record(method: request.method, route: routeLabel, status: response.status, seconds: seconds)
+        context.logger.info(
+            "request",
+            [
+                "method": request.method, "route": routeLabel, "status": String(response.status),
+                "ms": String(Double(Int(seconds * 100_000)) / 100),
+            ])
+        let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: request.method != "HEAD")
+        return (bytes, keepAlive)
+    }
+
+    private func authorize(_ request: Request, for route: Route) throws -> Claims {
+        guard let header = request.head.header("authorization") else { throw AuthError.missingToken }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AuthError.missingToken }
+        guard let signer else { throw AuthError.badSignature }
+        let claims = try signer.verify(String(parts[1]).trimmingSpaces)
+        guard route.access.admits(claims.role) else { throw AuthError.forbidden(claims.role) }
+        if let revocation, revocation.isRevoked(subject: claims.sub) { throw AuthError.deactivated }
+        return claims
+    }
+
+    private func errorResponse(_ error: any Error, context: RequestContext) -> Response {
+        switch error {
+        case let convertible as any ProblemConvertible:
+            var response = Response.problem(convertible.problem)
+            if convertible.problem.status == 401 { response.headers.append(("WWW-Authenticate", "Bearer")) }
+            return response
+        case let decoding as DecodingError:
+            return .problem(JSONCoding.problem(for: decoding))
+        default:
+            context.logger.error("unhandled error", ["error": String(describing: error)])
+            return .problem(
+                Problem(status: 500, title: "Internal server error", detail: "The request failed; see the server log for \(context.requestID)."))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Auth
+import Foundation
+import Logging
+import Models
+import Synchronization
+
+/// The HTTP/1.1 server: event loops on epoll, a router, token checks, RFC 9457 errors, request ids,
+/// access logs and metrics. `run()` returns after `shutdown()` once requests in flight have finished.
+public final class HTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    let router: Router
+    let logger: Logger
+    let signer: JWTSigner?
+    let revocation: (any TokenRevocation)?
+    public let metrics: Metrics
+    private let openConnections = Atomic<Int>(0)
+    private let requestsInFlight = Atomic<Int>(0)
+    private let requestCounter = Atomic<UInt64>(0)
+    private let requestIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    private let loops = Mutex<[EventLoop]>([])
+    private let boundPort = Atomic<Int>(0)
+    private let started = Mutex<[CheckedContinuation<Int, any Error>]>([])
+
+    let overloadAnswer: [UInt8]
+    let timeoutAnswer: [UInt8]
+
+    /// - Parameters:
+    ///   - signer: verifies bearer tokens; `nil` serves only open routes (everything else is 401).
+    ///   - revocation: refuses tokens of deactivated agents.
+    public init(
+        _ configuration: ServerConfiguration, router: Router, logger: Logger, signer: JWTSigner?,
+        revocation: (any TokenRevocation)? = nil, metrics: Metrics = Metrics()
+    ) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.signer = signer
+        self.revocation = revocation
+        self.metrics = metrics
+        overloadAnswer = Response.problem(
+            Problem(status: 503, title: "Service unavailable", detail: "Too many open connections; try again shortly.")
+        ).serialized(requestID: nil, keepAlive: false)
+        timeoutAnswer = Response.problem(
+            Problem(status: 408, title: "Request timeout", detail: "The request head did not arrive in time.")
+        ).serialized(requestID: nil, keepAlive: false)
+    }
+
+    /// Binds, serves until `shutdown()`, drains, and returns.
+    public func run() async throws {
+        var listeners: [Int32] = []
+        var port = configuration.port
+        do {
+            for _ in 0..<configuration.eventLoops {
+                let fd = try Socket.listen(host: configuration.host, port: port)
+                if port == 0 { port = Socket.boundPort(fd) }
+                listeners.append(fd)
+            }
+        } catch {
+            for fd in listeners { close(fd) }
+            throw error
+        }
+        let eventLoops = try listeners.map { fd throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
+        loops.withLock { $0 = eventLoops }
+        boundPort.store(port, ordering: .releasing)
+        for waiter in started.withLock({ list in defer { list.removeAll() }; return list }) { waiter.resume(returning: port) }
+        logger.info("listening", ["host": configuration.host, "port": String(port)])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Atomic<Int>(eventLoops.count)
+            for loop in eventLoops {
+                let thread = Thread {
+                    loop.run()
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
+                }
+                thread.name = "http-loop"
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+        // Connections are closed; give handlers whose client went away the rest of the grace period.
+        let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        while requestsInFlight.load(ordering: .acquiring) > 0 && Monotonic.nanoseconds() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        logger.info("stopped listening")
+    }
+
+    /// The port being served (useful with port 0); waits until bound.
+    public func waitUntilListening() async throws -> Int {
+        let port = boundPort.load(ordering: .acquiring)
+        if port != 0 { return port }
+        return try await withCheckedThrowingContinuation { continuation in
+            let bound = boundPort.load(ordering: .acquiring)
+            if bound != 0 {
+                continuation.resume(returning: bound)
+            } else {
+                started.withLock { $0.append(continuation) }
+            }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), then `run()` returns.
+    public func shutdown() {
+        for loop in loops.withLock({ $0 }) { loop.beginDraining() }
+    }
+
+    // MARK: - Called by the event loops
+
+    func admitConnection() -> Bool {
+        let count = openConnections.add(1, ordering: .relaxed).newValue
+        if count > configuration.maxConnections {
+            openConnections.subtract(1, ordering: .relaxed)
+            metrics.increment("http_connections_refused_total", help: "Connections refused over the connection cap.")
+            return false
+        }
+        return true
+    }
+
+    func connectionClosed() { openConnections.subtract(1, ordering: .relaxed) }
+    func requestStarted() { requestsInFlight.add(1, ordering: .relaxed) }
+    func releaseRequest() { requestsInFlight.subtract(1, ordering: .relaxed) }
+
+    var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+
+    func bodyLimit(for head: RequestHead) -> Int {
+        guard head.method != "GET" else { return configuration.limits.maxBodyBytes }
+        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if case .found(let route, _) = router.match(method: head.method, path: path) { return route.maxBodyBytes }
+        return configuration.limits.maxBodyBytes
+    }
+
+    func parseFailureAnswer(_ error: ParseError) -> [UInt8] {
+        metrics.record(method: "-", route: "unparsed", status: error.status, seconds: 0)
+        logger.info("request rejected", ["status": String(error.status), "reason": error.problem.detail ?? ""])
+        return Response.problem(error.problem).serialized(requestID: nil, keepAlive: false)
+    }
+
+    func nextRequestID(from request: Request) -> String {
+        if let given = request.head.header("x-request-id"), Self.isAcceptableRequestID(given) { return given }
+        let n = requestCounter.add(1, ordering: .relaxed).newValue
+        return requestIDPrefix + "-" + String(n, radix: 16)
+    }
+
+    static func isAcceptableRequestID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+                    || byte == 45 || byte == 46 || byte == 95 || byte == 58
+            }
+    }
+}

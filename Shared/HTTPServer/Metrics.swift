@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+
+/// Prometheus counters, gauges and histograms, rendered in text format 0.0.4 at `/metrics`.
+public final class Metrics: Sendable {
+    /// Upper bounds of the latency histogram buckets, in seconds.
+    public static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct Histogram {
+        var counts = [Int](repeating: 0, count: Metrics.buckets.count)
+        var count = 0
+        var sum = 0.0
+    }
+
+    private struct State {
+        var counters: [String: [String: Double]] = [:]  // name → rendered labels → value
+        var help: [String: String] = [:]
+        var histograms: [String: Histogram] = [:]  // route → durations
+    }
+
+    private let state = Mutex(State())
+    private let gauges = Mutex<[(name: String, help: String, read: @Sendable () -> [(labels: String, value: Double)])]>([])
+
+    public init() {}
+
+    /// Adds `by` to counter `name` with `labels`.
+    public func increment(_ name: String, labels: [(String, String)] = [], by amount: Double = 1, help: String? = nil) {
+        let key = Self.render(labels)
+        state.withLock { state in
+            state.counters[name, default: [:]][key, default: 0] += amount
+            if let help, state.help[name] == nil { state.help[name] = help }
+        }
+    }
+
+    /// Registers a gauge read at scrape time (e.g. outbox depth), one sample per label set.
+    public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+        gauges.withLock { $0.append((name, help, read)) }
+    }
+
+    /// Records one finished request: the request counter and the latency histogram.
+    func record(method: String, route: String, status: Int, seconds: Double) {
+        let labels = "method=\"\(method)\",route=\"\(Self.escape(route))\",status=\"\(status)\""
+        state.withLock { state in
+            state.counters["http_requests_total", default: [:]][labels, default: 0] += 1
+            var histogram = state.histograms[route] ?? Histogram()
+            if let bucket = Metrics.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[bucket] += 1 }
+            histogram.count += 1
+            histogram.sum += seconds
+            state.histograms[route] = histogram
+        }
+    }
+
+    public func render() -> String {
+        let snapshot = state.withLock { $0 }
+        var out = "# HELP http_requests_total HTTP requests by method, route and status.\n# TYPE http_requests_total counter\n"
+        for (labels, value) in (snapshot.counters["http_requests_total"] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            out += "http_requests_total{\(labels)} \(Self.number(value))\n"
+        }
+        out += "# HELP http_request_duration_seconds HTTP request latency by route.\n# TYPE http_request_duration_seconds histogram\n"
+        for (route, histogram) in snapshot.histograms.sorted(by: { $0.key < $1.key }) {
+            let label = "route=\"\(Self.escape(route))\""
+            var cumulative = 0
+            for (i, bound) in Metrics.buckets.enumerated() {
+                cumulative += histogram.counts[i]
+                out += "http_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
+            }
+            out += "http_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.count)\n"
+            out += "http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
+            out += "http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
+        }
+        for (name, series) in snapshot.counters.sorted(by: { $0.key < $1.key }) where name != "http_requests_total" {
+            out += "# HELP \(name) \(snapshot.help[name] ?? name)\n# TYPE \(name) counter\n"
+            for (labels, value) in series.sorted(by: { $0.key < $1.key }) {
+                out += labels.isEmpty ? "\(name) \(Self.number(value))\n" : "\(name){\(labels)} \(Self.number(value))\n"
+            }
+        }
+        for gauge in gauges.withLock({ $0 }) {
+            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n"
+            for sample in gauge.read() {
+                out += sample.labels.isEmpty
+                    ? "\(gauge.name) \(Self.number(sample.value))\n" : "\(gauge.name){\(sample.labels)} \(Self.number(sample.value))\n"
+            }
+        }
+        return out
+    }
+
+    public static func render(_ labels: [(String, String)]) -> String {
+        labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

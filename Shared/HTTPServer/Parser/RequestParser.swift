@@ -1,0 +1,151 @@
+/// An incremental HTTP/1.1 request parser: feed it the connection's bytes, it consumes what it can
+/// and reports what happened. A struct state machine with no I/O, so every bad input is a unit test.
+public struct RequestParser: Sendable {
+    public enum Event: Sendable {
+        /// The head is complete and the client sent `Expect: 100-continue`: answer `100 Continue`.
+        case expectsContinue
+        /// A whole request; the parser is ready for the next one.
+        case request(RequestHead, body: [UInt8])
+    }
+
+    private enum State: Sendable {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+    }
+
+    public let limits: ParserLimits
+    private var state = State.head
+    private var head: RequestHead?
+    private var body: [UInt8] = []
+    private var bodyLimit = 0
+    /// How far the current head has been scanned for its terminator, so a slow client costs O(n).
+    private var scanned = 0
+
+    public init(limits: ParserLimits = ParserLimits()) {
+        self.limits = limits
+    }
+
+    /// True while part of a request head has arrived but not all of it (for the header-read timeout).
+    public var isReadingHead: Bool {
+        if case .head = state { return scanned > 0 }
+        return false
+    }
+
+    /// Consumes bytes from `buffer[index...]`; returns an event or `nil` when more bytes are needed.
+    /// - Parameter bodyLimit: the largest body allowed for this head (route-specific).
+    public mutating func parse(
+        _ buffer: [UInt8], index: inout Int, bodyLimit: (RequestHead) -> Int = { _ in Int.max }
+    ) throws(ParseError) -> Event? {
+        while true {
+            switch state {
+            case .head:
+                guard let end = findHeadEnd(buffer, from: index) else {
+                    try checkPartialHead(buffer, index: index)
+                    return nil
+                }
+                let parsed = try Self.parseHead(buffer, index..<end, limits: limits)
+                index = end + 4
+                scanned = 0
+                head = parsed
+                body = []
+                self.bodyLimit = min(limits.maxBodyBytes, bodyLimit(parsed))
+                let framing = try Self.framing(of: parsed)
+                switch framing {
+                case .length(let length):
+                    guard length <= self.bodyLimit else { throw .bodyTooLarge }
+                    if length == 0 { return finish() }
+                    body.reserveCapacity(length)
+                    state = .fixedBody(remaining: length)
+                case .chunked:
+                    state = .chunkSize
+                }
+                if parsed.header("expect")?.lowercased() == "100-continue", index == buffer.count {
+                    return .expectsContinue
+                }
+            case .fixedBody(let remaining):
+                let take = min(remaining, buffer.count - index)
+                guard take > 0 else { return nil }
+                body.append(contentsOf: buffer[index..<index + take])
+                index += take
+                if take == remaining { return finish() }
+                state = .fixedBody(remaining: remaining - take)
+            case .chunkSize:
+                guard let lineEnd = findCRLF(buffer, from: index, limit: limits.maxChunkLineBytes) else {
+                    if buffer.count - index > limits.maxChunkLineBytes { throw .malformed("Chunk size line too long.") }
+                    return nil
+                }
+                let size = try Self.chunkSize(buffer[index..<lineEnd])
+                index = lineEnd + 2
+                if size == 0 {
+                    state = .trailers
+                } else {
+                    guard body.count + size <= self.bodyLimit else { throw .bodyTooLarge }
+                    state = .chunkData(remaining: size)
+                }
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.count - index)
+                guard take > 0 else { return nil }
+                body.append(contentsOf: buffer[index..<index + take])
+                index += take
+                state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+            case .chunkDataEnd:
+                guard buffer.count - index >= 2 else { return nil }
+                guard buffer[index] == 13, buffer[index + 1] == 10 else { throw .malformed("Chunk data not followed by CRLF.") }
+                index += 2
+                state = .chunkSize
+            case .trailers:
+                // Trailer fields are read and dropped; an empty line ends the message.
+                guard let lineEnd = findCRLF(buffer, from: index, limit: limits.maxHeadBytes) else {
+                    if buffer.count - index > limits.maxHeadBytes { throw .headersTooLarge }
+                    return nil
+                }
+                let empty = lineEnd == index
+                index = lineEnd + 2
+                if empty { return finish() }
+            }
+        }
+    }
+
+    private mutating func finish() -> Event? {
+        state = .head
+        guard let head else { return nil }
+        self.head = nil
+        defer { body = [] }
+        return .request(head, body: body)
+    }
+
+    private mutating func findHeadEnd(_ buffer: [UInt8], from index: Int) -> Int? {
+        let available = buffer.count - index
+        var i = index + max(0, scanned - 3)
+        let end = buffer.count - 3
+        while i < end {
+            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+            i += 1
+        }
+        scanned = available
+        return nil
+    }
+
+    private func findCRLF(_ buffer: [UInt8], from index: Int, limit: Int) -> Int? {
+        var i = index
+        let end = min(buffer.count - 1, index + limit + 1)
+        while i < end {
+            if buffer[i] == 13 && buffer[i + 1] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Applies the head-size limits to bytes still waiting for their terminator.
+    private func checkPartialHead(_ buffer: [UInt8], index: Int) throws(ParseError) {
+        let pending = buffer.count - index
+        guard pending > limits.maxHeadBytes + 4 else { return }
+        // No CRLF yet in the first line means the request target itself is too long.
+        if findCRLF(buffer, from: index, limit: limits.maxHeadBytes) == nil { throw .uriTooLong }
+        throw .headersTooLarge
+    }
+}

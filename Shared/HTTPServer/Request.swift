@@ -1,0 +1,55 @@
+import Foundation
+import Models
+
+/// A complete HTTP request as handlers see it.
+public struct Request: Sendable {
+    public let head: RequestHead
+    public let body: [UInt8]
+    /// The path without the query, percent-decoding left to the router per segment.
+    public let path: Substring
+    private let rawQuery: Substring?
+
+    public init(head: RequestHead, body: [UInt8]) {
+        self.head = head
+        self.body = body
+        if let mark = head.target.firstIndex(of: "?") {
+            path = head.target[..<mark]
+            rawQuery = head.target[head.target.index(after: mark)...]
+        } else {
+            path = head.target[...]
+            rawQuery = nil
+        }
+    }
+
+    public var method: String { head.method }
+
+    public func header(_ name: String) -> String? { head.header(name.lowercased()) }
+
+    /// Query parameters, percent-decoded, `+` as space; the last value wins for a repeated name.
+    public var query: [String: String] {
+        guard let rawQuery, !rawQuery.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for pair in rawQuery.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = URLCoding.decodeQueryComponent(parts[0]) else { continue }
+            let value = parts.count > 1 ? URLCoding.decodeQueryComponent(parts[1]) ?? "" : ""
+            result[name] = value
+        }
+        return result
+    }
+
+    /// Decodes the JSON body: 415 for another content type, 400 naming the field for bad JSON.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let contentType = header("content-type"), Self.isJSON(contentType) else {
+            throw Problem(
+                status: 415, title: "Unsupported media type",
+                detail: "Send the body as Content-Type: application/json.")
+        }
+        return try JSONCoding.decode(type, from: body)
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() }
+        return mediaType == "application/json" || (mediaType?.hasSuffix("+json") ?? false)
+    }
+}

@@ -1,0 +1,100 @@
+import Models
+
+/// The handler shape every route uses.
+public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response
+
+/// One registered route: its pattern (the metrics label), who may call it, and its handler.
+public struct Route: Sendable {
+    public let method: String
+    public let pattern: String
+    public let access: Access
+    /// Largest body this route accepts; default 1 MiB (SPEC §2).
+    public let maxBodyBytes: Int
+    let handler: Handler
+}
+
+/// Matches method + path to a route, by path segments with `{name}` parameters.
+/// Built at start-up, then only read: registration is not thread-safe, lookup is.
+public final class Router: @unchecked Sendable {
+    private final class Node {
+        var literal: [String: Node] = [:]
+        var parameter: (name: String, node: Node)?
+        var routes: [String: Route] = [:]
+    }
+
+    public enum Match: Sendable {
+        case found(Route, Parameters)
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    private let root = Node()
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public func get(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
+        add("GET", path, access: access, handler: handler)
+    }
+    public func post(_ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, _ handler: @escaping Handler) {
+        add("POST", path, access: access, maxBodyBytes: maxBodyBytes, handler: handler)
+    }
+    public func put(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
+        add("PUT", path, access: access, handler: handler)
+    }
+    public func patch(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
+        add("PATCH", path, access: access, handler: handler)
+    }
+    public func delete(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
+        add("DELETE", path, access: access, handler: handler)
+    }
+
+    public func add(_ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, handler: @escaping Handler) {
+        var node = root
+        for segment in path.split(separator: "/") {
+            if segment.hasPrefix("{") && segment.hasSuffix("}") {
+                let name = String(segment.dropFirst().dropLast())
+                if let existing = node.parameter {
+                    precondition(existing.name == name, "conflicting parameter names at \(path)")
+                    node = existing.node
+                } else {
+                    let child = Node()
+                    node.parameter = (name, child)
+                    node = child
+                }
+            } else {
+                let key = String(segment)
+                if let child = node.literal[key] {
+                    node = child
+                } else {
+                    let child = Node()
+                    node.literal[key] = child
+                    node = child
+                }
+            }
+        }
+        let route = Route(method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, handler: handler)
+        precondition(node.routes[method] == nil, "route registered twice: \(method) \(path)")
+        node.routes[method] = route
+        routes.append(route)
+    }
+
+    public func match(method: String, path: Substring) -> Match {
+        var node = root
+        var parameters = Parameters()
+        for segment in path.split(separator: "/") {
+            if let child = node.literal[String(segment)] {
+                node = child
+            } else if let (name, child) = node.parameter, let value = URLCoding.decodePathSegment(segment) {
+                parameters.set(name, value)
+                node = child
+            } else {
+                return .notFound
+            }
+        }
+        if let route = node.routes[method] { return .found(route, parameters) }
+        if method == "HEAD", let route = node.routes["GET"] { return .found(route, parameters) }
+        if node.routes.isEmpty { return .notFound }
+        return .methodNotAllowed(allowed: node.routes.keys.sorted())
+    }
+}

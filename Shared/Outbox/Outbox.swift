@@ -1,0 +1,234 @@
+import Foundation
+import HTTPClient
+import Logging
+import Models
+import Storage
+import Synchronization
+
+/// A durable outbox: state-changing calls to other services are written in the same transaction as
+/// the change they announce, then delivered by a dispatcher with exponential backoff until the
+/// receiver answers 2xx. Delivery is at least once, in order per target; receivers dedupe on the
+/// `Idempotency-Key` header (the entry id). Entries survive restarts and SIGKILL because they are rows.
+public final class Outbox: Sendable {
+    /// One pending call, as stored.
+    public struct Entry: Sendable {
+        public let seq: Int64
+        public let id: String
+        public let target: String
+        public let method: String
+        public let path: String
+        public let body: [UInt8]
+        public let requestID: String?
+        public let attempts: Int
+    }
+
+    /// Where each named target lives and how calls to it authenticate.
+    public struct Target: Sendable {
+        public let baseURL: String
+        public let token: @Sendable () -> String
+        public init(baseURL: String, token: @escaping @Sendable () -> String) {
+            self.baseURL = baseURL
+            self.token = token
+        }
+    }
+
+    private let db: Database
+    private let targets: [String: Target]
+    private let http: HTTPClient
+    private let logger: Logger
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    private let inProgress = Mutex<Set<String>>([])
+    /// Seconds per delivery attempt; default 5.
+    public let attemptTimeout: Double
+
+    public init(db: Database, targets: [String: Target], http: HTTPClient = .shared, logger: Logger, attemptTimeout: Double = 5) {
+        self.db = db
+        self.targets = targets
+        self.http = http
+        self.logger = logger
+        self.attemptTimeout = attemptTimeout
+    }
+
+    /// Adds a call to the outbox inside the caller's write transaction; returns the entry id.
+    @discardableResult
+    public static func enqueue(
+        _ connection: Connection, target: String, method: String = "POST", path: String,
+        body: some Encodable, id: String? = nil
+    ) throws -> String {
+        let entryID = id ?? UUID().uuidString.lowercased()
+        let now = OutboxClock.milliseconds()
+        try connection.run(
+            """
+            INSERT INTO outbox (id, target, method, path, body, request_id, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, now, now)
+        return entryID
+    }
+
+    /// Tells the dispatcher that entries were committed; call after the transaction.
+    public func notify() { wakeup.signal() }
+
+    /// Entries waiting, per target, and the age of the oldest in seconds (for `/metrics`).
+    public func depth() -> [(target: String, count: Int, oldestSeconds: Double)] {
+        let now = OutboxClock.milliseconds()
+        return (try? db.read { connection in
+            try connection.query("SELECT target, count(*), min(created_at) FROM outbox GROUP BY target ORDER BY target") {
+                (target: $0.string(0), count: $0.int(1), oldestSeconds: Double(now - $0.int64(2)) / 1000)
+            }
+        }) ?? []
+    }
+
+    /// Delivers until `stop()`. Runs on its own thread: deliveries are blocking calls with timeouts.
+    public func run() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                self.loop()
+                done.resume()
+            }
+            thread.name = "outbox"
+            thread.start()
+        }
+    }
+
+    public func stop() {
+        stopping.store(true, ordering: .releasing)
+        wakeup.signal()
+    }
+
+    /// Tries to deliver one entry right now from the request that wrote it, so the common case needs
+    /// no dispatcher round trip. Returns the receiver's answer on success; on failure the entry stays
+    /// for the dispatcher.
+    public func deliverNow(_ id: String) async -> ClientResponse? {
+        guard claim(id) else { return nil }
+        defer { release(id) }
+        guard let entry = try? db.read({ connection in
+            try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry)
+        }) ?? nil else { return nil }
+        guard let target = targets[entry.target] else { return nil }
+        let request = Self.request(for: entry, target: target)
+        do {
+            let response = try await http.send(request, timeout: attemptTimeout)
+            return handle(entry, outcome: .answered(response)) ? response : nil
+        } catch {
+            _ = handle(entry, outcome: .failed(error))
+            return nil
+        }
+    }
+
+    // MARK: - Dispatcher
+
+    private static let selectSQL = "SELECT seq, id, target, method, path, body, request_id, attempts FROM outbox"
+
+    private static func entry(_ row: Row) -> Entry {
+        Entry(
+            seq: row.int64(0), id: row.string(1), target: row.string(2), method: row.string(3), path: row.string(4),
+            body: row.bytes(5), requestID: row.optionalString(6), attempts: row.int(7))
+    }
+
+    private func loop() {
+        while !stopping.load(ordering: .acquiring) {
+            let delivered = deliverDue()
+            if stopping.load(ordering: .acquiring) { break }
+            if !delivered {
+                _ = wakeup.wait(timeout: .now() + .milliseconds(500))
+            }
+        }
+    }
+
+    /// One pass over due entries, in order; a target that fails is skipped for the rest of the pass
+    /// so its later entries never overtake the failed one. Returns whether anything was delivered.
+    private func deliverDue() -> Bool {
+        let now = OutboxClock.milliseconds()
+        guard let due = try? db.read({ connection in
+            try connection.query(Self.selectSQL + " WHERE next_attempt_at <= ? ORDER BY seq LIMIT 200", [now], Self.entry)
+        }), !due.isEmpty else { return false }
+        var blocked = Set<String>()
+        var deliveredAny = false
+        for entry in due where !blocked.contains(entry.target) {
+            if stopping.load(ordering: .acquiring) { break }
+            guard claim(entry.id) else {
+                blocked.insert(entry.target)
+                continue
+            }
+            defer { release(entry.id) }
+            guard let target = targets[entry.target] else {
+                _ = handle(entry, outcome: .permanent(status: 0, reason: "unknown target \(entry.target)"))
+                continue
+            }
+            let request = Self.request(for: entry, target: target)
+            let outcome: Outcome
+            do {
+                outcome = .answered(try http.perform(request, seconds: attemptTimeout))
+            } catch {
+                outcome = .failed(error)
+            }
+            if handle(entry, outcome: outcome) { deliveredAny = true } else { blocked.insert(entry.target) }
+        }
+        return deliveredAny
+    }
+
+    private enum Outcome {
+        case answered(ClientResponse)
+        case failed(HTTPClientError)
+        case permanent(status: Int, reason: String)
+    }
+
+    /// Records an attempt's result; returns whether the entry is settled (delivered or dead-lettered).
+    private func handle(_ entry: Entry, outcome: Outcome) -> Bool {
+        switch outcome {
+        case .answered(let response) where response.isSuccess:
+            try? db.write { try $0.run("DELETE FROM outbox WHERE id = ?", entry.id) }
+            return true
+        case .answered(let response) where [400, 413, 422].contains(response.status):
+            let reason = String(decoding: response.body.prefix(500), as: UTF8.self)
+            return handle(entry, outcome: .permanent(status: response.status, reason: reason))
+        case .permanent(let status, let reason):
+            // The receiver refused the call as invalid: retrying cannot help. Keep it for operators.
+            logger.error("outbox entry refused", ["entry": entry.id, "target": entry.target, "path": entry.path, "status": String(status)])
+            try? db.write { connection in
+                try connection.run(
+                    """
+                    INSERT OR REPLACE INTO outbox_dead (id, target, method, path, body, status, error, created_at, failed_at)
+                    SELECT id, target, method, path, body, ?, ?, created_at, ? FROM outbox WHERE id = ?
+                    """, status, reason, OutboxClock.milliseconds(), entry.id)
+                try connection.run("DELETE FROM outbox WHERE id = ?", entry.id)
+            }
+            return true
+        case .answered(let response):
+            retryLater(entry, error: "HTTP \(response.status)")
+            return false
+        case .failed(let error):
+            retryLater(entry, error: error.description)
+            return false
+        }
+    }
+
+    private func retryLater(_ entry: Entry, error: String) {
+        let attempts = entry.attempts + 1
+        // 200 ms doubling to a 30 s ceiling, with jitter so restarted receivers are not stampeded.
+        let base = min(30_000.0, 200.0 * pow(2.0, Double(min(attempts - 1, 10))))
+        let delay = Int64(base * Double.random(in: 0.8...1.2))
+        if attempts == 1 || attempts % 10 == 0 {
+            logger.warning("outbox delivery failed", ["entry": entry.id, "target": entry.target, "attempts": String(attempts), "error": error])
+        }
+        try? db.write { connection in
+            try connection.run(
+                "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                attempts, OutboxClock.milliseconds() + delay, error, entry.id)
+        }
+    }
+
+    private func claim(_ id: String) -> Bool { inProgress.withLock { $0.insert(id).inserted } }
+    private func release(_ id: String) { _ = inProgress.withLock { $0.remove(id) } }
+
+    private static func request(for entry: Entry, target: Target) -> ClientRequest {
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"), ("Authorization", "Bearer \(target.token())"),
+            ("Idempotency-Key", entry.id),
+        ]
+        if let requestID = entry.requestID { headers.append(("X-Request-ID", requestID)) }
+        return ClientRequest(method: entry.method, url: target.baseURL + entry.path, headers: headers, body: entry.body)
+    }
+}

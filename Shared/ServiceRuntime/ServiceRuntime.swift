@@ -1,0 +1,120 @@
+import Auth
+import Clients
+import Config
+import Foundation
+import HTTPServer
+import Logging
+import Models
+import Outbox
+import Storage
+
+/// Start-up, shared routes and shutdown common to every service (SPEC §1, §2):
+/// configuration → database (migrated) → routes → server + outbox dispatcher → SIGTERM → drain → exit 0.
+public enum ServiceRuntime {
+    /// Runs the service until SIGTERM/SIGINT; never returns.
+    /// - Parameters:
+    ///   - service: `contacts`, `conversations`, `routing` or `crm-lookup`.
+    ///   - openAPI: the service's OpenAPI document, served at `/openapi.json`.
+    ///   - setup: registers the service's routes (and may start nothing else).
+    public static func main(
+        service: String, migrations: [Migration], openAPI: URL?,
+        revocation: (@Sendable (ServiceEnvironment) -> any TokenRevocation)? = nil,
+        setup: (ServiceEnvironment) throws -> Void
+    ) async -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let config = ServiceConfig.fromEnvironmentOrExit(service: service)
+        let logger = Logger(service: service, level: config.logLevel)
+        let environment: ServiceEnvironment
+        do {
+            environment = try makeEnvironment(config: config, logger: logger, migrations: migrations)
+            try setup(environment)
+        } catch {
+            logger.error("cannot start", ["error": "\(error)", "database": config.databasePath])
+            logger.flush()
+            exit(1)
+        }
+        registerSharedRoutes(environment, openAPI: openAPI.flatMap { try? Data(contentsOf: $0) })
+        let server = HTTPServer(
+            ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
+            signer: environment.signer, revocation: revocation?(environment), metrics: environment.metrics)
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "signals"))
+            source.setEventHandler {
+                logger.info("shutting down", ["signal": String(number)])
+                server.shutdown()
+            }
+            source.resume()
+            return source
+        }
+        let outbox = environment.outbox
+        let failed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await outbox.run()
+                return false
+            }
+            group.addTask {
+                defer { outbox.stop() }
+                do {
+                    try await server.run()
+                    return false
+                } catch {
+                    logger.error("server failed", ["error": "\(error)"])
+                    return true
+                }
+            }
+            return await group.reduce(false) { $0 || $1 }
+        }
+        signals.forEach { $0.cancel() }
+        environment.db.checkpoint(truncate: true)
+        logger.info("stopped")
+        logger.flush()
+        exit(failed ? 1 : 0)
+    }
+
+    static func makeEnvironment(config: ServiceConfig, logger: Logger, migrations: [Migration]) throws -> ServiceEnvironment {
+        let db = try Database(path: config.databasePath, migrations: migrations)
+        let signer = JWTSigner(secret: config.jwtSecret)
+        let tokens = TokenSource.service(config.service, signer: signer)
+        let token: @Sendable () -> String = { tokens.token }
+        let outbox = Outbox(
+            db: db,
+            targets: [
+                OutboxTarget.contacts: .init(baseURL: config.contactsURL, token: token),
+                OutboxTarget.conversations: .init(baseURL: config.conversationsURL, token: token),
+                OutboxTarget.routing: .init(baseURL: config.routingURL, token: token),
+                OutboxTarget.crmLookup: .init(baseURL: config.crmLookupURL, token: token),
+            ],
+            logger: logger)
+        let metrics = Metrics()
+        metrics.gauge("concierge_outbox_depth", help: "Outbox entries waiting, per target.") {
+            outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: Double($0.count)) }
+        }
+        metrics.gauge("concierge_outbox_oldest_age_seconds", help: "Age of the oldest waiting outbox entry, per target.") {
+            outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: $0.oldestSeconds) }
+        }
+        return ServiceEnvironment(
+            config: config, logger: logger, db: db, router: Router(), metrics: metrics, signer: signer, outbox: outbox,
+            contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
+            conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
+            routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),
+            crmLookup: CRMLookupClient(baseURL: config.crmLookupURL, tokens: tokens))
+    }
+
+    static func registerSharedRoutes(_ environment: ServiceEnvironment, openAPI: Data?) {
+        let router = environment.router
+        let db = environment.db
+        let metrics = environment.metrics
+        let ok = Array(#"{"status":"ok"}"#.utf8)
+        router.get("/healthz", access: .open) { _, _ in .json(bytes: ok) }
+        router.get("/readyz", access: .open) { _, _ in
+            let ready = (try? db.read { try $0.scalarInt("SELECT count(*) FROM schema_migrations") }) != nil
+            return ready ? .json(bytes: ok) : .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)
+        }
+        router.get("/metrics", access: .open) { _, _ in
+            .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        let document = openAPI.map { Array($0) } ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
+        router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
+    }
+}

@@ -1,0 +1,133 @@
+import CSQLite
+
+/// One open SQLite connection with its prepared-statement cache. Used by one thread at a time:
+/// `Database` hands it out inside `read { }` / `write { }` only.
+public final class Connection {
+    let handle: OpaquePointer
+    private var statements: [String: Statement] = [:]
+
+    init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: rc, message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Runs one or more statements that take no parameters and return no rows (DDL, PRAGMAs).
+    public func execute(_ sql: String) throws(SQLiteError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else {
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: lastMessage, sql: sql)
+        }
+    }
+
+    /// Runs one statement with parameters; returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: any SQLBindable...) throws(SQLiteError) -> Int {
+        try run(sql, values)
+    }
+
+    @discardableResult
+    public func run(_ sql: String, _ values: [any SQLBindable]) throws(SQLiteError) -> Int {
+        let statement = try prepared(sql)
+        try statement.bind(values)
+        defer { statement.finish() }
+        while try statement.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and maps every row.
+    public func query<T>(
+        _ sql: String, _ values: [any SQLBindable] = [], _ map: (Row) throws -> T
+    ) throws -> [T] {
+        let statement = try prepared(sql)
+        try statement.bind(values)
+        defer { statement.finish() }
+        var result: [T] = []
+        while try statement.step() {
+            result.append(try map(Row(handle: statement.handle)))
+        }
+        return result
+    }
+
+    /// Runs a query and maps its first row, if any.
+    public func first<T>(
+        _ sql: String, _ values: [any SQLBindable] = [], _ map: (Row) throws -> T
+    ) throws -> T? {
+        let statement = try prepared(sql)
+        try statement.bind(values)
+        defer { statement.finish() }
+        guard try statement.step() else { return nil }
+        return try map(Row(handle: statement.handle))
+    }
+
+    /// Visits every row without collecting them (for streaming large results).
+    public func forEach(
+        _ sql: String, _ values: [any SQLBindable] = [], _ body: (Row) throws -> Void
+    ) throws {
+        let statement = try prepared(sql)
+        try statement.bind(values)
+        defer { statement.finish() }
+        while try statement.step() {
+            try body(Row(handle: statement.handle))
+        }
+    }
+
+    /// Convenience for `SELECT count(*)`-style queries.
+    public func scalarInt(_ sql: String, _ values: [any SQLBindable] = []) throws -> Int? {
+        try first(sql, values) { $0.isNull(0) ? nil : $0.int(0) } ?? nil
+    }
+
+    /// The rowid of the last successful insert on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` inside a savepoint, so a failure undoes only its part of the transaction.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try execute("SAVEPOINT sp")
+        do {
+            let value = try body()
+            try execute("RELEASE sp")
+            return value
+        } catch {
+            try? execute("ROLLBACK TO sp")
+            try? execute("RELEASE sp")
+            throw error
+        }
+    }
+
+    /// Copies this connection's main database into a new file at `destination` in one step.
+    func backup(to destination: String) throws(SQLiteError) {
+        let target = try Connection(path: destination, readOnly: false, busyTimeoutMilliseconds: 5000)
+        guard let backup = sqlite3_backup_init(target.handle, "main", handle, "main") else {
+            throw SQLiteError(code: sqlite3_errcode(target.handle), message: target.lastMessage)
+        }
+        let rc = sqlite3_backup_step(backup, -1)
+        sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE else { throw SQLiteError(code: rc, message: target.lastMessage) }
+    }
+
+    func prepared(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = statements[sql] { return cached }
+        let statement = try Statement(connection: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// A SQLite database in WAL mode: one writer connection and a pool of reader connections.
+///
+/// Invariant that makes it `@unchecked Sendable`: every `Connection` is used by one thread at a time.
+/// The writer is only touched while `writeLock` is held; a reader is removed from `idleReaders` under
+/// `readerCondition` before use and put back after. WAL checkpoints run on their own connection on a
+/// background thread, so a request never pays for one while holding the write lock.
+public final class Database: @unchecked Sendable {
+    public let path: String
+    private let writer: Connection
+    private let writeLock = NSLock()
+    private let readerCondition = NSCondition()
+    private var idleReaders: [Connection] = []
+    private var openReaders = 0
+    private let maxReaders: Int
+    private let checkpointer: Connection
+    private let checkpointLock = NSLock()
+    private var checkpointTimer: (any DispatchSourceTimer)?
+
+    /// Opens (creating if needed) and migrates the database.
+    /// - Parameters:
+    ///   - maxReaders: most concurrent read connections; default 8.
+    ///   - busyTimeoutMilliseconds: how long a connection waits for a lock; default 5 s.
+    public init(
+        path: String, migrations: [Migration], maxReaders: Int = 8, busyTimeoutMilliseconds: Int32 = 5000
+    ) throws {
+        self.path = path
+        self.maxReaders = max(1, maxReaders)
+        writer = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try writer.execute(
+            """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            PRAGMA foreign_keys=ON;
+            PRAGMA wal_autocheckpoint=0;
+            PRAGMA temp_store=MEMORY;
+            """)
+        try Migrator.migrate(writer, migrations)
+        checkpointer = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 0)
+        startCheckpoints()
+    }
+
+    deinit { checkpointTimer?.cancel() }
+
+    /// Runs `body` in a read transaction on a pooled reader; sees the last committed state.
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        let connection = try checkoutReader()
+        defer { checkinReader(connection) }
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("COMMIT") }
+        return try body(connection)
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the single writer; rolled back if it throws.
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try writer.execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body(writer)
+            try writer.execute("COMMIT")
+            return value
+        } catch {
+            try? writer.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Copies a consistent snapshot of the live database into `destination` with SQLite's online
+    /// backup API, from a reader in one step, so writers are not blocked.
+    public func backup(to destination: String) throws {
+        let connection = try checkoutReader()
+        defer { checkinReader(connection) }
+        try connection.backup(to: destination)
+    }
+
+    /// Checkpoints the WAL into the main file; `truncate` on shutdown, `PASSIVE` from the timer.
+    public func checkpoint(truncate: Bool = false) {
+        checkpointLock.lock()
+        defer { checkpointLock.unlock() }
+        try? checkpointer.execute(truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)")
+    }
+
+    private func startCheckpoints() {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sqlite.checkpoint"))
+        timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
+        timer.setEventHandler { [weak self] in
+            // PASSIVE never waits for readers or the writer; it copies what it can.
+            self?.checkpoint()
+        }
+        timer.resume()
+        checkpointTimer = timer
+    }
+
+    private func checkoutReader() throws -> Connection {
+        readerCondition.lock()
+        while idleReaders.isEmpty && openReaders >= maxReaders { readerCondition.wait() }
+        if let reader = idleReaders.popLast() {
+            readerCondition.unlock()
+            return reader
+        }
+        openReaders += 1
+        readerCondition.unlock()
+        do {
+            let reader = try Connection(path: path, readOnly: true, busyTimeoutMilliseconds: 5000)
+            return reader
+        } catch {
+            readerCondition.lock()
+            openReaders -= 1
+            readerCondition.signal()
+            readerCondition.unlock()
+            throw error
+        }
+    }
+
+    private func checkinReader(_ connection: Connection) {
+        readerCondition.lock()
+        idleReaders.append(connection)
+        readerCondition.signal()
+        readerCondition.unlock()
+    }
+}

@@ -1,0 +1,28 @@
+import CSQLite
+
+/// A failed SQLite call: the result code, SQLite's message and the statement text.
+/// Never carries bound values — they may be personal data.
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+
+    public init(code: Int32, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    /// A `UNIQUE` or `PRIMARY KEY` constraint refused the write.
+    public var isUniqueViolation: Bool {
+        code == csqlite_constraint_unique || code == csqlite_constraint_primarykey
+    }
+
+    /// Another connection held the lock past the busy timeout.
+    public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+
+    public var description: String {
+        if let sql { return "SQLite error \(code): \(message) [\(sql)]" }
+        return "SQLite error \(code): \(message)"
+    }
+}
