@@ -1,0 +1,93 @@
+import Foundation
+import Models
+
+/// Normalisation and validation of the identities a contact owns (SPEC §3).
+enum Identity {
+    /// Trimmed, lower-cased, and shaped like an address: `local@domain.tld`, no spaces, ≤ 254 bytes.
+    static func normalizeEmail(_ raw: String, field: String) throws(ContactError) -> String {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
+            parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+            !email.contains(where: { $0.isWhitespace || $0.isNewline || "<>(),;:\\\"[]".contains($0) })
+        else { throw .invalid(field: field, message: "\(field) is not a valid email address.") }
+        return email
+    }
+
+    /// E.164: spaces, dashes, dots and brackets dropped; must start with `+` then 7–15 digits.
+    static func normalizePhone(_ raw: String, field: String) throws(ContactError) -> String {
+        guard let phone = e164(raw) else {
+            let message =
+                raw.trimmingCharacters(in: .whitespaces).hasPrefix("+")
+                ? "\(field) is not a valid E.164 phone number." : "\(field) must be in international format starting with +."
+            throw .invalid(field: field, message: message)
+        }
+        return phone
+    }
+
+    /// The E.164 form of `raw`, or `nil` when it is not a phone number.
+    static func e164(_ raw: String) -> String? {
+        let kept = raw.filter { !" -().\t".contains($0) }
+        guard kept.hasPrefix("+") else { return nil }
+        let digits = kept.dropFirst()
+        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else {
+            return nil
+        }
+        return kept
+    }
+
+    static func normalizeHandle(_ handle: Handle, field: String) throws(ContactError) -> Handle {
+        let channel = handle.channel.trimmingCharacters(in: .whitespaces).lowercased()
+        let value = handle.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !channel.isEmpty else { throw .invalid(field: "\(field).channel", message: "\(field).channel must not be empty.") }
+        guard !value.isEmpty else { throw .invalid(field: "\(field).value", message: "\(field).value must not be empty.") }
+        try checkText(channel, field: "\(field).channel")
+        try checkText(value, field: "\(field).value")
+        return Handle(channel: channel, value: value)
+    }
+
+    /// Tags are trimmed, kept in their case, and de-duplicated case-insensitively.
+    static func normalizeTags(_ tags: [String], field: String = "tags") throws(ContactError) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for (i, raw) in tags.enumerated() {
+            let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !tag.isEmpty, tag.count <= 100 else {
+                throw .invalid(field: "\(field)[\(i)]", message: "\(field)[\(i)] must be 1 to 100 characters.")
+            }
+            try checkText(tag, field: "\(field)[\(i)]")
+            if seen.insert(tag.lowercased()).inserted { result.append(tag) }
+        }
+        return result
+    }
+
+    /// Stored lists use ASCII unit/record separators, so those two characters are refused in input.
+    static func checkText(_ text: String, field: String) throws(ContactError) {
+        if text.unicodeScalars.contains(where: { $0.value == 0x1E || $0.value == 0x1F || $0.value == 0 }) {
+            throw .invalid(field: field, message: "\(field) contains a control character that is not allowed.")
+        }
+    }
+
+    /// Which identity an inbound address resolves to (SPEC §3 resolve).
+    static func forAddress(channel: Channel, address: String) throws(ContactError) -> (kind: String, value: String) {
+        switch channel {
+        case .email:
+            return ("email", try normalizeEmail(address, field: "address"))
+        case .voice, .voicemail:
+            return ("phone", try normalizePhone(address, field: "address"))
+        case .messaging:
+            if let phone = e164(address) { return ("phone", phone) }
+            let value = address.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !value.isEmpty else { throw .invalid(field: "address", message: "address must not be empty.") }
+            try checkText(value, field: "address")
+            return (IdentityKind.handle(channel.rawValue), value)
+        }
+    }
+}
+
+/// The `kind` column of the identities table.
+enum IdentityKind {
+    static let email = "email"
+    static let phone = "phone"
+    static func handle(_ channel: String) -> String { "handle:" + channel }
+}

@@ -1,0 +1,106 @@
+import Clients
+import HTTPServer
+import Models
+import ServiceRuntime
+
+/// HTTP shape of /v1/contacts (SPEC §3): decode, check, call the store, encode.
+struct ContactRoutes: Sendable {
+    let store: ContactStore
+    let heroes: HeroValidator
+    let environment: ServiceEnvironment
+
+    func register(on router: Router) {
+        router.post("/v1/contacts", access: .agents, create)
+        router.get("/v1/contacts", access: .agents, search)
+        router.get("/v1/contacts/{id}", access: .agents, get)
+        router.patch("/v1/contacts/{id}", access: .agents, update)
+        router.post("/v1/contacts/resolve", access: .services, resolve)
+        router.post("/v1/contacts/{id}/merge", access: .managers, merge)
+        router.post("/v1/contacts/{id}/block", access: .managers) { request, context in
+            try await setBlocked(request, context, true)
+        }
+        router.post("/v1/contacts/{id}/unblock", access: .managers) { request, context in
+            try await setBlocked(request, context, false)
+        }
+        router.put("/v1/contacts/{id}/dedicated-hero", access: .agents, setHero)
+        router.delete("/v1/contacts/{id}/dedicated-hero", access: .agents, removeHero)
+        router.post("/v1/internal/agent-deactivations", access: .services, handOver)
+    }
+
+    @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let draft = try ContactDraft(try request.decode(NewContact.self))
+        let contact = try store.insert(draft)
+        environment.metrics.increment("concierge_contacts_created_total", help: "Contacts created (directly or by resolve).")
+        context.logger.debug("contact created", ["contactId": contact.id])
+        return try .json(contact, status: 201)
+    }
+
+    @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(try store.get(try context.parameters.require("id")))
+    }
+
+    @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let patch = try request.decode(JSONValue.self)
+        return try .json(try store.update(try context.parameters.require("id"), patch: patch))
+    }
+
+    @Sendable func search(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let query = request.query
+        let paging = try Paging(query: query)
+        var filters = ContactStore.Filters()
+        filters.email = try query["email"].map { try Identity.normalizeEmail($0, field: "email") }
+        filters.phone = try query["phone"].map { try Identity.normalizePhone($0, field: "phone") }
+        filters.tag = query["tag"].map { $0.trimmingSpaces }
+        filters.q = query["q"]
+        filters.heroAgentID = query["heroAgentId"]
+        filters.heroInboxID = query["heroInboxId"]
+        return try .json(try store.search(filters, limit: paging.limit, before: try paging.integerCursor()))
+    }
+
+    @Sendable func resolve(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let input = try request.decode(ResolveRequest.self)
+        let identity = try Identity.forAddress(channel: input.channel, address: input.address)
+        let name = input.name?.trimmingSpaces
+        if let name { try Identity.checkText(name, field: "name") }
+        let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
+        environment.metrics.increment(
+            "concierge_contacts_resolved_total", labels: [("created", String(created))], help: "Inbound addresses resolved to contacts.")
+        if created {
+            environment.metrics.increment("concierge_contacts_created_total", help: "Contacts created (directly or by resolve).")
+        }
+        return try .json(ResolveResult(contact: contact, created: created), status: created ? 201 : 200)
+    }
+
+    @Sendable func merge(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let input = try request.decode(MergeRequest.self)
+        let contact = try store.merge(targetID: try context.parameters.require("id"), sourceID: input.sourceId)
+        environment.outbox.notify()
+        context.logger.info("contacts merged", ["into": contact.id, "source": input.sourceId])
+        return try .json(contact)
+    }
+
+    func setBlocked(_ request: Request, _ context: RequestContext, _ blocked: Bool) async throws -> Response {
+        try .json(try store.setBlocked(try context.parameters.require("id"), blocked))
+    }
+
+    @Sendable func setHero(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let hero = try request.decode(DedicatedHero.self)
+        _ = try store.get(id)  // 404 before asking routing about the hero
+        try await heroes.validate(hero)
+        let (contact, notified) = try store.setHero(id, hero)
+        if notified { environment.outbox.notify() }
+        return try .json(contact)
+    }
+
+    @Sendable func removeHero(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(try store.setHero(try context.parameters.require("id"), nil).0)
+    }
+
+    @Sendable func handOver(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let input = try request.decode(AgentHeroHandover.self)
+        let count = try store.handOver(input, entryID: request.header("idempotency-key"))
+        context.logger.info("hero handover", ["agentId": input.agentId, "contacts": String(count)])
+        return try .json(HandoverResult(contactsUpdated: count))
+    }
+}

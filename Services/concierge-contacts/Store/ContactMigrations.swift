@@ -1,0 +1,46 @@
+import Outbox
+import Storage
+
+/// The contacts database schema, in numbered forward-only steps.
+enum ContactMigrations {
+    static let all: [Migration] = [
+        Migration(1, "contacts, identities, tags, outbox") { connection in
+            // Lists are stored as text joined by U+001F (U+001E between a handle's channel and value,
+            // or an attribute's key and value): one row read gives a whole contact.
+            try connection.execute(
+                """
+                CREATE TABLE contacts (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    emails TEXT NOT NULL DEFAULT '',
+                    phones TEXT NOT NULL DEFAULT '',
+                    handles TEXT NOT NULL DEFAULT '',
+                    tags TEXT NOT NULL DEFAULT '',
+                    attributes TEXT NOT NULL DEFAULT '',
+                    blocked INTEGER NOT NULL DEFAULT 0,
+                    hero_type TEXT,
+                    hero_id TEXT,
+                    merged_into TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX contacts_hero ON contacts (hero_type, hero_id) WHERE hero_id IS NOT NULL;
+                CREATE TABLE identities (
+                    kind TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    contact_seq INTEGER NOT NULL REFERENCES contacts (seq),
+                    PRIMARY KEY (kind, value)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX identities_contact ON identities (contact_seq);
+                CREATE TABLE contact_tags (
+                    tag TEXT NOT NULL,
+                    contact_seq INTEGER NOT NULL REFERENCES contacts (seq),
+                    PRIMARY KEY (tag, contact_seq)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX contact_tags_contact ON contact_tags (contact_seq);
+                """)
+            try OutboxSchema.create(connection)
+        }
+    ]
+}

@@ -1,0 +1,296 @@
+import Foundation
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+/// Every line of the contacts service's SQL. Writes run in one transaction on the single writer,
+/// so "look up, then insert" is atomic: concurrent resolves of one address make one contact.
+struct ContactStore: Sendable {
+    let db: Database
+
+    static let columns =
+        "seq, id, name, emails, phones, handles, tags, attributes, blocked, hero_type, hero_id, merged_into, created_at, updated_at"
+
+    // MARK: - Reads
+
+    /// The contact, or for a merged one the contact it now lives in.
+    func get(_ id: String) throws -> Contact {
+        try db.read { connection in try Self.live(connection, id: id) }
+    }
+
+    /// Finds the live contact owning an identity, without taking the write lock.
+    func owner(kind: String, value: String) throws -> Contact? {
+        try db.read { connection in try Self.owner(connection, kind: kind, value: value) }
+    }
+
+    struct Filters {
+        var email: String?
+        var phone: String?
+        var tag: String?
+        var q: String?
+        var heroAgentID: String?
+        var heroInboxID: String?
+    }
+
+    /// Live contacts matching every given filter, newest first, paged by `seq`.
+    func search(_ filters: Filters, limit: Int, before cursor: Int64?) throws -> Page<Contact> {
+        var clauses = ["merged_into IS NULL"]
+        var values: [any SQLBindable] = []
+        if let email = filters.email {
+            clauses.append("seq IN (SELECT contact_seq FROM identities WHERE kind = 'email' AND value = ?)")
+            values.append(email)
+        }
+        if let phone = filters.phone {
+            clauses.append("seq IN (SELECT contact_seq FROM identities WHERE kind = 'phone' AND value = ?)")
+            values.append(phone)
+        }
+        if let tag = filters.tag {
+            clauses.append("seq IN (SELECT contact_seq FROM contact_tags WHERE tag = ?)")
+            values.append(tag.lowercased())
+        }
+        if let q = filters.q, !q.isEmpty {
+            let pattern = "%" + Self.escapeLike(q.lowercased()) + "%"
+            clauses.append("(lower(name) LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')")
+            values += [pattern, pattern, pattern]
+        }
+        if let agent = filters.heroAgentID {
+            clauses.append("hero_type = 'agent' AND hero_id = ?")
+            values.append(agent)
+        }
+        if let inbox = filters.heroInboxID {
+            clauses.append("hero_type = 'inbox' AND hero_id = ?")
+            values.append(inbox)
+        }
+        if let cursor {
+            clauses.append("seq < ?")
+            values.append(cursor)
+        }
+        values.append(limit + 1)
+        let sql = "SELECT \(Self.columns) FROM contacts WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
+        let page = rows.prefix(limit)
+        let next = rows.count > limit ? page.last.map { String($0.1) } : nil
+        return Page(items: page.map(\.0), nextCursor: next)
+    }
+
+    // MARK: - Writes
+
+    func insert(_ draft: ContactDraft) throws -> Contact {
+        try db.write { connection in try Self.insert(connection, draft) }
+    }
+
+    /// Finds the contact that owns this identity or creates it; `created` tells which.
+    func resolve(kind: String, value: String, name: String?) throws -> (Contact, created: Bool) {
+        if let existing = try owner(kind: kind, value: value) { return (existing, false) }
+        return try db.write { connection in
+            if let existing = try Self.owner(connection, kind: kind, value: value) { return (existing, false) }
+            var draft = try ContactDraft(NewContact(name: name))
+            switch kind {
+            case IdentityKind.email: draft.emails = [value]
+            case IdentityKind.phone: draft.phones = [value]
+            default: draft.handles = [Handle(channel: String(kind.dropFirst("handle:".count)), value: value)]
+            }
+            return (try Self.insert(connection, draft), true)
+        }
+    }
+
+    func update(_ id: String, patch: JSONValue) throws -> Contact {
+        try db.write { connection in
+            let current = try Self.live(connection, id: id)
+            var draft = ContactDraft(current)
+            try ContactPatchInput.apply(patch, to: &draft)
+            guard draft != ContactDraft(current) else { return current }
+            guard let seq = try Self.seq(connection, id: current.id) else { throw ContactError.notFound(id: id) }
+            try Self.claimIdentities(connection, draft, seq: seq)
+            try Self.writeFields(connection, draft, seq: seq)
+            return try Self.live(connection, id: current.id)
+        }
+    }
+
+    func setBlocked(_ id: String, _ blocked: Bool) throws -> Contact {
+        try db.write { connection in
+            let contact = try Self.live(connection, id: id)
+            guard contact.blocked != blocked else { return contact }
+            try connection.run("UPDATE contacts SET blocked = ?, updated_at = ? WHERE id = ?", blocked, Timestamp.now(), contact.id)
+            return try Self.live(connection, id: contact.id)
+        }
+    }
+
+    /// Sets or clears the hero. Replacing an existing hero with another tells the conversations
+    /// service (outbox) to hand the contact's open conversations to the new hero.
+    /// - Returns: the contact and whether an outbox entry was written.
+    func setHero(_ id: String, _ hero: DedicatedHero?) throws -> (Contact, notified: Bool) {
+        try db.write { connection in
+            let contact = try Self.live(connection, id: id)
+            guard contact.dedicatedHero != hero else { return (contact, false) }
+            try connection.run(
+                "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
+                hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
+            var notified = false
+            if let previous = contact.dedicatedHero, let hero {
+                try Outbox.enqueue(
+                    connection, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements",
+                    body: HeroReplaced(contactId: contact.id, previous: previous, hero: hero))
+                notified = true
+            }
+            return (try Self.live(connection, id: contact.id), notified)
+        }
+    }
+
+    /// Moves the source's identities, tags, attributes (target wins) and hero (if the target has
+    /// none) into the target, marks the source merged, and tells the conversations service.
+    func merge(targetID: String, sourceID: String) throws -> Contact {
+        try db.write { connection in
+            let target = try Self.live(connection, id: targetID)
+            guard let source = try Self.row(connection, id: sourceID) else { throw ContactError.notFound(id: sourceID) }
+            guard source.mergedInto == nil else { throw ContactError.alreadyMerged(id: sourceID) }
+            guard source.id != target.id else { throw ContactError.mergeIntoSelf }
+            guard let targetSeq = try Self.seq(connection, id: target.id), let sourceSeq = try Self.seq(connection, id: source.id)
+            else { throw ContactError.notFound(id: targetID) }
+            var draft = ContactDraft(target)
+            draft.emails += source.emails.filter { !draft.emails.contains($0) }
+            draft.phones += source.phones.filter { !draft.phones.contains($0) }
+            draft.handles += source.handles.filter { !draft.handles.contains($0) }
+            draft.tags = try Identity.normalizeTags(draft.tags + source.tags)
+            draft.attributes = target.attributes.merging(source.attributes) { mine, _ in mine }
+            let now = Timestamp.now()
+            try connection.run("DELETE FROM identities WHERE contact_seq = ?", sourceSeq)
+            try connection.run("DELETE FROM contact_tags WHERE contact_seq = ?", sourceSeq)
+            try connection.run(
+                """
+                UPDATE contacts SET merged_into = ?, emails = '', phones = '', handles = '', hero_type = NULL,
+                    hero_id = NULL, updated_at = ? WHERE seq = ?
+                """, target.id, now, sourceSeq)
+            try Self.claimIdentities(connection, draft, seq: targetSeq)
+            try Self.writeFields(connection, draft, seq: targetSeq)
+            if target.dedicatedHero == nil, let hero = source.dedicatedHero {
+                try connection.run(
+                    "UPDATE contacts SET hero_type = ?, hero_id = ? WHERE seq = ?", hero.type.rawValue, hero.id, targetSeq)
+            }
+            // Contacts merged into the source earlier now point at the survivor directly.
+            try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
+            try Outbox.enqueue(
+                connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-merges",
+                body: ContactMerged(sourceId: source.id, targetId: target.id))
+            return try Self.live(connection, id: target.id)
+        }
+    }
+
+    /// Routing deactivated an agent: contacts whose hero it was get its hero inbox. Applied once per entry id.
+    func handOver(_ handover: AgentHeroHandover, entryID: String?) throws -> Int {
+        try db.write { connection in
+            if let entryID, try !Idempotency.firstDelivery(connection, id: entryID) { return 0 }
+            return try connection.run(
+                """
+                UPDATE contacts SET hero_type = 'inbox', hero_id = ?, updated_at = ?
+                WHERE hero_type = 'agent' AND hero_id = ? AND merged_into IS NULL
+                """, handover.heroInboxId, Timestamp.now(), handover.agentId)
+        }
+    }
+
+    // MARK: - Helpers inside a transaction
+
+    private static func insert(_ connection: Connection, _ draft: ContactDraft) throws -> Contact {
+        let now = Timestamp.now()
+        let id = UUID().uuidString.lowercased()
+        try connection.run("INSERT INTO contacts (id, name, created_at, updated_at) VALUES (?, '', ?, ?)", id, now, now)
+        let seq = connection.lastInsertRowID
+        try claimIdentities(connection, draft, seq: seq)
+        try writeFields(connection, draft, seq: seq)
+        return try live(connection, id: id)
+    }
+
+    /// Replaces the contact's identity rows; an identity held by another live contact is a 409.
+    private static func claimIdentities(_ connection: Connection, _ draft: ContactDraft, seq: Int64) throws {
+        for identity in draft.identities {
+            let holder = try connection.first(
+                "SELECT c.id, c.seq FROM identities i JOIN contacts c ON c.seq = i.contact_seq WHERE i.kind = ? AND i.value = ?",
+                [identity.kind, identity.value]
+            ) { ($0.string(0), $0.int64(1)) }
+            if let holder, holder.1 != seq {
+                throw ContactError.identityTaken(field: identity.field, value: identity.value, ownerID: holder.0)
+            }
+        }
+        try connection.run("DELETE FROM identities WHERE contact_seq = ?", seq)
+        for identity in draft.identities {
+            try connection.run("INSERT INTO identities (kind, value, contact_seq) VALUES (?, ?, ?)", identity.kind, identity.value, seq)
+        }
+    }
+
+    private static func writeFields(_ connection: Connection, _ draft: ContactDraft, seq: Int64) throws {
+        try connection.run(
+            """
+            UPDATE contacts SET name = ?, emails = ?, phones = ?, handles = ?, tags = ?, attributes = ?, updated_at = ?
+            WHERE seq = ?
+            """,
+            draft.name, ListCoding.join(draft.emails), ListCoding.join(draft.phones),
+            ListCoding.join(draft.handles.map { [$0.channel, $0.value] }), ListCoding.join(draft.tags),
+            ListCoding.join(draft.attributes.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }), Timestamp.now(), seq)
+        try connection.run("DELETE FROM contact_tags WHERE contact_seq = ?", seq)
+        for tag in Set(draft.tags.map { $0.lowercased() }) {
+            try connection.run("INSERT INTO contact_tags (tag, contact_seq) VALUES (?, ?)", tag, seq)
+        }
+    }
+
+    private static func owner(_ connection: Connection, kind: String, value: String) throws -> Contact? {
+        try connection.first(
+            "SELECT \(prefixed) FROM identities i JOIN contacts c ON c.seq = i.contact_seq WHERE i.kind = ? AND i.value = ?",
+            [kind, value], decode)
+    }
+
+    private static let prefixed = columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
+    private static func row(_ connection: Connection, id: String) throws -> Contact? {
+        try connection.first("SELECT \(columns) FROM contacts WHERE id = ?", [id], decode)
+    }
+
+    private static func seq(_ connection: Connection, id: String) throws -> Int64? {
+        try connection.first("SELECT seq FROM contacts WHERE id = ?", [id]) { $0.int64(0) }
+    }
+
+    /// Follows `mergedInto` to the surviving contact (merges re-point chains, so one hop is usual).
+    static func live(_ connection: Connection, id: String) throws -> Contact {
+        var current = id
+        for _ in 0..<8 {
+            guard let contact = try row(connection, id: current) else { throw ContactError.notFound(id: id) }
+            guard let next = contact.mergedInto else { return contact }
+            current = next
+        }
+        throw ContactError.notFound(id: id)
+    }
+
+    static func decode(_ row: Row) -> Contact {
+        let heroType = row.optionalString(9).flatMap(DedicatedHero.Kind.init(rawValue:))
+        let hero = heroType.flatMap { type in row.optionalString(10).map { DedicatedHero(type: type, id: $0) } }
+        var attributes: [String: String] = [:]
+        for pair in ListCoding.split(row.string(7)) { attributes[pair[0]] = pair.count > 1 ? pair[1] : "" }
+        return Contact(
+            id: row.string(1), name: row.string(2),
+            emails: ListCoding.split(row.string(3)).map { $0[0] },
+            phones: ListCoding.split(row.string(4)).map { $0[0] },
+            handles: ListCoding.split(row.string(5)).map { Handle(channel: $0[0], value: $0.count > 1 ? $0[1] : "") },
+            tags: ListCoding.split(row.string(6)).map { $0[0] },
+            attributes: attributes, blocked: row.bool(8), dedicatedHero: hero, mergedInto: row.optionalString(11),
+            createdAt: row.string(12), updatedAt: row.string(13))
+    }
+
+    private static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}
+
+/// The stored form of lists: items joined by U+001F, an item's parts by U+001E.
+enum ListCoding {
+    static func join(_ items: [String]) -> String { items.joined(separator: "\u{1F}") }
+    static func join(_ items: [[String]]) -> String { items.map { $0.joined(separator: "\u{1E}") }.joined(separator: "\u{1F}") }
+
+    static func split(_ text: String) -> [[String]] {
+        guard !text.isEmpty else { return [] }
+        return text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map {
+            $0.split(separator: "\u{1E}", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+}
