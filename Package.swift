@@ -63,8 +63,14 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Config", "Logging", "Models", "TestSupport"],
+            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models"],
             path: "Tests/UnitTests",
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "NetworkTests",
+            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients"],
+            path: "Tests/NetworkTests",
             swiftSettings: settings
         ),
         .testTarget(

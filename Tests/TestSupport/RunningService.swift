@@ -1,0 +1,98 @@
+import Foundation
+import HTTPClient
+
+/// One real service process started by the harness, with its own port and database file.
+public final class RunningService: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by `restart()`, which tests call from one task at a time.
+    public let kind: ServiceKind
+    public let port: Int
+    public let databasePath: String
+    public let environment: [String: String]
+    public let logPath: String
+    private(set) var process: Process?
+
+    init(kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String) {
+        self.kind = kind
+        self.port = port
+        self.databasePath = databasePath
+        self.environment = environment
+        self.logPath = logPath
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var pid: Int32 { process?.processIdentifier ?? 0 }
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Starts the executable and waits until `/readyz` answers 200.
+    public func start(timeout: Double = 15) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.path(kind.executable))
+        process.environment = environment
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        try await waitUntilReady(timeout: timeout)
+    }
+
+    public func waitUntilReady(timeout: Double = 15) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let process, !process.isRunning {
+                throw HarnessError.exited(kind.executable, status: process.terminationStatus, log: logTail())
+            }
+            let request = ClientRequest(method: "GET", url: baseURL + "/readyz")
+            if let response = try? await HTTPClient.shared.send(request, timeout: 1), response.status == 200 { return }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        throw HarnessError.notReady(kind.executable, log: logTail())
+    }
+
+    /// Sends `signal` (default SIGTERM) and waits for the process to exit; returns its exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 15) async -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// Stops (SIGTERM, or SIGKILL when `hard`) and starts again on the same port and database.
+    public func restart(hard: Bool = false) async throws {
+        await stop(signal: hard ? SIGKILL : SIGTERM)
+        try await start()
+    }
+
+    public func logTail(_ bytes: Int = 4000) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "" }
+        return String(decoding: data.suffix(bytes), as: UTF8.self)
+    }
+
+    /// Every log line so far.
+    public var logLines: [String] {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+public enum HarnessError: Error, CustomStringConvertible {
+    case exited(String, status: Int32, log: String)
+    case notReady(String, log: String)
+    case notStarted(ServiceKind)
+
+    public var description: String {
+        switch self {
+        case .exited(let name, let status, let log): "\(name) exited with \(status):\n\(log)"
+        case .notReady(let name, let log): "\(name) did not become ready:\n\(log)"
+        case .notStarted(let kind): "\(kind.rawValue) is not part of this cluster"
+        }
+    }
+}
