@@ -9,4 +9,5 @@ await ServiceRuntime.main(
         store: ContactStore(db: environment.db), heroes: HeroValidator(routing: environment.routing),
         environment: environment
     ).register(on: environment.router)
+    return nil
 }

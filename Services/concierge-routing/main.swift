@@ -1,8 +1,13 @@
 import Foundation
 import ServiceRuntime
 
-// Serves the shared routes only; agents, inboxes and routing arrive with the routing issue.
 await ServiceRuntime.main(
     service: "routing", migrations: RoutingMigrations.all,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
-) { _ in }
+) { environment in
+    let engine = try RoutingEngine(store: RoutingStore(db: environment.db), outbox: environment.outbox, metrics: environment.metrics)
+    AgentRoutes(engine: engine).register(on: environment.router)
+    InboxRoutes(engine: engine).register(on: environment.router)
+    RouteRoutes(engine: engine).register(on: environment.router)
+    return AgentRevocation(engine: engine)
+}

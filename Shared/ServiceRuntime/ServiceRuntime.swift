@@ -15,28 +15,32 @@ public enum ServiceRuntime {
     /// - Parameters:
     ///   - service: `contacts`, `conversations`, `routing` or `crm-lookup`.
     ///   - openAPI: the service's OpenAPI document, served at `/openapi.json`.
-    ///   - setup: registers the service's routes (and may start nothing else).
+    ///   - setup: registers the service's routes (and starts nothing). It returns the service's own
+    ///     check for deactivated agents' tokens, or `nil` to use the cache refreshed from routing.
     public static func main(
         service: String, migrations: [Migration], openAPI: URL?,
-        revocation: (@Sendable (ServiceEnvironment) -> any TokenRevocation)? = nil,
-        setup: (ServiceEnvironment) throws -> Void
+        setup: (ServiceEnvironment) throws -> (any TokenRevocation)?
     ) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         let config = ServiceConfig.fromEnvironmentOrExit(service: service)
         let logger = Logger(service: service, level: config.logLevel)
         let environment: ServiceEnvironment
+        let ownRevocation: (any TokenRevocation)?
         do {
             environment = try makeEnvironment(config: config, logger: logger, migrations: migrations)
-            try setup(environment)
+            ownRevocation = try setup(environment)
         } catch {
             logger.error("cannot start", ["error": "\(error)", "database": config.databasePath])
             logger.flush()
             exit(1)
         }
         registerSharedRoutes(environment, openAPI: openAPI.flatMap { try? Data(contentsOf: $0) })
+        let cache =
+            ownRevocation == nil
+            ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer)) : nil
         let server = HTTPServer(
             ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
-            signer: environment.signer, revocation: revocation?(environment), metrics: environment.metrics)
+            signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics)
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "signals"))
@@ -53,8 +57,17 @@ public enum ServiceRuntime {
                 await outbox.run()
                 return false
             }
+            if let cache {
+                group.addTask {
+                    await cache.run()
+                    return false
+                }
+            }
             group.addTask {
-                defer { outbox.stop() }
+                defer {
+                    outbox.stop()
+                    cache?.stop()
+                }
                 do {
                     try await server.run()
                     return false

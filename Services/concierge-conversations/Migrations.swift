@@ -1,7 +1,7 @@
 import Outbox
 import Storage
 
-enum RoutingMigrations {
+enum Migrations {
     static let all: [Migration] = [
         Migration(1, "outbox") { try OutboxSchema.create($0) }
     ]

@@ -1,0 +1,196 @@
+import Foundation
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+extension RoutingEngine {
+    func agents(inboxID: String?, limit: Int, after cursor: Int64?) -> ([Agent], next: String?) {
+        read { state in
+            let all = state.agents.values.filter { agent in
+                (inboxID.map { agent.inboxIDs.contains($0) } ?? true) && agent.seq > (cursor ?? 0)
+            }.sorted { $0.seq < $1.seq }
+            let page = all.prefix(limit)
+            return (page.map(\.wire), all.count > limit ? page.last.map { String($0.seq) } : nil)
+        }
+    }
+
+    func agent(_ id: String) throws -> Agent {
+        try read { state in
+            guard let agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            return agent.wire
+        }
+    }
+
+    func createAgent(_ input: NewAgent) throws -> Agent {
+        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return try change { state, connection in
+            try Self.checkName(name)
+            try Self.checkEmail(email)
+            if let owner = state.agentIDByEmail[email] { throw RoutingError.duplicateEmail(email, ownerID: owner) }
+            if input.role == .service {
+                throw RoutingError.invalid(field: "role", message: "role must be agent, team_manager or administrator.")
+            }
+            let inboxIDs = try Self.checkInboxes(input.inboxIds ?? [], state: state, field: "inboxIds")
+            var capacity = ChannelCounts.defaultCapacity
+            try Self.apply(input.capacity, to: &capacity)
+            let heroInboxID = try input.heroInboxId.map { try Self.checkInbox($0, state: state, field: "heroInboxId") } ?? inboxIDs.first
+            let agent = AgentRecord(
+                seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, email: email,
+                role: input.role ?? .agent, active: true, availability: input.availability ?? .available, inboxIDs: inboxIDs,
+                heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastAssigned: 0, createdAt: Timestamp.now())
+            state.agents[agent.id] = agent
+            state.agentIDByEmail[email] = agent.id
+            try RoutingStore.save(connection, agent: agent)
+            for inboxID in inboxIDs {
+                state.inboxes[inboxID]?.memberIDs.append(agent.id)
+                if let inbox = state.inboxes[inboxID] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+            }
+            try state.drain(inboxIDs, connection)
+            return state.agents[agent.id]?.wire ?? agent.wire
+        }
+    }
+
+    func updateAgent(_ id: String, _ patch: AgentPatch) throws -> Agent {
+        try change { state, connection in
+            guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            var newEmail: String?
+            if let name = patch.name {
+                agent.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+                try Self.checkName(agent.name)
+            }
+            if let email = patch.email?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), email != agent.email {
+                try Self.checkEmail(email)
+                if let owner = state.agentIDByEmail[email] { throw RoutingError.duplicateEmail(email, ownerID: owner) }
+                newEmail = email
+            }
+            if let role = patch.role {
+                guard role != .service else {
+                    throw RoutingError.invalid(field: "role", message: "role must be agent, team_manager or administrator.")
+                }
+                agent.role = role
+            }
+            try Self.apply(patch.capacity, to: &agent.capacity)
+            let inboxIDs = try patch.inboxIds.map { try Self.checkInboxes($0, state: state, field: "inboxIds") }
+            if let hero = patch.heroInboxId { agent.heroInboxID = try Self.checkInbox(hero, state: state, field: "heroInboxId") }
+            if let availability = patch.availability { agent.availability = availability }
+            // Validation is done; from here the state changes.
+            if let newEmail {
+                state.agentIDByEmail[agent.email] = nil
+                state.agentIDByEmail[newEmail] = agent.id
+                agent.email = newEmail
+            }
+            var touched = Set(agent.inboxIDs)
+            if let inboxIDs {
+                for inboxID in agent.inboxIDs where !inboxIDs.contains(inboxID) {
+                    state.inboxes[inboxID]?.memberIDs.removeAll { $0 == id }
+                }
+                for inboxID in inboxIDs where !agent.inboxIDs.contains(inboxID) {
+                    state.inboxes[inboxID]?.memberIDs.append(id)
+                }
+                for inboxID in touched.union(inboxIDs) {
+                    if let inbox = state.inboxes[inboxID] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+                }
+                agent.inboxIDs = inboxIDs
+                if agent.heroInboxID == nil { agent.heroInboxID = inboxIDs.first }
+                touched.formUnion(inboxIDs)
+            }
+            state.agents[id] = agent
+            try RoutingStore.save(connection, agent: agent)
+            try state.drain(touched, connection)
+            return state.agents[id]?.wire ?? agent.wire
+        }
+    }
+
+    func setAvailability(_ id: String, _ availability: Availability) throws -> Agent {
+        try change { state, connection in
+            guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            agent.availability = availability
+            state.agents[id] = agent
+            try RoutingStore.save(connection, agent: agent)
+            if availability == .available { try state.drain(agent.inboxIDs, connection) }
+            return state.agents[id]?.wire ?? agent.wire
+        }
+    }
+
+    /// SPEC §5 deactivation: (a) the agent's hero contacts get its hero inbox (contacts service,
+    /// outbox); (b) each of its open conversations is routed again within its current inbox.
+    func deactivate(_ id: String) throws -> Agent {
+        try change { state, connection in
+            guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            guard agent.active else { return agent.wire }
+            agent.active = false
+            state.agents[id] = agent
+            try RoutingStore.save(connection, agent: agent)
+            if let heroInbox = agent.heroInboxID {
+                try Outbox.enqueue(
+                    connection, target: OutboxTarget.contacts, path: "/v1/internal/agent-deactivations",
+                    body: AgentHeroHandover(agentId: id, heroInboxId: heroInbox))
+            }
+            let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted { $0.version < $1.version }
+            for assignment in open {
+                var trace = [TraceStep(step: "deactivation", outcome: "agent \(id) was deactivated; routing again")]
+                let target: EngineState.Target =
+                    assignment.inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(assignment.channel, trace: &trace)
+                let record = try state.place(assignment.conversationID, channel: assignment.channel, target: target, trace: &trace, connection)
+                let result = state.result(assignment.conversationID, record, trace: trace)
+                try state.announce(result, connection)
+            }
+            return state.agents[id]?.wire ?? agent.wire
+        }
+    }
+
+    func reactivate(_ id: String) throws -> Agent {
+        try change { state, connection in
+            guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            guard !agent.active else { return agent.wire }
+            agent.active = true
+            state.agents[id] = agent
+            try RoutingStore.save(connection, agent: agent)
+            try state.drain(agent.inboxIDs, connection)
+            return state.agents[id]?.wire ?? agent.wire
+        }
+    }
+
+    var deactivatedAgentIDs: [String] {
+        read { state in state.agents.values.filter { !$0.active }.map(\.id).sorted() }
+    }
+
+    // MARK: - Validation
+
+    static func checkName(_ name: String) throws(RoutingError) {
+        guard !name.isEmpty, name.count <= 200 else { throw .invalid(field: "name", message: "name must be 1 to 200 characters.") }
+    }
+
+    static func checkEmail(_ email: String) throws(RoutingError) {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(where: \.isWhitespace) else {
+            throw .invalid(field: "email", message: "email is not a valid email address.")
+        }
+    }
+
+    static func checkInbox(_ id: String, state: EngineState, field: String) throws(RoutingError) -> String {
+        guard state.inboxes[id] != nil else { throw .invalid(field: field, message: "No inbox has id \(id).") }
+        return id
+    }
+
+    static func checkInboxes(_ ids: [String], state: EngineState, field: String) throws(RoutingError) -> [String] {
+        var result: [String] = []
+        for (i, id) in ids.enumerated() where !result.contains(id) {
+            result.append(try checkInbox(id, state: state, field: "\(field)[\(i)]"))
+        }
+        return result
+    }
+
+    static func apply(_ partial: PartialCounts?, to capacity: inout ChannelCounts) throws(RoutingError) {
+        guard let partial else { return }
+        for (channel, value) in [(Channel.email, partial.email), (.messaging, partial.messaging), (.voice, partial.voice), (.voicemail, partial.voicemail)] {
+            guard let value else { continue }
+            guard (0...10_000).contains(value) else {
+                throw .invalid(field: "capacity.\(channel.rawValue)", message: "capacity.\(channel.rawValue) must be from 0 to 10000.")
+            }
+            capacity[channel] = value
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Models
+import Storage
+
+extension RoutingEngine {
+    func inboxes() -> [Inbox] {
+        read { state in state.inboxes.values.sorted { $0.seq < $1.seq }.map(\.wire) }
+    }
+
+    func inbox(_ id: String) throws -> Inbox {
+        try read { state in
+            guard let inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
+            return inbox.wire
+        }
+    }
+
+    func createInbox(_ input: NewInbox) throws -> Inbox {
+        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try change { state, connection in
+            try Self.checkName(name)
+            let defaultFor = Self.unique(input.defaultFor ?? [])
+            try Self.checkDefaults(defaultFor, state: state, except: nil)
+            let members = try Self.checkAgents(input.memberIds ?? [], state: state, field: "memberIds")
+            let inbox = InboxRecord(
+                seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, senderName: input.senderName ?? name,
+                signature: input.signature ?? "", defaultFor: defaultFor, strategy: input.strategy ?? .roundRobin,
+                memberIDs: members, pointer: nil, createdAt: Timestamp.now())
+            state.inboxes[inbox.id] = inbox
+            try RoutingStore.save(connection, inbox: inbox)
+            try join(members, inbox: inbox.id, state: &state, connection)
+            return inbox.wire
+        }
+    }
+
+    func updateInbox(_ id: String, _ patch: InboxPatch) throws -> Inbox {
+        try change { state, connection in
+            guard var inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
+            if let name = patch.name {
+                inbox.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+                try Self.checkName(inbox.name)
+            }
+            if let defaultFor = patch.defaultFor {
+                inbox.defaultFor = Self.unique(defaultFor)
+                try Self.checkDefaults(inbox.defaultFor, state: state, except: id)
+            }
+            if let senderName = patch.senderName { inbox.senderName = senderName }
+            if let signature = patch.signature { inbox.signature = signature }
+            if let strategy = patch.strategy { inbox.strategy = strategy }
+            state.inboxes[id] = inbox
+            try RoutingStore.save(connection, inbox: inbox)
+            return inbox.wire
+        }
+    }
+
+    /// Replaces the member list; new members' capacity may serve waiting conversations at once.
+    func setMembers(_ id: String, _ agentIDs: [String]) throws -> Inbox {
+        try change { state, connection in
+            guard let inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
+            let members = try Self.checkAgents(agentIDs, state: state, field: "agentIds")
+            for agentID in inbox.memberIDs where !members.contains(agentID) {
+                state.agents[agentID]?.inboxIDs.removeAll { $0 == id }
+            }
+            state.inboxes[id]?.memberIDs = []
+            try join(members, inbox: id, state: &state, connection)
+            try state.drain([id], connection)
+            return state.inboxes[id]?.wire ?? inbox.wire
+        }
+    }
+
+    /// Adds agents to an inbox in order; an agent without a hero inbox gets this one.
+    private func join(_ agentIDs: [String], inbox id: String, state: inout EngineState, _ connection: Connection) throws {
+        for agentID in agentIDs {
+            state.inboxes[id]?.memberIDs.append(agentID)
+            guard var agent = state.agents[agentID] else { continue }
+            if !agent.inboxIDs.contains(id) { agent.inboxIDs.append(id) }
+            if agent.heroInboxID == nil {
+                agent.heroInboxID = id
+                try RoutingStore.save(connection, agent: agent)
+            }
+            state.agents[agentID] = agent
+        }
+        if let inbox = state.inboxes[id] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+    }
+
+    // MARK: - Queues
+
+    func queues(inboxID: String?) -> [Queue] {
+        read { state in
+            state.queues.values.filter { inboxID == nil || $0.inboxID == inboxID }.sorted { $0.seq < $1.seq }.map(\.wire)
+        }
+    }
+
+    /// The queue with its waiting conversations in service order. An inbox id names its implicit queue.
+    func queue(_ id: String) throws -> Queue {
+        try read { state in
+            if let queue = state.queues[id] {
+                var wire = queue.wire
+                wire.waiting = state.waiting(line: id)
+                return wire
+            }
+            if let inbox = state.inboxes[id] {
+                return Queue(
+                    id: inbox.id, name: "\(inbox.name) (implicit)", inboxId: inbox.id, priority: 0,
+                    waiting: state.waiting(line: WaitingLines.implicitKey(inbox.id)))
+            }
+            throw RoutingError.queueNotFound(id)
+        }
+    }
+
+    func createQueue(_ input: NewQueue) throws -> Queue {
+        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try change { state, connection in
+            try Self.checkName(name)
+            let inboxID = try Self.checkInbox(input.inboxId, state: state, field: "inboxId")
+            let priority = input.priority ?? 0
+            guard (-1_000_000...1_000_000).contains(priority) else {
+                throw RoutingError.invalid(field: "priority", message: "priority must be from -1000000 to 1000000.")
+            }
+            let queue = QueueRecord(seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, inboxID: inboxID, priority: priority)
+            state.queues[queue.id] = queue
+            state.queueIDsByInbox[inboxID, default: []].append(queue.id)
+            try RoutingStore.save(connection, queue: queue, createdAt: Timestamp.now())
+            return queue.wire
+        }
+    }
+
+    // MARK: - Validation
+
+    static func unique(_ channels: [Channel]) -> [Channel] {
+        channels.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    static func checkDefaults(_ channels: [Channel], state: EngineState, except id: String?) throws(RoutingError) {
+        for channel in channels {
+            if let holder = state.defaultInbox(for: channel), holder.id != id {
+                throw .defaultTaken(channel: channel, inboxID: holder.id)
+            }
+        }
+    }
+
+    static func checkAgents(_ ids: [String], state: EngineState, field: String) throws(RoutingError) -> [String] {
+        var result: [String] = []
+        for (i, id) in ids.enumerated() where !result.contains(id) {
+            guard state.agents[id] != nil else { throw .invalid(field: "\(field)[\(i)]", message: "No agent has id \(id).") }
+            result.append(id)
+        }
+        return result
+    }
+}

@@ -1,0 +1,96 @@
+import Models
+import Storage
+
+extension RoutingEngine {
+    /// `POST /v1/route`: decides where the conversation goes, idempotent on (conversation, message).
+    func route(_ request: RouteRequest) throws -> RouteResult {
+        if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
+            return earlier
+        }
+        let result = try change { state, connection -> RouteResult in
+            // A retry that raced the first attempt into the lock gets the first answer.
+            if let earlier = try connection.first(
+                "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?",
+                [request.conversationId, request.message.id], { $0.bytes(0) })
+            {
+                return try JSONCoding.decode(RouteResult.self, from: earlier)
+            }
+            if let inboxID = request.inboxId, state.inboxes[inboxID] == nil {
+                throw RoutingError.invalid(field: "inboxId", message: "No inbox has id \(inboxID).")
+            }
+            var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")]
+            let current = state.assignments[request.conversationId]
+            let record: AssignmentRecord?
+            switch request.event {
+            case .new, .reopened, .message:
+                if let current {
+                    // Routing already holds this conversation; a customer message does not move it.
+                    trace.append(TraceStep(step: "unchanged", outcome: "already \(current.state.rawValue)"))
+                    let result = state.result(request.conversationId, current, trace: trace)
+                    try RoutingStore.saveRouteRequest(connection, conversationID: request.conversationId, messageID: request.message.id, result)
+                    return result
+                }
+                let target = state.heroOrDefaultTarget(request.contact.dedicatedHero, channel: request.channel, trace: &trace)
+                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
+            case .moved, .rerouted:
+                let inboxID = request.inboxId ?? current?.inboxID
+                let target: EngineState.Target =
+                    inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(request.channel, trace: &trace)
+                let previous = try state.release(request.conversationId, connection)
+                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
+                if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
+                    try state.drain(agent.inboxIDs, connection)
+                }
+            }
+            let result = state.result(request.conversationId, record, trace: trace, version: state.nextVersion())
+            try RoutingStore.saveDecision(connection, result)
+            try RoutingStore.saveRouteRequest(connection, conversationID: request.conversationId, messageID: request.message.id, result)
+            return result
+        }
+        count(result)
+        return result
+    }
+
+    /// `POST /v1/assignments/{id}/release`: the conversation closed; its agent's capacity returns
+    /// and waiting conversations may take it.
+    func release(_ conversationID: String) throws -> RouteResult {
+        try change { state, connection in
+            let previous = try state.release(conversationID, connection)
+            let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
+            let result = state.result(conversationID, nil, trace: trace, version: state.nextVersion())
+            try RoutingStore.saveDecision(connection, result)
+            if let agentID = previous?.agentID, let agent = state.agents[agentID] { try state.drain(agent.inboxIDs, connection) }
+            return result
+        }
+    }
+
+    /// `POST /v1/assignments/{id}/assign`: a manual transfer to any active agent, capacity notwithstanding.
+    func transfer(_ conversationID: String, _ input: AssignRequest) throws -> RouteResult {
+        try change { state, connection in
+            guard let agent = state.agents[input.agentId] else {
+                throw RoutingError.invalid(field: "agentId", message: "No agent has id \(input.agentId).")
+            }
+            guard agent.active else { throw RoutingError.agentInactive(agent.id) }
+            if let inboxID = input.inboxId, state.inboxes[inboxID] == nil {
+                throw RoutingError.invalid(field: "inboxId", message: "No inbox has id \(inboxID).")
+            }
+            let current = state.assignments[conversationID]
+            guard let channel = input.channel ?? current?.channel else {
+                throw RoutingError.invalid(field: "channel", message: "channel is required for a conversation routing has not seen.")
+            }
+            let inboxID = input.inboxId ?? current?.inboxID ?? agent.heroInboxID ?? state.defaultInbox(for: channel)?.id
+            var trace = [TraceStep(step: "transfer", outcome: "manual transfer to agent \(agent.id)")]
+            let previous = current?.agentID
+            let record = try state.place(conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, connection)
+            let result = state.result(conversationID, record, trace: trace)
+            try RoutingStore.saveDecision(connection, result)
+            if let previous, previous != agent.id, let old = state.agents[previous] { try state.drain(old.inboxIDs, connection) }
+            return result
+        }
+    }
+
+    func decision(_ conversationID: String) throws -> RouteResult {
+        guard let result = try store.decision(conversationID) else { throw RoutingError.routeNotFound(conversationID) }
+        return result
+    }
+}

@@ -1,0 +1,42 @@
+import HTTPServer
+import Models
+import ServiceRuntime
+
+/// HTTP shape of /v1/route, /v1/routes, /v1/assignments and routing's internal routes (SPEC §5).
+struct RouteRoutes: Sendable {
+    let engine: RoutingEngine
+
+    func register(on router: Router) {
+        router.post("/v1/route", access: .services, route)
+        router.get("/v1/routes/{conversationId}", access: .agents, decision)
+        router.post("/v1/assignments/{conversationId}/release", access: .services, release)
+        router.post("/v1/assignments/{conversationId}/assign", access: .services, assign)
+        router.get("/v1/internal/deactivated-agents", access: .services, deactivated)
+    }
+
+    @Sendable func route(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let input = try request.decode(RouteRequest.self)
+        guard !input.conversationId.isEmpty else { throw Problem.badRequest("conversationId must not be empty.", field: "conversationId") }
+        guard !input.message.id.isEmpty else { throw Problem.badRequest("message.id must not be empty.", field: "message.id") }
+        let result = try engine.route(input)
+        context.logger.debug("routed", ["conversationId": input.conversationId, "state": result.routingState.rawValue])
+        return try .json(result)
+    }
+
+    @Sendable func decision(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(try engine.decision(try context.parameters.require("conversationId")))
+    }
+
+    @Sendable func release(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(try engine.release(try context.parameters.require("conversationId")))
+    }
+
+    @Sendable func assign(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let input = try request.decode(AssignRequest.self)
+        return try .json(try engine.transfer(try context.parameters.require("conversationId"), input))
+    }
+
+    @Sendable func deactivated(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(DeactivatedAgents(agentIds: engine.deactivatedAgentIDs))
+    }
+}

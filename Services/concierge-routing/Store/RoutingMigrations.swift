@@ -1,0 +1,78 @@
+import Outbox
+import Storage
+
+/// The routing database schema, in numbered forward-only steps.
+enum RoutingMigrations {
+    static let all: [Migration] = [
+        Migration(1, "agents, inboxes, queues, assignments, decisions, outbox") { connection in
+            try connection.execute(
+                """
+                CREATE TABLE agents (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    email TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    active INTEGER NOT NULL,
+                    availability TEXT NOT NULL,
+                    hero_inbox_id TEXT,
+                    cap_email INTEGER NOT NULL,
+                    cap_messaging INTEGER NOT NULL,
+                    cap_voice INTEGER NOT NULL,
+                    cap_voicemail INTEGER NOT NULL,
+                    last_assigned INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE inboxes (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    sender_name TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    default_for TEXT NOT NULL,
+                    strategy TEXT NOT NULL,
+                    rr_pointer TEXT,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE inbox_members (
+                    inbox_id TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (inbox_id, agent_id)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX inbox_members_agent ON inbox_members (agent_id, position);
+                CREATE TABLE queues (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    inbox_id TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE assignments (
+                    conversation_id TEXT PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    inbox_id TEXT,
+                    queue_id TEXT,
+                    agent_id TEXT,
+                    state TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    waiting_since INTEGER NOT NULL,
+                    version INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE decisions (
+                    conversation_id TEXT PRIMARY KEY,
+                    version INTEGER NOT NULL,
+                    body BLOB NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE route_requests (
+                    conversation_id TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    PRIMARY KEY (conversation_id, message_id)
+                ) STRICT, WITHOUT ROWID;
+                """)
+            try OutboxSchema.create(connection)
+        }
+    ]
+}

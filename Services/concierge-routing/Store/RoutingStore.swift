@@ -1,0 +1,171 @@
+import Models
+import Storage
+
+/// Every line of routing's SQL. The engine calls the write helpers inside its own `db.write`, so a
+/// decision, its outbox notices and its idempotency record commit together.
+struct RoutingStore: Sendable {
+    let db: Database
+
+    // MARK: - Loading at start-up
+
+    struct Snapshot {
+        var agents: [AgentRecord] = []
+        var inboxes: [InboxRecord] = []
+        var queues: [QueueRecord] = []
+        var assignments: [AssignmentRecord] = []
+        var version: Int64 = 0
+    }
+
+    func load() throws -> Snapshot {
+        try db.read { connection in
+            var snapshot = Snapshot()
+            var members: [String: [String]] = [:]
+            var agentInboxes: [String: [String]] = [:]
+            try connection.forEach("SELECT inbox_id, agent_id FROM inbox_members ORDER BY position") { row in
+                members[row.string(0), default: []].append(row.string(1))
+            }
+            try connection.forEach(
+                "SELECT m.agent_id, m.inbox_id FROM inbox_members m JOIN inboxes i ON i.id = m.inbox_id ORDER BY m.position"
+            ) { row in agentInboxes[row.string(0), default: []].append(row.string(1)) }
+            snapshot.agents = try connection.query(
+                """
+                SELECT seq, id, name, email, role, active, availability, hero_inbox_id, cap_email, cap_messaging, cap_voice,
+                    cap_voicemail, last_assigned, created_at FROM agents ORDER BY seq
+                """
+            ) { row in
+                AgentRecord(
+                    seq: row.int64(0), id: row.string(1), name: row.string(2), email: row.string(3),
+                    role: Role(rawValue: row.string(4)) ?? .agent, active: row.bool(5),
+                    availability: Availability(rawValue: row.string(6)) ?? .offline,
+                    inboxIDs: agentInboxes[row.string(1)] ?? [], heroInboxID: row.optionalString(7),
+                    capacity: ChannelCounts(email: row.int(8), messaging: row.int(9), voice: row.int(10), voicemail: row.int(11)),
+                    load: ChannelCounts(), lastAssigned: row.int64(12), createdAt: row.string(13))
+            }
+            snapshot.inboxes = try connection.query(
+                "SELECT seq, id, name, sender_name, signature, default_for, strategy, rr_pointer, created_at FROM inboxes ORDER BY seq"
+            ) { row in
+                InboxRecord(
+                    seq: row.int64(0), id: row.string(1), name: row.string(2), senderName: row.string(3),
+                    signature: row.string(4),
+                    defaultFor: row.string(5).split(separator: ",").compactMap { Channel(rawValue: String($0)) },
+                    strategy: Strategy(rawValue: row.string(6)) ?? .roundRobin, memberIDs: members[row.string(1)] ?? [],
+                    pointer: row.optionalString(7), createdAt: row.string(8))
+            }
+            snapshot.queues = try connection.query("SELECT seq, id, name, inbox_id, priority FROM queues ORDER BY seq") { row in
+                QueueRecord(seq: row.int64(0), id: row.string(1), name: row.string(2), inboxID: row.string(3), priority: row.int(4))
+            }
+            snapshot.assignments = try connection.query(
+                """
+                SELECT conversation_id, channel, inbox_id, queue_id, agent_id, state, priority, waiting_since, version
+                FROM assignments ORDER BY waiting_since
+                """
+            ) { row in
+                AssignmentRecord(
+                    conversationID: row.string(0), channel: Channel(rawValue: row.string(1)) ?? .email, inboxID: row.optionalString(2),
+                    queueID: row.optionalString(3), agentID: row.optionalString(4),
+                    state: AssignmentRecord.State(rawValue: row.string(5)) ?? .queued, priority: row.int(6),
+                    waitingSince: row.int64(7), version: row.int64(8))
+            }
+            snapshot.version = Int64(
+                try connection.scalarInt("SELECT max(v) FROM (SELECT max(version) AS v FROM decisions UNION ALL SELECT max(version) FROM assignments UNION ALL SELECT max(last_assigned) FROM agents)")
+                    ?? 0)
+            return snapshot
+        }
+    }
+
+    // MARK: - Writes (inside the engine's transaction)
+
+    static func save(_ connection: Connection, agent: AgentRecord) throws {
+        try connection.run(
+            """
+            INSERT INTO agents (seq, id, name, email, role, active, availability, hero_inbox_id, cap_email, cap_messaging,
+                cap_voice, cap_voicemail, last_assigned, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, role = excluded.role,
+                active = excluded.active, availability = excluded.availability, hero_inbox_id = excluded.hero_inbox_id,
+                cap_email = excluded.cap_email, cap_messaging = excluded.cap_messaging, cap_voice = excluded.cap_voice,
+                cap_voicemail = excluded.cap_voicemail, last_assigned = excluded.last_assigned
+            """,
+            agent.seq, agent.id, agent.name, agent.email, agent.role.rawValue, agent.active, agent.availability.rawValue,
+            agent.heroInboxID, agent.capacity.email, agent.capacity.messaging, agent.capacity.voice, agent.capacity.voicemail,
+            agent.lastAssigned, agent.createdAt)
+    }
+
+    static func save(_ connection: Connection, inbox: InboxRecord) throws {
+        try connection.run(
+            """
+            INSERT INTO inboxes (seq, id, name, sender_name, signature, default_for, strategy, rr_pointer, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, sender_name = excluded.sender_name,
+                signature = excluded.signature, default_for = excluded.default_for, strategy = excluded.strategy,
+                rr_pointer = excluded.rr_pointer
+            """,
+            inbox.seq, inbox.id, inbox.name, inbox.senderName, inbox.signature,
+            inbox.defaultFor.map(\.rawValue).joined(separator: ","), inbox.strategy.rawValue, inbox.pointer, inbox.createdAt)
+    }
+
+    static func saveMembers(_ connection: Connection, inbox: InboxRecord) throws {
+        try connection.run("DELETE FROM inbox_members WHERE inbox_id = ?", inbox.id)
+        for (position, agentID) in inbox.memberIDs.enumerated() {
+            try connection.run("INSERT INTO inbox_members (inbox_id, agent_id, position) VALUES (?, ?, ?)", inbox.id, agentID, position)
+        }
+    }
+
+    static func savePointer(_ connection: Connection, inboxID: String, pointer: String?) throws {
+        try connection.run("UPDATE inboxes SET rr_pointer = ? WHERE id = ?", pointer, inboxID)
+    }
+
+    static func saveLastAssigned(_ connection: Connection, agentID: String, version: Int64) throws {
+        try connection.run("UPDATE agents SET last_assigned = ? WHERE id = ?", version, agentID)
+    }
+
+    static func save(_ connection: Connection, queue: QueueRecord, createdAt: String) throws {
+        try connection.run(
+            "INSERT INTO queues (seq, id, name, inbox_id, priority, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            queue.seq, queue.id, queue.name, queue.inboxID, queue.priority, createdAt)
+    }
+
+    static func save(_ connection: Connection, assignment: AssignmentRecord) throws {
+        try connection.run(
+            """
+            INSERT OR REPLACE INTO assignments (conversation_id, channel, inbox_id, queue_id, agent_id, state, priority,
+                waiting_since, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            assignment.conversationID, assignment.channel.rawValue, assignment.inboxID, assignment.queueID, assignment.agentID,
+            assignment.state.rawValue, assignment.priority, assignment.waitingSince, assignment.version)
+    }
+
+    static func deleteAssignment(_ connection: Connection, conversationID: String) throws {
+        try connection.run("DELETE FROM assignments WHERE conversation_id = ?", conversationID)
+    }
+
+    static func saveDecision(_ connection: Connection, _ result: RouteResult) throws {
+        try connection.run(
+            "INSERT OR REPLACE INTO decisions (conversation_id, version, body) VALUES (?, ?, ?)",
+            result.conversationId, result.version, SQLValue.blob(try JSONCoding.encode(result)))
+    }
+
+    static func saveRouteRequest(_ connection: Connection, conversationID: String, messageID: String, _ result: RouteResult) throws {
+        try connection.run(
+            "INSERT OR REPLACE INTO route_requests (conversation_id, message_id, body) VALUES (?, ?, ?)",
+            conversationID, messageID, SQLValue.blob(try JSONCoding.encode(result)))
+    }
+
+    // MARK: - Reads
+
+    func decision(_ conversationID: String) throws -> RouteResult? {
+        let body = try db.read { connection in
+            try connection.first("SELECT body FROM decisions WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
+        }
+        return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
+    }
+
+    func routeRequest(conversationID: String, messageID: String) throws -> RouteResult? {
+        let body = try db.read { connection in
+            try connection.first(
+                "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
+            ) { $0.bytes(0) }
+        }
+        return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
+    }
+}
