@@ -1,8 +1,20 @@
 import Foundation
 import ServiceRuntime
 
-// Serves the shared routes only until its own issue builds the service.
 await ServiceRuntime.main(
-    service: "conversations", migrations: Migrations.all,
+    service: "conversations", migrations: ConversationMigrations.all,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
-) { _ in nil }
+) { environment in
+    let store = ConversationStore(db: environment.db)
+    RoutingSync.install(on: environment.outbox)
+    let pipeline = InboundPipeline(
+        store: store, contacts: environment.contacts, outbox: environment.outbox, metrics: environment.metrics)
+    let actions = AgentActions(store: store, routing: environment.routing, contacts: environment.contacts, outbox: environment.outbox)
+    ConversationRoutes(
+        store: store, pipeline: pipeline, actions: actions,
+        inboxes: InboxDirectory(routing: environment.routing, db: environment.db)
+    ).register(on: environment.router)
+    InternalRoutes(store: store, outbox: environment.outbox).register(on: environment.router)
+    ReportRoutes(store: store).register(on: environment.router)
+    return nil
+}

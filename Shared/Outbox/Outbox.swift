@@ -32,7 +32,12 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Applies a receiver's answer in the transaction that removes the delivered entry, so an
+    /// answer is never lost to a crash: until the hook commits, the entry is delivered again.
+    public typealias DeliveryHook = @Sendable (Entry, ClientResponse, Connection) throws -> Void
+
     private let db: Database
+    private let hook = Mutex<DeliveryHook?>(nil)
     private let targets: [String: Target]
     private let http: HTTPClient
     private let logger: Logger
@@ -67,6 +72,9 @@ public final class Outbox: Sendable {
         return entryID
     }
 
+    /// Sets what to do with successful answers (e.g. apply a routing decision); set before `run()`.
+    public func onDelivered(_ body: @escaping DeliveryHook) { hook.withLock { $0 = body } }
+
     /// Tells the dispatcher that entries were committed; call after the transaction.
     public func notify() { wakeup.signal() }
 
@@ -100,7 +108,8 @@ public final class Outbox: Sendable {
     /// Tries to deliver one entry right now from the request that wrote it, so the common case needs
     /// no dispatcher round trip. Returns the receiver's answer on success; on failure the entry stays
     /// for the dispatcher.
-    public func deliverNow(_ id: String) async -> ClientResponse? {
+    /// - Parameter timeout: seconds for this attempt; default `attemptTimeout`.
+    public func deliverNow(_ id: String, timeout: Double? = nil) async -> ClientResponse? {
         guard claim(id) else { return nil }
         defer { release(id) }
         guard let entry = try? db.read({ connection in
@@ -109,7 +118,7 @@ public final class Outbox: Sendable {
         guard let target = targets[entry.target] else { return nil }
         let request = Self.request(for: entry, target: target)
         do {
-            let response = try await http.send(request, timeout: attemptTimeout)
+            let response = try await http.send(request, timeout: timeout ?? attemptTimeout)
             return handle(entry, outcome: .answered(response)) ? response : nil
         } catch {
             _ = handle(entry, outcome: .failed(error))
@@ -179,7 +188,17 @@ public final class Outbox: Sendable {
     private func handle(_ entry: Entry, outcome: Outcome) -> Bool {
         switch outcome {
         case .answered(let response) where response.isSuccess:
-            try? db.write { try $0.run("DELETE FROM outbox WHERE id = ?", entry.id) }
+            let apply = hook.withLock { $0 }
+            do {
+                try db.write { connection in
+                    // Already settled by a concurrent attempt: nothing to apply twice.
+                    guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
+                    try apply?(entry, response, connection)
+                }
+            } catch {
+                retryLater(entry, error: "applying the answer failed: \(error)")
+                return false
+            }
             return true
         case .answered(let response) where [400, 413, 422].contains(response.status):
             let reason = String(decoding: response.body.prefix(500), as: UTF8.self)

@@ -98,3 +98,9 @@ public func withServices<T: Sendable>(
         throw error
     }
 }
+
+extension TestCluster {
+    public func conversations(as role: Role = .administrator, sub: String? = nil) -> ConversationsClient {
+        ConversationsClient(baseURL: url(.conversations), tokens: .fixed(token(role, sub: sub)))
+    }
+}

@@ -1,0 +1,82 @@
+import Clients
+import Foundation
+import HTTPServer
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+/// `POST /v1/inbound` (SPEC §4): resolve the contact, drop a blocked contact's message, thread it,
+/// store it together with its routing request, route, and answer. Once this answers 2xx the message
+/// is on disk and its routing request is in the outbox, so it will be routed even if routing is down.
+struct InboundPipeline: Sendable {
+    let store: ConversationStore
+    let contacts: ContactsClient
+    let outbox: Outbox
+    let metrics: Metrics
+    /// Seconds to wait for routing before answering `pending`; default 2.
+    var routingWait: Double = 2
+
+    struct Outcome: Sendable {
+        var result: InboundResult
+        var created: Bool
+    }
+
+    func handle(_ input: InboundRequest) async throws -> Outcome {
+        let externalID = input.externalId.flatMap { $0.isEmpty ? nil : $0 }
+        if let externalID, let earlier = try replay(channel: input.channel, externalID: externalID) { return earlier }
+        let contact = try await resolve(input)
+        if contact.blocked {
+            let outcome = try store.recordDropped(input, contact: contact, externalID: externalID)
+            metrics.increment("concierge_inbound_dropped_total", help: "Inbound messages dropped (blocked contact).")
+            return outcome
+        }
+        let recorded = try store.recordInbound(input, contact: contact, externalID: externalID)
+        if recorded.replayed { return try outcome(recorded) }
+        metrics.increment(
+            "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: "Inbound messages stored.")
+        if let entry = recorded.routeEntry {
+            outbox.notify()
+            _ = await outbox.deliverNow(entry, timeout: routingWait)
+        }
+        return try outcome(recorded)
+    }
+
+    private func resolve(_ input: InboundRequest) async throws -> Contact {
+        do {
+            return try await contacts.resolve(ResolveRequest(channel: input.channel, address: input.from, name: input.name)).contact
+        } catch {
+            switch error {
+            case .problem(let problem) where problem.status == 400 || problem.status == 422:
+                throw ConversationError.invalid(field: "from", message: problem.detail ?? "from is not a valid address for \(input.channel.rawValue).")
+            case .unreachable(let why): throw ConversationError.dependencyDown(service: "contacts", detail: why.description)
+            case .problem(let problem) where problem.status == 503:
+                throw ConversationError.dependencyDown(service: "contacts", detail: problem.detail ?? "unavailable")
+            default: throw ConversationError.dependencyFailed(service: "contacts", detail: error.description)
+            }
+        }
+    }
+
+    private func replay(channel: Channel, externalID: String) throws -> Outcome? {
+        guard let key = try store.inboundKey(channel: channel, externalID: externalID) else { return nil }
+        return try outcome(key)
+    }
+
+    private func outcome(_ recorded: ConversationStore.Recorded) throws -> Outcome {
+        guard let conversationID = recorded.conversationID, let messageID = recorded.messageID else {
+            return Outcome(
+                result: InboundResult(
+                    conversationId: nil, messageId: nil, contactId: recorded.contactID, status: nil, inboxId: nil, assigneeId: nil,
+                    queueId: nil, routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
+                created: false)
+        }
+        let conversation = try store.conversation(conversationID)
+        return Outcome(
+            result: InboundResult(
+                conversationId: conversation.id, messageId: messageID, contactId: conversation.contactId, status: conversation.status,
+                inboxId: conversation.inboxId, assigneeId: conversation.assigneeId, queueId: conversation.queueId,
+                routingState: conversation.routingState, spam: conversation.spam, dropped: false,
+                replies: try store.replies(to: messageID)),
+            created: recorded.created)
+    }
+}

@@ -1,0 +1,90 @@
+import Outbox
+import Storage
+
+/// The conversations database schema, in numbered forward-only steps.
+enum ConversationMigrations {
+    static let all: [Migration] = [
+        Migration(1, "conversations, messages, inbound keys, audit, merges, outbox") { connection in
+            try connection.execute(
+                """
+                CREATE TABLE conversations (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    contact_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    inbox_id TEXT,
+                    assignee_id TEXT,
+                    queue_id TEXT,
+                    routing_state TEXT NOT NULL,
+                    routing_version INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL,
+                    subject TEXT,
+                    tags TEXT NOT NULL DEFAULT '',
+                    spam INTEGER NOT NULL DEFAULT 0,
+                    replied INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    closed_at TEXT,
+                    first_response_at TEXT
+                ) STRICT;
+                CREATE INDEX conversations_thread ON conversations (contact_id, channel, status, seq);
+                CREATE INDEX conversations_assignee ON conversations (assignee_id, spam, seq);
+                CREATE INDEX conversations_inbox ON conversations (inbox_id, spam, seq);
+                CREATE INDEX conversations_status ON conversations (status, spam, seq);
+                CREATE INDEX conversations_created ON conversations (created_at);
+                CREATE TABLE conversation_tags (
+                    tag TEXT NOT NULL,
+                    conversation_seq INTEGER NOT NULL,
+                    PRIMARY KEY (tag, conversation_seq)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX conversation_tags_conversation ON conversation_tags (conversation_seq);
+                CREATE TABLE messages (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    conversation_id TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    author_type TEXT NOT NULL,
+                    author_id TEXT,
+                    body TEXT NOT NULL,
+                    sender_name TEXT,
+                    signature TEXT,
+                    reply_to TEXT,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX messages_conversation ON messages (conversation_id, seq);
+                CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
+                CREATE TABLE inbound_keys (
+                    channel TEXT NOT NULL,
+                    external_id TEXT NOT NULL,
+                    contact_id TEXT NOT NULL,
+                    conversation_id TEXT,
+                    message_id TEXT,
+                    created INTEGER NOT NULL,
+                    PRIMARY KEY (channel, external_id)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE dropped_messages (
+                    seq INTEGER PRIMARY KEY,
+                    contact_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    sender TEXT NOT NULL,
+                    subject TEXT,
+                    body TEXT NOT NULL,
+                    external_id TEXT,
+                    reason TEXT NOT NULL,
+                    received_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE contact_merges (
+                    source_id TEXT PRIMARY KEY,
+                    target_id TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE inbox_snapshots (
+                    id TEXT PRIMARY KEY,
+                    sender_name TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    fetched_at TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                """)
+            try OutboxSchema.create(connection)
+        }
+    ]
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Models
+import Storage
+
+extension ConversationStore {
+    /// What one inbound message became.
+    struct Recorded: Sendable {
+        var contactID: String
+        var conversationID: String?
+        var messageID: String?
+        var created: Bool
+        var routeEntry: String?
+        /// The (channel, externalId) was seen before: this is the first attempt's result.
+        var replayed = false
+    }
+
+    func inboundKey(channel: Channel, externalID: String) throws -> Recorded? {
+        try db.read { connection in try Self.inboundKey(connection, channel: channel, externalID: externalID) }
+    }
+
+    static func inboundKey(_ connection: Connection, channel: Channel, externalID: String) throws -> Recorded? {
+        try connection.first(
+            "SELECT contact_id, conversation_id, message_id, created FROM inbound_keys WHERE channel = ? AND external_id = ?",
+            [channel.rawValue, externalID]
+        ) {
+            Recorded(
+                contactID: $0.string(0), conversationID: $0.optionalString(1), messageID: $0.optionalString(2),
+                created: $0.bool(3), routeEntry: nil, replayed: true)
+        }
+    }
+
+    /// A blocked contact's message: kept in the audit table only (SPEC §4 step 2).
+    func recordDropped(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> InboundPipeline.Outcome {
+        try db.write { connection in
+            if let externalID, try Self.inboundKey(connection, channel: input.channel, externalID: externalID) == nil {
+                try connection.run(
+                    "INSERT INTO inbound_keys (channel, external_id, contact_id, created) VALUES (?, ?, ?, 0)",
+                    input.channel.rawValue, externalID, contact.id)
+            }
+            try connection.run(
+                """
+                INSERT INTO dropped_messages (contact_id, channel, sender, subject, body, external_id, reason, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'contact_blocked', ?)
+                """, contact.id, input.channel.rawValue, input.from, input.subject, input.body, externalID, Timestamp.now())
+        }
+        return InboundPipeline.Outcome(
+            result: InboundResult(
+                conversationId: nil, messageId: nil, contactId: contact.id, status: nil, inboxId: nil, assigneeId: nil, queueId: nil,
+                routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
+            created: false)
+    }
+
+    /// Threads and stores the message, and writes its routing request, in one transaction (SPEC §4 step 3–5).
+    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> Recorded {
+        try db.write { connection in
+            if let externalID, let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID) {
+                return earlier
+            }
+            let contactID = try Self.survivor(connection, contact.id)
+            let now = Timestamp.now()
+            var created = false
+            var event: RouteEvent?
+            let conversation: Conversation
+            if let existing = try Self.thread(connection, input, contactID: contactID) {
+                switch existing.status {
+                case .closed:
+                    event = .reopened
+                    try connection.run(
+                        "UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, existing.id)
+                case .open, .waiting:
+                    if existing.routingState == .awaitingCustomer { event = .message }
+                    try connection.run("UPDATE conversations SET status = 'waiting', updated_at = ? WHERE id = ?", now, existing.id)
+                }
+                conversation = existing
+            } else {
+                created = true
+                event = .new
+                conversation = Conversation(
+                    id: UUID().uuidString.lowercased(), contactId: contactID, channel: input.channel, inboxId: nil, assigneeId: nil,
+                    queueId: nil, routingState: .pending, status: .waiting,
+                    subject: input.subject.flatMap { $0.isEmpty ? nil : $0 }, tags: [], spam: false, createdAt: now, updatedAt: now,
+                    closedAt: nil, firstResponseAt: nil)
+                try connection.run(
+                    """
+                    INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, created_at, updated_at)
+                    VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?)
+                    """, conversation.id, contactID, input.channel.rawValue, conversation.subject, now, now)
+            }
+            let message = Message(
+                id: UUID().uuidString.lowercased(), conversationId: conversation.id, direction: .inbound,
+                author: MessageAuthor(type: .contact, id: contactID), body: input.body, createdAt: now)
+            try Self.insert(connection, message, replyTo: nil)
+            var routeEntry: String?
+            if let event {
+                var routeContact = RoutingSync.routeContact(contact)
+                routeContact.id = contactID
+                routeEntry = try RoutingSync.enqueueRoute(
+                    connection,
+                    RouteRequest(
+                        conversationId: conversation.id, event: event, channel: input.channel, inboxId: nil, contact: routeContact,
+                        message: RouteMessage(id: message.id, body: input.body)))
+            }
+            if let externalID {
+                try connection.run(
+                    """
+                    INSERT INTO inbound_keys (channel, external_id, contact_id, conversation_id, message_id, created)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, input.channel.rawValue, externalID, contactID, conversation.id, message.id, created)
+            }
+            return Recorded(
+                contactID: contactID, conversationID: conversation.id, messageID: message.id, created: created, routeEntry: routeEntry)
+        }
+    }
+
+    /// The given conversation if it is this contact's (even closed); else the newest non-closed one
+    /// on the channel; else none.
+    private static func thread(_ connection: Connection, _ input: InboundRequest, contactID: String) throws -> Conversation? {
+        if let id = input.conversationId,
+            let given = try connection.first("SELECT \(columns) FROM conversations WHERE id = ?", [id], decode),
+            try survivor(connection, given.contactId) == contactID, !given.spam
+        {
+            return given
+        }
+        return try connection.first(
+            """
+            SELECT \(columns) FROM conversations WHERE contact_id = ? AND channel = ? AND status != 'closed' AND spam = 0
+            ORDER BY seq DESC LIMIT 1
+            """, [contactID, input.channel.rawValue], decode)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Models
+import Storage
+
+extension ConversationStore {
+    struct ReportFilters {
+        var from: String?
+        var to: String?
+        var tag: String?
+        var inboxID: String?
+        var channel: Channel?
+    }
+
+    /// Non-spam conversations created in the range, counted by status, channel, inbox and tag, with
+    /// the median and 90th percentile of first-response and resolution times.
+    func report(_ filters: ReportFilters) throws -> ConversationReport {
+        var clauses = ["spam = 0"]
+        var values: [any SQLBindable] = []
+        if let from = filters.from {
+            clauses.append("created_at >= ?")
+            values.append(from)
+        }
+        if let to = filters.to {
+            clauses.append("created_at < ?")
+            values.append(to)
+        }
+        if let inbox = filters.inboxID {
+            clauses.append("inbox_id = ?")
+            values.append(inbox)
+        }
+        if let channel = filters.channel {
+            clauses.append("channel = ?")
+            values.append(channel.rawValue)
+        }
+        if let tag = filters.tag {
+            clauses.append("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)")
+            values.append(tag.lowercased())
+        }
+        var report = ConversationReport(
+            total: 0, byStatus: [:], byChannel: [:], byInbox: [:], byTag: [:],
+            firstResponseSeconds: Percentiles(median: nil, p90: nil), resolutionSeconds: Percentiles(median: nil, p90: nil))
+        var firstResponses: [Double] = []
+        var resolutions: [Double] = []
+        try db.read { connection in
+            try connection.forEach(
+                """
+                SELECT status, channel, inbox_id, tags, created_at, first_response_at, closed_at FROM conversations
+                WHERE \(clauses.joined(separator: " AND "))
+                """, values
+            ) { row in
+                report.total += 1
+                report.byStatus[row.string(0), default: 0] += 1
+                report.byChannel[row.string(1), default: 0] += 1
+                if let inbox = row.optionalString(2) { report.byInbox[inbox, default: 0] += 1 }
+                for tag in Tags.split(row.string(3)) { report.byTag[tag, default: 0] += 1 }
+                guard let created = Timestamp.parse(row.string(4)) else { return }
+                if let first = row.optionalString(5).flatMap(Timestamp.parse) {
+                    firstResponses.append(first.timeIntervalSince(created))
+                }
+                if let closed = row.optionalString(6).flatMap(Timestamp.parse) {
+                    resolutions.append(closed.timeIntervalSince(created))
+                }
+            }
+        }
+        report.firstResponseSeconds = Statistics.percentiles(firstResponses)
+        report.resolutionSeconds = Statistics.percentiles(resolutions)
+        return report
+    }
+}
+
+/// Percentiles by linear interpolation between closest ranks (the common "type 7" definition).
+enum Statistics {
+    static func percentiles(_ values: [Double]) -> Percentiles {
+        let sorted = values.sorted()
+        return Percentiles(median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9))
+    }
+
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        let value = sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+        return (value * 1000).rounded() / 1000
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+/// Every line of the conversations service's SQL.
+struct ConversationStore: Sendable {
+    let db: Database
+
+    static let columns = """
+        seq, id, contact_id, channel, inbox_id, assignee_id, queue_id, routing_state, status, subject, tags, spam,
+        created_at, updated_at, closed_at, first_response_at
+        """
+
+    static func decode(_ row: Row) -> Conversation {
+        Conversation(
+            id: row.string(1), contactId: row.string(2), channel: Channel(rawValue: row.string(3)) ?? .email,
+            inboxId: row.optionalString(4), assigneeId: row.optionalString(5), queueId: row.optionalString(6),
+            routingState: RoutingState(rawValue: row.string(7)) ?? .none,
+            status: ConversationStatus(rawValue: row.string(8)) ?? .waiting, subject: row.optionalString(9),
+            tags: Tags.split(row.string(10)), spam: row.bool(11), createdAt: row.string(12), updatedAt: row.string(13),
+            closedAt: row.optionalString(14), firstResponseAt: row.optionalString(15))
+    }
+
+    // MARK: - Reads
+
+    func conversation(_ id: String) throws -> Conversation {
+        try db.read { connection in try Self.conversation(connection, id) }
+    }
+
+    static func conversation(_ connection: Connection, _ id: String) throws -> Conversation {
+        guard let conversation = try connection.first("SELECT \(columns) FROM conversations WHERE id = ?", [id], decode) else {
+            throw ConversationError.notFound(id)
+        }
+        return conversation
+    }
+
+    struct Filters {
+        var status: ConversationStatus?
+        var inboxID: String?
+        var assigneeID: String?
+        var contactID: String?
+        var tag: String?
+        var channel: Channel?
+        var spam = false
+    }
+
+    /// Newest first, paged by `seq`; spam only when asked for (and then only spam).
+    func list(_ filters: Filters, limit: Int, before cursor: Int64?) throws -> Page<Conversation> {
+        var clauses = ["spam = ?"]
+        var values: [any SQLBindable] = [filters.spam]
+        if let status = filters.status {
+            clauses.append("status = ?")
+            values.append(status.rawValue)
+        }
+        if let inbox = filters.inboxID {
+            clauses.append("inbox_id = ?")
+            values.append(inbox)
+        }
+        if let assignee = filters.assigneeID {
+            clauses.append("assignee_id = ?")
+            values.append(assignee)
+        }
+        if let contact = filters.contactID {
+            // Conversations of contacts merged into this one are listed under it.
+            clauses.append("contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?)")
+            values += [contact, contact]
+        }
+        if let tag = filters.tag {
+            clauses.append("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)")
+            values.append(tag.lowercased())
+        }
+        if let channel = filters.channel {
+            clauses.append("channel = ?")
+            values.append(channel.rawValue)
+        }
+        if let cursor {
+            clauses.append("seq < ?")
+            values.append(cursor)
+        }
+        values.append(limit + 1)
+        let sql = "SELECT \(Self.columns) FROM conversations WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
+        let page = rows.prefix(limit)
+        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+    }
+
+    /// Messages oldest first, paged by `seq`.
+    func messages(_ conversationID: String, limit: Int, after cursor: Int64?) throws -> Page<Message> {
+        let rows = try db.read { connection in
+            try connection.query(
+                """
+                SELECT seq, id, conversation_id, direction, author_type, author_id, body, sender_name, signature, created_at
+                FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, [conversationID, cursor ?? 0, limit + 1]
+            ) { (Self.message($0), $0.int64(0)) }
+        }
+        let page = rows.prefix(limit)
+        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+    }
+
+    static func message(_ row: Row) -> Message {
+        Message(
+            id: row.string(1), conversationId: row.string(2), direction: Message.Direction(rawValue: row.string(3)) ?? .inbound,
+            author: MessageAuthor(type: MessageAuthor.Kind(rawValue: row.string(4)) ?? .contact, id: row.optionalString(5)),
+            body: row.string(6), senderName: row.optionalString(7), signature: row.optionalString(8), createdAt: row.string(9))
+    }
+
+    /// Automation messages sent in answer to one inbound message.
+    func replies(to messageID: String) throws -> [Reply] {
+        try db.read { connection in
+            try connection.query("SELECT body FROM messages WHERE reply_to = ? ORDER BY seq", [messageID]) { Reply(body: $0.string(0)) }
+        }
+    }
+
+    /// Open (non-closed), non-spam conversations of a contact, including contacts merged into it.
+    static func openConversations(_ connection: Connection, contactID: String) throws -> [Conversation] {
+            try connection.query(
+                """
+                SELECT \(Self.columns) FROM conversations WHERE status != 'closed' AND spam = 0
+                AND contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?) ORDER BY seq
+                """, [contactID, contactID], Self.decode)
+    }
+
+    // MARK: - Writes
+
+    /// Adds an agent's reply: 409 if closed; status → open; `firstResponseAt` set once.
+    func addReply(_ conversationID: String, agentID: String, body: String, sender: InboxSender?) throws -> Message {
+        try db.write { connection in
+            let conversation = try Self.conversation(connection, conversationID)
+            guard conversation.status != .closed else { throw ConversationError.closed(conversationID) }
+            let now = Timestamp.now()
+            let message = Message(
+                id: UUID().uuidString.lowercased(), conversationId: conversationID, direction: .outbound,
+                author: MessageAuthor(type: .agent, id: agentID), body: body, senderName: sender?.senderName,
+                signature: sender?.signature, createdAt: now)
+            try Self.insert(connection, message, replyTo: nil)
+            try connection.run(
+                """
+                UPDATE conversations SET status = 'open', replied = 1, updated_at = ?,
+                    first_response_at = coalesce(first_response_at, ?) WHERE id = ?
+                """, now, now, conversationID)
+            return message
+        }
+    }
+
+    static func insert(_ connection: Connection, _ message: Message, replyTo: String?) throws {
+        try connection.run(
+            """
+            INSERT INTO messages (id, conversation_id, direction, author_type, author_id, body, sender_name, signature,
+                reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            message.id, message.conversationId, message.direction.rawValue, message.author.type.rawValue, message.author.id,
+            message.body, message.senderName, message.signature, replyTo, message.createdAt)
+    }
+
+    /// Closes the conversation and tells routing to release it (outbox).
+    func close(_ conversationID: String) throws -> Conversation {
+        try db.write { connection in
+            let conversation = try Self.conversation(connection, conversationID)
+            guard conversation.status != .closed else { throw ConversationError.alreadyClosed(conversationID) }
+            let now = Timestamp.now()
+            try connection.run(
+                "UPDATE conversations SET status = 'closed', closed_at = ?, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
+                now, now, conversationID)
+            try Outbox.enqueue(
+                connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/release",
+                body: [String: String]())
+            return try Self.conversation(connection, conversationID)
+        }
+    }
+
+    func changeTags(_ conversationID: String, add: [String], remove: [String]) throws -> Conversation {
+        try db.write { connection in
+            let conversation = try Self.conversation(connection, conversationID)
+            let removing = Set(remove.map { $0.lowercased() })
+            var tags = conversation.tags.filter { !removing.contains($0.lowercased()) }
+            for tag in add where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.append(tag) }
+            guard tags != conversation.tags else { return conversation }
+            try Self.writeTags(connection, conversationID: conversationID, tags: tags)
+            return try Self.conversation(connection, conversationID)
+        }
+    }
+
+    static func writeTags(_ connection: Connection, conversationID: String, tags: [String]) throws {
+        guard let seq = try connection.first("SELECT seq FROM conversations WHERE id = ?", [conversationID], { $0.int64(0) }) else {
+            throw ConversationError.notFound(conversationID)
+        }
+        try connection.run("UPDATE conversations SET tags = ?, updated_at = ? WHERE seq = ?", Tags.join(tags), Timestamp.now(), seq)
+        try connection.run("DELETE FROM conversation_tags WHERE conversation_seq = ?", seq)
+        for tag in Set(tags.map { $0.lowercased() }) {
+            try connection.run("INSERT INTO conversation_tags (tag, conversation_seq) VALUES (?, ?)", tag, seq)
+        }
+    }
+
+    /// Applies a routing decision unless a newer one is already recorded; stores automation replies.
+    static func apply(_ connection: Connection, _ result: RouteResult, replyTo messageID: String?) throws {
+        try connection.run(
+            """
+            UPDATE conversations SET assignee_id = ?, inbox_id = coalesce(?, inbox_id), queue_id = ?, routing_state = ?,
+                routing_version = ?, updated_at = ?
+            WHERE id = ? AND routing_version < ? AND status != 'closed'
+            """,
+            result.assigneeId, result.inboxId, result.queueId, result.routingState.rawValue, result.version, Timestamp.now(),
+            result.conversationId, result.version)
+        guard let messageID, !result.replies.isEmpty,
+            try connection.scalarInt("SELECT count(*) FROM messages WHERE reply_to = ?", [messageID]) == 0
+        else { return }
+        for reply in result.replies {
+            let message = Message(
+                id: UUID().uuidString.lowercased(), conversationId: result.conversationId, direction: .outbound,
+                author: MessageAuthor(type: .automation, id: nil), body: reply.body, createdAt: Timestamp.now())
+            try insert(connection, message, replyTo: messageID)
+        }
+    }
+
+    /// A contact was merged: its conversations are listed under the survivor from now on.
+    func recordMerge(_ merge: ContactMerged) throws {
+        try db.write { connection in
+            try connection.run(
+                "INSERT OR REPLACE INTO contact_merges (source_id, target_id) VALUES (?, ?)", merge.sourceId, merge.targetId)
+            try connection.run("UPDATE contact_merges SET target_id = ? WHERE target_id = ?", merge.targetId, merge.sourceId)
+            try connection.run("UPDATE conversations SET contact_id = ? WHERE contact_id = ?", merge.targetId, merge.sourceId)
+        }
+    }
+
+    /// The surviving contact for an id (itself unless merged).
+    static func survivor(_ connection: Connection, _ contactID: String) throws -> String {
+        try connection.first("SELECT target_id FROM contact_merges WHERE source_id = ?", [contactID]) { $0.string(0) } ?? contactID
+    }
+}
+
+/// Conversation tags as stored: joined by U+001F.
+enum Tags {
+    static func join(_ tags: [String]) -> String { tags.joined(separator: "\u{1F}") }
+    static func split(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+    }
+}
+
+/// An inbox's sender identity, carried by agents' replies.
+struct InboxSender: Sendable {
+    var senderName: String
+    var signature: String
+}
