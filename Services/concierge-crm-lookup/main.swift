@@ -1,8 +1,17 @@
 import Foundation
+import HTTPClient
 import ServiceRuntime
 
-// Serves the shared routes only until its own issue builds the service.
 await ServiceRuntime.main(
-    service: "crm-lookup", migrations: Migrations.all,
+    service: "crm-lookup", migrations: CRMMigrations.all,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
-) { _ in nil }
+) { environment in
+    let sources = SourceStore(db: environment.db)
+    let breaker = CircuitBreaker()
+    CustomerRoutes(
+        customers: CustomerStore(db: environment.db),
+        sources: SourceLookup(store: sources, breaker: breaker, http: .shared), metrics: environment.metrics
+    ).register(on: environment.router)
+    SourceRoutes(store: sources, breaker: breaker).register(on: environment.router)
+    return nil
+}

@@ -25,7 +25,10 @@ extension HTTPServer {
                 if !route.access.isOpen {
                     context.claims = try authorize(request, for: route)
                 }
-                response = try await route.handler(request, context)
+                let handlerContext = context
+                response = try await RequestTrace.$requestID.withValue(requestID) {
+                    try await route.handler(request, handlerContext)
+                }
             }
         } catch {
             response = errorResponse(error, context: context)

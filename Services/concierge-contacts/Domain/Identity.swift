@@ -3,18 +3,14 @@ import Models
 
 /// Normalisation and validation of the identities a contact owns (SPEC §3).
 enum Identity {
-    /// Trimmed, lower-cased, and shaped like an address: `local@domain.tld`, no spaces, ≤ 254 bytes.
     static func normalizeEmail(_ raw: String, field: String) throws(ContactError) -> String {
-        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
-            parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-            !email.contains(where: { $0.isWhitespace || $0.isNewline || "<>(),;:\\\"[]".contains($0) })
-        else { throw .invalid(field: field, message: "\(field) is not a valid email address.") }
+        guard let email = Addresses.email(raw) else {
+            throw .invalid(field: field, message: "\(field) is not a valid email address.")
+        }
         return email
     }
 
-    /// E.164: spaces, dashes, dots and brackets dropped; must start with `+` then 7–15 digits.
+    /// E.164 (`Addresses.e164`); a number without `+` gets its own message.
     static func normalizePhone(_ raw: String, field: String) throws(ContactError) -> String {
         guard let phone = e164(raw) else {
             let message =
@@ -25,16 +21,7 @@ enum Identity {
         return phone
     }
 
-    /// The E.164 form of `raw`, or `nil` when it is not a phone number.
-    static func e164(_ raw: String) -> String? {
-        let kept = raw.filter { !" -().\t".contains($0) }
-        guard kept.hasPrefix("+") else { return nil }
-        let digits = kept.dropFirst()
-        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else {
-            return nil
-        }
-        return kept
-    }
+    static func e164(_ raw: String) -> String? { Addresses.e164(raw) }
 
     static func normalizeHandle(_ handle: Handle, field: String) throws(ContactError) -> Handle {
         let channel = handle.channel.trimmingCharacters(in: .whitespaces).lowercased()

@@ -29,7 +29,7 @@ struct ConversationRoutes: Sendable {
         guard !input.from.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ConversationError.invalid(field: "from", message: "from must not be empty.")
         }
-        let outcome = try await RequestTrace.$requestID.withValue(context.requestID) { try await pipeline.handle(input) }
+        let outcome = try await pipeline.handle(input)
         return try .json(outcome.result, status: outcome.created ? 201 : 200)
     }
 
@@ -68,7 +68,7 @@ struct ConversationRoutes: Sendable {
         }
         let conversation = try visible(context)
         guard conversation.status != .closed else { throw ConversationError.closed(conversation.id) }
-        let sender = await RequestTrace.$requestID.withValue(context.requestID) { await inboxes.sender(for: conversation.inboxId) }
+        let sender = await inboxes.sender(for: conversation.inboxId)
         let message = try store.addReply(conversation.id, agentID: try context.requireClaims().sub, body: input.body, sender: sender)
         return try .json(message, status: 201)
     }
@@ -82,24 +82,18 @@ struct ConversationRoutes: Sendable {
     @Sendable func assign(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(TransferRequest.self)
         let conversation = try visible(context)
-        return try await RequestTrace.$requestID.withValue(context.requestID) {
-            try .json(try await actions.transfer(conversation, to: input.agentId))
-        }
+        return try .json(try await actions.transfer(conversation, to: input.agentId))
     }
 
     @Sendable func reassignToHero(_ request: Request, _ context: RequestContext) async throws -> Response {
         let conversation = try visible(context)
-        return try await RequestTrace.$requestID.withValue(context.requestID) {
-            try .json(try await actions.reassignToHero(conversation))
-        }
+        return try .json(try await actions.reassignToHero(conversation))
     }
 
     @Sendable func move(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(MoveRequest.self)
         let conversation = try visible(context)
-        return try await RequestTrace.$requestID.withValue(context.requestID) {
-            try .json(try await actions.move(conversation, to: input.inboxId))
-        }
+        return try .json(try await actions.move(conversation, to: input.inboxId))
     }
 
     @Sendable func tags(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -52,7 +52,8 @@ extension ConversationStore {
                 report.byStatus[row.string(0), default: 0] += 1
                 report.byChannel[row.string(1), default: 0] += 1
                 if let inbox = row.optionalString(2) { report.byInbox[inbox, default: 0] += 1 }
-                for tag in Tags.split(row.string(3)) { report.byTag[tag, default: 0] += 1 }
+                // Tags match case-insensitively, so they are counted that way, under their lower-case form.
+                for tag in Set(Tags.split(row.string(3)).map { $0.lowercased() }) { report.byTag[tag, default: 0] += 1 }
                 guard let created = Timestamp.parse(row.string(4)) else { return }
                 if let first = row.optionalString(5).flatMap(Timestamp.parse) {
                     firstResponses.append(first.timeIntervalSince(created))

@@ -1,0 +1,56 @@
+import Foundation
+import Models
+
+/// A customer upsert after validation: email/phone normalised like contacts (SPEC §7).
+struct CustomerDraft: Sendable, Equatable {
+    var email: String?
+    var phone: String?
+    var customerType: String?
+    var loyaltyStatus: String?
+    var accountManager: String?
+    var lifetimeValue: Double?
+    var attributes: [String: JSONValue]?
+
+    init(_ input: CustomerInput) throws(CRMError) {
+        if let raw = input.email, !raw.isEmpty {
+            guard let email = Addresses.email(raw) else { throw .invalid(field: "email", message: "email is not a valid email address.") }
+            self.email = email
+        }
+        if let raw = input.phone, !raw.isEmpty {
+            guard let phone = Addresses.e164(raw) else {
+                throw .invalid(field: "phone", message: "phone must be an E.164 number starting with +.")
+            }
+            self.phone = phone
+        }
+        guard email != nil || phone != nil else {
+            throw .invalid(field: "email", message: "A customer needs an email or a phone.")
+        }
+        customerType = try Self.text(input.customerType, field: "customerType")
+        loyaltyStatus = try Self.text(input.loyaltyStatus, field: "loyaltyStatus")
+        accountManager = try Self.text(input.accountManager, field: "accountManager")
+        if let value = input.lifetimeValue {
+            guard value.isFinite else { throw .invalid(field: "lifetimeValue", message: "lifetimeValue must be a finite number.") }
+            lifetimeValue = value
+        }
+        attributes = input.attributes
+    }
+
+    private static func text(_ value: String?, field: String) throws(CRMError) -> String? {
+        guard let value else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= 200 else { throw .invalid(field: field, message: "\(field) must be at most 200 characters.") }
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// This draft laid over an existing record (given fields replace, attributes merge).
+    func applied(to existing: Customer?, id: String, now: String) -> Customer {
+        var attributes = existing?.attributes ?? [:]
+        for (key, value) in self.attributes ?? [:] { attributes[key] = value.isNull ? nil : value }
+        return Customer(
+            id: existing?.id ?? id, email: email ?? existing?.email, phone: phone ?? existing?.phone,
+            customerType: customerType ?? existing?.customerType ?? "regular",
+            loyaltyStatus: loyaltyStatus ?? existing?.loyaltyStatus ?? "none",
+            accountManager: accountManager ?? existing?.accountManager, lifetimeValue: lifetimeValue ?? existing?.lifetimeValue,
+            attributes: attributes, createdAt: existing?.createdAt ?? now, updatedAt: now)
+    }
+}

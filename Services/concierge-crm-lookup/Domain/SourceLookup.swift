@@ -1,0 +1,67 @@
+import Foundation
+import HTTPClient
+import Models
+
+/// Lookups against external CRM sources (SPEC §7): fill the URL template (values percent-encoded),
+/// GET it within the source's timeout, cache the answer for its TTL, serve a stale answer when the
+/// source fails, and skip a source whose breaker is open.
+struct SourceLookup: Sendable {
+    let store: SourceStore
+    let breaker: CircuitBreaker
+    let http: HTTPClient
+
+    func lookup(source name: String, by field: String, value: String) async throws -> LookupResult {
+        guard let source = try store.get(name) else { throw CRMError.sourceNotFound(name) }
+        let key = field + ":" + value
+        let now = Self.milliseconds()
+        let cached = try store.cached(source: name, key: key)
+        if let cached, now - cached.fetchedAt < Int64(source.cacheTtlSeconds) * 1000 {
+            return Self.result(cached, source: name, stale: false)
+        }
+        guard breaker.allow(name) else {
+            if let cached { return Self.result(cached, source: name, stale: true) }
+            throw CRMError.sourceSkipped(name)
+        }
+        let url = Self.fill(source.urlTemplate, field: field, value: value)
+        let request = ClientRequest(
+            method: "GET", url: url, headers: source.headers.map { ($0.key, $0.value) } + [("Accept", "application/json")])
+        do {
+            let response = try await http.send(request, timeout: Double(source.timeoutMs) / 1000)
+            switch response.status {
+            case 200..<300:
+                guard let data = try? JSONCoding.decode(JSONValue.self, from: response.body) else {
+                    throw HTTPClientError.malformedResponse("body is not JSON")
+                }
+                let entry = SourceStore.Cached(found: true, data: try JSONCoding.encode(data), fetchedAt: now)
+                try store.cache(source: name, key: key, entry)
+                breaker.succeeded(name)
+                return LookupResult(found: true, source: name, stale: false, data: data)
+            case 404:
+                try store.cache(source: name, key: key, SourceStore.Cached(found: false, data: nil, fetchedAt: now))
+                breaker.succeeded(name)
+                return LookupResult(found: false, source: name)
+            default:
+                throw HTTPClientError.malformedResponse("HTTP \(response.status)")
+            }
+        } catch let error as HTTPClientError {
+            breaker.failed(name)
+            if let cached { return Self.result(cached, source: name, stale: true) }
+            throw CRMError.sourceFailed(name, detail: error.description)
+        }
+    }
+
+    static func fill(_ template: String, field: String, value: String) -> String {
+        let encoded = URLCoding.encodeComponent(value)
+        return template.replacingOccurrences(of: "{{\(field)}}", with: encoded)
+            .replacingOccurrences(of: "{{email}}", with: field == "email" ? encoded : "")
+            .replacingOccurrences(of: "{{phone}}", with: field == "phone" ? encoded : "")
+    }
+
+    private static func result(_ cached: SourceStore.Cached, source: String, stale: Bool) -> LookupResult {
+        LookupResult(
+            found: cached.found, source: source, stale: stale,
+            data: cached.data.flatMap { try? JSONCoding.decode(JSONValue.self, from: $0) })
+    }
+
+    static func milliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,60 @@
+import HTTPServer
+import Models
+import ServiceRuntime
+
+/// HTTP shape of /v1/customers and /v1/lookup (SPEC §7).
+struct CustomerRoutes: Sendable {
+    let customers: CustomerStore
+    let sources: SourceLookup
+    let metrics: Metrics
+
+    func register(on router: Router) {
+        router.post("/v1/customers", access: .administrators, upsert)
+        router.get("/v1/customers/{id}", access: .services, get)
+        router.delete("/v1/customers/{id}", access: .administrators, delete)
+        router.get("/v1/lookup", access: .services, lookup)
+    }
+
+    @Sendable func upsert(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let draft = try CustomerDraft(try request.decode(CustomerInput.self))
+        let (customer, created) = try customers.upsert(draft)
+        return try .json(customer, status: created ? 201 : 200)
+    }
+
+    @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(try customers.get(try context.parameters.require("id")))
+    }
+
+    @Sendable func delete(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try customers.delete(try context.parameters.require("id"))
+        return .noContent()
+    }
+
+    /// `?email=` or `?phone=`, optional `&source=`; 200 whether found or not.
+    @Sendable func lookup(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let query = request.query
+        let field: String
+        let value: String
+        if let raw = query["email"] {
+            guard let email = Addresses.email(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
+            (field, value) = ("email", email)
+        } else if let raw = query["phone"] {
+            guard let phone = Addresses.e164(raw) else {
+                throw CRMError.invalid(field: "phone", message: "phone must be an E.164 number starting with +.")
+            }
+            (field, value) = ("phone", phone)
+        } else {
+            throw CRMError.invalid(field: "email", message: "Give email or phone to look up.")
+        }
+        let source = query["source"].flatMap { $0.isEmpty || $0 == "directory" ? nil : $0 }
+        metrics.increment("concierge_crm_lookups_total", labels: [("source", source ?? "directory")], help: "CRM lookups by source.")
+        if let source {
+            return try .json(try await sources.lookup(source: source, by: field, value: value))
+        }
+        // The stored record is already the answer's JSON: splice it in without decoding.
+        guard let record = try customers.record(column: field, value: value) else {
+            return .json(bytes: Array(#"{"found":false,"source":"directory","stale":false}"#.utf8))
+        }
+        return .json(bytes: Array(#"{"found":true,"source":"directory","stale":false,"data":"#.utf8) + record + [UInt8(ascii: "}")])
+    }
+}

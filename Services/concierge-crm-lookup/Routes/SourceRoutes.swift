@@ -1,0 +1,92 @@
+import Foundation
+import HTTPServer
+import Models
+import ServiceRuntime
+
+/// HTTP shape of /v1/sources (SPEC §7): external CRMs, administrators only.
+struct SourceRoutes: Sendable {
+    let store: SourceStore
+    let breaker: CircuitBreaker
+
+    func register(on router: Router) {
+        router.put("/v1/sources/{name}", access: .administrators, put)
+        router.get("/v1/sources", access: .administrators, list)
+        router.get("/v1/sources/{name}", access: .administrators, get)
+        router.delete("/v1/sources/{name}", access: .administrators, delete)
+    }
+
+    @Sendable func put(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard name != "directory", !name.isEmpty, name.count <= 64,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else {
+            throw CRMError.invalid(field: "name", message: "Source names are 1–64 letters, digits, - or _, and not \"directory\".")
+        }
+        let input = try request.decode(SourceConfig.self)
+        try Self.check(input.urlTemplate)
+        let timeout = input.timeoutMs ?? 2000
+        guard (1...60_000).contains(timeout) else {
+            throw CRMError.unprocessable(field: "timeoutMs", message: "timeoutMs must be from 1 to 60000.")
+        }
+        let ttl = input.cacheTtlSeconds ?? 300
+        guard (0...86_400 * 30).contains(ttl) else {
+            throw CRMError.unprocessable(field: "cacheTtlSeconds", message: "cacheTtlSeconds must be from 0 to 2592000.")
+        }
+        for (header, value) in input.headers ?? [:] {
+            guard !header.isEmpty, header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+                !value.contains(where: { $0 == "\r" || $0 == "\n" })
+            else { throw CRMError.unprocessable(field: "headers.\(header)", message: "Invalid header name or value.") }
+        }
+        let stored = SourceStore.Stored(
+            name: name, urlTemplate: input.urlTemplate, headers: input.headers ?? [:], timeoutMs: timeout, cacheTtlSeconds: ttl,
+            updatedAt: Timestamp.now())
+        try store.save(stored)
+        breaker.reset(name)
+        return try .json(masked(stored))
+    }
+
+    @Sendable func list(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let all = try store.all().map(masked)
+        return try .json(Page(items: all, nextCursor: nil))
+    }
+
+    @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard let stored = try store.get(name) else { throw CRMError.sourceNotFound(name) }
+        return try .json(masked(stored))
+    }
+
+    @Sendable func delete(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard try store.delete(name) else { throw CRMError.sourceNotFound(name) }
+        breaker.reset(name)
+        return .noContent()
+    }
+
+    /// Header values are secrets (API keys): shown as their first two characters and a mask.
+    private func masked(_ stored: SourceStore.Stored) -> Source {
+        Source(
+            name: stored.name, urlTemplate: stored.urlTemplate,
+            headers: stored.headers.mapValues { $0.count > 8 ? String($0.prefix(2)) + "••••••" : "••••••" },
+            timeoutMs: stored.timeoutMs, cacheTtlSeconds: stored.cacheTtlSeconds, breaker: breaker.describe(stored.name),
+            updatedAt: stored.updatedAt)
+    }
+
+    /// Only http URLs with a `{{email}}` or `{{phone}}` placeholder (https needs TLS, which this build has not).
+    static func check(_ template: String) throws {
+        guard template.contains("{{email}}") || template.contains("{{phone}}") else {
+            throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate needs a {{email}} or {{phone}} placeholder.")
+        }
+        let sample = SourceLookup.fill(template, field: "email", value: "x")
+        guard let url = URL(string: sample), let scheme = url.scheme?.lowercased(), url.host != nil else {
+            throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate is not a valid URL.")
+        }
+        guard scheme == "http" else {
+            let message =
+                scheme == "https"
+                ? "https sources are not supported yet (no TLS client in this build); use http inside your network."
+                : "Only http URLs are allowed."
+            throw CRMError.unprocessable(field: "urlTemplate", message: message)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// The one normalisation of emails and phone numbers, shared by contacts and the CRM directory.
+public enum Addresses {
+    /// Trimmed, lower-cased, and shaped like `local@domain.tld` (no spaces, ≤ 254 bytes); else `nil`.
+    public static func email(_ raw: String) -> String? {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
+            parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
+            !email.contains(where: { $0.isWhitespace || $0.isNewline || "<>(),;:\\\"[]".contains($0) })
+        else { return nil }
+        return email
+    }
+
+    /// E.164 (`+4512345678`): spaces, tabs, dashes, dots and brackets dropped; `+` then 7–15 digits; else `nil`.
+    public static func e164(_ raw: String) -> String? {
+        let kept = raw.filter { !" -().[]\t".contains($0) }
+        guard kept.hasPrefix("+") else { return nil }
+        let digits = kept.dropFirst()
+        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else {
+            return nil
+        }
+        return kept
+    }
+}
