@@ -98,7 +98,7 @@ public struct ServiceClient: Sendable {
         return response
     }
 
-    static func problem(from response: ClientResponse) -> Problem {
+    public static func problem(from response: ClientResponse) -> Problem {
         if let problem = try? JSONDecoder().decode(Problem.self, from: Data(response.body)) { return problem }
         return Problem(status: response.status, title: "HTTP \(response.status)", detail: String(decoding: response.body.prefix(200), as: UTF8.self))
     }

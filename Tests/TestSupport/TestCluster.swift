@@ -104,3 +104,9 @@ extension TestCluster {
         ConversationsClient(baseURL: url(.conversations), tokens: .fixed(token(role, sub: sub)))
     }
 }
+
+extension TestCluster {
+    public func crmLookup(as role: Role = .administrator, sub: String? = nil) -> CRMLookupClient {
+        CRMLookupClient(baseURL: url(.crmLookup), tokens: .fixed(token(role, sub: sub)))
+    }
+}

@@ -1,0 +1,54 @@
+import HTTPClient
+import Models
+
+/// Typed client of the CRM-lookup service (SPEC §7).
+public struct CRMLookupClient: Sendable {
+    public let client: ServiceClient
+
+    public init(baseURL: String, tokens: TokenSource?, http: HTTPClient = .shared, timeout: Double = 5) {
+        client = ServiceClient(baseURL: baseURL, tokens: tokens, http: http, timeout: timeout)
+    }
+
+    private static func path(_ id: String) -> String { URLCoding.encodeComponent(id) }
+
+    /// Creates or updates the customer owning the email or phone.
+    public func upsert(_ customer: CustomerInput) async throws(ServiceError) -> Customer {
+        try await client.call("POST", "/v1/customers", body: customer)
+    }
+
+    public func customer(_ id: String) async throws(ServiceError) -> Customer {
+        try await client.call("GET", "/v1/customers/\(Self.path(id))")
+    }
+
+    public func deleteCustomer(_ id: String) async throws(ServiceError) {
+        _ = try await client.send("DELETE", "/v1/customers/\(Self.path(id))")
+    }
+
+    /// Looks a customer up by email (or phone) in the directory or a named source.
+    public func lookup(email: String? = nil, phone: String? = nil, source: String? = nil) async throws(ServiceError) -> LookupResult {
+        try await client.call("GET", "/v1/lookup" + queryString([("email", email), ("phone", phone), ("source", source)]))
+    }
+
+    /// Streams an import body: `application/x-ndjson` or `text/csv`.
+    public func importCustomers(_ body: [UInt8], contentType: String) async throws(ServiceError) -> ImportResult {
+        let response = try await client.raw("POST", "/v1/customers/import", body: body, contentType: contentType)
+        guard response.isSuccess else { throw .problem(ServiceClient.problem(from: response)) }
+        do {
+            return try JSONCoding.decode(ImportResult.self, from: response.body)
+        } catch {
+            throw .invalidResponse("ImportResult: \(error)")
+        }
+    }
+
+    public func putSource(_ name: String, _ config: SourceConfig) async throws(ServiceError) -> Source {
+        try await client.call("PUT", "/v1/sources/\(Self.path(name))", body: config)
+    }
+
+    public func sources() async throws(ServiceError) -> Page<Source> {
+        try await client.call("GET", "/v1/sources")
+    }
+
+    public func deleteSource(_ name: String) async throws(ServiceError) {
+        _ = try await client.send("DELETE", "/v1/sources/\(Self.path(name))")
+    }
+}
