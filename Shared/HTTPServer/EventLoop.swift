@@ -38,6 +38,13 @@ final class EventLoop: @unchecked Sendable {
         register(wakeFD, token: Self.wakeToken, events: EPOLLIN.rawValue)
     }
 
+    // Closed here rather than when `run()` ends: a late `shutdown()` may still hold this loop and write
+    // to `wakeFD`, which must not by then be a descriptor the process reused for something else.
+    deinit {
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
     /// Posts a finished answer from any thread.
     func complete(_ completion: Completion) {
         let wasEmpty = completions.withLock { queue in
@@ -93,8 +100,6 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { close(connection) }
-        Glibc.close(wakeFD)
-        Glibc.close(epollFD)
     }
 
     // MARK: - Accepting
@@ -171,8 +176,11 @@ final class EventLoop: @unchecked Sendable {
             let event: RequestParser.Event?
             do {
                 event = try connection.parser.parse(
-                    connection.input, index: &connection.readIndex, bodyLimit: { head in self.server.bodyLimit(for: head) })
+                    connection.input, index: &connection.readIndex, bodyLimit: { head in self.server.bodyLimit(for: head) },
+                    spool: { head in self.server.spools(head) })
             } catch {
+                connection.spool?.discard()
+                connection.spool = nil
                 let answer = server.parseFailureAnswer(error)
                 connection.output.append(contentsOf: answer)
                 connection.closeAfterFlush = true
@@ -187,6 +195,22 @@ final class EventLoop: @unchecked Sendable {
                 connection.inFlight = true
                 connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
                 dispatch(Request(head: head, body: body), on: connection)
+            case .bodyChunk(let bytes):
+                if connection.spool == nil { connection.spool = SpoolFile() }
+                guard let spool = connection.spool, spool.write(bytes) else {
+                    connection.spool?.discard()
+                    connection.spool = nil
+                    connection.output.append(contentsOf: server.spoolFailureAnswer)
+                    connection.closeAfterFlush = true
+                    flush(connection, now: now)
+                    return
+                }
+            case .spooledRequest(let head):
+                let spool = connection.spool ?? SpoolFile()
+                connection.spool = nil
+                connection.inFlight = true
+                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                dispatch(Request(head: head, body: [], bodyFile: spool?.finish()), on: connection)
             }
         }
         connection.compactInput()
@@ -312,6 +336,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func close(_ connection: HTTPConnection) {
         guard connections[connection.fd] === connection else { return }
+        connection.spool?.discard()
+        connection.spool = nil
         connections[connection.fd] = nil
         epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
         Glibc.close(connection.fd)

@@ -1,3 +1,6 @@
+import Foundation
+import Glibc
+
 /// One client connection's state. Owned and touched only by its event loop's thread.
 final class HTTPConnection {
     let fd: Int32
@@ -19,6 +22,8 @@ final class HTTPConnection {
     var lastActivity: UInt64
     /// When the first byte of the request now being read arrived (ns); 0 when none is.
     var requestStarted: UInt64 = 0
+    /// The file a streaming route's body is being written to.
+    var spool: SpoolFile?
 
     init(fd: Int32, generation: UInt64, limits: ParserLimits, now: UInt64) {
         self.fd = fd
@@ -43,3 +48,46 @@ final class HTTPConnection {
 
 @available(*, unavailable)
 extension HTTPConnection: Sendable {}
+
+/// A temporary file receiving a request body; removed unless handed to a request.
+final class SpoolFile {
+    let path: String
+    private var fd: Int32
+
+    init?() {
+        let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array("\(folder)/concierge-body-XXXXXX".utf8CString)
+        fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else { return nil }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Appends bytes; `false` if the disk refused them.
+    func write(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return true }
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, base + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    /// Closes the file and hands its path over (the request's owner deletes it).
+    func finish() -> String {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        return path
+    }
+
+    /// Closes and deletes the file (connection closed mid-body, or an error).
+    func discard() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(path)
+    }
+}

@@ -1,4 +1,5 @@
 import Auth
+import Glibc
 import Logging
 import Models
 
@@ -7,6 +8,8 @@ extension HTTPServer {
     /// Returns the serialised answer and whether the connection stays open.
     func respond(to request: Request) async -> ([UInt8], Bool) {
         let start = Monotonic.nanoseconds()
+        // A spooled body lives as long as its request.
+        defer { if let file = request.bodyFile { unlink(file) } }
         let requestID = nextRequestID(from: request)
         var context = RequestContext(requestID: requestID, logger: logger.with("requestId", requestID))
         var routeLabel = "unmatched"

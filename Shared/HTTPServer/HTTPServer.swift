@@ -19,10 +19,12 @@ public final class HTTPServer: Sendable {
     private let requestIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     private let loops = Mutex<[EventLoop]>([])
     private let boundPort = Atomic<Int>(0)
-    private let started = Mutex<[CheckedContinuation<Int, any Error>]>([])
+    /// Callers of `waitUntilListening()` before the port is bound, and why binding failed, if it did.
+    private let started = Mutex<(waiters: [CheckedContinuation<Int, any Error>], failure: (any Error)?)>(([], nil))
 
     let overloadAnswer: [UInt8]
     let timeoutAnswer: [UInt8]
+    let spoolFailureAnswer: [UInt8]
 
     /// - Parameters:
     ///   - signer: verifies bearer tokens; `nil` serves only open routes (everything else is 401).
@@ -40,6 +42,9 @@ public final class HTTPServer: Sendable {
         overloadAnswer = Response.problem(
             Problem(status: 503, title: "Service unavailable", detail: "Too many open connections; try again shortly.")
         ).serialized(requestID: nil, keepAlive: false)
+        spoolFailureAnswer = Response.problem(
+            Problem(status: 503, title: "Service unavailable", detail: "The request body could not be stored; try again later.")
+        ).serialized(requestID: nil, keepAlive: false)
         timeoutAnswer = Response.problem(
             Problem(status: 408, title: "Request timeout", detail: "The request head did not arrive in time.")
         ).serialized(requestID: nil, keepAlive: false)
@@ -49,20 +54,32 @@ public final class HTTPServer: Sendable {
     public func run() async throws {
         var listeners: [Int32] = []
         var port = configuration.port
+        let eventLoops: [EventLoop]
         do {
             for _ in 0..<configuration.eventLoops {
                 let fd = try Socket.listen(host: configuration.host, port: port)
                 if port == 0 { port = Socket.boundPort(fd) }
                 listeners.append(fd)
             }
+            eventLoops = try listeners.map { fd throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
         } catch {
             for fd in listeners { close(fd) }
+            // Waiters would otherwise wait for a port that never comes.
+            let waiters = started.withLock { state in
+                state.failure = error
+                defer { state.waiters.removeAll() }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(throwing: error) }
             throw error
         }
-        let eventLoops = try listeners.map { fd throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
         loops.withLock { $0 = eventLoops }
-        boundPort.store(port, ordering: .releasing)
-        for waiter in started.withLock({ list in defer { list.removeAll() }; return list }) { waiter.resume(returning: port) }
+        let waiters = started.withLock { state in
+            boundPort.store(port, ordering: .releasing)
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
         logger.info("listening", ["host": configuration.host, "port": String(port)])
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let remaining = Atomic<Int>(eventLoops.count)
@@ -76,6 +93,8 @@ public final class HTTPServer: Sendable {
                 thread.start()
             }
         }
+        // The loops hold this server; let both go now that their threads are done.
+        loops.withLock { $0.removeAll() }
         // Connections are closed; give handlers whose client went away the rest of the grace period.
         let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
         while requestsInFlight.load(ordering: .acquiring) > 0 && Monotonic.nanoseconds() < deadline {
@@ -89,12 +108,15 @@ public final class HTTPServer: Sendable {
         let port = boundPort.load(ordering: .acquiring)
         if port != 0 { return port }
         return try await withCheckedThrowingContinuation { continuation in
-            let bound = boundPort.load(ordering: .acquiring)
-            if bound != 0 {
-                continuation.resume(returning: bound)
-            } else {
-                started.withLock { $0.append(continuation) }
+            // Checked under the lock `run()` publishes its outcome under, so none slips in between.
+            let outcome = started.withLock { state -> Result<Int, any Error>? in
+                let bound = boundPort.load(ordering: .acquiring)
+                if bound != 0 { return .success(bound) }
+                if let failure = state.failure { return .failure(failure) }
+                state.waiters.append(continuation)
+                return nil
             }
+            if let outcome { continuation.resume(with: outcome) }
         }
     }
 
@@ -122,10 +144,19 @@ public final class HTTPServer: Sendable {
     var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
     func bodyLimit(for head: RequestHead) -> Int {
-        guard head.method != "GET" else { return configuration.limits.maxBodyBytes }
+        route(for: head)?.maxBodyBytes ?? configuration.limits.maxBodyBytes
+    }
+
+    /// Whether this head's body goes to a temporary file rather than memory.
+    func spools(_ head: RequestHead) -> Bool {
+        route(for: head)?.streamsBody ?? false
+    }
+
+    private func route(for head: RequestHead) -> Route? {
+        guard head.method != "GET" else { return nil }
         let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        if case .found(let route, _) = router.match(method: head.method, path: path) { return route.maxBodyBytes }
-        return configuration.limits.maxBodyBytes
+        if case .found(let route, _) = router.match(method: head.method, path: path) { return route }
+        return nil
     }
 
     func parseFailureAnswer(_ error: ParseError) -> [UInt8] {

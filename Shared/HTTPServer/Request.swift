@@ -5,13 +5,16 @@ import Models
 public struct Request: Sendable {
     public let head: RequestHead
     public let body: [UInt8]
+    /// For routes that stream their body: the file it was spooled to (deleted after the answer).
+    public let bodyFile: String?
     /// The path without the query, percent-decoding left to the router per segment.
     public let path: Substring
     private let rawQuery: Substring?
 
-    public init(head: RequestHead, body: [UInt8]) {
+    public init(head: RequestHead, body: [UInt8], bodyFile: String? = nil) {
         self.head = head
         self.body = body
+        self.bodyFile = bodyFile
         if let mark = head.target.firstIndex(of: "?") {
             path = head.target[..<mark]
             rawQuery = head.target[head.target.index(after: mark)...]

@@ -10,6 +10,9 @@ public struct Route: Sendable {
     public let access: Access
     /// Largest body this route accepts; default 1 MiB (SPEC §2).
     public let maxBodyBytes: Int
+    /// The body is spooled to a temporary file as it arrives, with no size limit but the disk
+    /// (`Request.bodyFile`), instead of being held in memory.
+    public let streamsBody: Bool
     let handler: Handler
 }
 
@@ -36,8 +39,11 @@ public final class Router: @unchecked Sendable {
     public func get(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
         add("GET", path, access: access, handler: handler)
     }
-    public func post(_ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, _ handler: @escaping Handler) {
-        add("POST", path, access: access, maxBodyBytes: maxBodyBytes, handler: handler)
+    public func post(
+        _ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
+        _ handler: @escaping Handler
+    ) {
+        add("POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, handler: handler)
     }
     public func put(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
         add("PUT", path, access: access, handler: handler)
@@ -49,7 +55,10 @@ public final class Router: @unchecked Sendable {
         add("DELETE", path, access: access, handler: handler)
     }
 
-    public func add(_ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, handler: @escaping Handler) {
+    public func add(
+        _ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
+        handler: @escaping Handler
+    ) {
         var node = root
         for segment in path.split(separator: "/") {
             if segment.hasPrefix("{") && segment.hasSuffix("}") {
@@ -73,7 +82,8 @@ public final class Router: @unchecked Sendable {
                 }
             }
         }
-        let route = Route(method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, handler: handler)
+        let route = Route(
+            method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, handler: handler)
         precondition(node.routes[method] == nil, "route registered twice: \(method) \(path)")
         node.routes[method] = route
         routes.append(route)

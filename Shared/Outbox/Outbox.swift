@@ -112,8 +112,11 @@ public final class Outbox: Sendable {
     public func deliverNow(_ id: String, timeout: Double? = nil) async -> ClientResponse? {
         guard claim(id) else { return nil }
         defer { release(id) }
+        // Only the oldest entry of its target may go now; otherwise it would overtake earlier ones.
         guard let entry = try? db.read({ connection in
-            try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry)
+            try connection.first(
+                Self.selectSQL + " WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+                    + " WHERE earlier.target = outbox.target AND earlier.seq < outbox.seq)", [id], Self.entry)
         }) ?? nil else { return nil }
         guard let target = targets[entry.target] else { return nil }
         let request = Self.request(for: entry, target: target)
@@ -150,8 +153,12 @@ public final class Outbox: Sendable {
     /// so its later entries never overtake the failed one. Returns whether anything was delivered.
     private func deliverDue() -> Bool {
         let now = OutboxClock.milliseconds()
+        // An entry is not due while an earlier one of its target waits out its backoff.
         guard let due = try? db.read({ connection in
-            try connection.query(Self.selectSQL + " WHERE next_attempt_at <= ? ORDER BY seq LIMIT 200", [now], Self.entry)
+            try connection.query(
+                Self.selectSQL + " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+                    + " WHERE earlier.target = outbox.target AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?)"
+                    + " ORDER BY seq LIMIT 200", [now, now], Self.entry)
         }), !due.isEmpty else { return false }
         var blocked = Set<String>()
         var deliveredAny = false
@@ -232,7 +239,7 @@ public final class Outbox: Sendable {
         if attempts == 1 || attempts % 10 == 0 {
             logger.warning("outbox delivery failed", ["entry": entry.id, "target": entry.target, "attempts": String(attempts), "error": error])
         }
-        try? db.write { connection in
+        _ = try? db.write { connection in
             try connection.run(
                 "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
                 attempts, OutboxClock.milliseconds() + delay, error, entry.id)

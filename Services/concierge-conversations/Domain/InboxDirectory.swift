@@ -22,7 +22,7 @@ final class InboxDirectory: Sendable {
         if let inbox = try? await routing.inbox(inboxID) {
             let sender = InboxSender(senderName: inbox.senderName, signature: inbox.signature)
             cache.withLock { $0[inboxID] = (sender, Date()) }
-            try? db.write { connection in
+            _ = try? db.write { connection in
                 try connection.run(
                     "INSERT OR REPLACE INTO inbox_snapshots (id, sender_name, signature, fetched_at) VALUES (?, ?, ?, ?)",
                     inboxID, sender.senderName, sender.signature, Timestamp.now())

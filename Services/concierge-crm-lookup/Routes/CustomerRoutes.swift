@@ -10,6 +10,7 @@ struct CustomerRoutes: Sendable {
 
     func register(on router: Router) {
         router.post("/v1/customers", access: .administrators, upsert)
+        router.post("/v1/customers/import", access: .administrators, streamsBody: true, importCustomers)
         router.get("/v1/customers/{id}", access: .services, get)
         router.delete("/v1/customers/{id}", access: .administrators, delete)
         router.get("/v1/lookup", access: .services, lookup)
@@ -19,6 +20,27 @@ struct CustomerRoutes: Sendable {
         let draft = try CustomerDraft(try request.decode(CustomerInput.self))
         let (customer, created) = try customers.upsert(draft)
         return try .json(customer, status: created ? 201 : 200)
+    }
+
+    /// NDJSON or CSV, streamed to disk by the server, then read record by record.
+    @Sendable func importCustomers(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let mediaType = request.header("content-type")?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        let format: CustomerImport.Format
+        switch mediaType {
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines": format = .ndjson
+        case "text/csv": format = .csv
+        default:
+            throw Problem(
+                status: 415, title: "Unsupported media type", detail: "Send application/x-ndjson or text/csv.")
+        }
+        guard let path = request.bodyFile else { throw CRMError.invalid(field: "body", message: "The body is missing.") }
+        let result = try CustomerImport.run(db: customers.db, format: format, path: path)
+        context.logger.info(
+            "customers imported",
+            ["imported": String(result.imported), "updated": String(result.updated), "rejected": String(result.rejectedCount)])
+        return try .json(result)
     }
 
     @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -6,6 +6,10 @@ public struct RequestParser: Sendable {
         case expectsContinue
         /// A whole request; the parser is ready for the next one.
         case request(RequestHead, body: [UInt8])
+        /// Body bytes of a request being spooled (its route streams large bodies to disk).
+        case bodyChunk([UInt8])
+        /// The end of a spooled request; its body came as `bodyChunk`s.
+        case spooledRequest(RequestHead)
     }
 
     private enum State: Sendable {
@@ -22,6 +26,9 @@ public struct RequestParser: Sendable {
     private var head: RequestHead?
     private var body: [UInt8] = []
     private var bodyLimit = 0
+    private var spooling = false
+    /// The last chunk of a spooled fixed-length body was handed out; the end comes next.
+    private var pendingEnd = false
     /// How far the current head has been scanned for its terminator, so a slow client costs O(n).
     private var scanned = 0
 
@@ -36,10 +43,18 @@ public struct RequestParser: Sendable {
     }
 
     /// Consumes bytes from `buffer[index...]`; returns an event or `nil` when more bytes are needed.
-    /// - Parameter bodyLimit: the largest body allowed for this head (route-specific).
+    /// - Parameters:
+    ///   - bodyLimit: the largest body allowed for this head (route-specific, capped by `limits`).
+    ///   - spool: whether this head's body is handed over in chunks, with no size limit, instead of
+    ///     being collected in memory.
     public mutating func parse(
-        _ buffer: [UInt8], index: inout Int, bodyLimit: (RequestHead) -> Int = { _ in Int.max }
+        _ buffer: [UInt8], index: inout Int, bodyLimit: (RequestHead) -> Int = { _ in Int.max },
+        spool: (RequestHead) -> Bool = { _ in false }
     ) throws(ParseError) -> Event? {
+        if pendingEnd {
+            pendingEnd = false
+            return finish()
+        }
         while true {
             switch state {
             case .head:
@@ -52,13 +67,14 @@ public struct RequestParser: Sendable {
                 scanned = 0
                 head = parsed
                 body = []
-                self.bodyLimit = min(limits.maxBodyBytes, bodyLimit(parsed))
+                spooling = spool(parsed)
+                self.bodyLimit = spooling ? Int.max : min(limits.maxBodyBytes, bodyLimit(parsed))
                 let framing = try Self.framing(of: parsed)
                 switch framing {
                 case .length(let length):
                     guard length <= self.bodyLimit else { throw .bodyTooLarge }
                     if length == 0 { return finish() }
-                    body.reserveCapacity(length)
+                    if !spooling { body.reserveCapacity(length) }
                     state = .fixedBody(remaining: length)
                 case .chunked:
                     state = .chunkSize
@@ -69,10 +85,15 @@ public struct RequestParser: Sendable {
             case .fixedBody(let remaining):
                 let take = min(remaining, buffer.count - index)
                 guard take > 0 else { return nil }
-                body.append(contentsOf: buffer[index..<index + take])
+                let chunk = buffer[index..<index + take]
                 index += take
+                state = take == remaining ? .head : .fixedBody(remaining: remaining - take)
+                if spooling {
+                    if take == remaining { pendingEnd = true }
+                    return .bodyChunk(Array(chunk))
+                }
+                body.append(contentsOf: chunk)
                 if take == remaining { return finish() }
-                state = .fixedBody(remaining: remaining - take)
             case .chunkSize:
                 guard let lineEnd = findCRLF(buffer, from: index, limit: limits.maxChunkLineBytes) else {
                     if buffer.count - index > limits.maxChunkLineBytes { throw .malformed("Chunk size line too long.") }
@@ -89,9 +110,11 @@ public struct RequestParser: Sendable {
             case .chunkData(let remaining):
                 let take = min(remaining, buffer.count - index)
                 guard take > 0 else { return nil }
-                body.append(contentsOf: buffer[index..<index + take])
+                let chunk = buffer[index..<index + take]
                 index += take
                 state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+                if spooling { return .bodyChunk(Array(chunk)) }
+                body.append(contentsOf: chunk)
             case .chunkDataEnd:
                 guard buffer.count - index >= 2 else { return nil }
                 guard buffer[index] == 13, buffer[index + 1] == 10 else { throw .malformed("Chunk data not followed by CRLF.") }
@@ -114,6 +137,10 @@ public struct RequestParser: Sendable {
         state = .head
         guard let head else { return nil }
         self.head = nil
+        if spooling {
+            spooling = false
+            return .spooledRequest(head)
+        }
         defer { body = [] }
         return .request(head, body: body)
     }
