@@ -327,12 +327,32 @@ public struct Reply: Codable, Sendable, Equatable {
 
 /// `POST /v1/route` answer and `GET /v1/routes/{conversationId}`: the latest decision and why.
 public struct RouteResult: Codable, Sendable, Equatable {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId, routingState, assigneeId, inboxId, queueId, replies, tags, trace, version, decidedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        conversationId = try c.decode(String.self, forKey: .conversationId)
+        routingState = try c.decode(RoutingState.self, forKey: .routingState)
+        _assigneeId = try c.decode(Nullable<String>.self, forKey: .assigneeId)
+        _inboxId = try c.decode(Nullable<String>.self, forKey: .inboxId)
+        _queueId = try c.decode(Nullable<String>.self, forKey: .queueId)
+        replies = try c.decodeIfPresent([Reply].self, forKey: .replies) ?? []
+        tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
+        trace = try c.decodeIfPresent([TraceStep].self, forKey: .trace) ?? []
+        version = try c.decode(Int.self, forKey: .version)
+        decidedAt = try c.decodeIfPresent(String.self, forKey: .decidedAt) ?? ""
+    }
+
     public var conversationId: String
     public var routingState: RoutingState
     @Nullable public var assigneeId: String?
     @Nullable public var inboxId: String?
     @Nullable public var queueId: String?
     public var replies: [Reply]
+    /// Tags a workflow's `tag` steps added, for the conversation to carry.
+    public var tags: [String]
     public var trace: [TraceStep]
     /// Increases with every decision routing makes; receivers ignore notices older than what they hold.
     public var version: Int
@@ -340,7 +360,7 @@ public struct RouteResult: Codable, Sendable, Equatable {
 
     public init(
         conversationId: String, routingState: RoutingState, assigneeId: String?, inboxId: String?, queueId: String?,
-        replies: [Reply], trace: [TraceStep], version: Int, decidedAt: String
+        replies: [Reply], tags: [String] = [], trace: [TraceStep], version: Int, decidedAt: String
     ) {
         self.conversationId = conversationId
         self.routingState = routingState
@@ -348,6 +368,7 @@ public struct RouteResult: Codable, Sendable, Equatable {
         self.inboxId = inboxId
         self.queueId = queueId
         self.replies = replies
+        self.tags = tags
         self.trace = trace
         self.version = version
         self.decidedAt = decidedAt

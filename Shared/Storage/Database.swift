@@ -53,6 +53,7 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the single writer; rolled back if it throws.
+    @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         writeLock.lock()
         defer { writeLock.unlock() }

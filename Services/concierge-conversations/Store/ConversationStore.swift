@@ -204,6 +204,13 @@ struct ConversationStore: Sendable {
             """,
             result.assigneeId, result.inboxId, result.queueId, result.routingState.rawValue, result.version, Timestamp.now(),
             result.conversationId, result.version)
+        if !result.tags.isEmpty, let current = try connection.first(
+            "SELECT tags FROM conversations WHERE id = ?", [result.conversationId], { Tags.split($0.string(0)) })
+        {
+            var tags = current
+            for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.append(tag) }
+            if tags != current { try writeTags(connection, conversationID: result.conversationId, tags: tags) }
+        }
         guard let messageID, !result.replies.isEmpty,
             try connection.scalarInt("SELECT count(*) FROM messages WHERE reply_to = ?", [messageID]) == 0
         else { return }

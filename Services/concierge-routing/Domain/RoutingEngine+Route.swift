@@ -3,11 +3,26 @@ import Storage
 
 extension RoutingEngine {
     /// `POST /v1/route`: decides where the conversation goes, idempotent on (conversation, message).
-    func route(_ request: RouteRequest) throws -> RouteResult {
+    /// With an active workflow, new and reopened conversations run it, and a paused run resumes
+    /// with the customer's message; otherwise default routing (hero, else the channel's default inbox).
+    func route(_ request: RouteRequest) async throws -> RouteResult {
         if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
             return earlier
         }
-        let result = try change { state, connection -> RouteResult in
+        let result = try await gate.run(request.conversationId) { () async throws -> RouteResult in
+            if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
+                return earlier
+            }
+            if let run = try await runWorkflow(request) { return try finish(request, run) }
+            return try routeByDefault(request)
+        }
+        count(result)
+        return result
+    }
+
+    /// Default routing and the events that re-place a conversation (moved, rerouted).
+    private func routeByDefault(_ request: RouteRequest) throws -> RouteResult {
+        try change { state, connection -> RouteResult in
             // A retry that raced the first attempt into the lock gets the first answer.
             if let earlier = try connection.first(
                 "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?",
@@ -37,6 +52,7 @@ extension RoutingEngine {
                 let target: EngineState.Target =
                     inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(request.channel, trace: &trace)
                 let previous = try state.release(request.conversationId, connection)
+                try WorkflowStore.deleteRun(connection, conversationID: request.conversationId)
                 record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
                 if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
                     try state.drain(agent.inboxIDs, connection)
@@ -47,8 +63,6 @@ extension RoutingEngine {
             try RoutingStore.saveRouteRequest(connection, conversationID: request.conversationId, messageID: request.message.id, result)
             return result
         }
-        count(result)
-        return result
     }
 
     /// `POST /v1/assignments/{id}/release`: the conversation closed; its agent's capacity returns
@@ -56,6 +70,7 @@ extension RoutingEngine {
     func release(_ conversationID: String) throws -> RouteResult {
         try change { state, connection in
             let previous = try state.release(conversationID, connection)
+            try WorkflowStore.deleteRun(connection, conversationID: conversationID)
             let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
             let result = state.result(conversationID, nil, trace: trace, version: state.nextVersion())
             try RoutingStore.saveDecision(connection, result)

@@ -11,12 +11,17 @@ import Synchronization
 /// nothing; if storage itself fails mid-change, the state is reloaded from the database.
 final class RoutingEngine: Sendable {
     let store: RoutingStore
+    let workflows: WorkflowStore
+    let runner: WorkflowRunner
     let outbox: Outbox
     let metrics: Metrics
+    let gate = ConversationGate()
     private let state: Mutex<EngineState>
 
-    init(store: RoutingStore, outbox: Outbox, metrics: Metrics) throws {
+    init(store: RoutingStore, workflows: WorkflowStore, runner: WorkflowRunner, outbox: Outbox, metrics: Metrics) throws {
         self.store = store
+        self.workflows = workflows
+        self.runner = runner
         self.outbox = outbox
         self.metrics = metrics
         state = Mutex(EngineState(try store.load()))
@@ -49,6 +54,20 @@ final class RoutingEngine: Sendable {
         metrics.increment(
             "concierge_routing_decisions_total", labels: [("outcome", result.routingState.rawValue)],
             help: "Routing decisions by outcome.")
+    }
+}
+
+/// Lets one routing request per conversation run at a time, so a workflow run (which awaits CRM
+/// lookups outside the engine lock) is never resumed twice at once.
+final class ConversationGate: Sendable {
+    private let busy = Mutex<Set<String>>([])
+
+    func run<T: Sendable>(_ conversationID: String, _ body: () async throws -> T) async throws -> T {
+        while !busy.withLock({ $0.insert(conversationID).inserted }) {
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+        defer { _ = busy.withLock { $0.remove(conversationID) } }
+        return try await body()
     }
 }
 

@@ -18,7 +18,7 @@ struct RouteRoutes: Sendable {
         let input = try request.decode(RouteRequest.self)
         guard !input.conversationId.isEmpty else { throw Problem.badRequest("conversationId must not be empty.", field: "conversationId") }
         guard !input.message.id.isEmpty else { throw Problem.badRequest("message.id must not be empty.", field: "message.id") }
-        let result = try engine.route(input)
+        let result = try await engine.route(input)
         context.logger.debug("routed", ["conversationId": input.conversationId, "state": result.routingState.rawValue])
         return try .json(result)
     }

@@ -73,6 +73,21 @@ enum RoutingMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
             try OutboxSchema.create(connection)
-        }
+        },
+        Migration(2, "workflows and paused runs") { connection in
+            try connection.execute(
+                """
+                CREATE TABLE workflows (
+                    version INTEGER PRIMARY KEY,
+                    document BLOB NOT NULL,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE workflow_runs (
+                    conversation_id TEXT PRIMARY KEY,
+                    run BLOB NOT NULL,
+                    updated_at TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                """)
+        },
     ]
 }

@@ -1,0 +1,43 @@
+import HTTPServer
+import Models
+import ServiceRuntime
+
+/// HTTP shape of /v1/workflow (SPEC §5 "The routing workflow").
+struct WorkflowRoutes: Sendable {
+    let engine: RoutingEngine
+
+    func register(on router: Router) {
+        router.put("/v1/workflow", access: .administrators, put)
+        router.get("/v1/workflow", access: .agents, get)
+        router.get("/v1/workflow/versions", access: .agents, versions)
+        router.get("/v1/workflow/templates", access: .agents, templates)
+    }
+
+    /// Validates the whole document against the ids routing knows and stores it as a new version.
+    @Sendable func put(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let json = try request.decode(JSONValue.self)
+        _ = try WorkflowParser.parse(json, known: engine.read { $0.knownIDs })
+        let saved = try engine.workflows.save(json)
+        context.logger.info("workflow saved", ["version": String(saved.version)])
+        return try .json(saved)
+    }
+
+    /// The active workflow: its version, when it was saved, and the document as it was sent.
+    @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
+        guard let (version, json) = try engine.workflows.active() else {
+            throw Problem(status: 404, title: "No workflow", detail: "No workflow has been saved; default routing applies.")
+        }
+        var document = json.objectValue ?? [:]
+        document["version"] = .number(Double(version.version))
+        document["createdAt"] = .string(version.createdAt)
+        return try .json(JSONValue.object(document))
+    }
+
+    @Sendable func versions(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(Page(items: try engine.workflows.versions(), nextCursor: nil))
+    }
+
+    @Sendable func templates(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(Page(items: WorkflowTemplates.all, nextCursor: nil))
+    }
+}

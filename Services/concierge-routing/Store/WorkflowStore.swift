@@ -1,0 +1,80 @@
+import Foundation
+import Models
+import Storage
+import Synchronization
+
+/// Workflow versions (each `PUT` appends one; the newest is active) and paused runs.
+final class WorkflowStore: Sendable {
+    let db: Database
+    private let parsed = Mutex<[Int: WorkflowDocument]>([:])
+
+    init(db: Database) { self.db = db }
+
+    struct Version: Codable, Sendable {
+        var version: Int
+        var createdAt: String
+    }
+
+    func save(_ json: JSONValue) throws -> Version {
+        try db.write { connection in
+            let next = (try connection.scalarInt("SELECT max(version) FROM workflows") ?? 0) + 1
+            let now = Timestamp.now()
+            try connection.run(
+                "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", next,
+                SQLValue.blob(try JSONCoding.encode(json)), now)
+            return Version(version: next, createdAt: now)
+        }
+    }
+
+    /// The active (newest) version's number, stored JSON and time.
+    func active() throws -> (Version, JSONValue)? {
+        let row = try db.read { connection in
+            try connection.first("SELECT version, document, created_at FROM workflows ORDER BY version DESC LIMIT 1") {
+                ($0.int(0), $0.bytes(1), $0.string(2))
+            }
+        }
+        guard let row else { return nil }
+        return (Version(version: row.0, createdAt: row.2), try JSONCoding.decode(JSONValue.self, from: row.1))
+    }
+
+    func versions() throws -> [Version] {
+        try db.read { connection in
+            try connection.query("SELECT version, created_at FROM workflows ORDER BY version DESC") {
+                Version(version: $0.int(0), createdAt: $0.string(1))
+            }
+        }
+    }
+
+    /// A version's document, parsed once and kept (versions never change).
+    func document(_ version: Int) throws -> WorkflowDocument? {
+        if let cached = parsed.withLock({ $0[version] }) { return cached }
+        let bytes = try db.read { connection in
+            try connection.first("SELECT document FROM workflows WHERE version = ?", [version]) { $0.bytes(0) }
+        }
+        guard let bytes else { return nil }
+        let document = try WorkflowParser.parse(try JSONCoding.decode(JSONValue.self, from: bytes), known: nil)
+        parsed.withLock { $0[version] = document }
+        return document
+    }
+
+    func activeVersion() throws -> Int? {
+        try db.read { connection in try connection.scalarInt("SELECT max(version) FROM workflows") }
+    }
+
+    func run(_ conversationID: String) throws -> WorkflowRun? {
+        let bytes = try db.read { connection in
+            try connection.first("SELECT run FROM workflow_runs WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
+        }
+        return try bytes.map { try JSONCoding.decode(WorkflowRun.self, from: $0) }
+    }
+
+    static func saveRun(_ connection: Connection, conversationID: String, _ run: WorkflowRun) throws {
+        try connection.run(
+            "INSERT OR REPLACE INTO workflow_runs (conversation_id, run, updated_at) VALUES (?, ?, ?)", conversationID,
+            SQLValue.blob(try JSONCoding.encode(run)), Timestamp.now())
+    }
+
+    static func deleteRun(_ connection: Connection, conversationID: String) throws {
+        try connection.run("DELETE FROM workflow_runs WHERE conversation_id = ?", conversationID)
+    }
+}
