@@ -30,6 +30,7 @@ struct ContactRoutes: Sendable {
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
         let draft = try ContactDraft(try request.decode(NewContact.self))
         let contact = try store.insert(draft)
+        environment.outbox.notify()
         environment.metrics.increment("concierge_contacts_created_total", help: "Contacts created (directly or by resolve).")
         context.logger.debug("contact created", ["contactId": contact.id])
         return try .json(contact, status: 201)
@@ -41,7 +42,9 @@ struct ContactRoutes: Sendable {
 
     @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
         let patch = try request.decode(JSONValue.self)
-        return try .json(try store.update(try context.parameters.require("id"), patch: patch))
+        let contact = try store.update(try context.parameters.require("id"), patch: patch)
+        environment.outbox.notify()
+        return try .json(contact)
     }
 
     @Sendable func search(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -77,7 +77,7 @@ struct ContactStore: Sendable {
     // MARK: - Writes
 
     func insert(_ draft: ContactDraft) throws -> Contact {
-        try db.write { connection in try Self.insert(connection, draft) }
+        try db.write { connection in try Self.announce(connection, try Self.insert(connection, draft)) }
     }
 
     /// Finds the contact that owns this identity or creates it; `created` tells which.
@@ -104,7 +104,7 @@ struct ContactStore: Sendable {
             guard let seq = try Self.seq(connection, id: current.id) else { throw ContactError.notFound(id: id) }
             try Self.claimIdentities(connection, draft, seq: seq)
             try Self.writeFields(connection, draft, seq: seq)
-            return try Self.live(connection, id: current.id)
+            return try Self.announce(connection, try Self.live(connection, id: current.id))
         }
     }
 
@@ -173,7 +173,7 @@ struct ContactStore: Sendable {
             try Outbox.enqueue(
                 connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-merges",
                 body: ContactMerged(sourceId: source.id, targetId: target.id))
-            return try Self.live(connection, id: target.id)
+            return try Self.announce(connection, try Self.live(connection, id: target.id))
         }
     }
 
@@ -190,6 +190,14 @@ struct ContactStore: Sendable {
     }
 
     // MARK: - Helpers inside a transaction
+
+    /// Sends the conversations service the contact's new emails and tags (smart-folder rules),
+    /// through the outbox. Contacts made by resolve reach it with the inbound message instead.
+    @discardableResult
+    private static func announce(_ connection: Connection, _ contact: Contact) throws -> Contact {
+        try Outbox.enqueue(connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots", body: contact)
+        return contact
+    }
 
     private static func insert(_ connection: Connection, _ draft: ContactDraft) throws -> Contact {
         let now = Timestamp.now()

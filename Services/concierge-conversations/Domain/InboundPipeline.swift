@@ -14,6 +14,7 @@ struct InboundPipeline: Sendable {
     let contacts: ContactsClient
     let outbox: Outbox
     let metrics: Metrics
+    let spamFilter: SpamFilter
     /// Seconds to wait for routing before answering `pending`; default 2.
     var routingWait: Double = 2
 
@@ -31,7 +32,11 @@ struct InboundPipeline: Sendable {
             metrics.increment("concierge_inbound_dropped_total", help: "Inbound messages dropped (blocked contact).")
             return outcome
         }
-        let recorded = try store.recordInbound(input, contact: contact, externalID: externalID)
+        let judgedSpam = spamFilter.isSpam((input.subject.map { $0 + "\n" } ?? "") + input.body)
+        let recorded = try store.recordInbound(input, contact: contact, externalID: externalID, judgedSpam: judgedSpam)
+        if judgedSpam && !recorded.replayed {
+            metrics.increment("concierge_spam_detected_total", help: "Inbound messages the filter judged spam.")
+        }
         if recorded.replayed { return try outcome(recorded) }
         metrics.increment(
             "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: "Inbound messages stored.")

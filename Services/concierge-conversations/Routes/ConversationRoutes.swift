@@ -10,6 +10,7 @@ struct ConversationRoutes: Sendable {
     let pipeline: InboundPipeline
     let actions: AgentActions
     let inboxes: InboxDirectory
+    let spamFilter: SpamFilter
 
     func register(on router: Router) {
         router.post("/v1/inbound", access: .services, inbound)
@@ -74,7 +75,8 @@ struct ConversationRoutes: Sendable {
     }
 
     @Sendable func close(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let conversation = try store.close(try visible(context).id)
+        let (conversation, training) = try store.close(try visible(context).id)
+        spamFilter.apply(training)
         actions.outbox.notify()
         return try .json(conversation)
     }

@@ -12,6 +12,14 @@ struct InternalRoutes: Sendable {
         router.post("/v1/internal/routing-decisions", access: .services, decision)
         router.post("/v1/internal/contact-merges", access: .services, merge)
         router.post("/v1/internal/hero-replacements", access: .services, heroReplaced)
+        router.post("/v1/internal/contact-snapshots", access: .services, snapshot)
+    }
+
+    /// The contacts service's latest view of a contact, for smart-folder rules on contact fields.
+    @Sendable func snapshot(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let contact = try request.decode(Contact.self)
+        try store.db.write { connection in try ConversationStore.saveSnapshot(connection, contact) }
+        return .noContent()
     }
 
     /// A decision routing made on its own (draining, deactivation); stale versions are ignored.

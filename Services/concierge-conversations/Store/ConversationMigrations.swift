@@ -85,6 +85,47 @@ enum ConversationMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
             try OutboxSchema.create(connection)
-        }
+        },
+        Migration(2, "spam filter, smart folders, contact snapshots") { connection in
+            try connection.execute(
+                """
+                ALTER TABLE messages ADD COLUMN trained TEXT;
+                CREATE TABLE spam_tokens (
+                    token TEXT PRIMARY KEY,
+                    spam INTEGER NOT NULL DEFAULT 0,
+                    ham INTEGER NOT NULL DEFAULT 0
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE spam_documents (
+                    class TEXT PRIMARY KEY,
+                    documents INTEGER NOT NULL,
+                    tokens INTEGER NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                INSERT INTO spam_documents (class, documents, tokens) VALUES ('spam', 0, 0), ('ham', 0, 0);
+                CREATE TABLE folders (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    rule BLOB NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE contact_emails (
+                    email TEXT NOT NULL,
+                    contact_id TEXT NOT NULL,
+                    PRIMARY KEY (email, contact_id)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX contact_emails_contact ON contact_emails (contact_id);
+                CREATE TABLE contact_tags (
+                    tag TEXT NOT NULL,
+                    contact_id TEXT NOT NULL,
+                    PRIMARY KEY (tag, contact_id)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX contact_tags_contact ON contact_tags (contact_id);
+                CREATE TABLE contact_snapshots (
+                    contact_id TEXT PRIMARY KEY,
+                    updated_at TEXT NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                """)
+        },
     ]
 }

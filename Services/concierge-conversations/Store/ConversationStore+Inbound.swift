@@ -1,5 +1,7 @@
 import Foundation
 import Models
+import Outbox
+import ServiceRuntime
 import Storage
 
 extension ConversationStore {
@@ -51,12 +53,14 @@ extension ConversationStore {
     }
 
     /// Threads and stores the message, and writes its routing request, in one transaction (SPEC §4 step 3–5).
-    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> Recorded {
+    /// - Parameter judgedSpam: the filter judged the message spam: the conversation goes to spam, unrouted.
+    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool) throws -> Recorded {
         try db.write { connection in
             if let externalID, let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID) {
                 return earlier
             }
             let contactID = try Self.survivor(connection, contact.id)
+            if contactID == contact.id { try Self.saveSnapshot(connection, contact) }
             let now = Timestamp.now()
             var created = false
             var event: RouteEvent?
@@ -86,6 +90,17 @@ extension ConversationStore {
                     VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?)
                     """, conversation.id, contactID, input.channel.rawValue, conversation.subject, now, now)
             }
+            if judgedSpam {
+                event = nil
+                try connection.run(
+                    "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?", now,
+                    conversation.id)
+                if !created {
+                    try Outbox.enqueue(
+                        connection, target: OutboxTarget.routing,
+                        path: "/v1/assignments/\(URLCoding.encodeComponent(conversation.id))/release", body: [String: String]())
+                }
+            }
             let message = Message(
                 id: UUID().uuidString.lowercased(), conversationId: conversation.id, direction: .inbound,
                 author: MessageAuthor(type: .contact, id: contactID), body: input.body, createdAt: now)
@@ -109,6 +124,23 @@ extension ConversationStore {
             }
             return Recorded(
                 contactID: contactID, conversationID: conversation.id, messageID: message.id, created: created, routeEntry: routeEntry)
+        }
+    }
+
+    /// Keeps the contact's emails and tags here for smart-folder rules (`contact.email`, `contact.tag`),
+    /// unless a newer snapshot arrived from the contacts service already.
+    static func saveSnapshot(_ connection: Connection, _ contact: Contact) throws {
+        let stored = try connection.first("SELECT updated_at FROM contact_snapshots WHERE contact_id = ?", [contact.id]) { $0.string(0) }
+        if let stored, stored >= contact.updatedAt { return }
+        try connection.run(
+            "INSERT OR REPLACE INTO contact_snapshots (contact_id, updated_at) VALUES (?, ?)", contact.id, contact.updatedAt)
+        try connection.run("DELETE FROM contact_emails WHERE contact_id = ?", contact.id)
+        try connection.run("DELETE FROM contact_tags WHERE contact_id = ?", contact.id)
+        for email in Set(contact.emails.map { $0.lowercased() }) {
+            try connection.run("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", email, contact.id)
+        }
+        for tag in Set(contact.tags.map { $0.lowercased() }) {
+            try connection.run("INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)", tag, contact.id)
         }
     }
 

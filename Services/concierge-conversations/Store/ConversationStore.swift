@@ -155,8 +155,8 @@ struct ConversationStore: Sendable {
             message.body, message.senderName, message.signature, replyTo, message.createdAt)
     }
 
-    /// Closes the conversation and tells routing to release it (outbox).
-    func close(_ conversationID: String) throws -> Conversation {
+    /// Closes the conversation and tells routing to release it (outbox); returns spam-filter training.
+    func close(_ conversationID: String) throws -> (Conversation, Training) {
         try db.write { connection in
             let conversation = try Self.conversation(connection, conversationID)
             guard conversation.status != .closed else { throw ConversationError.alreadyClosed(conversationID) }
@@ -167,7 +167,8 @@ struct ConversationStore: Sendable {
             try Outbox.enqueue(
                 connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/release",
                 body: [String: String]())
-            return try Self.conversation(connection, conversationID)
+            let training = try Self.trainClosed(connection, conversationID: conversationID)
+            return (try Self.conversation(connection, conversationID), training)
         }
     }
 

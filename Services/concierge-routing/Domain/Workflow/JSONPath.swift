@@ -56,16 +56,3 @@ struct JSONPath: Sendable, Equatable {
         return current
     }
 }
-
-extension JSONValue {
-    /// Scalars as text for conditions and templates; containers as JSON-ish text; null as nil.
-    var text: String? {
-        switch self {
-        case .null: nil
-        case .bool(let value): value ? "true" : "false"
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        case .string(let value): value
-        case .array, .object: (try? JSONCoding.encode(self)).map { String(decoding: $0, as: UTF8.self) }
-        }
-    }
-}

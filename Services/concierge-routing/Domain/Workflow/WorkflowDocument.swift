@@ -75,16 +75,3 @@ struct WorkflowStep: Sendable, Equatable {
         }
     }
 }
-
-/// A condition of a `branch` case (and, later, of smart folders).
-indirect enum Condition: Sendable, Equatable {
-    case dedicatedHero(assigned: Bool)
-    case field(String, op: Operator, value: JSONValue?)
-    case all([Condition])
-    case any([Condition])
-    case not(Condition)
-
-    enum Operator: String, Sendable, CaseIterable {
-        case exists, equals, notEquals, `in`, contains, startsWith, endsWith
-    }
-}

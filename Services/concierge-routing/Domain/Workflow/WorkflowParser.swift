@@ -222,67 +222,16 @@ struct WorkflowParser {
     }
 
     private mutating func condition(_ id: String, _ json: JSONValue) -> Condition? {
-        guard let object = json.objectValue else {
-            fail(id, "A condition must be an object.")
-            return nil
-        }
-        if let value = object["dedicatedHero"] {
-            guard object.count == 1, let state = value.stringValue, state == "assigned" || state == "unassigned" else {
-                fail(id, "dedicatedHero must be assigned or unassigned.")
-                return nil
-            }
-            return .dedicatedHero(assigned: state == "assigned")
-        }
-        for combinator in ["all", "any"] {
-            guard let value = object[combinator] else { continue }
-            guard object.count == 1, let list = value.arrayValue, !list.isEmpty else {
-                fail(id, "\(combinator) must be a non-empty list of conditions.")
-                return nil
-            }
-            let parts = list.compactMap { condition(id, $0) }
-            guard parts.count == list.count else { return nil }
-            return combinator == "all" ? .all(parts) : .any(parts)
-        }
-        if let inner = object["not"] {
-            guard object.count == 1, let part = condition(id, inner) else {
-                if object.count != 1 { fail(id, "not takes exactly one condition.") }
-                return nil
-            }
-            return .not(part)
-        }
-        guard let field = object["field"]?.stringValue, let opName = object["op"]?.stringValue else {
-            fail(id, "A condition is {\"field\", \"op\", \"value\"?}, {\"dedicatedHero\"}, all, any or not.")
-            return nil
-        }
-        if let extra = object.keys.first(where: { !["field", "op", "value"].contains($0) }) {
-            fail(id, "Unknown field \(extra) in a condition.")
-        }
-        guard Self.isWorkflowField(field) else {
-            fail(id, "Unknown field \(field); use contact.email, contact.phone, contact.tag, contact.attribute.<key>, channel, message.body or var.<Name>.")
-            return nil
-        }
-        guard let op = Condition.Operator(rawValue: opName) else {
-            fail(id, "Unknown op \(opName); use exists, equals, notEquals, in, contains, startsWith or endsWith.")
-            return nil
-        }
-        let value = object["value"]
-        switch op {
-        case .exists: break
-        case .in:
-            guard let list = value?.arrayValue, list.allSatisfy({ $0.stringValue != nil || $0.isNumber }) else {
-                fail(id, "in needs value: a list of strings.")
-                return nil
-            }
-        default:
-            guard let value, value.stringValue != nil || value.isNumber else {
-                fail(id, "\(opName) needs a string value.")
-                return nil
-            }
-        }
-        return .field(field, op: op, value: value)
+        var parser = ConditionParser(
+            isAllowedField: Self.isWorkflowField, allowsDedicatedHero: true,
+            fieldHelp: "contact.email, contact.phone, contact.tag, contact.attribute.<key>, channel, message.body or var.<Name>",
+            reportAs: id)
+        let condition = parser.parse(json, at: id)
+        errors += parser.errors
+        return condition
     }
 
-    static func isWorkflowField(_ field: String) -> Bool {
+    @Sendable static func isWorkflowField(_ field: String) -> Bool {
         ["contact.email", "contact.phone", "contact.tag", "channel", "message.body"].contains(field)
             || (field.hasPrefix("contact.attribute.") && field.count > 18) || (field.hasPrefix("var.") && field.count > 4)
     }
@@ -343,8 +292,4 @@ struct WorkflowParser {
         }
         for step in document.steps where state[step.id] == nil { visit(step.id, &self) }
     }
-}
-
-extension JSONValue {
-    var isNumber: Bool { if case .number = self { true } else { false } }
 }

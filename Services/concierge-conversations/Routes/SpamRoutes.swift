@@ -1,0 +1,44 @@
+import Clients
+import HTTPServer
+import Models
+import Outbox
+import ServiceRuntime
+
+/// HTTP shape of spam marking and the filter (SPEC §6).
+struct SpamRoutes: Sendable {
+    let store: ConversationStore
+    let filter: SpamFilter
+    let contacts: ContactsClient
+    let outbox: Outbox
+
+    func register(on router: Router) {
+        router.post("/v1/conversations/{id}/spam", access: .agents, spam)
+        router.post("/v1/conversations/{id}/not-spam", access: .managers, notSpam)
+        router.get("/v1/spam-filter", access: .agents, summary)
+    }
+
+    @Sendable func spam(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let (conversation, training) = try store.markSpam(id)
+        filter.apply(training)
+        outbox.notify()
+        context.logger.info("marked spam", ["conversationId": id])
+        return try .json(conversation)
+    }
+
+    @Sendable func notSpam(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let current = try store.conversation(id)
+        // The contact's hero matters for routing it again; without contacts it is routed by default rules.
+        let contact = (try? await contacts.get(current.contactId)).map(RoutingSync.routeContact) ?? RouteContact(id: current.contactId)
+        let (_, training, entry) = try store.markNotSpam(id, contact: contact)
+        filter.apply(training)
+        if let entry { _ = await outbox.deliverNow(entry, timeout: 2) }
+        outbox.notify()
+        return try .json(try store.conversation(id))
+    }
+
+    @Sendable func summary(_ request: Request, _ context: RequestContext) async throws -> Response {
+        try .json(filter.summary)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+extension ConversationStore {
+    typealias Training = [(text: String, label: SpamFilter.Label, sign: Int)]
+
+    /// SPEC §6 mark as spam: out of every list for good, its inbound messages trained as spam, its
+    /// contact blocked (contacts service) and its assignment released (routing), both via the outbox.
+    func markSpam(_ id: String) throws -> (Conversation, Training) {
+        try db.write { connection in
+            let conversation = try Self.conversation(connection, id)
+            guard !conversation.spam else { return (conversation, []) }
+            let training = try Self.retrain(connection, conversationID: id, as: .spam)
+            try connection.run(
+                "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
+                Timestamp.now(), id)
+            try Outbox.enqueue(
+                connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(id))/release",
+                body: [String: String]())
+            try Outbox.enqueue(
+                connection, target: OutboxTarget.contacts,
+                path: "/v1/contacts/\(URLCoding.encodeComponent(conversation.contactId))/block", body: [String: String]())
+            return (try Self.conversation(connection, id), training)
+        }
+    }
+
+    /// SPEC §6 not spam: back in the lists, its messages trained as not spam, routed again; the
+    /// contact stays blocked until a manager unblocks it.
+    func markNotSpam(_ id: String, contact: RouteContact) throws -> (Conversation, Training, routeEntry: String?) {
+        try db.write { connection in
+            let conversation = try Self.conversation(connection, id)
+            guard conversation.spam else { return (conversation, [], nil) }
+            let training = try Self.retrain(connection, conversationID: id, as: .ham)
+            try connection.run("UPDATE conversations SET spam = 0, updated_at = ? WHERE id = ?", Timestamp.now(), id)
+            var entry: String?
+            if conversation.status != .closed {
+                entry = try RoutingSync.enqueueRoute(
+                    connection,
+                    RouteRequest(
+                        conversationId: id, event: .new, channel: conversation.channel, contact: contact,
+                        message: RouteMessage(id: "not-spam-" + UUID().uuidString.lowercased())))
+            }
+            return (try Self.conversation(connection, id), training, entry)
+        }
+    }
+
+    /// Moves every inbound message of the conversation into `label`, undoing an earlier opposite training.
+    static func retrain(_ connection: Connection, conversationID: String, as label: SpamFilter.Label) throws -> Training {
+        let messages = try connection.query(
+            "SELECT id, body, trained FROM messages WHERE conversation_id = ? AND direction = 'inbound'", [conversationID]
+        ) { (id: $0.string(0), body: $0.string(1), trained: $0.optionalString(2)) }
+        var training: Training = []
+        for message in messages where message.trained != label.rawValue {
+            if let previous = message.trained.flatMap(SpamFilter.Label.init(rawValue:)) {
+                try SpamFilter.record(connection, message.body, as: previous, sign: -1)
+                training.append((message.body, previous, -1))
+            }
+            try SpamFilter.record(connection, message.body, as: label, sign: 1)
+            training.append((message.body, label, 1))
+            try connection.run("UPDATE messages SET trained = ? WHERE id = ?", label.rawValue, message.id)
+        }
+        return training
+    }
+
+    /// Closing a conversation an agent replied to teaches the filter its customer messages are not spam.
+    static func trainClosed(_ connection: Connection, conversationID: String) throws -> Training {
+        let replied = try connection.first("SELECT replied FROM conversations WHERE id = ?", [conversationID]) { $0.bool(0) }
+        guard replied == true else { return [] }
+        let messages = try connection.query(
+            "SELECT id, body FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND trained IS NULL", [conversationID]
+        ) { (id: $0.string(0), body: $0.string(1)) }
+        for message in messages {
+            try SpamFilter.record(connection, message.body, as: .ham, sign: 1)
+            try connection.run("UPDATE messages SET trained = 'ham' WHERE id = ?", message.id)
+        }
+        return messages.map { ($0.body, .ham, 1) }
+    }
+}

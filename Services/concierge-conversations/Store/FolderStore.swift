@@ -1,0 +1,97 @@
+import Foundation
+import Models
+import Storage
+
+/// A smart folder as stored and answered.
+struct Folder: Codable, Sendable, Equatable {
+    var id: String
+    var name: String
+    var rule: JSONValue
+    var createdAt: String
+    var updatedAt: String
+}
+
+/// `POST /v1/folders` and `PUT /v1/folders/{id}` body.
+struct FolderInput: Codable, Sendable {
+    var name: String
+    var rule: JSONValue
+}
+
+/// Smart folders and the conversations matching them now.
+struct FolderStore: Sendable {
+    let db: Database
+
+    func create(name: String, rule: JSONValue) throws -> Folder {
+        let now = Timestamp.now()
+        let folder = Folder(id: UUID().uuidString.lowercased(), name: name, rule: rule, createdAt: now, updatedAt: now)
+        try db.write { connection in
+            try connection.run(
+                "INSERT INTO folders (id, name, rule, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", folder.id, name,
+                SQLValue.blob(try JSONCoding.encode(rule)), now, now)
+        }
+        return folder
+    }
+
+    func update(_ id: String, name: String, rule: JSONValue) throws -> Folder {
+        try db.write { connection in
+            guard try connection.run(
+                "UPDATE folders SET name = ?, rule = ?, updated_at = ? WHERE id = ?", name, SQLValue.blob(try JSONCoding.encode(rule)),
+                Timestamp.now(), id) == 1
+            else { throw FolderError.notFound(id) }
+            return try Self.folder(connection, id)
+        }
+    }
+
+    func delete(_ id: String) throws {
+        guard try db.write({ try $0.run("DELETE FROM folders WHERE id = ?", id) }) == 1 else { throw FolderError.notFound(id) }
+    }
+
+    func folder(_ id: String) throws -> Folder {
+        try db.read { connection in try Self.folder(connection, id) }
+    }
+
+    func all() throws -> [Folder] {
+        try db.read { connection in
+            try connection.query("SELECT id, name, rule, created_at, updated_at FROM folders ORDER BY seq", [], Self.decode)
+        }
+    }
+
+    /// Non-spam conversations matching the rule now, newest first, paged by `seq`.
+    func conversations(_ rule: Condition, limit: Int, before cursor: Int64?) throws -> Page<Conversation> {
+        let query = FolderQuery(rule)
+        var values = query.values
+        var sql = "SELECT \(ConversationStore.columns) FROM conversations WHERE spam = 0 AND \(query.sql)"
+        if let cursor {
+            sql += " AND seq < ?"
+            values.append(cursor)
+        }
+        sql += " ORDER BY seq DESC LIMIT ?"
+        values.append(limit + 1)
+        let rows = try db.read { connection in
+            try connection.query(sql, values) { (ConversationStore.decode($0), $0.int64(0)) }
+        }
+        let page = rows.prefix(limit)
+        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+    }
+
+    private static func folder(_ connection: Connection, _ id: String) throws -> Folder {
+        guard let folder = try connection.first("SELECT id, name, rule, created_at, updated_at FROM folders WHERE id = ?", [id], decode)
+        else { throw FolderError.notFound(id) }
+        return folder
+    }
+
+    private static func decode(_ row: Row) -> Folder {
+        Folder(
+            id: row.string(0), name: row.string(1), rule: (try? JSONCoding.decode(JSONValue.self, from: row.bytes(2))) ?? .null,
+            createdAt: row.string(3), updatedAt: row.string(4))
+    }
+}
+
+enum FolderError: Error, ProblemConvertible {
+    case notFound(String)
+    var problem: Problem {
+        switch self {
+        case .notFound(let id): .notFound("Folder", id: id)
+        }
+    }
+}
