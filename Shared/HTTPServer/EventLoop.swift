@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// One epoll thread: accepts on its own SO_REUSEPORT listener, reads and parses requests, hands
+/// One epoll thread: accepts on the server's shared listener, reads and parses requests, hands
 /// each to a task, and writes the answers that tasks post back. Connection state is touched only
 /// on this thread; other threads talk to it through `completions` and the eventfd.
 final class EventLoop: @unchecked Sendable {
@@ -34,7 +34,7 @@ final class EventLoop: @unchecked Sendable {
         guard epollFD >= 0 else { throw SocketError(call: "epoll_create1", code: errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         guard wakeFD >= 0 else { throw SocketError(call: "eventfd", code: errno) }
-        register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue)
+        register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
         register(wakeFD, token: Self.wakeToken, events: EPOLLIN.rawValue)
     }
 
@@ -126,10 +126,10 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Stops accepting; the server closes the shared socket once every loop has stopped.
     private func stopListening() {
         guard listenerFD >= 0 else { return }
         epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
-        Glibc.close(listenerFD)
         listenerFD = -1
     }
 

@@ -52,18 +52,17 @@ public final class HTTPServer: Sendable {
 
     /// Binds, serves until `shutdown()`, drains, and returns.
     public func run() async throws {
-        var listeners: [Int32] = []
+        var listener: Int32 = -1
         var port = configuration.port
         let eventLoops: [EventLoop]
         do {
-            for _ in 0..<configuration.eventLoops {
-                let fd = try Socket.listen(host: configuration.host, port: port)
-                if port == 0 { port = Socket.boundPort(fd) }
-                listeners.append(fd)
-            }
-            eventLoops = try listeners.map { fd throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
+            // One listening socket; every loop waits on it with EPOLLEXCLUSIVE, so one wakes per connection.
+            listener = try Socket.listen(host: configuration.host, port: port)
+            if port == 0 { port = Socket.boundPort(listener) }
+            let fd = listener
+            eventLoops = try (0..<configuration.eventLoops).map { _ throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
         } catch {
-            for fd in listeners { close(fd) }
+            if listener >= 0 { close(listener) }
             // Waiters would otherwise wait for a port that never comes.
             let waiters = started.withLock { state in
                 state.failure = error
@@ -95,6 +94,7 @@ public final class HTTPServer: Sendable {
         }
         // The loops hold this server; let both go now that their threads are done.
         loops.withLock { $0.removeAll() }
+        close(listener)
         // Connections are closed; give handlers whose client went away the rest of the grace period.
         let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
         while requestsInFlight.load(ordering: .acquiring) > 0 && Monotonic.nanoseconds() < deadline {

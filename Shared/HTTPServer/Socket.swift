@@ -8,14 +8,13 @@ public struct SocketError: Error, CustomStringConvertible {
 }
 
 enum Socket {
-    /// Opens a non-blocking listening socket bound to `host:port` with SO_REUSEPORT, so each
-    /// event loop can own one and the kernel spreads connections between them.
+    /// Opens a non-blocking listening socket bound to `host:port`. No SO_REUSEPORT: a port already
+    /// in use is an error, never silently shared with another process.
     static func listen(host: String, port: Int, backlog: Int32 = 4096) throws(SocketError) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SocketError(call: "socket", code: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -1,7 +1,20 @@
 import Glibc
+import Synchronization
 
-/// A TCP port that was free a moment ago on 127.0.0.1 (bound to port 0, read back, closed).
+/// Ports this test process has handed out already, so two clusters never get the same one.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A TCP port that was free a moment ago on 127.0.0.1 (bound to port 0, read back, closed) and that
+/// this process has not handed out before. Services bind without SO_REUSEPORT, so a port taken in
+/// the meantime by another process makes the service fail loudly instead of sharing it.
 public func freePort() -> Int {
+    while true {
+        let port = ephemeralPort()
+        if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+    }
+}
+
+private func ephemeralPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
