@@ -51,7 +51,7 @@ let package = Package(
         service("CRMLookupService", folder: "concierge-crm-lookup"),
         .executableTarget(
             name: "ConciergeCLI",
-            dependencies: ["Clients", "Auth", "Config", "Logging"],
+            dependencies: ["Clients", "Auth", "Config", "Logging", "Models"],
             path: "Services/concierge",
             swiftSettings: settings
         ),
@@ -63,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models"],
+            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService"],
             path: "Tests/UnitTests",
             swiftSettings: settings
         ),
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Clients", "Models", "HTTPClient", "Auth",
+                "TestSupport", "Clients", "Models", "HTTPClient", "Auth", "HTTPServer",
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: settings

@@ -32,7 +32,8 @@ struct InboundPipeline: Sendable {
             metrics.increment("concierge_inbound_dropped_total", help: "Inbound messages dropped (blocked contact).")
             return outcome
         }
-        let judgedSpam = spamFilter.isSpam((input.subject.map { $0 + "\n" } ?? "") + input.body)
+        // Judged on the body, as the filter is trained on message bodies.
+        let judgedSpam = spamFilter.isSpam(input.body)
         let recorded = try store.recordInbound(input, contact: contact, externalID: externalID, judgedSpam: judgedSpam)
         if judgedSpam && !recorded.replayed {
             metrics.increment("concierge_spam_detected_total", help: "Inbound messages the filter judged spam.")

@@ -22,7 +22,8 @@ struct FolderRoutes: Sendable {
     }
 
     @Sendable func list(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(Page(items: try folders.all(), nextCursor: nil))
+        let paging = try Paging(query: request.query)
+        return try .json(try folders.list(limit: paging.limit, before: try paging.integerCursor()))
     }
 
     @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {

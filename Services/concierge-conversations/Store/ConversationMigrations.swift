@@ -127,5 +127,13 @@ enum ConversationMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
         },
+        Migration(3, "lower-cased subjects for case-insensitive folder rules beyond ASCII") { connection in
+            // SQLite's lower() folds ASCII only; new rows get Swift's Unicode lower-casing.
+            try connection.execute(
+                """
+                ALTER TABLE conversations ADD COLUMN subject_lower TEXT;
+                UPDATE conversations SET subject_lower = lower(subject);
+                """)
+        },
     ]
 }

@@ -86,9 +86,10 @@ extension ConversationStore {
                     closedAt: nil, firstResponseAt: nil)
                 try connection.run(
                     """
-                    INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, created_at, updated_at)
-                    VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?)
-                    """, conversation.id, contactID, input.channel.rawValue, conversation.subject, now, now)
+                    INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, subject_lower, created_at,
+                        updated_at) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?)
+                    """, conversation.id, contactID, input.channel.rawValue, conversation.subject, conversation.subject?.lowercased(),
+                    now, now)
             }
             if judgedSpam {
                 event = nil

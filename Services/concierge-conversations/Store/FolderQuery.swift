@@ -3,8 +3,8 @@ import Storage
 
 /// Compiles a folder rule to one SQL condition over `conversations`, so matching runs in SQLite on
 /// its indexes and a folder over a million conversations pages quickly. String operators are
-/// case-insensitive: values are lower-cased here, and stored tags, emails, statuses, channels and ids
-/// are lower-case already.
+/// case-insensitive, also beyond ASCII: values are lower-cased here, and stored tags, emails,
+/// subjects (`subject_lower`), statuses, channels and ids are lower-case already.
 struct FolderQuery {
     private(set) var sql = ""
     private(set) var values: [any SQLBindable] = []
@@ -30,7 +30,7 @@ struct FolderQuery {
             case "contact.email":
                 return membership("contact_id IN (SELECT contact_id FROM contact_emails WHERE email", op, wanted, options, exists: "contact_id IN (SELECT contact_id FROM contact_emails)")
             case "conversation.subject":
-                return column("lower(coalesce(subject, ''))", op, wanted, options)
+                return column("coalesce(subject_lower, '')", op, wanted, options)
             case "conversation.status": return column("status", op, wanted, options)
             case "conversation.channel": return column("channel", op, wanted, options)
             case "conversation.inboxId": return column("coalesce(inbox_id, '')", op, wanted, options)

@@ -50,10 +50,16 @@ struct FolderStore: Sendable {
         try db.read { connection in try Self.folder(connection, id) }
     }
 
-    func all() throws -> [Folder] {
-        try db.read { connection in
-            try connection.query("SELECT id, name, rule, created_at, updated_at FROM folders ORDER BY seq", [], Self.decode)
+    /// Folders newest first, paged by `seq`.
+    func list(limit: Int, before cursor: Int64?) throws -> Page<Folder> {
+        let rows = try db.read { connection in
+            try connection.query(
+                "SELECT id, name, rule, created_at, updated_at, seq FROM folders WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                [cursor ?? Int64.max, limit + 1]
+            ) { (Self.decode($0), $0.int64(5)) }
         }
+        let page = rows.prefix(limit)
+        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
     }
 
     /// Non-spam conversations matching the rule now, newest first, paged by `seq`.
