@@ -114,9 +114,14 @@ struct CustomerImport {
         batch.append((line, draft))
     }
 
+    /// Keeps the first 100 rejections by line: a row refused when its batch is written (an identity
+    /// clash) arrives after later rows' parse errors, so it is put in its place.
     private mutating func reject(_ line: Int, _ reason: String) {
         result.rejectedCount += 1
-        if result.rejected.count < Self.listedRejections { result.rejected.append(.init(line: line, error: reason)) }
+        let position = result.rejected.lastIndex { $0.line <= line }.map { $0 + 1 } ?? 0
+        guard position < Self.listedRejections else { return }
+        result.rejected.insert(.init(line: line, error: reason), at: position)
+        if result.rejected.count > Self.listedRejections { result.rejected.removeLast() }
     }
 
     /// Writes the pending batch in one transaction; a row refused by the directory (an email and a
