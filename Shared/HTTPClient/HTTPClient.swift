@@ -3,7 +3,7 @@ import Models
 import Synchronization
 
 /// An HTTP/1.1 client with a keep-alive pool per host, connect and request timeouts, and
-/// `X-Request-ID` propagation. Blocking socket work runs on the client's own dispatch queue,
+/// `X-Request-ID` propagation. Blocking socket work runs on a thread of its own per exchange,
 /// never on the Swift concurrency pool.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
@@ -24,7 +24,6 @@ public final class HTTPClient: Sendable {
 
     public let configuration: Configuration
     private let idle = Mutex<[String: [ClientConnection]]>([:])
-    private let queue = DispatchQueue(label: "http-client", qos: .userInitiated, attributes: .concurrent)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -40,9 +39,13 @@ public final class HTTPClient: Sendable {
         let seconds = timeout ?? configuration.requestTimeout
         let prepared = request
         let result: Result<ClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
-            queue.async {
+            // Not a dispatch queue: on a small machine it runs only a few blocking exchanges at once, and
+            // callers queued behind slow ones would wait far past their own timeout.
+            let thread = Thread {
                 continuation.resume(returning: Result { () throws(HTTPClientError) in try self.perform(prepared, seconds: seconds) })
             }
+            thread.name = "http-client"
+            thread.start()
         }
         return try result.get()
     }
@@ -70,7 +73,7 @@ public final class HTTPClient: Sendable {
         on connection: ClientConnection, head: [UInt8], request: ClientRequest, deadline: UInt64
     ) throws(HTTPClientError) -> ClientResponse {
         try connection.writeAll(head + request.body, deadline: deadline)
-        var reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: request.method == "HEAD")
+        let reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: request.method == "HEAD")
         var buffer: [UInt8] = []
         while true {
             let n = try connection.readSome(into: &buffer, deadline: deadline)

@@ -7,8 +7,9 @@ import Synchronization
 
 /// A durable outbox: state-changing calls to other services are written in the same transaction as
 /// the change they announce, then delivered by a dispatcher with exponential backoff until the
-/// receiver answers 2xx. Delivery is at least once, in order per target; receivers dedupe on the
-/// `Idempotency-Key` header (the entry id). Entries survive restarts and SIGKILL because they are rows.
+/// receiver answers 2xx. Delivery is at least once, in order per target and ordering key (the
+/// entity the calls are about: a conversation, a contact); receivers dedupe on the `Idempotency-Key`
+/// header (the entry id). Entries survive restarts and SIGKILL because they are rows.
 public final class Outbox: Sendable {
     /// One pending call, as stored.
     public struct Entry: Sendable {
@@ -20,6 +21,10 @@ public final class Outbox: Sendable {
         public let body: [UInt8]
         public let requestID: String?
         public let attempts: Int
+        /// Entries with the same target and key are delivered in order; `nil` orders by target alone.
+        public let key: String?
+
+        var orderingGroup: String { target + "\u{1F}" + (key ?? "") }
     }
 
     /// Where each named target lives and how calls to it authenticate.
@@ -56,19 +61,21 @@ public final class Outbox: Sendable {
     }
 
     /// Adds a call to the outbox inside the caller's write transaction; returns the entry id.
+    /// - Parameter key: what the call is about (a conversation or contact id); calls with the same
+    ///   target and key are delivered in the order they were written.
     @discardableResult
     public static func enqueue(
         _ connection: Connection, target: String, method: String = "POST", path: String,
-        body: some Encodable, id: String? = nil
+        body: some Encodable, key: String? = nil, id: String? = nil
     ) throws -> String {
         let entryID = id ?? UUID().uuidString.lowercased()
         let now = OutboxClock.milliseconds()
         try connection.run(
             """
-            INSERT INTO outbox (id, target, method, path, body, request_id, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO outbox (id, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, now, now)
+            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, now, now, key)
         return entryID
     }
 
@@ -107,36 +114,67 @@ public final class Outbox: Sendable {
 
     /// Tries to deliver one entry right now from the request that wrote it, so the common case needs
     /// no dispatcher round trip. Returns the receiver's answer on success; on failure the entry stays
-    /// for the dispatcher.
-    /// - Parameter timeout: seconds for this attempt; default `attemptTimeout`.
+    /// for the dispatcher. An entry with an earlier one of its target and key still waiting is not
+    /// sent (it would overtake it), nor one the dispatcher is sending.
     public func deliverNow(_ id: String, timeout: Double? = nil) async -> ClientResponse? {
-        guard claim(id) else { return nil }
+        if case .delivered(let response) = await attempt(id, timeout: timeout ?? attemptTimeout) { return response }
+        return nil
+    }
+
+    /// Waits until the entry is settled — delivered now, or by the dispatcher meanwhile — for at most
+    /// `timeout` seconds; `false` when it is still waiting (the receiver failed or is slow).
+    public func settle(_ id: String, timeout: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return false }
+            switch await attempt(id, timeout: remaining) {
+            case .delivered, .gone: return true
+            case .failed: return false
+            case .busy: try? await Task.sleep(nanoseconds: 2_000_000)
+            }
+        }
+    }
+
+    private enum Attempt {
+        case delivered(ClientResponse)
+        case failed
+        /// Claimed by another sender, or an earlier entry of its group must go first.
+        case busy
+        /// No longer in the outbox: settled already.
+        case gone
+    }
+
+    private func attempt(_ id: String, timeout: Double) async -> Attempt {
+        guard claim(id) else { return .busy }
         defer { release(id) }
-        // Only the oldest entry of its target may go now; otherwise it would overtake earlier ones.
         guard let entry = try? db.read({ connection in
-            try connection.first(
-                Self.selectSQL + " WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
-                    + " WHERE earlier.target = outbox.target AND earlier.seq < outbox.seq)", [id], Self.entry)
-        }) ?? nil else { return nil }
-        guard let target = targets[entry.target] else { return nil }
+            try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry)
+        }) ?? nil else { return .gone }
+        let earlier = try? db.read { connection in
+            try connection.scalarInt(
+                "SELECT count(*) FROM outbox WHERE target = ? AND ordering_key IS ? AND seq < ?", [entry.target, entry.key, entry.seq])
+        }
+        guard earlier == 0 else { return .busy }
+        guard let target = targets[entry.target] else { return .failed }
         let request = Self.request(for: entry, target: target)
         do {
-            let response = try await http.send(request, timeout: timeout ?? attemptTimeout)
-            return handle(entry, outcome: .answered(response)) ? response : nil
+            let response = try await http.send(request, timeout: timeout)
+            return handle(entry, outcome: .answered(response)) ? .delivered(response) : .failed
         } catch {
             _ = handle(entry, outcome: .failed(error))
-            return nil
+            return .failed
         }
     }
 
     // MARK: - Dispatcher
 
-    private static let selectSQL = "SELECT seq, id, target, method, path, body, request_id, attempts FROM outbox"
+    private static let selectSQL = "SELECT seq, id, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
 
     private static func entry(_ row: Row) -> Entry {
         Entry(
             seq: row.int64(0), id: row.string(1), target: row.string(2), method: row.string(3), path: row.string(4),
-            body: row.bytes(5), requestID: row.optionalString(6), attempts: row.int(7))
+            body: row.bytes(5), requestID: row.optionalString(6), attempts: row.int(7), key: row.optionalString(8))
     }
 
     private func loop() {
@@ -149,23 +187,26 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// One pass over due entries, in order; a target that fails is skipped for the rest of the pass
-    /// so its later entries never overtake the failed one. Returns whether anything was delivered.
+    /// One pass over due entries, in order. A group (target and key) whose entry fails is skipped for
+    /// the rest of the pass so its later entries never overtake the failed one; a target that cannot
+    /// be reached at all is skipped whole. Returns whether anything was delivered.
     private func deliverDue() -> Bool {
         let now = OutboxClock.milliseconds()
-        // An entry is not due while an earlier one of its target waits out its backoff.
+        // An entry is not due while an earlier one of its group waits out its backoff.
         guard let due = try? db.read({ connection in
             try connection.query(
                 Self.selectSQL + " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
-                    + " WHERE earlier.target = outbox.target AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?)"
+                    + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
+                    + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?)"
                     + " ORDER BY seq LIMIT 200", [now, now], Self.entry)
         }), !due.isEmpty else { return false }
         var blocked = Set<String>()
+        var unreachable = Set<String>()
         var deliveredAny = false
-        for entry in due where !blocked.contains(entry.target) {
+        for entry in due where !blocked.contains(entry.orderingGroup) && !unreachable.contains(entry.target) {
             if stopping.load(ordering: .acquiring) { break }
             guard claim(entry.id) else {
-                blocked.insert(entry.target)
+                blocked.insert(entry.orderingGroup)
                 continue
             }
             defer { release(entry.id) }
@@ -179,8 +220,9 @@ public final class Outbox: Sendable {
                 outcome = .answered(try http.perform(request, seconds: attemptTimeout))
             } catch {
                 outcome = .failed(error)
+                unreachable.insert(entry.target)
             }
-            if handle(entry, outcome: outcome) { deliveredAny = true } else { blocked.insert(entry.target) }
+            if handle(entry, outcome: outcome) { deliveredAny = true } else { blocked.insert(entry.orderingGroup) }
         }
         return deliveredAny
     }

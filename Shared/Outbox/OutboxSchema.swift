@@ -40,6 +40,18 @@ public enum OutboxSchema {
     }
 }
 
+extension OutboxSchema {
+    /// Entries are ordered per (target, key) — e.g. per conversation — instead of per target, so one
+    /// conversation's pending call never holds up another's. A later migration of each service.
+    public static func addOrderingKey(_ connection: Connection) throws {
+        try connection.execute(
+            """
+            ALTER TABLE outbox ADD COLUMN ordering_key TEXT;
+            CREATE INDEX outbox_ordering ON outbox (target, ordering_key, seq);
+            """)
+    }
+}
+
 /// The receiving side of at-least-once delivery: an entry id is acted on once.
 public enum Idempotency {
     /// Records `id` in the current write transaction; `false` if it was already processed.

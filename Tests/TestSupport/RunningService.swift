@@ -28,7 +28,7 @@ public final class RunningService: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.path(kind.executable))
         process.environment = environment
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -41,6 +41,7 @@ enum ContactMigrations {
                 CREATE INDEX contact_tags_contact ON contact_tags (contact_seq);
                 """)
             try OutboxSchema.create(connection)
-        }
+        },
+        Migration(2, "outbox ordering per entity") { try OutboxSchema.addOrderingKey($0) },
     ]
 }

@@ -131,7 +131,7 @@ struct ContactStore: Sendable {
             if let previous = contact.dedicatedHero, let hero {
                 try Outbox.enqueue(
                     connection, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements",
-                    body: HeroReplaced(contactId: contact.id, previous: previous, hero: hero))
+                    body: HeroReplaced(contactId: contact.id, previous: previous, hero: hero), key: contact.id)
                 notified = true
             }
             return (try Self.live(connection, id: contact.id), notified)
@@ -172,7 +172,7 @@ struct ContactStore: Sendable {
             try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
             try Outbox.enqueue(
                 connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-merges",
-                body: ContactMerged(sourceId: source.id, targetId: target.id))
+                body: ContactMerged(sourceId: source.id, targetId: target.id), key: target.id)
             return try Self.announce(connection, try Self.live(connection, id: target.id))
         }
     }
@@ -195,7 +195,8 @@ struct ContactStore: Sendable {
     /// through the outbox. Contacts made by resolve reach it with the inbound message instead.
     @discardableResult
     private static func announce(_ connection: Connection, _ contact: Contact) throws -> Contact {
-        try Outbox.enqueue(connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots", body: contact)
+        try Outbox.enqueue(
+            connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots", body: contact, key: contact.id)
         return contact
     }
 

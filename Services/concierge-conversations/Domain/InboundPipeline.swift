@@ -41,7 +41,7 @@ struct InboundPipeline: Sendable {
         if recorded.replayed { return try outcome(recorded) }
         metrics.increment(
             "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: "Inbound messages stored.")
-        if let entry = recorded.routeEntry, await outbox.deliverNow(entry, timeout: routingWait) == nil {
+        if let entry = recorded.routeEntry, await !outbox.settle(entry, timeout: routingWait) {
             // Routing did not answer in time: the dispatcher retries with backoff until it does.
             outbox.notify()
         }

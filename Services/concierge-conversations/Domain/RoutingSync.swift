@@ -23,14 +23,15 @@ enum RoutingSync {
     static func enqueueRoute(_ connection: Connection, _ request: RouteRequest) throws -> String {
         try connection.run(
             "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(), request.conversationId)
-        return try Outbox.enqueue(connection, target: OutboxTarget.routing, path: "/v1/route", body: request)
+        return try Outbox.enqueue(
+            connection, target: OutboxTarget.routing, path: "/v1/route", body: request, key: request.conversationId)
     }
 
     static func enqueueAssign(_ connection: Connection, conversation: Conversation, agentID: String) throws -> String {
         try Outbox.enqueue(
             connection, target: OutboxTarget.routing,
             path: "/v1/assignments/\(URLCoding.encodeComponent(conversation.id))/assign",
-            body: AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId))
+            body: AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId), key: conversation.id)
     }
 
     static func routeContact(_ contact: Contact) -> RouteContact {

@@ -135,5 +135,6 @@ enum ConversationMigrations {
                 UPDATE conversations SET subject_lower = lower(subject);
                 """)
         },
+        Migration(4, "outbox ordering per conversation") { try OutboxSchema.addOrderingKey($0) },
     ]
 }

@@ -99,7 +99,8 @@ extension ConversationStore {
                 if !created {
                     try Outbox.enqueue(
                         connection, target: OutboxTarget.routing,
-                        path: "/v1/assignments/\(URLCoding.encodeComponent(conversation.id))/release", body: [String: String]())
+                        path: "/v1/assignments/\(URLCoding.encodeComponent(conversation.id))/release", body: [String: String](),
+                        key: conversation.id)
                 }
             }
             let message = Message(

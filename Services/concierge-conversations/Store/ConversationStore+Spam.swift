@@ -19,10 +19,11 @@ extension ConversationStore {
                 Timestamp.now(), id)
             try Outbox.enqueue(
                 connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(id))/release",
-                body: [String: String]())
+                body: [String: String](), key: id)
             try Outbox.enqueue(
                 connection, target: OutboxTarget.contacts,
-                path: "/v1/contacts/\(URLCoding.encodeComponent(conversation.contactId))/block", body: [String: String]())
+                path: "/v1/contacts/\(URLCoding.encodeComponent(conversation.contactId))/block", body: [String: String](),
+                key: conversation.contactId)
             return (try Self.conversation(connection, id), training)
         }
     }

@@ -166,7 +166,7 @@ struct ConversationStore: Sendable {
                 now, now, conversationID)
             try Outbox.enqueue(
                 connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/release",
-                body: [String: String]())
+                body: [String: String](), key: conversationID)
             let training = try Self.trainClosed(connection, conversationID: conversationID)
             return (try Self.conversation(connection, conversationID), training)
         }

@@ -33,6 +33,7 @@ enum CRMMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
             try OutboxSchema.create(connection)
-        }
+        },
+        Migration(2, "outbox ordering per entity") { try OutboxSchema.addOrderingKey($0) },
     ]
 }

@@ -134,6 +134,8 @@ struct EngineState: Sendable {
     /// and tells it through the outbox.
     func announce(_ result: RouteResult, _ connection: Connection) throws {
         try RoutingStore.saveDecision(connection, result)
-        try Outbox.enqueue(connection, target: OutboxTarget.conversations, path: "/v1/internal/routing-decisions", body: result)
+        try Outbox.enqueue(
+            connection, target: OutboxTarget.conversations, path: "/v1/internal/routing-decisions", body: result,
+            key: result.conversationId)
     }
 }

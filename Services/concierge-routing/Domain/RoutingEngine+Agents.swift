@@ -126,7 +126,7 @@ extension RoutingEngine {
             if let heroInbox = agent.heroInboxID {
                 try Outbox.enqueue(
                     connection, target: OutboxTarget.contacts, path: "/v1/internal/agent-deactivations",
-                    body: AgentHeroHandover(agentId: id, heroInboxId: heroInbox))
+                    body: AgentHeroHandover(agentId: id, heroInboxId: heroInbox), key: id)
             }
             let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted { $0.version < $1.version }
             for assignment in open {

@@ -24,11 +24,11 @@ extension RoutingEngine {
             let inbox = InboxRecord(
                 seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, senderName: input.senderName ?? name,
                 signature: input.signature ?? "", defaultFor: defaultFor, strategy: input.strategy ?? .roundRobin,
-                memberIDs: members, pointer: nil, createdAt: Timestamp.now())
+                memberIDs: [], pointer: nil, createdAt: Timestamp.now())  // `join` adds the members
             state.inboxes[inbox.id] = inbox
             try RoutingStore.save(connection, inbox: inbox)
             try join(members, inbox: inbox.id, state: &state, connection)
-            return inbox.wire
+            return state.inboxes[inbox.id]?.wire ?? inbox.wire
         }
     }
 

@@ -89,5 +89,6 @@ enum RoutingMigrations {
                 ) STRICT, WITHOUT ROWID;
                 """)
         },
+        Migration(3, "outbox ordering per conversation") { try OutboxSchema.addOrderingKey($0) },
     ]
 }
