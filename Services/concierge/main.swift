@@ -1,1 +1,22 @@
-print("todo")
+import Foundation
+
+// Wiring only: read the command line, run the command, exit with its status.
+let environment = ProcessInfo.processInfo.environment
+let status: Int32
+do throws(CLIError) {
+    switch try Command.parse(Array(CommandLine.arguments.dropFirst())) {
+    case .help:
+        Console.out(Command.usage)
+        status = 0
+    case .token(let command):
+        Console.out(try command.token(environment: environment, now: Int(Date().timeIntervalSince1970)))
+        status = 0
+    case .up(let command):
+        status = try await command.run(environment: environment)
+    }
+} catch {
+    Console.err("concierge: \(error.message)")
+    if error.showsUsage { Console.err("\n" + Command.usage) }
+    status = error.exitCode
+}
+exit(status)

@@ -1,0 +1,242 @@
+import Auth
+import Clients
+import Foundation
+import Models
+import TestSupport
+import Testing
+
+/// The real `concierge` binary: `token` (SPEC §2) and `up` (SPEC §8).
+@Suite struct CLITests {
+    private static let secret = "0123456789abcdef0123456789abcdef-cli-test"
+
+    @Test func tokenCarriesTheRoleSubjectAndLifetimeAskedFor() throws {
+        var environment = Self.cleanEnvironment
+        environment["CONCIERGE_JWT_SECRET"] = Self.secret
+        let before = Int(Date().timeIntervalSince1970)
+        let result = try Self.runCLI(["token", "--role", "team_manager", "--sub", "u-42", "--ttl", "15m"], environment)
+        let after = Int(Date().timeIntervalSince1970)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        let claims = try JWTSigner(secret: Self.secret).verify(String(lines.first ?? ""))
+        #expect(claims.role == .teamManager)
+        #expect(claims.sub == "u-42")
+        #expect((before + 900...after + 900).contains(claims.exp))
+    }
+
+    @Test(arguments: [("90s", 90), ("15m", 900), ("2d", 172_800), ("45", 45)])
+    func ttlFormats(_ ttl: String, _ seconds: Int) throws {
+        var environment = Self.cleanEnvironment
+        environment["CONCIERGE_JWT_SECRET"] = Self.secret
+        let now = Int(Date().timeIntervalSince1970)
+        let result = try Self.runCLI(["token", "--role", "agent", "--ttl=\(ttl)"], environment)
+        let claims = try JWTSigner(secret: Self.secret).verify(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(abs(claims.exp - (now + seconds)) <= 5)
+    }
+
+    @Test func tokenDefaultsToTheRoleAsSubjectAndAnHourFromTheSecretFile() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let secretFile = folder.appendingPathComponent("jwt-secret").path
+        let fileSecret = String(repeating: "ab", count: 32)
+        try Data((fileSecret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
+        let now = Int(Date().timeIntervalSince1970)
+        let result = try Self.runCLI(
+            ["token", "--role", "administrator", "--secret-file", secretFile], Self.cleanEnvironment)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let claims = try JWTSigner(secret: fileSecret).verify(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(claims.role == .administrator)
+        #expect(claims.sub == "administrator")
+        #expect(abs(claims.exp - (now + 3600)) <= 5)
+    }
+
+    @Test(arguments: [
+        ["token", "--role", "boss"],
+        ["token", "--role", "agent", "--ttl", "5x"],
+        ["token", "--role", "agent", "--ttl", "0"],
+        ["token", "--role", "agent", "--ttl", "-5m"],
+        ["token", "--role", "agent", "--ttl", "99999999999999999999d"],
+        ["token", "--sub", "ada"],
+        ["token", "--role"],
+        ["token", "--role", "agent", "--colour", "red"],
+        ["token", "--role", "agent", "--role", "service"],
+        ["frobnicate"],
+    ])
+    func badArgumentsExitTwoWithOneLineAndTheUsage(_ arguments: [String]) throws {
+        var environment = Self.cleanEnvironment
+        environment["CONCIERGE_JWT_SECRET"] = Self.secret
+        let result = try Self.runCLI(arguments, environment)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("concierge: "))
+        #expect(result.stderr.contains("Usage: concierge"))
+    }
+
+    @Test(arguments: [[], ["help"], ["--help"], ["token", "-h"]])
+    func helpListsTheCommands(_ arguments: [String]) throws {
+        let result = try Self.runCLI(arguments, Self.cleanEnvironment)
+        #expect(result.status == 0)
+        for command in ["concierge up", "concierge token"] { #expect(result.stdout.contains(command)) }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func upRunsTheFourServicesRestartsOneThatDiesAndStopsThemOnSIGTERM() async throws {
+        let folder = try Self.temporaryFolder()
+        let data = folder.appendingPathComponent("data").path
+        let logPath = folder.appendingPathComponent("up.log").path
+        let ports = Dictionary(uniqueKeysWithValues: ServiceKind.allCases.map { ($0, freePort()) })
+        var environment = Self.cleanEnvironment
+        for (kind, port) in ports { environment[Self.portVariable(kind)] = String(port) }
+
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let up = Process()
+        up.executableURL = URL(fileURLWithPath: Binaries.path("concierge"))
+        up.arguments = ["up", "--data", data]
+        up.environment = environment
+        up.standardOutput = log
+        up.standardError = log
+        try up.run()
+        var seenChildren: Set<Int32> = []
+        defer {
+            // Whatever failed, leave no process behind.
+            if up.isRunning {
+                kill(up.processIdentifier, SIGKILL)
+                up.waitUntilExit()
+            }
+            for pid in seenChildren { kill(pid, SIGKILL) }
+            try? log.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        func logText() -> String {
+            String(decoding: FileManager.default.contents(atPath: logPath) ?? Data(), as: UTF8.self)
+        }
+        func client(_ kind: ServiceKind) -> ServiceClient {
+            ServiceClient(baseURL: "http://127.0.0.1:\(ports[kind] ?? 0)", tokens: nil, timeout: 1)
+        }
+
+        // All four become ready, and `up` says so, one line each.
+        for kind in ServiceKind.allCases {
+            let ready = await Self.poll(within: 60) { (try? await client(kind).ready()) != nil }
+            try #require(ready, "\(kind.rawValue) never answered /readyz:\n\(logText().suffix(3000))")
+        }
+        let announced = await Self.poll(within: 10) {
+            ServiceKind.allCases.allSatisfy {
+                logText().contains("\($0.rawValue) ready at http://127.0.0.1:\(ports[$0] ?? 0)")
+            }
+        }
+        #expect(announced, "missing status lines:\n\(logText().suffix(3000))")
+        let children = Self.children(of: up.processIdentifier)
+        seenChildren.formUnion(children.values)
+        #expect(Set(children.keys) == Set(ServiceKind.allCases.map(\.executable)))
+
+        // The secret was created once, private, and it is the one the services check tokens with.
+        let secretPath = data + "/jwt-secret"
+        let secret = try String(contentsOfFile: secretPath, encoding: .utf8)
+        #expect(secret.count == 64 && secret.allSatisfy(\.isHexDigit))
+        let mode = try FileManager.default.attributesOfItem(atPath: secretPath)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let token = try Self.runCLI(
+            ["token", "--role", "administrator", "--secret-file", secretPath], Self.cleanEnvironment
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let administrator = ServiceClient(baseURL: "http://127.0.0.1:\(ports[.contacts] ?? 0)", tokens: .fixed(token))
+        let listed = try await administrator.raw("GET", "/v1/contacts")
+        #expect(listed.status == 200)
+
+        // A child killed outright comes back on its own.
+        let routingExecutable = ServiceKind.routing.executable
+        let killed = try #require(children[routingExecutable])
+        kill(killed, SIGKILL)
+        let restarted = await Self.poll(within: 30) {
+            guard let pid = Self.children(of: up.processIdentifier)[routingExecutable], pid != killed else {
+                return false
+            }
+            seenChildren.insert(pid)
+            return (try? await client(.routing).health()) != nil
+        }
+        #expect(restarted, "routing was not restarted:\n\(logText().suffix(3000))")
+        seenChildren.formUnion(Self.children(of: up.processIdentifier).values)
+
+        // SIGTERM stops every child, then `up` itself, with status 0.
+        kill(up.processIdentifier, SIGTERM)
+        let exited = await Self.poll(within: 30) { !up.isRunning }
+        try #require(exited, "concierge up did not exit:\n\(logText().suffix(3000))")
+        #expect(up.terminationReason == .exit)
+        #expect(up.terminationStatus == 0)
+        for kind in ServiceKind.allCases {
+            let closed = await Self.poll(within: 5) { (try? await client(kind).health()) == nil }
+            #expect(closed, "\(kind.rawValue) still answers")
+        }
+        for pid in seenChildren { #expect(kill(pid, 0) == -1, "child \(pid) outlived concierge up") }
+    }
+
+    // MARK: - Helpers
+
+    /// The test's environment without anything that would steer the CLI (secret, ports).
+    private static var cleanEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONCIERGE_JWT_SECRET"] = nil
+        for kind in ServiceKind.allCases { environment[portVariable(kind)] = nil }
+        return environment
+    }
+
+    private static func portVariable(_ kind: ServiceKind) -> String {
+        kind.urlVariable.replacingOccurrences(of: "_URL", with: "_PORT")
+    }
+
+    private static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `concierge` to completion (it prints little, so the pipes cannot fill up).
+    private static func runCLI(
+        _ arguments: [String], _ environment: [String: String]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.path("concierge"))
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    /// Live child processes of `parent`, by executable name (from /proc).
+    private static func children(of parent: Int32) -> [String: Int32] {
+        var found: [String: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm) ": state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, fields[0] != "Z", Int32(fields[1]) == parent,
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                let program = cmdline.split(separator: 0).first
+            else { continue }
+            found[URL(fileURLWithPath: String(decoding: program, as: UTF8.self)).lastPathComponent] = pid
+        }
+        return found
+    }
+
+    /// Checks `condition` every 50 ms until it holds or `seconds` pass.
+    private static func poll(within seconds: Double, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return await condition()
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+@testable import Models
+
+/// Wire conventions of SPEC §2: problem documents, decoding errors, nulls, URL escapes, timestamps.
+@Suite struct ModelsTests {
+    // MARK: Problem documents
+
+    @Test func problemEncodesAsRFC9457Document() throws {
+        let problem = Problem(status: 404, title: "Contact not found", detail: "No contact has id c1.")
+        let bytes = try JSONCoding.encode(problem)
+        let object = try jsonObject(bytes)
+        #expect(Set(object.keys) == ["type", "title", "status", "detail"])
+        #expect(object["type"] as? String == "https://concierge.dev/problems/not-found")
+        #expect(object["title"] as? String == "Contact not found")
+        #expect(object["status"] as? Int == 404)
+        #expect(object["detail"] as? String == "No contact has id c1.")
+        // Slashes are not escaped, so the type reads as a URL on the wire.
+        #expect(String(decoding: bytes, as: UTF8.self).contains("\"https://concierge.dev/problems/not-found\""))
+    }
+
+    @Test func problemWithFieldErrorsListsThem() throws {
+        let problem = Problem.unprocessable(
+            "The workflow is invalid.",
+            errors: [
+                .init(field: "steps[2].next", message: "No step has id x."), .init(field: "start", message: "Missing."),
+            ])
+        let object = try jsonObject(JSONCoding.encode(problem))
+        #expect(object["status"] as? Int == 422)
+        let errors = try #require(object["errors"] as? [[String: String]])
+        #expect(
+            errors == [
+                ["field": "steps[2].next", "message": "No step has id x."], ["field": "start", "message": "Missing."],
+            ])
+        #expect(try JSONCoding.decode(Problem.self, from: JSONCoding.encode(problem)) == problem)
+    }
+
+    @Test(arguments: [400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 502, 503, 504, 418])
+    func problemTypeIsAURLNamingTheStatus(status: Int) throws {
+        let problem = Problem(status: status, title: "t")
+        #expect(problem.type.hasPrefix("https://concierge.dev/problems/"))
+        #expect(problem.problem == problem)
+        let object = try jsonObject(JSONCoding.encode(problem))
+        #expect(object["detail"] == nil)
+        #expect(object["errors"] == nil)
+        #expect(object["status"] as? Int == status)
+    }
+
+    @Test func problemHelpersCarryTheirStatusAndField() {
+        let bad = Problem.badRequest("Missing required field name.", field: "name")
+        #expect(bad.status == 400)
+        #expect(bad.errors == [.init(field: "name", message: "Missing required field name.")])
+        #expect(Problem.badRequest("No field.").errors == nil)
+        #expect(Problem.notFound("Contact", id: "c9").status == 404)
+        #expect(Problem.notFound("Contact", id: "c9").detail?.contains("c9") == true)
+        #expect(Problem.conflict("Taken", detail: "d").status == 409)
+        #expect(Problem.unavailable("down").status == 503)
+        #expect(Problem(status: 400, title: "t", type: "about:blank").type == "about:blank")
+    }
+
+    // MARK: Decoding errors
+
+    @Test(arguments: [
+        (#"{"emails":[]}"#, "name"),
+        (#"{"name":5,"emails":[]}"#, "name"),
+        (#"{"name":null,"emails":[]}"#, "name"),
+        (#"{"name":"Ada","emails":"ada@example.com"}"#, "emails"),
+        (#"{"name":"Ada","emails":[5]}"#, "emails[0]"),
+        (#"{"name":"Ada","emails":["a@b.c",null]}"#, "emails[1]"),
+        (#"{"name":"Ada","emails":[],"address":{}}"#, "address.city"),
+        (#"{"name":"Ada","emails":[],"address":{"city":false}}"#, "address.city"),
+        (#"{"name":"Ada","emails":[],"tags":[{"label":"vip"},{}]}"#, "tags[1].label"),
+        (#"{"name":"Ada","emails":[],"tags":[{"label":"vip"},{"label":[]}]}"#, "tags[1].label"),
+    ])
+    func decodingErrorIsA400NamingTheFieldPath(body: String, field: String) throws {
+        let problem = try #require(decodeProblem(NewPerson.self, body))
+        #expect(problem.status == 400)
+        let errors = try #require(problem.errors)
+        #expect(errors.map(\.field) == [field])
+        #expect(problem.detail?.contains(field) == true)
+        #expect(errors.first?.message == problem.detail)
+    }
+
+    @Test(arguments: ["", "{", #"{"name":"Ada","#, "nul", "\u{0}", "[1,2"])
+    func bodyThatIsNotJSONIsA400WithoutAField(body: String) throws {
+        let problem = try #require(decodeProblem(NewPerson.self, body))
+        #expect(problem.status == 400)
+        #expect(problem.errors == nil)
+    }
+
+    @Test func wrongTopLevelTypeIsA400WithoutAField() throws {
+        let problem = try #require(decodeProblem(NewPerson.self, "[1]"))
+        #expect(problem.status == 400)
+        #expect(problem.errors == nil)
+        #expect(problem.detail?.contains("(body)") == true)
+    }
+
+    @Test func unknownFieldsAreIgnored() throws {
+        let person = try JSONCoding.decode(
+            NewPerson.self,
+            from: Array(#"{"name":"Ada","emails":["a@b.c"],"shoeSize":42,"address":{"city":"Paris","zip":1}}"#.utf8))
+        #expect(person.name == "Ada")
+        #expect(person.emails == ["a@b.c"])
+        #expect(person.address?.city == "Paris")
+    }
+
+    @Test func problemThrownByADecoderIsPassedThrough() throws {
+        let problem = try #require(decodeProblem(Strict.self, #"{"value":"x"}"#))
+        #expect(problem == Strict.refusal)
+    }
+
+    // MARK: Nullable
+
+    @Test func nullableEncodesNilAsNull() throws {
+        let bytes = try JSONCoding.encode(Merged(name: "Ada", mergedInto: nil))
+        let object = try jsonObject(bytes)
+        #expect(Set(object.keys) == ["name", "mergedInto"])
+        #expect(object["mergedInto"] is NSNull)
+        let present = try jsonObject(JSONCoding.encode(Merged(name: "Ada", mergedInto: "c2")))
+        #expect(present["mergedInto"] as? String == "c2")
+    }
+
+    @Test(arguments: [
+        (#"{"name":"Ada"}"#, String?.none),
+        (#"{"name":"Ada","mergedInto":null}"#, String?.none),
+        (#"{"name":"Ada","mergedInto":"c2"}"#, "c2"),
+    ])
+    func nullableDecodesMissingAndNullAsNil(body: String, mergedInto: String?) throws {
+        let decoded = try JSONCoding.decode(Merged.self, from: Array(body.utf8))
+        #expect(decoded == Merged(name: "Ada", mergedInto: mergedInto))
+    }
+
+    @Test func nullableWithTheWrongTypeIsA400NamingTheField() throws {
+        let problem = try #require(decodeProblem(Merged.self, #"{"name":"Ada","mergedInto":5}"#))
+        #expect(problem.errors?.map(\.field) == ["mergedInto"])
+    }
+
+    // MARK: URL coding
+
+    @Test(arguments: ["plain", "a b", "a+b", "100%", "a/b?c=d&e#f", "café ☕︎", "👩‍💻", "", "~-._", "\u{0}%00", "%41"])
+    func urlCodingRoundTrips(text: String) throws {
+        let encoded = URLCoding.encodeComponent(text)
+        #expect(encoded.wholeMatch(of: /([A-Za-z0-9\-._~]|%[0-9A-F]{2})*/) != nil, "\(encoded)")
+        #expect(URLCoding.decodeQueryComponent(encoded[...]) == text)
+        #expect(URLCoding.decodePathSegment(encoded[...]) == text)
+    }
+
+    @Test func urlEncodingKeepsOnlyUnreservedCharacters() {
+        #expect(URLCoding.encodeComponent("a b+c/d") == "a%20b%2Bc%2Fd")
+        #expect(URLCoding.encodeComponent("é") == "%C3%A9")
+        #expect(URLCoding.encodeComponent("AZaz09-._~") == "AZaz09-._~")
+    }
+
+    @Test func plusIsASpaceOnlyInQueries() {
+        #expect(URLCoding.decodeQueryComponent("a+b%2Bc") == "a b+c")
+        #expect(URLCoding.decodePathSegment("a+b%2Bc") == "a+b+c")
+        #expect(URLCoding.decodeQueryComponent("caf%c3%a9") == "café")
+    }
+
+    @Test(arguments: ["%", "%4", "abc%", "%zz", "%G1", "%4g", "%C3", "%FF", "%C3%28", "a%%20"])
+    func badEscapesAreRejected(text: String) {
+        #expect(URLCoding.decodeQueryComponent(text[...]) == nil)
+        #expect(URLCoding.decodePathSegment(text[...]) == nil)
+    }
+
+    // MARK: Timestamps
+
+    @Test func nowIsRFC3339UTCWithMilliseconds() throws {
+        let before = Date()
+        let stamp = Timestamp.now()
+        let after = Date()
+        #expect(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(stamp)")
+        let parsed = try #require(Timestamp.parse(stamp))
+        #expect(parsed.timeIntervalSince(before) >= -0.001)
+        #expect(after.timeIntervalSince(parsed) >= 0)
+    }
+
+    @Test func formatUsesUTCAndPadsEveryField() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_795_356_309.123)) == "2026-11-22T14:05:09.123Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 946_684_799.999)) == "1999-12-31T23:59:59.999Z")
+    }
+
+    @Test func formatAndParseRoundTripEveryMillisecond() throws {
+        let base = 1_795_356_309
+        var previous = ""
+        for millisecond in 0..<1000 {
+            let date = Date(timeIntervalSince1970: Double(base) + Double(millisecond) / 1000)
+            let text = Timestamp.format(date)
+            #expect(text.hasSuffix(String(format: ".%03dZ", millisecond)), "\(text)")
+            #expect(text > previous, "lexical order follows time order")
+            previous = text
+            let parsed = try #require(Timestamp.parse(text))
+            #expect(Timestamp.format(parsed) == text)
+        }
+    }
+
+    @Test func parseAcceptsOffsetsAndWholeSecondsAndRejectsGarbage() {
+        let utc = Timestamp.parse("2026-11-22T14:05:09.123Z")
+        #expect(utc != nil)
+        #expect(Timestamp.parse("2026-11-22T15:05:09.123+01:00") == utc)
+        #expect(Timestamp.parse("2026-11-22T14:05:09Z").map(Timestamp.format) == "2026-11-22T14:05:09.000Z")
+        #expect(Timestamp.parse("yesterday") == nil)
+        #expect(Timestamp.parse("2026-13-45T99:00:00Z") == nil)
+        #expect(Timestamp.parse("") == nil)
+    }
+}
+
+// MARK: - Fixtures
+
+struct NewPerson: Decodable {
+    struct Address: Decodable { let city: String }
+    struct Tag: Decodable { let label: String }
+    let name: String
+    let emails: [String]
+    let address: Address?
+    let tags: [Tag]?
+}
+
+struct Merged: Codable, Equatable {
+    var name: String
+    @Nullable var mergedInto: String?
+}
+
+/// A type whose decoder throws its own problem, which must reach the client unchanged.
+struct Strict: Decodable {
+    static let refusal = Problem.badRequest("value must be upper case", field: "value")
+    init(from decoder: any Decoder) throws { throw Self.refusal }
+}
+
+private func decodeProblem<T: Decodable>(_ type: T.Type, _ body: String) -> Problem? {
+    do {
+        _ = try JSONCoding.decode(type, from: Array(body.utf8))
+        return nil
+    } catch let problem as Problem {
+        return problem
+    } catch {
+        Issue.record("expected a Problem, got \(error)")
+        return nil
+    }
+}
+
+private func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+}

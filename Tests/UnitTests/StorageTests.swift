@@ -1,0 +1,366 @@
+import CSQLite
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Storage
+
+/// `Database` on a temporary file per test: migrations, transactions, errors, rows, readers, backup.
+@Suite struct StorageTests {
+    /// Listed out of order on purpose: the migrator sorts them.
+    static func migrations(recordingInto log: MigrationLog? = nil) -> [Migration] {
+        [
+            Migration(2, "add email") { connection in
+                log?.append(2)
+                try connection.execute(
+                    "ALTER TABLE people ADD COLUMN email TEXT; CREATE UNIQUE INDEX people_email ON people (email)")
+            },
+            Migration(1, "create people") { connection in
+                log?.append(1)
+                try connection.execute("CREATE TABLE people (id TEXT PRIMARY KEY, name TEXT NOT NULL)")
+            },
+        ]
+    }
+
+    // MARK: Migrations
+
+    @Test func migrationsRunInVersionOrderAndAreRecorded() throws {
+        try withTemporaryFolder { folder in
+            let log = MigrationLog()
+            let db = try Database(path: folder + "/m.sqlite", migrations: Self.migrations(recordingInto: log))
+            #expect(log.versions == [1, 2])
+            let rows = try db.read { connection in
+                try connection.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
+                    row in
+                    (row.int(0), row.string(1), row.string(2))
+                }
+            }
+            #expect(rows.map(\.0) == [1, 2])
+            #expect(rows.map(\.1) == ["create people", "add email"])
+            for (_, _, appliedAt) in rows {
+                #expect(appliedAt.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(appliedAt)")
+            }
+            // Migration 2 ran after 1: its column exists.
+            _ = try db.write {
+                try $0.run("INSERT INTO people (id, name, email) VALUES (?, ?, ?)", "p1", "Ada", "ada@example.com")
+            }
+        }
+    }
+
+    @Test func reopeningAppliesOnlyNewMigrations() throws {
+        try withTemporaryFolder { folder in
+            let path = folder + "/m.sqlite"
+            let log = MigrationLog()
+            do {
+                let db = try Database(path: path, migrations: Self.migrations(recordingInto: log))
+                _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES ('p1', 'Ada')") }
+            }
+            do {
+                let db = try Database(path: path, migrations: Self.migrations(recordingInto: log))
+                #expect(log.versions == [1, 2])
+                #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 1)
+            }
+            let third = Migration(3, "index names") { connection in
+                log.append(3)
+                try connection.execute("CREATE INDEX people_name ON people (name)")
+            }
+            let db = try Database(path: path, migrations: Self.migrations(recordingInto: log) + [third])
+            #expect(log.versions == [1, 2, 3])
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM schema_migrations") } == 3)
+        }
+    }
+
+    @Test func databaseNewerThanTheCodeIsRefused() throws {
+        try withTemporaryFolder { folder in
+            let path = folder + "/m.sqlite"
+            _ = try Database(path: path, migrations: Self.migrations())
+            let older = Self.migrations().filter { $0.version == 1 }
+            let error = #expect(throws: Migrator.TooNew.self) { try Database(path: path, migrations: older) }
+            #expect(error?.database == 2)
+            #expect(error?.code == 1)
+            #expect(error?.description.contains("newer") == true)
+            #expect(throws: Migrator.TooNew.self) { try Database(path: path, migrations: []) }
+        }
+    }
+
+    @Test func failingMigrationLeavesNoTrace() throws {
+        try withTemporaryFolder { folder in
+            let path = folder + "/m.sqlite"
+            let broken = Migration(3, "half done") { connection in
+                try connection.execute("CREATE TABLE half (x INTEGER)")
+                try connection.execute("THIS IS NOT SQL")
+            }
+            #expect(throws: SQLiteError.self) { try Database(path: path, migrations: Self.migrations() + [broken]) }
+            let db = try Database(path: path, migrations: Self.migrations())
+            try db.read { connection throws in
+                #expect(try connection.scalarInt("SELECT max(version) FROM schema_migrations") == 2)
+                #expect(try connection.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'half'") == 0)
+            }
+        }
+    }
+
+    // MARK: Transactions and errors
+
+    @Test func writeIsRolledBackWhenItsBodyThrows() throws {
+        try withDatabase { db in
+            struct Refused: Error, Equatable {}
+            #expect(throws: Refused()) {
+                try db.write { connection in
+                    try connection.run("INSERT INTO people (id, name) VALUES ('p1', 'Ada')")
+                    #expect(try connection.scalarInt("SELECT count(*) FROM people") == 1)
+                    throw Refused()
+                }
+            }
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 0)
+            // The writer is usable again afterwards.
+            _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES ('p2', 'Grace')") }
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 1)
+        }
+    }
+
+    @Test func savepointUndoesOnlyItsOwnPart() throws {
+        try withDatabase { db in
+            try db.write { connection in
+                try connection.run("INSERT INTO people (id, name) VALUES ('p1', 'Ada')")
+                _ = try? connection.savepoint {
+                    try connection.run("INSERT INTO people (id, name) VALUES ('p2', 'Grace')")
+                    try connection.run("INSERT INTO people (id, name) VALUES ('p1', 'Again')")
+                }
+            }
+            let ids = try db.read { try $0.query("SELECT id FROM people ORDER BY id") { $0.string(0) } }
+            #expect(ids == ["p1"])
+        }
+    }
+
+    @Test func uniqueViolationIsRecognisable() throws {
+        try withDatabase { db in
+            _ = try db.write {
+                try $0.run("INSERT INTO people (id, name, email) VALUES (?, ?, ?)", "p1", "Ada", "ada@example.com")
+            }
+
+            let primaryKey = #expect(throws: SQLiteError.self) {
+                _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES (?, ?)", "p1", "Other") }
+            }
+            #expect(primaryKey?.isUniqueViolation == true)
+            #expect(primaryKey?.code == csqlite_constraint_primarykey)
+
+            let unique = #expect(throws: SQLiteError.self) {
+                _ = try db.write {
+                    try $0.run("INSERT INTO people (id, name, email) VALUES (?, ?, ?)", "p2", "Eve", "ada@example.com")
+                }
+            }
+            #expect(unique?.isUniqueViolation == true)
+            #expect(unique?.code == csqlite_constraint_unique)
+            #expect(unique?.sql?.contains("INSERT INTO people") == true)
+            // Bound values may be personal data and never appear in the error.
+            #expect(unique?.description.contains("ada@example.com") == false)
+
+            let notNull = #expect(throws: SQLiteError.self) {
+                _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES (?, ?)", "p3", String?.none) }
+            }
+            #expect(notNull?.isUniqueViolation == false)
+            #expect(notNull.map { $0.code & 0xff } == SQLITE_CONSTRAINT)
+        }
+    }
+
+    @Test func wrongParameterCountAndBadSQLAreErrors() throws {
+        try withDatabase { db in
+            let range = #expect(throws: SQLiteError.self) {
+                _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES (?, ?)", "only one") }
+            }
+            #expect(range?.code == SQLITE_RANGE)
+            let syntax = #expect(throws: SQLiteError.self) { try db.read { try $0.scalarInt("SELEC 1") } }
+            #expect(syntax?.code == SQLITE_ERROR)
+            #expect(syntax?.sql == "SELEC 1")
+        }
+    }
+
+    // MARK: Rows
+
+    @Test func columnsDecodeToTheirTypes() throws {
+        try withTemporaryFolder { folder in
+            let db = try Database(
+                path: folder + "/types.sqlite",
+                migrations: [
+                    Migration(1, "values") {
+                        try $0.execute(
+                            "CREATE TABLE v (t TEXT, i INTEGER, big INTEGER, r REAL, b INTEGER, x BLOB, n TEXT)")
+                    }
+                ])
+            let text = "héllo \"world\" ✓ 👩‍💻"
+            let blob: [UInt8] = [0, 1, 2, 127, 128, 255]
+            try db.write { connection in
+                let changed = try connection.run(
+                    "INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?)", text, -42, Int64.min, 3.25, true, SQLValue.blob(blob),
+                    String?.none)
+                #expect(changed == 1)
+                #expect(connection.lastInsertRowID == 1)
+                try connection.run(
+                    "INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?)", "", 0, Int64.max, -0.5, false, SQLValue.blob([]), "n")
+            }
+            let rows = try db.read { connection in
+                try connection.query("SELECT t, i, big, r, b, x, n FROM v ORDER BY rowid") { row in
+                    #expect(row.columnCount == 7)
+                    return DecodedRow(
+                        text: row.string(0), int: row.int(1), big: row.int64(2), real: row.double(3), bool: row.bool(4),
+                        bytes: row.bytes(5), optionalText: row.optionalString(6), optionalInt: row.optionalInt(6),
+                        isNull: row.isNull(6))
+                }
+            }
+            #expect(
+                rows == [
+                    DecodedRow(
+                        text: text, int: -42, big: .min, real: 3.25, bool: true, bytes: blob, optionalText: nil,
+                        optionalInt: nil, isNull: true),
+                    DecodedRow(
+                        text: "", int: 0, big: .max, real: -0.5, bool: false, bytes: [], optionalText: "n",
+                        optionalInt: 0,
+                        isNull: false),
+                ])
+        }
+    }
+
+    @Test func textWithAnEmbeddedNULIsStoredWhole() throws {
+        try withDatabase { db in
+            let name = "before\u{0}after"
+            _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES (?, ?)", "p1", name) }
+            #expect(try db.read { try $0.first("SELECT name FROM people") { $0.string(0) } } == name)
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people WHERE name = ?", ["before"]) } == 0)
+        }
+    }
+
+    @Test func forEachVisitsEveryRowInOrder() throws {
+        try withDatabase { db in
+            try db.write { connection in
+                for i in 0..<20 {
+                    try connection.run(
+                        "INSERT INTO people (id, name) VALUES (?, ?)", String(format: "p%02d", i), "n\(i)")
+                }
+            }
+            var seen: [String] = []
+            try db.read {
+                try $0.forEach("SELECT id FROM people WHERE id >= ? ORDER BY id", ["p10"]) { seen.append($0.string(0)) }
+            }
+            #expect(seen == (10..<20).map { String(format: "p%02d", $0) })
+        }
+    }
+
+    // MARK: Concurrency
+
+    @Test func readerSeesTheLastCommitWhileAWriteIsOpen() throws {
+        try withDatabase { db in
+            _ = try db.write { try $0.run("INSERT INTO people (id, name) VALUES ('p1', 'Ada')") }
+            try db.write { connection in
+                try connection.run("INSERT INTO people (id, name) VALUES ('p2', 'Grace')")
+                // WAL: a reader is not blocked by the open write and does not see it.
+                #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 1)
+            }
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 2)
+        }
+    }
+
+    @Test func concurrentReadersNeverSeeHalfATransaction() throws {
+        try withDatabase(maxReaders: 3) { db throws in
+            let transactions = 150
+            let state = ConcurrencyState()
+            let group = DispatchGroup()
+            func spawn(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+                group.enter()
+                let thread = Thread {
+                    defer { group.leave() }
+                    do { try body() } catch { state.fail("\(name): \(error)") }
+                }
+                thread.start()
+            }
+            spawn("writer") {
+                defer { state.writerDone.store(true, ordering: .releasing) }
+                for i in 0..<transactions {
+                    try db.write { connection in
+                        // Each transaction adds two rows; a reader must see both or neither.
+                        try connection.run("INSERT INTO people (id, name) VALUES (?, 'a')", "a\(i)")
+                        try connection.run("INSERT INTO people (id, name) VALUES (?, 'b')", "b\(i)")
+                    }
+                }
+            }
+            for reader in 0..<5 {
+                spawn("reader \(reader)") {
+                    var last = 0
+                    var reads = 0
+                    while !state.writerDone.load(ordering: .acquiring) || reads < 20 {
+                        let count = try db.read { try $0.scalarInt("SELECT count(*) FROM people") } ?? -1
+                        if count % 2 != 0 || count < last { state.fail("reader \(reader) saw \(count) after \(last)") }
+                        last = count
+                        reads += 1
+                    }
+                }
+            }
+            group.wait()
+            #expect(state.failures.isEmpty, "\(state.failures)")
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 2 * transactions)
+        }
+    }
+
+    // MARK: Backup
+
+    @Test func backupIsAnIntactCopyOfCommittedData() throws {
+        try withTemporaryFolder { folder in
+            let log = MigrationLog()
+            let db = try Database(path: folder + "/live.sqlite", migrations: Self.migrations(recordingInto: log))
+            try db.write { connection in
+                for i in 0..<500 {
+                    try connection.run("INSERT INTO people (id, name) VALUES (?, ?)", "p\(i)", "name \(i)")
+                }
+            }
+            let copy = folder + "/backup.sqlite"
+            try db.write { connection in
+                // Uncommitted at backup time: must not be in the copy.
+                try connection.run("INSERT INTO people (id, name) VALUES ('late', 'Late')")
+                try db.backup(to: copy)
+            }
+            let connection = try Connection(path: copy, readOnly: true, busyTimeoutMilliseconds: 1000)
+            #expect(try connection.first("PRAGMA integrity_check") { $0.string(0) } == "ok")
+            #expect(try connection.scalarInt("SELECT count(*) FROM people") == 500)
+            #expect(try connection.scalarInt("SELECT count(*) FROM people WHERE id = 'late'") == 0)
+            #expect(try connection.scalarInt("SELECT max(version) FROM schema_migrations") == 2)
+            // The copy opens as a migrated database: nothing is applied again.
+            let restored = try Database(path: copy, migrations: Self.migrations(recordingInto: log))
+            #expect(log.versions == [1, 2])
+            #expect(try restored.read { try $0.scalarInt("SELECT count(*) FROM people") } == 500)
+        }
+    }
+}
+
+/// Which migration closures ran, in order.
+final class MigrationLog: Sendable {
+    private let storage = Mutex<[Int]>([])
+    func append(_ version: Int) { storage.withLock { $0.append(version) } }
+    var versions: [Int] { storage.withLock { $0 } }
+}
+
+final class ConcurrencyState: Sendable {
+    let writerDone = Atomic<Bool>(false)
+    private let messages = Mutex<[String]>([])
+    func fail(_ message: String) { messages.withLock { $0.append(message) } }
+    var failures: [String] { messages.withLock { $0 } }
+}
+
+struct DecodedRow: Equatable {
+    var text: String
+    var int: Int
+    var big: Int64
+    var real: Double
+    var bool: Bool
+    var bytes: [UInt8]
+    var optionalText: String?
+    var optionalInt: Int?
+    var isNull: Bool
+}
+
+/// Runs `body` with a migrated database (`StorageTests.migrations()`) in a temporary folder.
+private func withDatabase(maxReaders: Int = 8, _ body: (Database) throws -> Void) throws {
+    try withTemporaryFolder { folder in
+        let db = try Database(
+            path: folder + "/test.sqlite", migrations: StorageTests.migrations(), maxReaders: maxReaders)
+        try body(db)
+    }
+}
