@@ -55,7 +55,7 @@ public final class HTTPClient: Sendable {
     public func perform(_ request: ClientRequest, seconds: Double) throws(HTTPClientError) -> ClientResponse {
         let endpoint = try Endpoint(request.url)
         let start = ClientClock.now()
-        let deadline = start + UInt64(seconds * 1e9)
+        let deadline = start + UInt64(max(0, min(seconds, 86_400)) * 1e9)
         let head = Self.serializeHead(request, endpoint: endpoint)
         if let pooled = checkout(endpoint.poolKey) {
             do {
@@ -89,10 +89,12 @@ public final class HTTPClient: Sendable {
     }
 
     private func checkout(_ key: String) -> ClientConnection? {
-        let now = ClientClock.now()
         let maxIdle = UInt64(configuration.idleTimeout * 1e9)
         while let connection = idle.withLock({ $0[key]?.popLast() }) {
-            if now - connection.lastUsed < maxIdle && connection.isReusable { return connection }
+            // Read the clock after popping: another thread may have checked it in a moment ago.
+            let now = ClientClock.now()
+            let idleFor = now > connection.lastUsed ? now - connection.lastUsed : 0
+            if idleFor < maxIdle && connection.isReusable { return connection }
         }
         return nil
     }

@@ -1,0 +1,181 @@
+import Foundation
+import HTTPServer
+import Models
+import Outbox
+import Storage
+import Testing
+
+/// The durable outbox delivering to a real in-process server over loopback.
+@Suite struct OutboxTests {
+    typealias Fixture = OutboxFixture
+
+    @Test func entriesAreDeliveredWithTheirIdAsIdempotencyKeyAndRemoved() async throws {
+        let receiver = OutboxReceiver()
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            let ids = try Fixture.enqueue(db, ["first", "second"], requestID: "req-outbox-1")
+                + Fixture.enqueue(db, ["third"])
+            #expect(try Fixture.count(db, "outbox") == 3)
+            try await Fixture.withDispatcher(outbox) {
+                outbox.notify()
+                #expect(await eventually { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            let delivered = receiver.delivered
+            #expect(delivered.map(\.key) == ids)
+            #expect(delivered.map(\.body) == [#"{"name":"first"}"#, #"{"name":"second"}"#, #"{"name":"third"}"#])
+            #expect(delivered.map(\.requestID) == ["req-outbox-1", "req-outbox-1", nil])
+            #expect(receiver.all.count == 3, "each delivered exactly once")
+        }
+    }
+
+    @Test func failedEntryIsRetriedWithBackoffAndNeverOvertaken() async throws {
+        // "a" is refused twice with 503; "b" and "c" are written (and the dispatcher woken) while "a" waits.
+        let receiver = OutboxReceiver { key, attempt in key == "a" && attempt <= 2 ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try await Fixture.withDispatcher(outbox) {
+                try Fixture.enqueue(db, ["a"])
+                outbox.notify()
+                #expect(await eventually { receiver.attempts(for: "a").count >= 1 })
+                try Fixture.enqueue(db, ["b"])
+                outbox.notify()
+                #expect(await eventually { receiver.attempts(for: "a").count >= 2 })
+                try Fixture.enqueue(db, ["c"])
+                outbox.notify()
+                #expect(await eventually(timeout: 10) { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            let all = receiver.all
+            #expect(all.map(\.key) == ["a", "a", "a", "b", "c"])
+            #expect(all.map(\.status) == [503, 503, 200, 200, 200])
+            let a = receiver.attempts(for: "a")
+            if a.count == 3 {
+                // 200 ms then 400 ms, each with ±20 % jitter.
+                #expect(Double(a[1].at - a[0].at) / 1e9 >= 0.15)
+                #expect(Double(a[2].at - a[1].at) / 1e9 >= 0.3)
+            }
+        }
+    }
+
+    @Test func oneEntitysFailingEntryDoesNotHoldUpAnothers() async throws {
+        // Ordering is per target and key: conversation c1's refused call delays only c1's later calls.
+        let receiver = OutboxReceiver { key, attempt in key == "c1-first" && attempt <= 2 ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try Fixture.enqueue(db, ["c1-first", "c1-second"], key: "c1")
+            try Fixture.enqueue(db, ["c2-first"], key: "c2")
+            try await Fixture.withDispatcher(outbox) {
+                #expect(await eventually(timeout: 10) { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            let delivered = receiver.delivered.map(\.key)
+            #expect(delivered.filter { $0.hasPrefix("c1") } == ["c1-first", "c1-second"])
+            let c2 = try #require(delivered.firstIndex(of: "c2-first"))
+            let c1 = try #require(delivered.firstIndex(of: "c1-first"))
+            #expect(c2 < c1, "c2 waited for c1: \(receiver.all.map { "\($0.key):\($0.status)" })")
+        }
+    }
+
+    @Test func refusedEntryMovesToTheDeadLetterTable() async throws {
+        let receiver = OutboxReceiver { key, _ in key == "invalid" ? 422 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try Fixture.enqueue(db, ["invalid", "valid"])
+            try await Fixture.withDispatcher(outbox) {
+                outbox.notify()
+                #expect(await eventually { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            #expect(receiver.attempts(for: "invalid").count == 1, "a 422 is not retried")
+            #expect(receiver.delivered.map(\.key) == ["valid"])
+            let dead = try db.read { connection in
+                try connection.query("SELECT id, status, error, path FROM outbox_dead") {
+                    (id: $0.string(0), status: $0.int(1), error: $0.string(2), path: $0.string(3))
+                }
+            }
+            #expect(dead.count == 1)
+            #expect(dead.first?.id == "invalid")
+            #expect(dead.first?.status == 422)
+            #expect(dead.first?.path == OutboxReceiver.path)
+            #expect(dead.first?.error.contains("test receiver answered 422") == true)
+        }
+    }
+
+    @Test func entriesSurviveARestart() async throws {
+        let receiver = OutboxReceiver()
+        let path = try Fixture.databasePath()
+        try await withServer(receiver.router()) { _, port in
+            do {
+                // The first process writes and dies before any dispatcher ran.
+                let db = try Database(path: path, migrations: Fixture.migrations)
+                try Fixture.enqueue(db, ["before-1", "before-2"])
+                let depth = Fixture.outbox(db, port: port).depth()
+                #expect(depth.map(\.target) == [Fixture.target])
+                #expect(depth.first?.count == 2)
+            }
+            #expect(receiver.all.isEmpty)
+
+            let db = try Database(path: path, migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try await Fixture.withDispatcher(outbox) {
+                #expect(await eventually { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            #expect(receiver.delivered.map(\.key) == ["before-1", "before-2"])
+        }
+    }
+
+    @Test func deliverNowDeliversAndRemoves() async throws {
+        let receiver = OutboxReceiver { key, attempt in key == "flaky" && attempt == 1 ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+
+            let id = try #require(try Fixture.enqueue(db, ["now"]).first)
+            let response = try #require(await outbox.deliverNow(id))
+            #expect(response.status == 200)
+            #expect(try Fixture.count(db, "outbox") == 0)
+            #expect(receiver.delivered.map(\.key) == ["now"])
+
+            // A failed attempt leaves the entry for the dispatcher, with the attempt counted.
+            try Fixture.enqueue(db, ["flaky"])
+            #expect(await outbox.deliverNow("flaky") == nil)
+            let attempts = try db.read { try $0.scalarInt("SELECT attempts FROM outbox WHERE id = 'flaky'") }
+            #expect(attempts == 1)
+            #expect(await outbox.deliverNow("no-such-entry") == nil)
+        }
+    }
+
+    @Test func deliverNowDoesNotOvertakeAnEarlierPendingEntry() async throws {
+        let receiver = OutboxReceiver { key, attempt in key == "earlier" && attempt == 1 ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try Fixture.enqueue(db, ["earlier"])
+            #expect(await outbox.deliverNow("earlier") == nil)
+            try Fixture.enqueue(db, ["later"])
+            #expect(await outbox.deliverNow("later") == nil, "an earlier entry for the target is still pending")
+            try await Fixture.withDispatcher(outbox) {
+                #expect(await eventually { (try? Fixture.count(db, "outbox")) == 0 })
+            }
+            #expect(receiver.delivered.map(\.key) == ["earlier", "later"])
+        }
+    }
+
+    @Test func firstDeliveryIsTrueOnceThenFalse() throws {
+        let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+        #expect(try db.write { try Idempotency.firstDelivery($0, id: "entry-1") })
+        #expect(try !db.write { try Idempotency.firstDelivery($0, id: "entry-1") })
+        #expect(try db.write { try Idempotency.firstDelivery($0, id: "entry-2") })
+
+        // Recorded in the caller's transaction: a rolled-back effect leaves the id unprocessed.
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try db.write { connection in
+                _ = try Idempotency.firstDelivery(connection, id: "entry-3")
+                throw Abort()
+            }
+        }
+        #expect(try db.write { try Idempotency.firstDelivery($0, id: "entry-3") })
+    }
+}
