@@ -51,7 +51,7 @@ let package = Package(
         service("CRMLookupService", folder: "concierge-crm-lookup"),
         .executableTarget(
             name: "ConciergeCLI",
-            dependencies: ["Clients", "Auth", "Config", "Logging", "Models"],
+            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient"],
             path: "Services/concierge",
             swiftSettings: settings
         ),

@@ -3,6 +3,7 @@ enum Command: Equatable {
     case help
     case token(TokenCommand)
     case up(UpCommand)
+    case probe(ProbeCommand)
 
     /// Reads the words after the program name; none, `help`, `-h` or `--help` anywhere ask for the usage.
     static func parse(_ arguments: [String]) throws(CLIError) -> Command {
@@ -14,6 +15,7 @@ enum Command: Equatable {
         case "help": return .help
         case "token": return .token(try TokenCommand(parsing: options))
         case "up": return .up(try UpCommand(parsing: options))
+        case "probe": return .probe(try ProbeCommand(parsing: options))
         default: throw .usage("unknown command \"\(name)\"")
         }
     }
@@ -24,12 +26,16 @@ enum Command: Equatable {
         Commands:
           up      Run the four services here, restart any that dies, stop all on Ctrl-C.
           token   Print a signed access token (JWT) for the services.
+          probe   Exit 0 if a URL answers 200 within 2 s (container health checks).
           help    Show this text.
 
         concierge up [--data DIR] [--bin DIR]
           --data DIR          SQLite files and jwt-secret (default ./data; jwt-secret is created once)
           --bin DIR           where the concierge-* service executables are (default: beside concierge)
           Ports 8081-8084 unless CONTACTS_PORT, CONVERSATIONS_PORT, ROUTING_PORT or CRM_LOOKUP_PORT are set.
+
+        concierge probe URL
+          e.g. concierge probe http://127.0.0.1:8081/readyz
 
         concierge token --role ROLE [--sub SUBJECT] [--ttl TTL] [--secret-file PATH]
           --role ROLE         agent, team_manager, administrator or service

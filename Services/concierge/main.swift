@@ -13,6 +13,8 @@ do throws(CLIError) {
         status = 0
     case .up(let command):
         status = try await command.run(environment: environment)
+    case .probe(let command):
+        status = await command.run()
     }
 } catch {
     Console.err("concierge: \(error.message)")

@@ -81,6 +81,21 @@ import Testing
         for command in ["concierge up", "concierge token"] { #expect(result.stdout.contains(command)) }
     }
 
+    /// `probe` is what the compose health checks run inside the image (which has no curl).
+    @Test func probeExitsZeroOnlyWhenTheURLAnswers200() async throws {
+        try await withServices([.contacts]) { cluster in
+            let environment = ProcessInfo.processInfo.environment
+            let ready = try Self.runCLI(["probe", cluster.url(.contacts) + "/readyz"], environment)
+            let unauthorized = try Self.runCLI(["probe", cluster.url(.contacts) + "/v1/contacts"], environment)
+            let closed = try Self.runCLI(["probe", "http://127.0.0.1:\(freePort())/readyz"], environment)
+            let missing = try Self.runCLI(["probe"], environment)
+            #expect(ready.status == 0)
+            #expect(unauthorized.status == 1, "401 is not ready")
+            #expect(closed.status == 1)
+            #expect(missing.status == 2)
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func upRunsTheFourServicesRestartsOneThatDiesAndStopsThemOnSIGTERM() async throws {
         let folder = try Self.temporaryFolder()
