@@ -24,6 +24,7 @@ public final class HTTPClient: Sendable {
 
     public let configuration: Configuration
     private let idle = Mutex<[String: [ClientConnection]]>([:])
+    private let workers = BlockingWorkers()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -41,11 +42,9 @@ public final class HTTPClient: Sendable {
         let result: Result<ClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
             // Not a dispatch queue: on a small machine it runs only a few blocking exchanges at once, and
             // callers queued behind slow ones would wait far past their own timeout.
-            let thread = Thread {
+            workers.run {
                 continuation.resume(returning: Result { () throws(HTTPClientError) in try self.perform(prepared, seconds: seconds) })
             }
-            thread.name = "http-client"
-            thread.start()
         }
         return try result.get()
     }
