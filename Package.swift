@@ -40,7 +40,7 @@ let package = Package(
         shared("Storage", ["CSQLite"]),
         shared("Auth", ["CCrypto", "Models"]),
         shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth"]),
-        shared("HTTPClient", ["Logging", "Models"]),
+        shared("HTTPClient", ["CSystem", "Logging", "Models"]),
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(

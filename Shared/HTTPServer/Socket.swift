@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 
 /// Thin wrappers over the socket calls the server needs; each returns or throws `SocketError`.
