@@ -50,11 +50,11 @@ extension HTTPServer {
     }
 
     private func authorize(_ request: Request, for route: Route) throws -> Claims {
-        guard let header = request.head.header("authorization") else { throw AuthError.missingToken }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AuthError.missingToken }
+        guard let header = request.head.header("authorization"), header.utf8.count > 7,
+            header.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 })
+        else { throw AuthError.missingToken }
         guard let signer else { throw AuthError.badSignature }
-        let claims = try signer.verify(String(parts[1]).trimmingSpaces)
+        let claims = try signer.verify(String(header.dropFirst(7)).trimmingSpaces)
         guard route.access.admits(claims.role) else { throw AuthError.forbidden(claims.role) }
         if let revocation, revocation.isRevoked(subject: claims.sub) { throw AuthError.deactivated }
         return claims

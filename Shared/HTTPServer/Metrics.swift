@@ -12,9 +12,17 @@ public final class Metrics: Sendable {
         var sum = 0.0
     }
 
+    /// One series of `http_requests_total`; labels are rendered only at scrape time.
+    private struct RequestKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
     private struct State {
         var counters: [String: [String: Double]] = [:]  // name → rendered labels → value
         var help: [String: String] = [:]
+        var requests: [RequestKey: Int] = [:]
         var histograms: [String: Histogram] = [:]  // route → durations
     }
 
@@ -39,9 +47,9 @@ public final class Metrics: Sendable {
 
     /// Records one finished request: the request counter and the latency histogram.
     func record(method: String, route: String, status: Int, seconds: Double) {
-        let labels = "method=\"\(method)\",route=\"\(Self.escape(route))\",status=\"\(status)\""
+        let key = RequestKey(method: method, route: route, status: status)
         state.withLock { state in
-            state.counters["http_requests_total", default: [:]][labels, default: 0] += 1
+            state.requests[key, default: 0] += 1
             var histogram = state.histograms[route] ?? Histogram()
             if let bucket = Metrics.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[bucket] += 1 }
             histogram.count += 1
@@ -53,9 +61,10 @@ public final class Metrics: Sendable {
     public func render() -> String {
         let snapshot = state.withLock { $0 }
         var out = "# HELP http_requests_total HTTP requests by method, route and status.\n# TYPE http_requests_total counter\n"
-        for (labels, value) in (snapshot.counters["http_requests_total"] ?? [:]).sorted(by: { $0.key < $1.key }) {
-            out += "http_requests_total{\(labels)} \(Self.number(value))\n"
+        let requestLines = snapshot.requests.map { key, value in
+            "http_requests_total{method=\"\(Self.escape(key.method))\",route=\"\(Self.escape(key.route))\",status=\"\(key.status)\"} \(value)\n"
         }
+        for line in requestLines.sorted() { out += line }
         out += "# HELP http_request_duration_seconds HTTP request latency by route.\n# TYPE http_request_duration_seconds histogram\n"
         for (route, histogram) in snapshot.histograms.sorted(by: { $0.key < $1.key }) {
             let label = "route=\"\(Self.escape(route))\""
@@ -68,7 +77,7 @@ public final class Metrics: Sendable {
             out += "http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
             out += "http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
         }
-        for (name, series) in snapshot.counters.sorted(by: { $0.key < $1.key }) where name != "http_requests_total" {
+        for (name, series) in snapshot.counters.sorted(by: { $0.key < $1.key }) {
             out += "# HELP \(name) \(snapshot.help[name] ?? name)\n# TYPE \(name) counter\n"
             for (labels, value) in series.sorted(by: { $0.key < $1.key }) {
                 out += labels.isEmpty ? "\(name) \(Self.number(value))\n" : "\(name){\(labels)} \(Self.number(value))\n"
@@ -89,7 +98,8 @@ public final class Metrics: Sendable {
     }
 
     static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        guard value.utf8.contains(where: { $0 == 92 || $0 == 34 || $0 == 10 }) else { return value }
+        return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }
 

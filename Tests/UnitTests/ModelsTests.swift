@@ -244,3 +244,39 @@ private func decodeProblem<T: Decodable>(_ type: T.Type, _ body: String) -> Prob
 private func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
 }
+
+/// The hand-written JSON of hot answers must say exactly what `Encodable` says.
+@Suite struct JSONWriterTests {
+    static let contacts = [
+        Contact(id: "c1", name: "Ada", createdAt: "2026-11-23T00:00:00.000Z", updatedAt: "2026-11-23T00:00:00.000Z"),
+        Contact(
+            id: "c2", name: "Søren \"Æblegrød\" \\ Kierkegaard\n\t\u{1}", emails: ["s@example.dk"], phones: ["+4512345678"],
+            handles: [Handle(channel: "messaging", value: "søren")], tags: ["VIP", "Ærø"], attributes: ["b": "2", "a": "1\"x"],
+            blocked: true, dedicatedHero: DedicatedHero(type: .inbox, id: "i1"), mergedInto: "c3",
+            createdAt: "2026-11-23T00:00:00.000Z", updatedAt: "2026-11-23T00:00:01.000Z"),
+    ]
+
+    @Test(arguments: contacts)
+    func contactMatchesTheEncoder(_ contact: Contact) throws {
+        let fast = try JSONCoding.encode(contact)
+        let reference = Array(try JSONEncoder().encode(contact))
+        // Key order may differ between the two; the values may not.
+        let fastValue = try JSONDecoder().decode(JSONValue.self, from: Data(fast))
+        let referenceValue = try JSONDecoder().decode(JSONValue.self, from: Data(reference))
+        #expect(fastValue == referenceValue)
+        #expect(try JSONDecoder().decode(Contact.self, from: Data(fast)) == contact)
+    }
+
+    @Test func pagesAndResolveResultsMatchTheEncoder() throws {
+        let page = Page(items: Self.contacts, nextCursor: "7")
+        let empty = Page<Contact>(items: [], nextCursor: nil)
+        let resolved = ResolveResult(contact: Self.contacts[1], created: true)
+        for (fast, reference) in [
+            (try JSONCoding.encode(page), Array(try JSONEncoder().encode(page))),
+            (try JSONCoding.encode(empty), Array(try JSONEncoder().encode(empty))),
+            (try JSONCoding.encode(resolved), Array(try JSONEncoder().encode(resolved))),
+        ] {
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+        }
+    }
+}

@@ -147,10 +147,18 @@ extension RequestParser {
 }
 
 extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (the only whitespace HTTP allows around values).
     public var trimmingSpaces: String {
-        var scalars = Substring(self).unicodeScalars[...]
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(String.UnicodeScalarView(scalars))
+        let text = Substring(self)
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, utf8[start] == 32 || utf8[start] == 9 { start = utf8.index(after: start) }
+        while end > start {
+            let before = utf8.index(before: end)
+            guard utf8[before] == 32 || utf8[before] == 9 else { break }
+            end = before
+        }
+        return String(text[start..<end])
     }
 }

@@ -1,0 +1,181 @@
+/// A type that writes its own JSON, for answers on hot paths where `JSONEncoder` costs more than
+/// the rest of the request. Its output must equal what `Encodable` would produce.
+public protocol JSONWritable {
+    func write(to writer: inout JSONWriter)
+}
+
+/// Appends JSON to a byte buffer: objects, arrays, escaped strings, numbers, booleans and null.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// A key inside an object; the next value written is its value.
+    public mutating func key(_ name: String) {
+        separate()
+        appendString(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        appendString(value)
+        needsComma = true
+    }
+
+    public mutating func string(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        needsComma = true
+    }
+
+    public mutating func int(_ value: Int) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+        needsComma = true
+    }
+
+    public mutating func strings(_ values: [String]) {
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+
+    public mutating func value(_ writable: some JSONWritable) {
+        writable.write(to: &self)
+    }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    private mutating func appendString(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 10: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 13: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 9: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension Contact: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("id")
+        writer.string(id)
+        writer.key("name")
+        writer.string(name)
+        writer.key("emails")
+        writer.strings(emails)
+        writer.key("phones")
+        writer.strings(phones)
+        writer.key("handles")
+        writer.beginArray()
+        for handle in handles {
+            writer.beginObject()
+            writer.key("channel")
+            writer.string(handle.channel)
+            writer.key("value")
+            writer.string(handle.value)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("tags")
+        writer.strings(tags)
+        writer.key("attributes")
+        writer.beginObject()
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            writer.key(key)
+            writer.string(value)
+        }
+        writer.endObject()
+        writer.key("blocked")
+        writer.bool(blocked)
+        writer.key("dedicatedHero")
+        if let hero = dedicatedHero {
+            writer.beginObject()
+            writer.key("type")
+            writer.string(hero.type.rawValue)
+            writer.key("id")
+            writer.string(hero.id)
+            writer.endObject()
+        } else {
+            writer.null()
+        }
+        writer.key("mergedInto")
+        writer.string(mergedInto)
+        writer.key("createdAt")
+        writer.string(createdAt)
+        writer.key("updatedAt")
+        writer.string(updatedAt)
+        writer.endObject()
+    }
+}
+
+extension ResolveResult: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("contact")
+        writer.value(contact)
+        writer.key("created")
+        writer.bool(created)
+        writer.endObject()
+    }
+}
+
+extension Page: JSONWritable where Item: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("items")
+        writer.beginArray()
+        for item in items { writer.value(item) }
+        writer.endArray()
+        writer.key("nextCursor")
+        writer.string(nextCursor)
+        writer.endObject()
+    }
+}
