@@ -179,3 +179,46 @@ extension Page: JSONWritable where Item: JSONWritable {
         writer.endObject()
     }
 }
+
+extension RouteResult: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("conversationId")
+        writer.string(conversationId)
+        writer.key("routingState")
+        writer.string(routingState.rawValue)
+        writer.key("assigneeId")
+        writer.string(assigneeId)
+        writer.key("inboxId")
+        writer.string(inboxId)
+        writer.key("queueId")
+        writer.string(queueId)
+        writer.key("replies")
+        writer.beginArray()
+        for reply in replies {
+            writer.beginObject()
+            writer.key("body")
+            writer.string(reply.body)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("tags")
+        writer.strings(tags)
+        writer.key("trace")
+        writer.beginArray()
+        for step in trace {
+            writer.beginObject()
+            writer.key("step")
+            writer.string(step.step)
+            writer.key("outcome")
+            writer.string(step.outcome)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("version")
+        writer.int(version)
+        writer.key("decidedAt")
+        writer.string(decidedAt)
+        writer.endObject()
+    }
+}

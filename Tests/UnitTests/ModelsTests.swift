@@ -280,3 +280,22 @@ private func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
         }
     }
 }
+
+extension JSONWriterTests {
+    @Test func routeResultMatchesTheEncoder() throws {
+        let results = [
+            RouteResult(
+                conversationId: "c1", routingState: .queued, assigneeId: nil, inboxId: "i1", queueId: nil, replies: [],
+                trace: [TraceStep(step: "skip", outcome: "a1: at capacity (3/3 \"messaging\")")], version: 7, decidedAt: "t"),
+            RouteResult(
+                conversationId: "c2", routingState: .awaitingCustomer, assigneeId: "a", inboxId: nil, queueId: "q",
+                replies: [Reply(body: "Hi Ø\n")], tags: ["vip"], trace: [], version: 8, decidedAt: "t2"),
+        ]
+        for result in results {
+            let fast = try JSONCoding.encode(result)
+            let reference = Array(try JSONEncoder().encode(result))
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+            #expect(try JSONDecoder().decode(RouteResult.self, from: Data(fast)) == result)
+        }
+    }
+}

@@ -59,8 +59,7 @@ extension RoutingEngine {
                 }
             }
             let result = state.result(request.conversationId, record, trace: trace, version: state.nextVersion())
-            try RoutingStore.saveDecision(connection, result)
-            try RoutingStore.saveRouteRequest(connection, conversationID: request.conversationId, messageID: request.message.id, result)
+            try RoutingStore.saveDecision(connection, result, answering: request.message.id)
             return result
         }
     }

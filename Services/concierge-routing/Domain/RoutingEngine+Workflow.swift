@@ -42,8 +42,7 @@ extension RoutingEngine {
             var result = state.result(conversationID, record, trace: trace, replies: run.replies, version: state.nextVersion())
             result.tags = run.tags
             if paused { result.routingState = .awaitingCustomer }
-            try RoutingStore.saveDecision(connection, result)
-            try RoutingStore.saveRouteRequest(connection, conversationID: conversationID, messageID: request.message.id, result)
+            try RoutingStore.saveDecision(connection, result, answering: request.message.id)
             if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
                 try state.drain(agent.inboxIDs, connection)
             }

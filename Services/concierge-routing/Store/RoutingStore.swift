@@ -139,12 +139,21 @@ struct RoutingStore: Sendable {
         try connection.run("DELETE FROM assignments WHERE conversation_id = ?", conversationID)
     }
 
-    static func saveDecision(_ connection: Connection, _ result: RouteResult) throws {
+    /// Records the latest decision for the conversation and, when it answers a route request, the
+    /// answer for that (conversation, message) so a retry gets the same one. Encoded once for both.
+    static func saveDecision(_ connection: Connection, _ result: RouteResult, answering messageID: String? = nil) throws {
+        let body = SQLValue.blob(try JSONCoding.encode(result))
         try connection.run(
-            "INSERT OR REPLACE INTO decisions (conversation_id, version, body) VALUES (?, ?, ?)",
-            result.conversationId, result.version, SQLValue.blob(try JSONCoding.encode(result)))
+            "INSERT OR REPLACE INTO decisions (conversation_id, version, body) VALUES (?, ?, ?)", result.conversationId,
+            result.version, body)
+        if let messageID {
+            try connection.run(
+                "INSERT OR REPLACE INTO route_requests (conversation_id, message_id, body) VALUES (?, ?, ?)",
+                result.conversationId, messageID, body)
+        }
     }
 
+    /// Records only the answer to one route request (a decision that changed nothing).
     static func saveRouteRequest(_ connection: Connection, conversationID: String, messageID: String, _ result: RouteResult) throws {
         try connection.run(
             "INSERT OR REPLACE INTO route_requests (conversation_id, message_id, body) VALUES (?, ?, ?)",
