@@ -22,7 +22,7 @@ extension RoutingEngine {
 
     /// Default routing and the events that re-place a conversation (moved, rerouted).
     private func routeByDefault(_ request: RouteRequest) throws -> RouteResult {
-        try change { state, connection -> RouteResult in
+        let result = try change { state, connection -> RouteResult in
             // A retry that raced the first attempt into the lock gets the first answer.
             if let earlier = try connection.first(
                 "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?",
@@ -62,12 +62,14 @@ extension RoutingEngine {
             try RoutingStore.saveDecision(connection, result, answering: request.message.id)
             return result
         }
+        if request.event == .moved || request.event == .rerouted { workflows.remember(paused: request.conversationId, false) }
+        return result
     }
 
     /// `POST /v1/assignments/{id}/release`: the conversation closed; its agent's capacity returns
     /// and waiting conversations may take it.
     func release(_ conversationID: String) throws -> RouteResult {
-        try change { state, connection in
+        let result = try change { state, connection in
             let previous = try state.release(conversationID, connection)
             try WorkflowStore.deleteRun(connection, conversationID: conversationID)
             let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
@@ -76,6 +78,8 @@ extension RoutingEngine {
             if let agentID = previous?.agentID, let agent = state.agents[agentID] { try state.drain(agent.inboxIDs, connection) }
             return result
         }
+        workflows.remember(paused: conversationID, false)
+        return result
     }
 
     /// `POST /v1/assignments/{id}/assign`: a manual transfer to any active agent, capacity notwithstanding.

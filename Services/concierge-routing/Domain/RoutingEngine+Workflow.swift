@@ -10,7 +10,7 @@ extension RoutingEngine {
             return await runner.resume(document, run: paused, answer: request.message.body ?? "")
         }
         guard request.event != .message, read({ $0.assignments[request.conversationId] == nil }),
-            let version = try workflows.activeVersion(), let document = try workflows.document(version)
+            let version = workflows.activeVersion(), let document = try workflows.document(version)
         else { return nil }
         let context = WorkflowContext(
             contact: request.contact, channel: request.channel, messageBody: request.message.body ?? "", variables: [:])
@@ -19,7 +19,7 @@ extension RoutingEngine {
 
     /// Places the conversation as the run decided (or pauses it) and records the decision.
     func finish(_ request: RouteRequest, _ run: WorkflowRunner.Result) throws -> RouteResult {
-        try change { state, connection -> RouteResult in
+        let result = try change { state, connection -> RouteResult in
             let conversationID = request.conversationId
             var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")] + run.trace
             let previous = state.assignments[conversationID]
@@ -48,6 +48,8 @@ extension RoutingEngine {
             }
             return result
         }
+        workflows.remember(paused: request.conversationId, result.routingState == .awaitingCustomer)
+        return result
     }
 }
 

@@ -7,8 +7,22 @@ import Synchronization
 final class WorkflowStore: Sendable {
     let db: Database
     private let parsed = Mutex<[Int: WorkflowDocument]>([:])
+    /// The newest version and the conversations with a paused run, mirrored in memory so routing a
+    /// conversation asks the database only when there is something to read.
+    private let activeCache: Mutex<Int?>
+    private let pausedCache: Mutex<Set<String>>
 
-    init(db: Database) { self.db = db }
+    init(db: Database) throws {
+        self.db = db
+        let (active, paused) = try db.read { connection in
+            (
+                try connection.scalarInt("SELECT max(version) FROM workflows"),
+                Set(try connection.query("SELECT conversation_id FROM workflow_runs") { $0.string(0) })
+            )
+        }
+        activeCache = Mutex(active)
+        pausedCache = Mutex(paused)
+    }
 
     struct Version: Codable, Sendable {
         var version: Int
@@ -22,6 +36,7 @@ final class WorkflowStore: Sendable {
             try connection.run(
                 "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", next,
                 SQLValue.blob(try JSONCoding.encode(json)), now)
+            activeCache.withLock { $0 = next }
             return Version(version: next, createdAt: now)
         }
     }
@@ -57,15 +72,19 @@ final class WorkflowStore: Sendable {
         return document
     }
 
-    func activeVersion() throws -> Int? {
-        try db.read { connection in try connection.scalarInt("SELECT max(version) FROM workflows") }
-    }
+    func activeVersion() -> Int? { activeCache.withLock { $0 } }
 
     func run(_ conversationID: String) throws -> WorkflowRun? {
+        guard pausedCache.withLock({ $0.contains(conversationID) }) else { return nil }
         let bytes = try db.read { connection in
             try connection.first("SELECT run FROM workflow_runs WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
         }
         return try bytes.map { try JSONCoding.decode(WorkflowRun.self, from: $0) }
+    }
+
+    /// Call after the transaction that saved or deleted runs committed.
+    func remember(paused conversationID: String, _ isPaused: Bool) {
+        pausedCache.withLock { if isPaused { $0.insert(conversationID) } else { $0.remove(conversationID) } }
     }
 
     static func saveRun(_ connection: Connection, conversationID: String, _ run: WorkflowRun) throws {
