@@ -23,13 +23,6 @@ extension RoutingEngine {
     /// Default routing and the events that re-place a conversation (moved, rerouted).
     private func routeByDefault(_ request: RouteRequest) throws -> RouteResult {
         let result = try change { state, connection -> RouteResult in
-            // A retry that raced the first attempt into the lock gets the first answer.
-            if let earlier = try connection.first(
-                "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?",
-                [request.conversationId, request.message.id], { $0.bytes(0) })
-            {
-                return try JSONCoding.decode(RouteResult.self, from: earlier)
-            }
             if let inboxID = request.inboxId, state.inboxes[inboxID] == nil {
                 throw RoutingError.invalid(field: "inboxId", message: "No inbox has id \(inboxID).")
             }
@@ -41,9 +34,8 @@ extension RoutingEngine {
                 if let current {
                     // Routing already holds this conversation; a customer message does not move it.
                     trace.append(TraceStep(step: "unchanged", outcome: "already \(current.state.rawValue)"))
-                    let result = state.result(request.conversationId, current, trace: trace)
-                    try RoutingStore.saveRouteRequest(connection, conversationID: request.conversationId, messageID: request.message.id, result)
-                    return result
+                    // Nothing changed, so nothing is recorded: a retry finds the same state again.
+                    return state.result(request.conversationId, current, trace: trace)
                 }
                 let target = state.heroOrDefaultTarget(request.contact.dedicatedHero, channel: request.channel, trace: &trace)
                 record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)

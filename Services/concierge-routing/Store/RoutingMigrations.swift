@@ -90,5 +90,13 @@ enum RoutingMigrations {
                 """)
         },
         Migration(3, "outbox ordering per conversation") { try OutboxSchema.addOrderingKey($0) },
+        Migration(4, "route answers kept with their decision") { connection in
+            // A retried route request is answered from the decision it made (one row, not two).
+            try connection.execute(
+                """
+                ALTER TABLE decisions ADD COLUMN message_id TEXT;
+                DROP TABLE route_requests;
+                """)
+        },
     ]
 }

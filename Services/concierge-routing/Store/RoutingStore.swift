@@ -139,25 +139,12 @@ struct RoutingStore: Sendable {
         try connection.run("DELETE FROM assignments WHERE conversation_id = ?", conversationID)
     }
 
-    /// Records the latest decision for the conversation and, when it answers a route request, the
-    /// answer for that (conversation, message) so a retry gets the same one. Encoded once for both.
+    /// Records the latest decision for the conversation; when it answers a route request, with that
+    /// request's message id, so a retry of the same request gets this answer.
     static func saveDecision(_ connection: Connection, _ result: RouteResult, answering messageID: String? = nil) throws {
-        let body = SQLValue.blob(try JSONCoding.encode(result))
         try connection.run(
-            "INSERT OR REPLACE INTO decisions (conversation_id, version, body) VALUES (?, ?, ?)", result.conversationId,
-            result.version, body)
-        if let messageID {
-            try connection.run(
-                "INSERT OR REPLACE INTO route_requests (conversation_id, message_id, body) VALUES (?, ?, ?)",
-                result.conversationId, messageID, body)
-        }
-    }
-
-    /// Records only the answer to one route request (a decision that changed nothing).
-    static func saveRouteRequest(_ connection: Connection, conversationID: String, messageID: String, _ result: RouteResult) throws {
-        try connection.run(
-            "INSERT OR REPLACE INTO route_requests (conversation_id, message_id, body) VALUES (?, ?, ?)",
-            conversationID, messageID, SQLValue.blob(try JSONCoding.encode(result)))
+            "INSERT OR REPLACE INTO decisions (conversation_id, version, body, message_id) VALUES (?, ?, ?, ?)",
+            result.conversationId, result.version, SQLValue.blob(try JSONCoding.encode(result)), messageID)
     }
 
     // MARK: - Reads
@@ -169,10 +156,12 @@ struct RoutingStore: Sendable {
         return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
     }
 
+    /// The answer to an earlier route request for this message, if it is still the latest decision
+    /// (a later one — a drain, a transfer — means the request's effect happened and was followed up).
     func routeRequest(conversationID: String, messageID: String) throws -> RouteResult? {
         let body = try db.read { connection in
             try connection.first(
-                "SELECT body FROM route_requests WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
+                "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
             ) { $0.bytes(0) }
         }
         return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
