@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Routing decisions under load (see BENCHMARKS.md): POST /v1/route with AGENTS agents in
+# INBOXES inboxes and WAITING conversations waiting, for AGENTS in 50 500 5000 (25 per inbox),
+# then the time for 100 agents becoming available to drain their queues.
+#   Benchmarks/routing.sh             # release build; DUR (seconds per run, default 15)
+# Needs: apt-get install -y wrk; ../shared/bench beside the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BENCH=${BENCH_DIR:-$ROOT/../shared/bench}
+source "$BENCH/bench-lib.sh"
+export RESULTS_DIR=${RESULTS_DIR:-/tmp/concierge-bench-results}
+mkdir -p "$RESULTS_DIR"
+swift build -c release >/dev/null
+BIN=$ROOT/.build/release
+export CONCIERGE_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PORT=18383
+TOKEN=$("$BIN/concierge" token --role service --sub bench --ttl 2h)
+ADMIN=$("$BIN/concierge" token --role administrator --sub bench --ttl 2h)
+for agents in ${AGENT_COUNTS:-50 500 5000}; do
+  DATA=$(mktemp -d /tmp/concierge-routing-bench.XXXX)
+  DATABASE_PATH=$DATA/routing.sqlite PORT=$PORT LOG_LEVEL=warning "$BIN/concierge-routing" > "$DATA/routing.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  inboxes=$(( agents / 25 ))
+  python3 "$ROOT/Benchmarks/seed_routing.py" "http://127.0.0.1:$PORT" "$ADMIN" "$agents" "$inboxes" "${WAITING:-50000}" "$DATA"
+  DUR=3 TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt wrk_run routing-warmup "http://127.0.0.1:$PORT" "$ROOT/Benchmarks/wrk/route.lua" $PID >/dev/null
+  TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt wrk_run "route-$agents-agents" "http://127.0.0.1:$PORT" "$ROOT/Benchmarks/wrk/route.lua" $PID
+  if [ "$agents" -ge 5000 ]; then
+    python3 "$ROOT/Benchmarks/drain_routing.py" "http://127.0.0.1:$PORT" "$ADMIN" "$DATA/agents.txt" | tee -a "$RESULTS_DIR/summary.tsv"
+  fi
+  kill $PID; wait $PID 2>/dev/null || true
+  rm -rf "$DATA"
+done
+column -t "$RESULTS_DIR/summary.tsv"
