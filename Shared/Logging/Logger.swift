@@ -66,6 +66,13 @@ public struct Logger: Sendable {
 /// JSON string escaping for hand-built lines.
 public enum JSONString {
     public static func append(_ value: String, to out: inout String) {
+        // Most values need no escaping: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += value
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -47,8 +47,9 @@ public final class Database: @unchecked Sendable {
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try checkoutReader()
         defer { checkinReader(connection) }
-        try connection.execute("BEGIN")
-        defer { try? connection.execute("COMMIT") }
+        // Prepared once per connection (`run`), not parsed on every read as `execute` would.
+        try connection.run("BEGIN")
+        defer { _ = try? connection.run("COMMIT") }
         return try body(connection)
     }
 
@@ -57,13 +58,13 @@ public final class Database: @unchecked Sendable {
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         writeLock.lock()
         defer { writeLock.unlock() }
-        try writer.execute("BEGIN IMMEDIATE")
+        try writer.run("BEGIN IMMEDIATE")
         do {
             let value = try body(writer)
-            try writer.execute("COMMIT")
+            try writer.run("COMMIT")
             return value
         } catch {
-            try? writer.execute("ROLLBACK")
+            _ = try? writer.run("ROLLBACK")
             throw error
         }
     }
