@@ -4,6 +4,7 @@ enum Command: Equatable {
     case token(TokenCommand)
     case up(UpCommand)
     case probe(ProbeCommand)
+    case demo(DemoCommand)
 
     /// Reads the words after the program name; none, `help`, `-h` or `--help` anywhere ask for the usage.
     static func parse(_ arguments: [String]) throws(CLIError) -> Command {
@@ -16,6 +17,7 @@ enum Command: Equatable {
         case "token": return .token(try TokenCommand(parsing: options))
         case "up": return .up(try UpCommand(parsing: options))
         case "probe": return .probe(try ProbeCommand(parsing: options))
+        case "demo": return .demo(try DemoCommand(parsing: options))
         default: throw .usage("unknown command \"\(name)\"")
         }
     }
@@ -26,6 +28,7 @@ enum Command: Equatable {
         Commands:
           up      Run the four services here, restart any that dies, stop all on Ctrl-C.
           token   Print a signed access token (JWT) for the services.
+          demo    Set up a small contact centre in the running suite and play a scripted day.
           probe   Exit 0 if a URL answers 200 within 2 s (container health checks).
           help    Show this text.
 

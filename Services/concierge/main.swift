@@ -15,6 +15,8 @@ do throws(CLIError) {
         status = try await command.run(environment: environment)
     case .probe(let command):
         status = await command.run()
+    case .demo(let command):
+        status = try await command.run(environment: environment)
     }
 } catch {
     Console.err("concierge: \(error.message)")

@@ -96,6 +96,25 @@ import Testing
         }
     }
 
+    /// `concierge demo` plays the scripted day of SPEC §8 / the workflow issue against a real suite.
+    @Test func demoPlaysTheScriptedDayAndExplainsEachDecision() async throws {
+        try await withServices([.contacts, .routing, .conversations, .crmLookup]) { cluster in
+            var environment = ProcessInfo.processInfo.environment
+            environment["CONCIERGE_JWT_SECRET"] = cluster.secret
+            for kind in ServiceKind.allCases { environment[kind.urlVariable] = cluster.url(kind) }
+            let result = try Self.runCLI(["demo"], environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let out = result.stdout
+            #expect(out.contains("1. A VIP writes an email\n   → assigned to Vera in VIP Team") || out.contains("1. A VIP writes an email\n   → assigned to Victor in VIP Team"))
+            #expect(out.contains("automatic reply: “What is your email address?”"))
+            #expect(out.contains("automatic reply: “That does not look like an email address, please try again.”"))
+            #expect(out.contains("automatic reply: “Thanks!”"))
+            #expect(out.contains("3. A gold loyalty member calls\n   → waiting in the Priority queue"))
+            #expect(out.contains("dedicatedHero: hero agent Hana is away; messaging goes to hero inbox Support"))
+            #expect(out.contains("Hi Helga, we are connecting you with your dedicated agent."))
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func upRunsTheFourServicesRestartsOneThatDiesAndStopsThemOnSIGTERM() async throws {
         let folder = try Self.temporaryFolder()
