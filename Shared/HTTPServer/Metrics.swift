@@ -27,7 +27,20 @@ public final class Metrics: Sendable {
     }
 
     private let state = Mutex(State())
-    private let gauges = Mutex<[(name: String, help: String, read: @Sendable () -> [(labels: String, value: Double)])]>([])
+    /// Gauges live in class instances: closures kept directly in a `Mutex` get re-wrapped in
+    /// reabstraction thunks on every read, a chain that grows with each scrape.
+    private final class Gauge: Sendable {
+        let name: String
+        let help: String
+        let read: @Sendable () -> [(labels: String, value: Double)]
+        init(name: String, help: String, read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+            self.name = name
+            self.help = help
+            self.read = read
+        }
+    }
+
+    private let gauges = Mutex<[Gauge]>([])
 
     public init() {}
 
@@ -42,7 +55,8 @@ public final class Metrics: Sendable {
 
     /// Registers a gauge read at scrape time (e.g. outbox depth), one sample per label set.
     public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
-        gauges.withLock { $0.append((name, help, read)) }
+        let gauge = Gauge(name: name, help: help, read: read)
+        gauges.withLock { $0.append(gauge) }
     }
 
     /// Records one finished request: the request counter and the latency histogram.

@@ -42,7 +42,14 @@ public final class Outbox: Sendable {
     public typealias DeliveryHook = @Sendable (Entry, ClientResponse, Connection) throws -> Void
 
     private let db: Database
-    private let hook = Mutex<DeliveryHook?>(nil)
+    /// A class around the hook: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
+    /// thunks each time it is read back, and the chain grows with every delivery (measured).
+    private final class HookBox: Sendable {
+        let apply: DeliveryHook
+        init(_ apply: @escaping DeliveryHook) { self.apply = apply }
+    }
+
+    private let hook = Mutex<HookBox?>(nil)
     private let targets: [String: Target]
     private let http: HTTPClient
     private let logger: Logger
@@ -80,7 +87,10 @@ public final class Outbox: Sendable {
     }
 
     /// Sets what to do with successful answers (e.g. apply a routing decision); set before `run()`.
-    public func onDelivered(_ body: @escaping DeliveryHook) { hook.withLock { $0 = body } }
+    public func onDelivered(_ body: @escaping DeliveryHook) {
+        let box = HookBox(body)
+        hook.withLock { $0 = box }
+    }
 
     /// Tells the dispatcher that entries were committed; call after the transaction.
     public func notify() { wakeup.signal() }
@@ -237,7 +247,7 @@ public final class Outbox: Sendable {
     private func handle(_ entry: Entry, outcome: Outcome) -> Bool {
         switch outcome {
         case .answered(let response) where response.isSuccess:
-            let apply = hook.withLock { $0 }
+            let apply = hook.withLock { $0 }?.apply
             do {
                 try db.write { connection in
                     // Already settled by a concurrent attempt: nothing to apply twice.
