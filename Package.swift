@@ -53,6 +53,7 @@ let package = Package(
             name: "ConciergeCLI",
             dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient"],
             path: "Services/concierge",
+            exclude: ["openapi-none.md"],
             swiftSettings: settings
         ),
         .target(

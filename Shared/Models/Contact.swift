@@ -119,3 +119,12 @@ public struct Page<Item: Codable & Sendable>: Codable, Sendable {
 }
 
 extension Page: Equatable where Item: Equatable {}
+
+extension Page {
+    /// A page from up to `limit + 1` rows fetched in order with their position (`seq`): the extra
+    /// row only tells that more follow, and the last kept row's position is the next cursor.
+    public init(rows: [(Item, Int64)], limit: Int) {
+        let kept = rows.prefix(limit)
+        self.init(items: kept.map(\.0), nextCursor: rows.count > limit ? kept.last.map { String($0.1) } : nil)
+    }
+}

@@ -69,9 +69,7 @@ struct ContactStore: Sendable {
         values.append(limit + 1)
         let sql = "SELECT \(Self.columns) FROM contacts WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
-        let page = rows.prefix(limit)
-        let next = rows.count > limit ? page.last.map { String($0.1) } : nil
-        return Page(items: page.map(\.0), nextCursor: next)
+        return Page(rows: rows, limit: limit)
     }
 
     // MARK: - Writes

@@ -82,8 +82,7 @@ struct ConversationStore: Sendable {
         values.append(limit + 1)
         let sql = "SELECT \(Self.columns) FROM conversations WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
-        let page = rows.prefix(limit)
-        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+        return Page(rows: rows, limit: limit)
     }
 
     /// Messages oldest first, paged by `seq`.
@@ -96,8 +95,7 @@ struct ConversationStore: Sendable {
                 """, [conversationID, cursor ?? 0, limit + 1]
             ) { (Self.message($0), $0.int64(0)) }
         }
-        let page = rows.prefix(limit)
-        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+        return Page(rows: rows, limit: limit)
     }
 
     static func message(_ row: Row) -> Message {

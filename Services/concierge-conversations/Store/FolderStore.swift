@@ -58,8 +58,7 @@ struct FolderStore: Sendable {
                 [cursor ?? Int64.max, limit + 1]
             ) { (Self.decode($0), $0.int64(5)) }
         }
-        let page = rows.prefix(limit)
-        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+        return Page(rows: rows, limit: limit)
     }
 
     /// Non-spam conversations matching the rule now, newest first, paged by `seq`.
@@ -76,8 +75,7 @@ struct FolderStore: Sendable {
         let rows = try db.read { connection in
             try connection.query(sql, values) { (ConversationStore.decode($0), $0.int64(0)) }
         }
-        let page = rows.prefix(limit)
-        return Page(items: page.map(\.0), nextCursor: rows.count > limit ? page.last.map { String($0.1) } : nil)
+        return Page(rows: rows, limit: limit)
     }
 
     private static func folder(_ connection: Connection, _ id: String) throws -> Folder {
