@@ -51,7 +51,7 @@ let package = Package(
         service("CRMLookupService", folder: "concierge-crm-lookup"),
         .executableTarget(
             name: "ConciergeCLI",
-            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient"],
+            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient", "Storage"],
             path: "Services/concierge",
             exclude: ["openapi-none.md"],
             swiftSettings: settings
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Clients", "Models", "HTTPClient", "Auth", "HTTPServer",
+                "TestSupport", "Clients", "Models", "HTTPClient", "Auth", "HTTPServer", "Storage",
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: settings

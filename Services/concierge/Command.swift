@@ -5,6 +5,9 @@ enum Command: Equatable {
     case up(UpCommand)
     case probe(ProbeCommand)
     case demo(DemoCommand)
+    case status(StatusCommand)
+    case backup(BackupCommand)
+    case restore(RestoreCommand)
 
     /// Reads the words after the program name; none, `help`, `-h` or `--help` anywhere ask for the usage.
     static func parse(_ arguments: [String]) throws(CLIError) -> Command {
@@ -18,6 +21,9 @@ enum Command: Equatable {
         case "up": return .up(try UpCommand(parsing: options))
         case "probe": return .probe(try ProbeCommand(parsing: options))
         case "demo": return .demo(try DemoCommand(parsing: options))
+        case "status": return .status(try StatusCommand(parsing: options))
+        case "backup": return .backup(try BackupCommand(parsing: options))
+        case "restore": return .restore(try RestoreCommand(parsing: options))
         default: throw .usage("unknown command \"\(name)\"")
         }
     }
@@ -29,6 +35,9 @@ enum Command: Equatable {
           up      Run the four services here, restart any that dies, stop all on Ctrl-C.
           token   Print a signed access token (JWT) for the services.
           demo    Set up a small contact centre in the running suite and play a scripted day.
+          status  Health, readiness and key metrics of each service, in one table.
+          backup  Take consistent online copies of the four databases into a folder.
+          restore Put a backup's databases in place while the services are stopped.
           probe   Exit 0 if a URL answers 200 within 2 s (container health checks).
           help    Show this text.
 
@@ -36,6 +45,18 @@ enum Command: Equatable {
           --data DIR          SQLite files and jwt-secret (default ./data; jwt-secret is created once)
           --bin DIR           where the concierge-* service executables are (default: beside concierge)
           Ports 8081-8084 unless CONTACTS_PORT, CONVERSATIONS_PORT, ROUTING_PORT or CRM_LOOKUP_PORT are set.
+
+        concierge status
+          Reads CONTACTS_URL … CRM_LOOKUP_URL (or the *_PORT variables); exit 1 if any service is not ready.
+
+        concierge backup DIR
+          Each service copies its live database with SQLite's online backup API; the copies are
+          checked (PRAGMA integrity_check) and listed in DIR/backup.json. DIR must not hold a backup.
+
+        concierge restore DIR [--data DIR] [--only NAMES]
+          --data DIR          the services' database folder (default ./data); the services must be stopped
+          --only NAMES        comma-separated services to restore, e.g. --only contacts,routing
+          Replaced files are kept as <name>.sqlite.replaced-<time>.
 
         concierge probe URL
           e.g. concierge probe http://127.0.0.1:8081/readyz

@@ -9,26 +9,19 @@ import Models
 /// where each conversation went and the trace of why. Names carry a run id, so it can run again.
 struct DemoCommand: Equatable {
     init(parsing words: ArraySlice<String>) throws(CLIError) {
-        guard words.isEmpty else { throw .usage("demo takes no options; it uses the *_URL variables and the suite's secret") }
+        guard words.isEmpty else { throw .usage("demo takes no options; it uses the *_URL (or *_PORT) variables and the suite's secret") }
     }
 
     func run(environment: [String: String]) async throws(CLIError) -> Int32 {
-        let secret: Secret
-        if let fromEnvironment = try Secret.fromEnvironment(environment) {
-            secret = fromEnvironment
-        } else {
-            secret = try Secret.read(from: TokenCommand.defaultSecretFile)
-        }
-        let signer = JWTSigner(secret: secret.value)
-        let admin = TokenSource { signer.mint(sub: "demo", role: .administrator, ttl: 600) }
-        let service = TokenSource { signer.mint(sub: "demo-connector", role: .service, ttl: 600) }
-        func url(_ name: String, _ port: Int) -> String { environment[name] ?? "http://127.0.0.1:\(port)" }
+        let suite = try Suite.from(environment: environment)
+        let admin = TokenSource { suite.token(.administrator, subject: "demo") }
+        let service = TokenSource { suite.token(.service, subject: "demo-connector") }
         var demo = DemoScript(
-            contacts: ContactsClient(baseURL: url("CONTACTS_URL", 8081), tokens: admin),
-            conversations: ConversationsClient(baseURL: url("CONVERSATIONS_URL", 8082), tokens: service),
-            conversationsAdmin: ConversationsClient(baseURL: url("CONVERSATIONS_URL", 8082), tokens: admin),
-            routing: RoutingClient(baseURL: url("ROUTING_URL", 8083), tokens: admin),
-            crm: CRMLookupClient(baseURL: url("CRM_LOOKUP_URL", 8084), tokens: admin),
+            contacts: ContactsClient(baseURL: suite.url(of: "contacts"), tokens: admin),
+            conversations: ConversationsClient(baseURL: suite.url(of: "conversations"), tokens: service),
+            conversationsAdmin: ConversationsClient(baseURL: suite.url(of: "conversations"), tokens: admin),
+            routing: RoutingClient(baseURL: suite.url(of: "routing"), tokens: admin),
+            crm: CRMLookupClient(baseURL: suite.url(of: "crm-lookup"), tokens: admin),
             run: String(Crypto.uuid().prefix(6)))
         do {
             try await demo.setUp()

@@ -17,6 +17,12 @@ do throws(CLIError) {
         status = await command.run()
     case .demo(let command):
         status = try await command.run(environment: environment)
+    case .status(let command):
+        status = try await command.run(environment: environment)
+    case .backup(let command):
+        status = try await command.run(environment: environment)
+    case .restore(let command):
+        status = try command.run()
     }
 } catch {
     Console.err("concierge: \(error.message)")

@@ -1,5 +1,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 /// accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.

@@ -24,7 +24,7 @@ public final class HTTPClient: Sendable {
 
     public let configuration: Configuration
     private let idle = Mutex<[String: [ClientConnection]]>([:])
-    private let workers = BlockingWorkers()
+    let workers = BlockingWorkers()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration

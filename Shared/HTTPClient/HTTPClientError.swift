@@ -8,6 +8,8 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case connectionClosed
     case malformedResponse(String)
     case responseTooLarge
+    /// A download could not be written to its file.
+    case cannotWrite(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .connectionClosed: "connection closed before a complete answer"
         case .malformedResponse(let why): "malformed response: \(why)"
         case .responseTooLarge: "response too large"
+        case .cannotWrite(let why): "cannot write the download: \(why)"
         }
     }
 }

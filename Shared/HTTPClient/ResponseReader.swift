@@ -70,7 +70,7 @@ struct ResponseReader {
         return ClientResponse(status: status, headers: headers, body: Array(buffer[(headEnd + 4)...]))
     }
 
-    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPClientError) -> (Int, [(name: String, value: String)], Bool) {
+    func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPClientError) -> (Int, [(name: String, value: String)], Bool) {
         let lines = head.split(separator: 10, omittingEmptySubsequences: false).map {
             String(decoding: $0.last == 13 ? $0.dropLast() : $0, as: UTF8.self)
         }
@@ -91,7 +91,7 @@ struct ResponseReader {
         return (status, headers, keepAlive)
     }
 
-    private func find(_ buffer: [UInt8], _ pattern: [UInt8], from start: Int) -> Int? {
+    func find(_ buffer: [UInt8], _ pattern: [UInt8], from start: Int) -> Int? {
         guard buffer.count >= pattern.count else { return nil }
         var i = start
         while i <= buffer.count - pattern.count {

@@ -11,6 +11,7 @@ final class EventLoop: @unchecked Sendable {
         let fd: Int32
         let generation: UInt64
         let bytes: [UInt8]
+        let file: ResponseFile?
         let keepAlive: Bool
     }
 
@@ -138,7 +139,11 @@ final class EventLoop: @unchecked Sendable {
     private func handle(fd: Int32, events: UInt32, now: UInt64) {
         guard let connection = connections[fd] else { return }
         if events & EPOLLOUT.rawValue != 0 {
+            let sendingFile = connection.file != nil
             flush(connection, now: now)
+            guard connections[fd] === connection else { return }
+            // Requests pipelined behind a file answer waited for it to finish.
+            if sendingFile && connection.file == nil { process(connection, now: now) }
             guard connections[fd] === connection else { return }
         }
         if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -172,7 +177,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Parses and dispatches what has arrived, one request at a time.
     private func process(_ connection: HTTPConnection, now: UInt64) {
-        while !connection.inFlight && !connection.closeAfterFlush {
+        while !connection.inFlight && connection.file == nil && !connection.closeAfterFlush {
             let event: RequestParser.Event?
             do {
                 event = try connection.parser.parse(
@@ -222,7 +227,8 @@ final class EventLoop: @unchecked Sendable {
         }
         // A client pipelining faster than we answer is paused rather than buffered without bound.
         let backlog = connection.input.count - connection.readIndex
-        let shouldPause = connection.readClosed || (connection.inFlight && backlog > server.configuration.limits.maxBodyBytes)
+        let busy = connection.inFlight || connection.file != nil
+        let shouldPause = connection.readClosed || (busy && backlog > server.configuration.limits.maxBodyBytes)
         if shouldPause != connection.readingPaused {
             connection.readingPaused = shouldPause
             updateInterest(connection)
@@ -235,8 +241,8 @@ final class EventLoop: @unchecked Sendable {
         let server = self.server
         server.requestStarted()
         Task {
-            let (bytes, keepAlive) = await server.respond(to: request)
-            self.complete(Completion(fd: fd, generation: generation, bytes: bytes, keepAlive: keepAlive))
+            let answer = await server.respond(to: request)
+            self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
         }
     }
 
@@ -255,6 +261,8 @@ final class EventLoop: @unchecked Sendable {
             server.releaseRequest()
             connection.inFlight = false
             connection.output.append(contentsOf: completion.bytes)
+            connection.file = completion.file
+            connection.fileOffset = 0
             if !completion.keepAlive || draining { connection.closeAfterFlush = true }
             connection.lastActivity = now
             flush(connection, now: now)
@@ -267,7 +275,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Writing
 
     private func flush(_ connection: HTTPConnection, now: UInt64) {
-        while connection.hasPendingOutput {
+        while connection.outputIndex < connection.output.count {
             let n = connection.output.withUnsafeBytes { raw in
                 Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: raw[connection.outputIndex...]))
             }
@@ -278,6 +286,12 @@ final class EventLoop: @unchecked Sendable {
             if n == 0 { break }
             connection.outputIndex += n
             connection.lastActivity = now
+        }
+        if connection.outputIndex == connection.output.count, let file = connection.file {
+            guard sendFile(file, on: connection, now: now) else {
+                close(connection)
+                return
+            }
         }
         if !connection.hasPendingOutput {
             connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
@@ -291,6 +305,27 @@ final class EventLoop: @unchecked Sendable {
             connection.writeInterest = connection.hasPendingOutput
             updateInterest(connection)
         }
+    }
+
+    /// Sends as much of a file answer as the socket takes; `false` when the connection failed or the
+    /// file ended early (the promised Content-Length can no longer be kept).
+    private func sendFile(_ file: ResponseFile, on connection: HTTPConnection, now: UInt64) -> Bool {
+        while connection.fileOffset < file.length {
+            var offset = off_t(connection.fileOffset)
+            let n = sendfile(connection.fd, file.descriptor, &offset, file.length - connection.fileOffset)
+            if n > 0 {
+                connection.fileOffset = Int(offset)
+                connection.lastActivity = now
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return true
+            } else {
+                return false
+            }
+        }
+        connection.file = nil
+        return true
     }
 
     // MARK: - Bookkeeping

@@ -11,6 +11,9 @@ final class HTTPConnection {
     var parser: RequestParser
     var output: [UInt8] = []
     var outputIndex = 0
+    /// A file answer still being sent after `output` (its head) has gone out.
+    var file: ResponseFile?
+    var fileOffset = 0
     /// A request is with its handler; later pipelined requests wait so answers stay in order.
     var inFlight = false
     var closeAfterFlush = false
@@ -32,7 +35,7 @@ final class HTTPConnection {
         self.lastActivity = now
     }
 
-    var hasPendingOutput: Bool { outputIndex < output.count }
+    var hasPendingOutput: Bool { outputIndex < output.count || file != nil }
 
     /// Drops consumed input so the buffer does not grow across a long keep-alive session.
     func compactInput() {

@@ -5,8 +5,9 @@ import Models
 
 extension HTTPServer {
     /// Routes, authorises and runs one request; maps every error to a problem; logs and counts it.
-    /// Returns the serialised answer and whether the connection stays open.
-    func respond(to request: Request) async -> ([UInt8], Bool) {
+    /// Returns the serialised head (and body), the file to stream after it if any, and whether
+    /// the connection stays open.
+    func respond(to request: Request) async -> (bytes: [UInt8], file: ResponseFile?, keepAlive: Bool) {
         let start = Monotonic.nanoseconds()
         // A spooled body lives as long as its request.
         defer { if let file = request.bodyFile { unlink(file) } }
@@ -45,8 +46,9 @@ extension HTTPServer {
                 "method": request.method, "route": routeLabel, "status": String(response.status),
                 "ms": String(Double(Int(seconds * 100_000)) / 100),
             ])
-        let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: request.method != "HEAD")
-        return (bytes, keepAlive)
+        let includeBody = request.method != "HEAD"
+        let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
+        return (bytes, includeBody ? response.file : nil, keepAlive)
     }
 
     private func authorize(_ request: Request, for route: Route) throws -> Claims {

@@ -1,10 +1,13 @@
+import Glibc
 import Models
 
-/// What a handler answers: status, headers and body bytes.
+/// What a handler answers: status, headers and body bytes (or a file sent from disk).
 public struct Response: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// When set, the body is this file's bytes, streamed by the event loop; `body` is ignored.
+    public var file: ResponseFile?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -28,6 +31,13 @@ public struct Response: Sendable {
 
     public static func noContent() -> Response { Response(status: 204) }
 
+    /// A file answer, streamed from disk without holding it in memory.
+    public static func file(_ file: ResponseFile, contentType: String, status: Int = 200) -> Response {
+        var response = Response(status: status, headers: [("Content-Type", contentType)])
+        response.file = file
+        return response
+    }
+
     /// An RFC 9457 problem answer.
     public static func problem(_ problem: Problem) -> Response {
         let body = (try? JSONCoding.encode(problem)) ?? Array(#"{"title":"Error"}"#.utf8)
@@ -50,9 +60,9 @@ public struct Response: Sendable {
             out.append(contentsOf: requestID.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
-        out.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
+        out.append(contentsOf: "Content-Length: \(file?.length ?? body.count)\r\n".utf8)
         out.append(contentsOf: (keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n").utf8)
-        if includeBody { out.append(contentsOf: body) }
+        if includeBody && file == nil { out.append(contentsOf: body) }
         return out
     }
 
@@ -83,4 +93,35 @@ public struct Response: Sendable {
         default: "Status"
         }
     }
+}
+
+/// An open file to send as a response body. The descriptor closes when the last reference goes,
+/// so a file unlinked after opening (a temporary snapshot) disappears once it has been sent.
+public final class ResponseFile: Sendable {
+    let descriptor: Int32
+    public let length: Int
+
+    /// Opens `path` for reading; with `removingPath` the name is unlinked at once and the bytes live
+    /// only as long as this object.
+    public init(path: String, removingPath: Bool = false) throws(ResponseFileError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ResponseFileError(path: path, code: errno) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw ResponseFileError(path: path, code: code)
+        }
+        if removingPath { unlink(path) }
+        descriptor = fd
+        length = Int(info.st_size)
+    }
+
+    deinit { close(descriptor) }
+}
+
+public struct ResponseFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let code: Int32
+    public var description: String { "cannot open \(path): \(String(cString: strerror(code)))" }
 }

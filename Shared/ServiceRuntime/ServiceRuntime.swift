@@ -127,6 +127,9 @@ public enum ServiceRuntime {
         router.get("/metrics", access: .open) { _, _ in
             .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
+        router.get("/v1/admin/backup", access: .administrators) { _, _ in
+            try await backupResponse(db: db, service: environment.config.service, databasePath: environment.config.databasePath)
+        }
         let document = openAPI.map { Array($0) } ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
         router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
     }

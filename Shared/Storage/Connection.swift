@@ -122,6 +122,8 @@ public final class Connection {
         let rc = sqlite3_backup_step(backup, -1)
         sqlite3_backup_finish(backup)
         guard rc == SQLITE_DONE else { throw SQLiteError(code: rc, message: target.lastMessage) }
+        // One self-contained file: no -wal beside it to forget when the copy is moved.
+        try target.execute("PRAGMA journal_mode=DELETE")
     }
 
     func prepared(_ sql: String) throws(SQLiteError) -> Statement {

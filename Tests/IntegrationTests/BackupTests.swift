@@ -1,0 +1,152 @@
+import Clients
+import Foundation
+import Models
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+
+/// `concierge backup` and `concierge restore` (issue #8) against the four real services.
+@Suite struct BackupTests {
+    @Test func backupUnderWriteLoadRestoresEveryRowCommittedBeforeIt() async throws {
+        try await withServices([.contacts, .conversations, .routing, .crmLookup]) { cluster in
+            let contacts = cluster.contacts()
+            let folder = cluster.directory.appendingPathComponent("backup").path
+            let load = WriteLoad()
+            // Four writers keep creating contacts for the whole backup.
+            let writers = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for writer in 0..<4 {
+                        group.addTask {
+                            var n = 0
+                            while !load.stop.load(ordering: .relaxed) {
+                                n += 1
+                                if let created = try? await contacts.create(
+                                    NewContact(name: "W\(writer)-\(n)", emails: ["w\(writer)-\(n)@load.example"]))
+                                {
+                                    load.committed.withLock { $0.append(created.id) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            try await waitUntil("writers have committed 200 contacts") { load.committed.withLock { $0.count } >= 200 }
+            let before = Set(load.committed.withLock { $0 })
+            let backup = try await CLIProcess.run(["backup", folder], environment: Self.environment(cluster))
+            let during = load.committed.withLock { $0.count }
+            load.stop.store(true, ordering: .relaxed)
+            await writers.value
+            #expect(backup.status == 0, "stdout: \(backup.stdout)\nstderr: \(backup.stderr)")
+            #expect(during > before.count, "the writers kept committing while the backup ran")
+
+            // Every copy is a sound SQLite file; the manifest lists all four.
+            for kind in ServiceKind.allCases {
+                let check = try DatabaseFile.check("\(folder)/\(kind.rawValue).sqlite")
+                #expect(check.isSound, "\(kind.rawValue): \(check.problems)")
+                #expect(check.schemaVersion != nil)
+            }
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/backup.json")))
+            let listed = ((manifest as? [String: Any])?["services"] as? [[String: Any]])?.compactMap { $0["service"] as? String }
+            #expect(Set(listed ?? []) == Set(ServiceKind.allCases.map(\.rawValue)))
+
+            // A running service's file is never replaced.
+            let refused = try await CLIProcess.run(
+                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"], environment: Self.environment(cluster))
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("in use"))
+            let afterLoad = try await contacts.search(.init(q: "", limit: 1))
+            #expect(afterLoad.items.isEmpty == false)
+
+            // Stop contacts, restore its copy, start it again: every row committed before the backup is there,
+            // and rows written only after the backup are not (it really is the copy).
+            let service = try cluster.service(.contacts)
+            await service.stop()
+            let restored = try await CLIProcess.run(
+                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"], environment: Self.environment(cluster))
+            #expect(restored.status == 0, "stderr: \(restored.stderr)")
+            #expect(try DatabaseFile.check(service.databasePath).isSound)
+            try await service.start()
+            for id in before {
+                let contact = try await contacts.get(id)
+                #expect(contact.id == id)
+            }
+            let all = load.committed.withLock { $0 }
+            var missing = 0
+            for id in all.suffix(20) where !before.contains(id) {
+                if (try? await contacts.get(id)) == nil { missing += 1 }
+            }
+            #expect(missing > 0, "the last contacts, created after the backup, are not in it")
+            let replaced = try FileManager.default.contentsOfDirectory(atPath: cluster.directory.path)
+                .filter { $0.hasPrefix("contacts.sqlite.replaced-") }
+            #expect(replaced.count == 1, "the replaced file is kept")
+        }
+    }
+
+    @Test func backupRefusesAFolderThatHoldsABackupAndNeedsAnAdministrator() async throws {
+        try await withServices([.contacts]) { cluster in
+            let folder = cluster.directory.appendingPathComponent("old").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/contacts.sqlite"))
+            let result = try await CLIProcess.run(["backup", folder], environment: Self.environment(cluster))
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("exists"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/contacts.sqlite")) == Data("x".utf8))
+
+            let agent = try await cluster.raw(.contacts, token: cluster.token(.teamManager)).raw("GET", "/v1/admin/backup")
+            #expect(agent.status == 403)
+            let anonymous = try await cluster.raw(.contacts).raw("GET", "/v1/admin/backup")
+            #expect(anonymous.status == 401)
+            let admin = try await cluster.raw(.contacts, token: cluster.token(.administrator)).raw("GET", "/v1/admin/backup")
+            #expect(admin.status == 200)
+            #expect(admin.header("content-type") == "application/vnd.sqlite3")
+            #expect(admin.body.starts(with: Array("SQLite format 3\0".utf8)))
+            // The snapshot is gone from the service's folder once sent.
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cluster.directory.path).filter { $0.contains("-backup-") }
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    @Test func restoreChecksEveryCopyBeforeTouchingAnything() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-restore-\(UUID().uuidString)")
+        let data = folder.appendingPathComponent("data")
+        let backup = folder.appendingPathComponent("backup")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: backup, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("current".utf8).write(to: data.appendingPathComponent("routing.sqlite"))
+        try Data("not a database".utf8).write(to: backup.appendingPathComponent("routing.sqlite"))
+        let result = try await CLIProcess.run(["restore", backup.path, "--data", data.path, "--only", "routing"], environment: [:])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("routing.sqlite"))
+        #expect(try Data(contentsOf: data.appendingPathComponent("routing.sqlite")) == Data("current".utf8))
+        let missing = try await CLIProcess.run(["restore", backup.path, "--data", data.path], environment: [:])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("missing"))
+    }
+
+    /// What `concierge` needs to reach this cluster: its URLs and secret, nothing inherited.
+    private static func environment(_ cluster: TestCluster) -> [String: String] {
+        var environment = ["CONCIERGE_JWT_SECRET": cluster.secret, "PATH": "/usr/bin:/bin"]
+        for kind in ServiceKind.allCases { environment[kind.urlVariable] = cluster.url(kind) }
+        return environment
+    }
+}
+
+/// What the writers share: the ids they got answers for, and the signal to stop.
+private final class WriteLoad: Sendable {
+    let committed = Mutex<[String]>([])
+    let stop = Atomic<Bool>(false)
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`; records an issue naming `what` if it never holds.
+private func waitUntil(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else {
+            Issue.record("timed out waiting until \(what)")
+            return
+        }
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+}
