@@ -91,12 +91,14 @@ struct UpCommand: Equatable {
         guard !Task.isCancelled else { return }
         guard late.isEmpty else {
             for service in late {
-                Console.err("concierge: \(service.name) was not ready within \(check.timeout); stopping")
+                Console.err(Console.styled("✗", .red) + " concierge: \(service.name) was not ready within \(check.timeout); stopping")
             }
             runner.stop(exitCode: 1)
             return
         }
-        for service in services { Console.out("\(service.name) ready at \(service.baseURL)") }
+        for service in services {
+            Console.out(Console.styled("✓", .green) + " \(service.name) ready at \(service.baseURL)")
+        }
         let me = CommandLine.arguments.first.flatMap { $0.contains("/") ? $0 : nil } ?? "concierge"
         let contacts = services.first?.baseURL ?? ""
         Console.out(
@@ -104,7 +106,7 @@ struct UpCommand: Equatable {
 
             Try: curl -H "Authorization: Bearer $(\(me) token --role administrator\(tokenHint))" \
             \(contacts)/v1/contacts
-            Ctrl-C stops all four.
+            `concierge status` shows each service's health and metrics; Ctrl-C stops all four.
             """)
     }
 
