@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Models
 
 /// One real service process started by the harness, with its own port and database file.
 public final class RunningService: @unchecked Sendable {
@@ -11,7 +12,8 @@ public final class RunningService: @unchecked Sendable {
     public let logPath: String
     private(set) var process: Process?
 
-    init(kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String) {
+    /// A service not started yet; `environment` is the whole environment of its process.
+    public init(kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String) {
         self.kind = kind
         self.port = port
         self.databasePath = databasePath
@@ -22,6 +24,13 @@ public final class RunningService: @unchecked Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var pid: Int32 { process?.processIdentifier ?? 0 }
     public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// How the last process ended: `.exit` with `terminationStatus`, or `.uncaughtSignal`; `nil` while
+    /// it runs or before it started.
+    public var termination: (reason: Process.TerminationReason, status: Int32)? {
+        guard let process, !process.isRunning else { return nil }
+        return (process.terminationReason, process.terminationStatus)
+    }
 
     /// Starts the executable and waits until `/readyz` answers 200.
     public func start(timeout: Double = 15) async throws {
@@ -92,18 +101,48 @@ public final class RunningService: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: logPath) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
+
+    /// Every log line so far that is a JSON object (SPEC §2 log lines), decoded; other lines are skipped.
+    public var logRecords: [LogRecord] { logLines.compactMap(LogRecord.init) }
+}
+
+/// One JSON log line: `ts`, `level`, `service`, `msg`, `requestId`, and for requests `method`,
+/// `route`, `status`, `ms` (SPEC §2).
+public struct LogRecord: Sendable {
+    public let line: String
+    public let fields: [String: JSONValue]
+
+    public init?(_ line: String) {
+        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)).objectValue else { return nil }
+        self.line = line
+        fields = object
+    }
+
+    /// A string field, or `nil` when it is absent or not a string.
+    public subscript(_ key: String) -> String? { fields[key]?.stringValue }
+
+    public var requestID: String? { self["requestId"] }
+    public var status: Int? {
+        if case .number(let value)? = fields["status"] { return Int(value) }
+        return nil
+    }
 }
 
 public enum HarnessError: Error, CustomStringConvertible {
     case exited(String, status: Int32, log: String)
     case notReady(String, log: String)
     case notStarted(ServiceKind)
+    case dependencyNotHealthy(String, dependency: String, condition: String)
+    case unhealthy(String, command: [String], status: Int32)
 
     public var description: String {
         switch self {
         case .exited(let name, let status, let log): "\(name) exited with \(status):\n\(log)"
         case .notReady(let name, let log): "\(name) did not become ready:\n\(log)"
         case .notStarted(let kind): "\(kind.rawValue) is not part of this cluster"
+        case .dependencyNotHealthy(let name, let dependency, let condition):
+            "\(name) would start before \(dependency) is up (depends_on condition \(condition))"
+        case .unhealthy(let name, let command, let status): "\(name): health check \(command) exited \(status)"
         }
     }
 }

@@ -41,6 +41,15 @@ public final class TestCluster: Sendable {
         self.services = services
     }
 
+    /// A cluster of services made elsewhere (the compose deployment), sharing `secret`.
+    init(secret: String, directory: URL, ports: [ServiceKind: Int], services: [ServiceKind: RunningService]) {
+        self.secret = secret
+        signer = JWTSigner(secret: secret)
+        self.directory = directory
+        self.ports = ports
+        self.services = services
+    }
+
     public func service(_ kind: ServiceKind) throws -> RunningService {
         guard let service = services[kind] else { throw HarnessError.notStarted(kind) }
         return service
