@@ -101,14 +101,15 @@ public final class Connection {
 
     /// Runs `body` inside a savepoint, so a failure undoes only its part of the transaction.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try execute("SAVEPOINT sp")
+        // Prepared once per connection (`run`), not parsed on every call as `execute` would.
+        try run("SAVEPOINT sp")
         do {
             let value = try body()
-            try execute("RELEASE sp")
+            try run("RELEASE sp")
             return value
         } catch {
-            try? execute("ROLLBACK TO sp")
-            try? execute("RELEASE sp")
+            _ = try? run("ROLLBACK TO sp")
+            _ = try? run("RELEASE sp")
             throw error
         }
     }

@@ -22,10 +22,10 @@ extension RoutingEngine {
         }
     }
 
-    func createAgent(_ input: NewAgent) throws -> Agent {
+    func createAgent(_ input: NewAgent) async throws -> Agent {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        return try change { state, connection in
+        return try await change { state, connection in
             try Self.checkName(name)
             try Self.checkEmail(email)
             if let owner = state.agentIDByEmail[email] { throw RoutingError.duplicateEmail(email, ownerID: owner) }
@@ -52,8 +52,8 @@ extension RoutingEngine {
         }
     }
 
-    func updateAgent(_ id: String, _ patch: AgentPatch) throws -> Agent {
-        try change { state, connection in
+    func updateAgent(_ id: String, _ patch: AgentPatch) async throws -> Agent {
+        try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             var newEmail: String?
             if let name = patch.name {
@@ -103,8 +103,8 @@ extension RoutingEngine {
         }
     }
 
-    func setAvailability(_ id: String, _ availability: Availability) throws -> Agent {
-        try change { state, connection in
+    func setAvailability(_ id: String, _ availability: Availability) async throws -> Agent {
+        try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             agent.availability = availability
             state.agents[id] = agent
@@ -116,8 +116,8 @@ extension RoutingEngine {
 
     /// SPEC §5 deactivation: (a) the agent's hero contacts get its hero inbox (contacts service,
     /// outbox); (b) each of its open conversations is routed again within its current inbox.
-    func deactivate(_ id: String) throws -> Agent {
-        try change { state, connection in
+    func deactivate(_ id: String) async throws -> Agent {
+        try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard agent.active else { return agent.wire }
             agent.active = false
@@ -141,8 +141,8 @@ extension RoutingEngine {
         }
     }
 
-    func reactivate(_ id: String) throws -> Agent {
-        try change { state, connection in
+    func reactivate(_ id: String) async throws -> Agent {
+        try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard !agent.active else { return agent.wire }
             agent.active = true

@@ -14,9 +14,9 @@ extension RoutingEngine {
         }
     }
 
-    func createInbox(_ input: NewInbox) throws -> Inbox {
+    func createInbox(_ input: NewInbox) async throws -> Inbox {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try change { state, connection in
+        return try await change { state, connection in
             try Self.checkName(name)
             let defaultFor = Self.unique(input.defaultFor ?? [])
             try Self.checkDefaults(defaultFor, state: state, except: nil)
@@ -27,13 +27,13 @@ extension RoutingEngine {
                 memberIDs: [], pointer: nil, createdAt: Timestamp.now())  // `join` adds the members
             state.inboxes[inbox.id] = inbox
             try RoutingStore.save(connection, inbox: inbox)
-            try join(members, inbox: inbox.id, state: &state, connection)
+            try self.join(members, inbox: inbox.id, state: &state, connection)
             return state.inboxes[inbox.id]?.wire ?? inbox.wire
         }
     }
 
-    func updateInbox(_ id: String, _ patch: InboxPatch) throws -> Inbox {
-        try change { state, connection in
+    func updateInbox(_ id: String, _ patch: InboxPatch) async throws -> Inbox {
+        try await change { state, connection in
             guard var inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
             if let name = patch.name {
                 inbox.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -53,15 +53,15 @@ extension RoutingEngine {
     }
 
     /// Replaces the member list; new members' capacity may serve waiting conversations at once.
-    func setMembers(_ id: String, _ agentIDs: [String]) throws -> Inbox {
-        try change { state, connection in
+    func setMembers(_ id: String, _ agentIDs: [String]) async throws -> Inbox {
+        try await change { state, connection in
             guard let inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
             let members = try Self.checkAgents(agentIDs, state: state, field: "agentIds")
             for agentID in inbox.memberIDs where !members.contains(agentID) {
                 state.agents[agentID]?.inboxIDs.removeAll { $0 == id }
             }
             state.inboxes[id]?.memberIDs = []
-            try join(members, inbox: id, state: &state, connection)
+            try self.join(members, inbox: id, state: &state, connection)
             try state.drain([id], connection)
             return state.inboxes[id]?.wire ?? inbox.wire
         }
@@ -107,9 +107,9 @@ extension RoutingEngine {
         }
     }
 
-    func createQueue(_ input: NewQueue) throws -> Queue {
+    func createQueue(_ input: NewQueue) async throws -> Queue {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try change { state, connection in
+        return try await change { state, connection in
             try Self.checkName(name)
             let inboxID = try Self.checkInbox(input.inboxId, state: state, field: "inboxId")
             let priority = input.priority ?? 0

@@ -5,24 +5,24 @@ extension RoutingEngine {
     /// `POST /v1/route`: decides where the conversation goes, idempotent on (conversation, message).
     /// With an active workflow, new and reopened conversations run it, and a paused run resumes
     /// with the customer's message; otherwise default routing (hero, else the channel's default inbox).
-    func route(_ request: RouteRequest) async throws -> RouteResult {
+    func route(_ request: RouteRequest) async throws -> RouteAnswer {
         if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
             return earlier
         }
-        let result = try await gate.run(request.conversationId) { () async throws -> RouteResult in
+        let answer = try await gate.run(request.conversationId) { () async throws -> RouteAnswer in
             if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
                 return earlier
             }
-            if let run = try await runWorkflow(request) { return try finish(request, run) }
-            return try routeByDefault(request)
+            if let run = try await runWorkflow(request) { return try await finish(request, run) }
+            return try await routeByDefault(request)
         }
-        count(result)
-        return result
+        count(answer.result)
+        return answer
     }
 
     /// Default routing and the events that re-place a conversation (moved, rerouted).
-    private func routeByDefault(_ request: RouteRequest) throws -> RouteResult {
-        let result = try change { state, connection -> RouteResult in
+    private func routeByDefault(_ request: RouteRequest) async throws -> RouteAnswer {
+        let answer = try await change { state, connection -> RouteAnswer in
             if let inboxID = request.inboxId, state.inboxes[inboxID] == nil {
                 throw RoutingError.invalid(field: "inboxId", message: "No inbox has id \(inboxID).")
             }
@@ -35,7 +35,8 @@ extension RoutingEngine {
                     // Routing already holds this conversation; a customer message does not move it.
                     trace.append(TraceStep(step: "unchanged", outcome: "already \(current.state.rawValue)"))
                     // Nothing changed, so nothing is recorded: a retry finds the same state again.
-                    return state.result(request.conversationId, current, trace: trace)
+                    let result = state.result(request.conversationId, current, trace: trace)
+                    return RouteAnswer(result: result, json: try JSONCoding.encode(result))
                 }
                 let target = state.heroOrDefaultTarget(request.contact.dedicatedHero, channel: request.channel, trace: &trace)
                 record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
@@ -51,17 +52,16 @@ extension RoutingEngine {
                 }
             }
             let result = state.result(request.conversationId, record, trace: trace, version: state.nextVersion())
-            try RoutingStore.saveDecision(connection, result, answering: request.message.id)
-            return result
+            return RouteAnswer(result: result, json: try RoutingStore.saveDecision(connection, result, answering: request.message.id))
         }
         if request.event == .moved || request.event == .rerouted { workflows.remember(paused: request.conversationId, false) }
-        return result
+        return answer
     }
 
     /// `POST /v1/assignments/{id}/release`: the conversation closed; its agent's capacity returns
     /// and waiting conversations may take it.
-    func release(_ conversationID: String) throws -> RouteResult {
-        let result = try change { state, connection in
+    func release(_ conversationID: String) async throws -> RouteResult {
+        let result = try await change { state, connection in
             let previous = try state.release(conversationID, connection)
             try WorkflowStore.deleteRun(connection, conversationID: conversationID)
             let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
@@ -75,8 +75,8 @@ extension RoutingEngine {
     }
 
     /// `POST /v1/assignments/{id}/assign`: a manual transfer to any active agent, capacity notwithstanding.
-    func transfer(_ conversationID: String, _ input: AssignRequest) throws -> RouteResult {
-        try change { state, connection in
+    func transfer(_ conversationID: String, _ input: AssignRequest) async throws -> RouteResult {
+        try await change { state, connection in
             guard let agent = state.agents[input.agentId] else {
                 throw RoutingError.invalid(field: "agentId", message: "No agent has id \(input.agentId).")
             }

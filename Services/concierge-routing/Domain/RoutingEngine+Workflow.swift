@@ -18,8 +18,8 @@ extension RoutingEngine {
     }
 
     /// Places the conversation as the run decided (or pauses it) and records the decision.
-    func finish(_ request: RouteRequest, _ run: WorkflowRunner.Result) throws -> RouteResult {
-        let result = try change { state, connection -> RouteResult in
+    func finish(_ request: RouteRequest, _ run: WorkflowRunner.Result) async throws -> RouteAnswer {
+        let answer = try await change { state, connection -> RouteAnswer in
             let conversationID = request.conversationId
             var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")] + run.trace
             let previous = state.assignments[conversationID]
@@ -42,14 +42,14 @@ extension RoutingEngine {
             var result = state.result(conversationID, record, trace: trace, replies: run.replies, version: state.nextVersion())
             result.tags = run.tags
             if paused { result.routingState = .awaitingCustomer }
-            try RoutingStore.saveDecision(connection, result, answering: request.message.id)
+            let json = try RoutingStore.saveDecision(connection, result, answering: request.message.id)
             if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
                 try state.drain(agent.inboxIDs, connection)
             }
-            return result
+            return RouteAnswer(result: result, json: json)
         }
-        workflows.remember(paused: request.conversationId, result.routingState == .awaitingCustomer)
-        return result
+        workflows.remember(paused: request.conversationId, answer.result.routingState == .awaitingCustomer)
+        return answer
     }
 }
 

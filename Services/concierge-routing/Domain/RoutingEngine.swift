@@ -7,8 +7,11 @@ import Storage
 import Synchronization
 
 /// Routing's single source of truth at run time: `EngineState` in memory behind one lock, every
-/// change written through to SQLite in the same step. A request that fails validation changes
-/// nothing; if storage itself fails mid-change, the state is reloaded from the database.
+/// change written through to SQLite in the same step. Changes go through a `GroupWriter`: they run
+/// one at a time on its thread, and those made while a transaction commits share the next one, so
+/// a burst of decisions costs a few commits rather than one each. A request that fails validation
+/// changes nothing; if storage itself fails, the transaction is rolled back whole and the state is
+/// reloaded from the database.
 final class RoutingEngine: Sendable {
     let store: RoutingStore
     let workflows: WorkflowStore
@@ -17,6 +20,7 @@ final class RoutingEngine: Sendable {
     let metrics: Metrics
     let gate = ConversationGate()
     private let state: Mutex<EngineState>
+    private let writer: GroupWriter
 
     init(store: RoutingStore, workflows: WorkflowStore, runner: WorkflowRunner, outbox: Outbox, metrics: Metrics) throws {
         self.store = store
@@ -25,24 +29,25 @@ final class RoutingEngine: Sendable {
         self.outbox = outbox
         self.metrics = metrics
         state = Mutex(EngineState(try store.load()))
+        writer = GroupWriter(db: store.db) { $0 is RoutingError }
+        writer.onCommit = { [outbox] in outbox.notify() }
+        writer.onAbort = { [weak self] in self?.reload() }
+        writer.start()
     }
 
-    /// Runs `body` on the state inside one write transaction. Domain errors must be thrown before
-    /// the state is touched; any other failure reloads the state from disk.
-    func change<T: Sendable>(_ body: (inout EngineState, Connection) throws -> T) throws -> T {
-        let db = store.db
-        let result: T = try state.withLock { (current: inout EngineState) throws -> T in
-            do {
-                return try db.write { connection in try body(&current, connection) }
-            } catch let error as RoutingError {
-                throw error
-            } catch {
-                if let snapshot = try? store.load() { current = EngineState(snapshot) }
-                throw error
-            }
+    /// Runs `body` on the state inside the writer's next transaction and returns once that has
+    /// committed. Domain errors (`RoutingError`) must be thrown before the state is touched: they undo
+    /// only this change. Any other failure rolls the transaction back and reloads the state.
+    func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, Connection) throws -> T) async throws -> T {
+        try await writer.write { connection in
+            try self.state.withLock { current in try body(&current, connection) }
         }
-        outbox.notify()
-        return result
+    }
+
+    /// After a rolled-back transaction, the state goes back to what the database holds.
+    private func reload() {
+        guard let snapshot = try? store.load() else { return }
+        state.withLock { $0 = EngineState(snapshot) }
     }
 
     func read<T: Sendable>(_ body: (EngineState) throws -> T) rethrows -> T {

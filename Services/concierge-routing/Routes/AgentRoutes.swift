@@ -17,7 +17,7 @@ struct AgentRoutes: Sendable {
     }
 
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let agent = try engine.createAgent(try request.decode(NewAgent.self))
+        let agent = try await engine.createAgent(try request.decode(NewAgent.self))
         context.logger.info("agent created", ["agentId": agent.id])
         return try .json(agent, status: 201)
     }
@@ -33,7 +33,7 @@ struct AgentRoutes: Sendable {
     }
 
     @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try engine.updateAgent(try context.parameters.require("id"), try request.decode(AgentPatch.self)))
+        try .json(try await engine.updateAgent(try context.parameters.require("id"), try request.decode(AgentPatch.self)))
     }
 
     /// An agent may set only its own availability; managers, administrators and services anyone's.
@@ -42,19 +42,19 @@ struct AgentRoutes: Sendable {
         let claims = try context.requireClaims()
         if claims.role == .agent && claims.sub != id { throw RoutingError.notYourAvailability }
         let input = try request.decode(AvailabilityUpdate.self)
-        let agent = try engine.setAvailability(id, input.availability)
+        let agent = try await engine.setAvailability(id, input.availability)
         context.logger.info("availability changed", ["agentId": id, "availability": input.availability.rawValue])
         return try .json(agent)
     }
 
     @Sendable func deactivate(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let agent = try engine.deactivate(try context.parameters.require("id"))
+        let agent = try await engine.deactivate(try context.parameters.require("id"))
         context.logger.info("agent deactivated", ["agentId": agent.id])
         return try .json(agent)
     }
 
     @Sendable func reactivate(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let agent = try engine.reactivate(try context.parameters.require("id"))
+        let agent = try await engine.reactivate(try context.parameters.require("id"))
         context.logger.info("agent reactivated", ["agentId": agent.id])
         return try .json(agent)
     }

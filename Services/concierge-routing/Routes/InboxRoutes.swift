@@ -18,7 +18,7 @@ struct InboxRoutes: Sendable {
     }
 
     @Sendable func createInbox(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try engine.createInbox(try request.decode(NewInbox.self)), status: 201)
+        try .json(try await engine.createInbox(try request.decode(NewInbox.self)), status: 201)
     }
 
     @Sendable func listInboxes(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -30,16 +30,16 @@ struct InboxRoutes: Sendable {
     }
 
     @Sendable func updateInbox(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try engine.updateInbox(try context.parameters.require("id"), try request.decode(InboxPatch.self)))
+        try .json(try await engine.updateInbox(try context.parameters.require("id"), try request.decode(InboxPatch.self)))
     }
 
     @Sendable func setMembers(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(MembersUpdate.self)
-        return try .json(try engine.setMembers(try context.parameters.require("id"), input.agentIds))
+        return try .json(try await engine.setMembers(try context.parameters.require("id"), input.agentIds))
     }
 
     @Sendable func createQueue(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try engine.createQueue(try request.decode(NewQueue.self)), status: 201)
+        try .json(try await engine.createQueue(try request.decode(NewQueue.self)), status: 201)
     }
 
     @Sendable func listQueues(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -18,9 +18,9 @@ struct RouteRoutes: Sendable {
         let input = try request.decode(RouteRequest.self)
         guard !input.conversationId.isEmpty else { throw Problem.badRequest("conversationId must not be empty.", field: "conversationId") }
         guard !input.message.id.isEmpty else { throw Problem.badRequest("message.id must not be empty.", field: "message.id") }
-        let result = try await engine.route(input)
-        context.logger.debug("routed", ["conversationId": input.conversationId, "state": result.routingState.rawValue])
-        return try .json(result)
+        let answer = try await engine.route(input)
+        context.logger.debug("routed", ["conversationId": input.conversationId, "state": answer.result.routingState.rawValue])
+        return .json(bytes: answer.json)
     }
 
     @Sendable func decision(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -28,12 +28,12 @@ struct RouteRoutes: Sendable {
     }
 
     @Sendable func release(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try engine.release(try context.parameters.require("conversationId")))
+        try .json(try await engine.release(try context.parameters.require("conversationId")))
     }
 
     @Sendable func assign(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(AssignRequest.self)
-        return try .json(try engine.transfer(try context.parameters.require("conversationId"), input))
+        return try .json(try await engine.transfer(try context.parameters.require("conversationId"), input))
     }
 
     @Sendable func deactivated(_ request: Request, _ context: RequestContext) async throws -> Response {

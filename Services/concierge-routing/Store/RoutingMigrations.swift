@@ -98,5 +98,25 @@ enum RoutingMigrations {
                 DROP TABLE route_requests;
                 """)
         },
+        Migration(5, "decisions appended in a rowid table") { connection in
+            // Decisions carry a trace of ~2 KB. In a WITHOUT ROWID table keyed by a random conversation id
+            // every insert split a random leaf full of such rows (~5 KB of pages written and read per
+            // decision); appended by rowid they fill pages in order, and only a small index is random.
+            try connection.execute(
+                """
+                CREATE TABLE decisions_by_seq (
+                    seq INTEGER PRIMARY KEY,
+                    conversation_id TEXT NOT NULL UNIQUE,
+                    version INTEGER NOT NULL,
+                    message_id TEXT,
+                    body BLOB NOT NULL
+                ) STRICT;
+                INSERT INTO decisions_by_seq (conversation_id, version, message_id, body)
+                    SELECT conversation_id, version, message_id, body FROM decisions ORDER BY version;
+                DROP TABLE decisions;
+                ALTER TABLE decisions_by_seq RENAME TO decisions;
+                CREATE INDEX decisions_version ON decisions (version);
+                """)
+        },
     ]
 }

@@ -141,10 +141,14 @@ struct RoutingStore: Sendable {
 
     /// Records the latest decision for the conversation; when it answers a route request, with that
     /// request's message id, so a retry of the same request gets this answer.
-    static func saveDecision(_ connection: Connection, _ result: RouteResult, answering messageID: String? = nil) throws {
+    /// - Returns: the decision's JSON, which is also the answer to send.
+    @discardableResult
+    static func saveDecision(_ connection: Connection, _ result: RouteResult, answering messageID: String? = nil) throws -> [UInt8] {
+        let body = try JSONCoding.encode(result)
         try connection.run(
             "INSERT OR REPLACE INTO decisions (conversation_id, version, body, message_id) VALUES (?, ?, ?, ?)",
-            result.conversationId, result.version, SQLValue.blob(try JSONCoding.encode(result)), messageID)
+            result.conversationId, result.version, SQLValue.blob(body), messageID)
+        return body
     }
 
     // MARK: - Reads
@@ -158,12 +162,18 @@ struct RoutingStore: Sendable {
 
     /// The answer to an earlier route request for this message, if it is still the latest decision
     /// (a later one — a drain, a transfer — means the request's effect happened and was followed up).
-    func routeRequest(conversationID: String, messageID: String) throws -> RouteResult? {
+    func routeRequest(conversationID: String, messageID: String) throws -> RouteAnswer? {
         let body = try db.read { connection in
             try connection.first(
                 "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
             ) { $0.bytes(0) }
         }
-        return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
+        return try body.map { RouteAnswer(result: try JSONCoding.decode(RouteResult.self, from: $0), json: $0) }
     }
+}
+
+/// A route request's answer with its JSON, encoded once: the bytes stored are the bytes sent.
+struct RouteAnswer: Sendable {
+    let result: RouteResult
+    let json: [UInt8]
 }

@@ -1,0 +1,132 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Storage
+
+/// `GroupWriter`: changes from many tasks share transactions, each answered only after its commit.
+@Suite struct GroupWriterTests {
+    private struct Refused: Error {}
+    private struct DiskOnFire: Error {}
+
+    private static func database(in folder: String) throws -> Database {
+        try Database(
+            path: folder + "/g.sqlite",
+            migrations: [Migration(1, "rows") { try $0.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT NOT NULL)") }])
+    }
+
+    private static func names(_ db: Database) throws -> Set<String> {
+        Set(try db.read { try $0.query("SELECT name FROM rows") { $0.string(0) } })
+    }
+
+    /// A change that holds the writer thread until `release` is set, so the changes sent meanwhile
+    /// queue up and share the next transaction.
+    private static func holdWriter(_ writer: GroupWriter, until release: Flag) -> Task<Void, any Error> {
+        Task {
+            try await writer.write { _ in
+                while !release.isSet { usleep(1000) }
+            }
+        }
+    }
+
+    @Test func everyChangeIsCommittedWhenItsCallerResumes() async throws {
+        try await withTemporaryFolderAsync { folder in
+            let db = try Self.database(in: folder)
+            let writer = GroupWriter(db: db) { $0 is Refused }
+            let commits = Counter()
+            writer.onCommit = { commits.add() }
+            writer.start()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        let id = try await writer.write { connection in
+                            try connection.run("INSERT INTO rows (name) VALUES (?)", "row-\(i)")
+                            return connection.lastInsertRowID
+                        }
+                        // Visible to a reader (another connection) as soon as the caller resumes.
+                        let seen = try db.read { try $0.scalarInt("SELECT count(*) FROM rows WHERE id = ?", [id]) }
+                        #expect(seen == 1)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try Self.names(db).count == 200)
+            #expect(commits.value >= 1 && commits.value <= 200)
+        }
+    }
+
+    @Test func aRecoverableErrorUndoesOnlyItsOwnChange() async throws {
+        try await withTemporaryFolderAsync { folder in
+            let db = try Self.database(in: folder)
+            let writer = GroupWriter(db: db) { $0 is Refused }
+            let commits = Counter()
+            writer.onCommit = { commits.add() }
+            writer.start()
+            let release = Flag()
+            let holder = Self.holdWriter(writer, until: release)
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
+            let refused = Task { try await writer.write { connection in
+                try connection.run("INSERT INTO rows (name) VALUES ('refused')")
+                throw Refused()
+            } }
+            let last = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('last')") } }
+            try await Task.sleep(nanoseconds: 100_000_000)
+            release.set()
+            try await holder.value
+            try await first.value
+            await #expect(throws: Refused.self) { try await refused.value }
+            try await last.value
+            #expect(try Self.names(db) == ["first", "last"])
+            // The holder's transaction, then one shared by the three.
+            #expect(commits.value == 2)
+        }
+    }
+
+    @Test func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort() async throws {
+        try await withTemporaryFolderAsync { folder in
+            let db = try Self.database(in: folder)
+            let writer = GroupWriter(db: db) { $0 is Refused }
+            let aborts = Counter()
+            writer.onAbort = { aborts.add() }
+            writer.start()
+            let release = Flag()
+            let holder = Self.holdWriter(writer, until: release)
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
+            let broken = Task { try await writer.write { connection in
+                try connection.run("INSERT INTO rows (name) VALUES ('broken')")
+                throw DiskOnFire()
+            } }
+            try await Task.sleep(nanoseconds: 100_000_000)
+            release.set()
+            try await holder.value
+            await #expect(throws: DiskOnFire.self) { try await first.value }
+            await #expect(throws: DiskOnFire.self) { try await broken.value }
+            #expect(try Self.names(db).isEmpty)
+            #expect(aborts.value == 1)
+            // The writer goes on afterwards.
+            try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('after')") }
+            #expect(try Self.names(db) == ["after"])
+        }
+    }
+}
+
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+private final class Flag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+}
+
+private func withTemporaryFolderAsync(_ body: (String) async throws -> Void) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-unit-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try await body(folder)
+}
