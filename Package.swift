@@ -64,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService"],
+            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "ConciergeCLI"],
             path: "Tests/UnitTests",
             swiftSettings: settings
         ),
