@@ -5,7 +5,7 @@ await ServiceRuntime.main(
     service: "conversations", migrations: ConversationMigrations.all,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
 ) { environment in
-    let store = ConversationStore(db: environment.db)
+    let store = ConversationStore(db: environment.db, writer: environment.writer)
     let spamFilter = try SpamFilter(db: environment.db)
     RoutingSync.install(on: environment.outbox)
     let pipeline = InboundPipeline(

@@ -42,6 +42,9 @@ public final class Outbox: Sendable {
     public typealias DeliveryHook = @Sendable (Entry, ClientResponse, Connection) throws -> Void
 
     private let db: Database
+    /// Where a request's own delivery (`settle`, `deliverNow`) commits the answer: shared with the
+    /// request's other writes, so a burst costs a few transactions. The dispatcher writes directly.
+    private let writer: GroupWriter?
     /// A class around the hook: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
     /// thunks each time it is read back, and the chain grows with every delivery (measured).
     private final class HookBox: Sendable {
@@ -59,8 +62,12 @@ public final class Outbox: Sendable {
     /// Seconds per delivery attempt; default 5.
     public let attemptTimeout: Double
 
-    public init(db: Database, targets: [String: Target], http: HTTPClient = .shared, logger: Logger, attemptTimeout: Double = 5) {
+    public init(
+        db: Database, writer: GroupWriter? = nil, targets: [String: Target], http: HTTPClient = .shared, logger: Logger,
+        attemptTimeout: Double = 5
+    ) {
         self.db = db
+        self.writer = writer
         self.targets = targets
         self.http = http
         self.logger = logger
@@ -170,6 +177,9 @@ public final class Outbox: Sendable {
         let request = Self.request(for: entry, target: target)
         do {
             let response = try await http.send(request, timeout: timeout)
+            if response.isSuccess, let writer {
+                return await settle(entry, answer: response, through: writer) ? .delivered(response) : .failed
+            }
             return handle(entry, outcome: .answered(response)) ? .delivered(response) : .failed
         } catch {
             _ = handle(entry, outcome: .failed(error))
@@ -241,6 +251,22 @@ public final class Outbox: Sendable {
         case answered(ClientResponse)
         case failed(HTTPClientError)
         case permanent(status: Int, reason: String)
+    }
+
+    /// Removes a delivered entry and applies its answer in one change through `writer`.
+    private func settle(_ entry: Entry, answer: ClientResponse, through writer: GroupWriter) async -> Bool {
+        let apply = hook.withLock { $0 }?.apply
+        do {
+            try await writer.write { connection in
+                // Already settled by a concurrent attempt: nothing to apply twice.
+                guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
+                try apply?(entry, answer, connection)
+            }
+            return true
+        } catch {
+            retryLater(entry, error: "applying the answer failed: \(error)")
+            return false
+        }
     }
 
     /// Records an attempt's result; returns whether the entry is settled (delivered or dead-lettered).

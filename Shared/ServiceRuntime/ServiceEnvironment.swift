@@ -11,6 +11,8 @@ public struct ServiceEnvironment: Sendable {
     public let config: ServiceConfig
     public let logger: Logger
     public let db: Database
+    /// Group commit for request paths that write often (see `GroupWriter`).
+    public let writer: GroupWriter
     public let router: Router
     public let metrics: Metrics
     public let signer: JWTSigner

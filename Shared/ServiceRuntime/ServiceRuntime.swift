@@ -90,8 +90,12 @@ public enum ServiceRuntime {
         let signer = JWTSigner(secret: config.jwtSecret)
         let tokens = TokenSource.service(config.service, signer: signer)
         let token: @Sendable () -> String = { tokens.token }
+        // Shares write transactions among concurrent requests (group commit); any error undoes only
+        // its own change, as services keep no state in memory that a rollback would leave behind.
+        let writer = GroupWriter(db: db) { _ in true }
+        writer.start()
         let outbox = Outbox(
-            db: db,
+            db: db, writer: writer,
             targets: [
                 OutboxTarget.contacts: .init(baseURL: config.contactsURL, token: token),
                 OutboxTarget.conversations: .init(baseURL: config.conversationsURL, token: token),
@@ -107,7 +111,8 @@ public enum ServiceRuntime {
             outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: $0.oldestSeconds) }
         }
         return ServiceEnvironment(
-            config: config, logger: logger, db: db, router: Router(), metrics: metrics, signer: signer, outbox: outbox,
+            config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
+            outbox: outbox,
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),

@@ -96,6 +96,10 @@ public final class Connection {
         try first(sql, values) { $0.isNull(0) ? nil : $0.int(0) } ?? nil
     }
 
+    /// Whether a transaction is open: SQLite rolls the whole transaction back by itself after some
+    /// errors (a full disk, an I/O error), and statements after that would each commit alone.
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// The rowid of the last successful insert on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -7,7 +7,8 @@ import Synchronization
 /// before the transaction holding their change has committed.
 ///
 /// A change whose error `isRecoverable` accepts is rolled back alone (its savepoint) and its caller
-/// gets the error. Any other error — SQLite failing, say — rolls back the whole transaction, every
+/// gets the error. Any other error — or one after which SQLite itself ended the transaction (a full
+/// disk, an I/O error) — rolls back the whole transaction, every
 /// change in it fails with that error, and `onAbort` runs before the next transaction so the owner
 /// can reload whatever it keeps in memory.
 public final class GroupWriter: @unchecked Sendable {
@@ -58,7 +59,8 @@ public final class GroupWriter: @unchecked Sendable {
                         return nil
                     } catch {
                         outcome.value = .failure(error)
-                        return isRecoverable(error) ? nil : error
+                        // Recoverable only if SQLite kept the transaction open for the others.
+                        return isRecoverable(error) && connection.isInTransaction ? nil : error
                     }
                 },
                 finish: { abort in

@@ -34,7 +34,7 @@ struct InboundPipeline: Sendable {
         }
         // Judged on the body, as the filter is trained on message bodies.
         let judgedSpam = spamFilter.isSpam(input.body)
-        let recorded = try store.recordInbound(input, contact: contact, externalID: externalID, judgedSpam: judgedSpam)
+        let recorded = try await store.recordInbound(input, contact: contact, externalID: externalID, judgedSpam: judgedSpam)
         if judgedSpam && !recorded.replayed {
             metrics.increment("concierge_spam_detected_total", help: "Inbound messages the filter judged spam.")
         }

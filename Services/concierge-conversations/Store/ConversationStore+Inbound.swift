@@ -54,8 +54,9 @@ extension ConversationStore {
 
     /// Threads and stores the message, and writes its routing request, in one transaction (SPEC §4 step 3–5).
     /// - Parameter judgedSpam: the filter judged the message spam: the conversation goes to spam, unrouted.
-    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool) throws -> Recorded {
-        try db.write { connection in
+    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool) async throws -> Recorded {
+        // Through the group writer: messages arriving together share one transaction.
+        try await writer.write { connection in
             if let externalID, let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID) {
                 return earlier
             }

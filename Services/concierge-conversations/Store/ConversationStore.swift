@@ -7,6 +7,8 @@ import Storage
 /// Every line of the conversations service's SQL.
 struct ConversationStore: Sendable {
     let db: Database
+    /// Group commit for the inbound path.
+    let writer: GroupWriter
 
     static let columns = """
         seq, id, contact_id, channel, inbox_id, assignee_id, queue_id, routing_state, status, subject, tags, spam,
