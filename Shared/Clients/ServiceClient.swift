@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import HTTPClient
 import Models
+import Synchronization
 
 /// Why a typed call failed: the service answered with a problem, or no answer came.
 public enum ServiceError: Error, Sendable, CustomStringConvertible {
@@ -32,11 +33,35 @@ public struct TokenSource: Sendable {
     private let make: @Sendable () -> String
     public init(_ make: @escaping @Sendable () -> String) { self.make = make }
     public static func fixed(_ token: String) -> TokenSource { TokenSource { token } }
-    /// Mints short-lived `service` tokens for calls between services.
+    /// Short-lived `service` tokens for calls between services: one lives 5 minutes and is reused
+    /// until a minute before it expires, so a call does not pay for an HMAC signature.
     public static func service(_ name: String, signer: JWTSigner) -> TokenSource {
-        TokenSource { signer.mint(sub: name, role: .service, ttl: 300) }
+        let cache = ServiceTokenCache(name: name, signer: signer)
+        return TokenSource { cache.current() }
     }
     public var token: String { make() }
+}
+
+/// The `service` token in use and when to mint the next.
+private final class ServiceTokenCache: Sendable {
+    private let name: String
+    private let signer: JWTSigner
+    private let token = Mutex<(value: String, renewAt: UInt64)?>(nil)
+
+    init(name: String, signer: JWTSigner) {
+        self.name = name
+        self.signer = signer
+    }
+
+    func current() -> String {
+        let now = UInt64(Date().timeIntervalSince1970)
+        return token.withLock { cached in
+            if let cached, now < cached.renewAt { return cached.value }
+            let value = signer.mint(sub: name, role: .service, ttl: 300)
+            cached = (value, now + 240)
+            return value
+        }
+    }
 }
 
 /// Shared plumbing of the typed clients: base URL, token, JSON in and out, errors.

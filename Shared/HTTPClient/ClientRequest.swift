@@ -39,10 +39,12 @@ struct Endpoint: Hashable, Sendable {
     var poolKey: String { "\(host):\(port)" }
 
     init(_ url: String) throws(HTTPClientError) {
-        guard let schemeEnd = url.range(of: "://") else { throw .invalidURL(url) }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        // Plain string scanning: this runs for every outgoing call, and Foundation's `range(of:)`
+        // goes through NSString.
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { throw .invalidURL(url) }
+        let scheme = url[..<colon].lowercased()
         guard scheme == "http" else { throw .unsupportedScheme(scheme) }
-        let rest = url[schemeEnd.upperBound...]
+        let rest = url[url.index(colon, offsetBy: 3)...]
         let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = rest[..<slash]
         var path = String(rest[slash...])

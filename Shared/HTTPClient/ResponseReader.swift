@@ -83,12 +83,25 @@ struct ResponseReader {
         for line in lines.dropFirst() where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { throw .malformedResponse("bad header line") }
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = Self.trimmed(line[line.index(after: colon)...])
             headers.append((name, value))
         }
         let connection = headers.first { $0.name == "connection" }?.value.lowercased()
         let keepAlive = statusLine.hasPrefix("HTTP/1.1") ? connection != "close" : connection == "keep-alive"
         return (status, headers, keepAlive)
+    }
+
+    /// Without optional whitespace (spaces and tabs, RFC 9110) at either end; no Foundation on this hot path.
+    private static func trimmed(_ text: Substring) -> String {
+        var start = text.startIndex
+        var end = text.endIndex
+        while start < end, text[start] == " " || text[start] == "\t" { start = text.index(after: start) }
+        while start < end {
+            let before = text.index(before: end)
+            guard text[before] == " " || text[before] == "\t" else { break }
+            end = before
+        }
+        return String(text[start..<end])
     }
 
     func find(_ buffer: [UInt8], _ pattern: [UInt8], from start: Int) -> Int? {
