@@ -41,6 +41,7 @@ public final class Metrics: Sendable {
     }
 
     private let gauges = Mutex<[Gauge]>([])
+    private let histograms = Mutex<[DomainHistogram]>([])
 
     public init() {}
 
@@ -57,6 +58,18 @@ public final class Metrics: Sendable {
     public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
         let gauge = Gauge(name: name, help: help, read: read)
         gauges.withLock { $0.append(gauge) }
+    }
+
+    /// Registers (or returns, if one by that name exists) a histogram of a domain measurement with its
+    /// own bucket bounds, e.g. `concierge_spam_classify_seconds`. Keep the returned value and call
+    /// `observe` on it: that takes only the histogram's own lock, never the request metrics'.
+    public func histogram(_ name: String, help: String, buckets: [Double]) -> DomainHistogram {
+        histograms.withLock { registered in
+            if let existing = registered.first(where: { $0.name == name }) { return existing }
+            let histogram = DomainHistogram(name: name, help: help, buckets: buckets)
+            registered.append(histogram)
+            return histogram
+        }
     }
 
     /// Records one finished request: the request counter and the latency histogram.
@@ -97,6 +110,9 @@ public final class Metrics: Sendable {
                 out += labels.isEmpty ? "\(name) \(Self.number(value))\n" : "\(name){\(labels)} \(Self.number(value))\n"
             }
         }
+        for histogram in histograms.withLock({ $0 }) {
+            out += histogram.render()
+        }
         for gauge in gauges.withLock({ $0 }) {
             out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n"
             for sample in gauge.read() {
@@ -119,5 +135,53 @@ public final class Metrics: Sendable {
 
     private static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// A Prometheus histogram of one domain measurement (no labels) with its own bucket bounds; made by
+/// `Metrics.histogram(_:help:buckets:)`. `observe` finds the bucket before taking the histogram's own
+/// lock, which it holds for three additions.
+public final class DomainHistogram: Sendable {
+    public let name: String
+    public let help: String
+    /// Upper bounds, ascending.
+    public let buckets: [Double]
+
+    private struct Counts {
+        var buckets: [Int]
+        var count = 0
+        var sum = 0.0
+    }
+
+    private let counts: Mutex<Counts>
+
+    init(name: String, help: String, buckets: [Double]) {
+        self.name = name
+        self.help = help
+        self.buckets = buckets.sorted()
+        counts = Mutex(Counts(buckets: [Int](repeating: 0, count: buckets.count)))
+    }
+
+    /// Adds one observation (in the histogram's unit, e.g. seconds).
+    public func observe(_ value: Double) {
+        let bucket = buckets.firstIndex { value <= $0 }
+        counts.withLock { counts in
+            if let bucket { counts.buckets[bucket] += 1 }
+            counts.count += 1
+            counts.sum += value
+        }
+    }
+
+    func render() -> String {
+        let snapshot = counts.withLock { $0 }
+        var out = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        var cumulative = 0
+        for (i, bound) in buckets.enumerated() {
+            cumulative += snapshot.buckets[i]
+            out += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
+        out += "\(name)_sum \(snapshot.sum)\n\(name)_count \(snapshot.count)\n"
+        return out
     }
 }

@@ -40,22 +40,6 @@ final class SpamFilter: Sendable {
         model = Mutex(loaded)
     }
 
-    /// Lower-cased runs of Unicode letters and digits (`Æblegrød`, `zł`, `50%` → `50`).
-    static func tokens(_ text: String) -> [String] {
-        var result: [String] = []
-        var current = ""
-        for scalar in text.unicodeScalars {
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                current.unicodeScalars.append(scalar)
-            } else if !current.isEmpty {
-                result.append(current.lowercased())
-                current = ""
-            }
-        }
-        if !current.isEmpty { result.append(current.lowercased()) }
-        return result
-    }
-
     /// P(spam | text), or `nil` while the filter has too few examples to judge.
     func probability(_ text: String) -> Double? {
         let words = Self.tokens(text)

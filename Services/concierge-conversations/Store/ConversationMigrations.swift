@@ -136,5 +136,26 @@ enum ConversationMigrations {
                 """)
         },
         Migration(4, "outbox ordering per conversation") { try OutboxSchema.addOrderingKey($0) },
+        Migration(5, "contact emails reversed, so folder rules on an email's ending walk an index") { connection in
+            // `contact.email endsWith "@domain"` (SPEC §6's example) is a prefix of the reversed email.
+            try connection.execute("ALTER TABLE contact_emails ADD COLUMN reversed TEXT NOT NULL DEFAULT ''")
+            let emails = try connection.query("SELECT email, contact_id FROM contact_emails") { ($0.string(0), $0.string(1)) }
+            for (email, contactID) in emails {
+                try connection.run(
+                    "UPDATE contact_emails SET reversed = ? WHERE email = ? AND contact_id = ?", FolderQuery.reversed(email),
+                    email, contactID)
+            }
+            try connection.execute("CREATE INDEX contact_emails_reversed ON contact_emails (reversed)")
+        },
+        Migration(6, "conversation subjects indexed by trigrams, for folder rules on rare words") { connection in
+            // External content: the text stays in `conversations.subject_lower` (a subject never changes once
+            // set, and conversations are never deleted, so an insert is the only upkeep: `recordInbound`).
+            try connection.execute(
+                """
+                CREATE VIRTUAL TABLE conversation_subjects USING fts5(
+                    subject_lower, content='conversations', content_rowid='seq', tokenize='trigram', detail='none');
+                INSERT INTO conversation_subjects (conversation_subjects) VALUES ('rebuild');
+                """)
+        },
     ]
 }

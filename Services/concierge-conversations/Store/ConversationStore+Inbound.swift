@@ -91,6 +91,11 @@ extension ConversationStore {
                         updated_at) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?)
                     """, conversation.id, contactID, input.channel.rawValue, conversation.subject, conversation.subject?.lowercased(),
                     now, now)
+                if let subject = conversation.subject {
+                    try connection.run(
+                        "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)", connection.lastInsertRowID,
+                        subject.lowercased())
+                }
             }
             if judgedSpam {
                 event = nil
@@ -140,7 +145,9 @@ extension ConversationStore {
         try connection.run("DELETE FROM contact_emails WHERE contact_id = ?", contact.id)
         try connection.run("DELETE FROM contact_tags WHERE contact_id = ?", contact.id)
         for email in Set(contact.emails.map { $0.lowercased() }) {
-            try connection.run("INSERT INTO contact_emails (email, contact_id) VALUES (?, ?)", email, contact.id)
+            try connection.run(
+                "INSERT INTO contact_emails (email, contact_id, reversed) VALUES (?, ?, ?)", email, contact.id,
+                FolderQuery.reversed(email))
         }
         for tag in Set(contact.tags.map { $0.lowercased() }) {
             try connection.run("INSERT INTO contact_tags (tag, contact_id) VALUES (?, ?)", tag, contact.id)

@@ -63,20 +63,17 @@ struct FolderStore: Sendable {
 
     /// Non-spam conversations matching the rule now, newest first, paged by `seq`.
     func conversations(_ rule: Condition, limit: Int, before cursor: Int64?) throws -> Page<Conversation> {
-        let query = FolderQuery(rule)
-        var values = query.values
-        var sql = "SELECT \(ConversationStore.columns) FROM conversations WHERE spam = 0 AND \(query.sql)"
-        if let cursor {
-            sql += " AND seq < ?"
-            values.append(cursor)
-        }
-        sql += " ORDER BY seq DESC LIMIT ?"
-        values.append(limit + 1)
         let rows = try db.read { connection in
-            try connection.query(sql, values) { (ConversationStore.decode($0), $0.int64(0)) }
+            let plan = try FolderPlan.choose(for: rule, in: connection)
+            let query = FolderQuery(rule, plan: plan, columns: Self.columns, limit: limit, before: cursor)
+            return try connection.query(query.sql, query.values) { (ConversationStore.decode($0), $0.int64(0)) }
         }
         return Page(rows: rows, limit: limit)
     }
+
+    /// `ConversationStore.columns`, qualified: a folder query may join `conversation_tags`.
+    private static let columns = ConversationStore.columns.split(separator: ",")
+        .map { "conversations." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     private static func folder(_ connection: Connection, _ id: String) throws -> Folder {
         guard let folder = try connection.first("SELECT id, name, rule, created_at, updated_at FROM folders WHERE id = ?", [id], decode)
