@@ -156,12 +156,16 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func read(_ connection: HTTPConnection, now: UInt64) {
-        while !connection.readClosed {
+        // At most 1 MiB per turn, then parse: a fast upload (a CRM import) must not pile up in
+        // memory ahead of its consumer. epoll is level-triggered, so the rest wakes us again.
+        var total = 0
+        while !connection.readClosed && total < 1 << 20 {
             let n = readBuffer.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 if connection.requestStarted == 0 && !connection.inFlight { connection.requestStarted = now }
                 connection.input.append(contentsOf: readBuffer[0..<n])
                 connection.lastActivity = now
+                total += n
                 if n < readBuffer.count { break }
             } else if n == 0 {
                 connection.readClosed = true

@@ -5,31 +5,40 @@ import Storage
 
 /// `POST /v1/customers/import` (SPEC §7): reads the spooled body in chunks, parses NDJSON or CSV
 /// record by record, and upserts in batches of 1,000 per transaction. A bad record is listed with
-/// its line number and never stops the rest.
+/// its line number and never stops the rest. Parsing and validating run on the import's own thread,
+/// committing on an `ImportWriter`'s, so neither blocks the Swift concurrency pool.
 struct CustomerImport {
-    enum Format {
+    enum Format: Sendable {
         case ndjson
         case csv
     }
 
-    let db: Database
-    let format: Format
     /// Rejections listed in the answer; all are counted.
     static let listedRejections = 100
     static let batchSize = 1000
 
+    private let writer: ImportWriter
     private var result = ImportResult(imported: 0, updated: 0, rejected: [], rejectedCount: 0)
-    private var batch: [(line: Int, draft: CustomerDraft)] = []
+    private var batch: ImportWriter.Batch = []
+    /// Timestamp of the rows in `batch`, which commit together.
+    private var batchTime = ""
     private var header: [String]?
 
-    init(db: Database, format: Format) {
-        self.db = db
-        self.format = format
+    private init(writer: ImportWriter) { self.writer = writer }
+
+    /// Imports the file at `path` (a spooled request body) on a thread of its own.
+    static func run(db: Database, format: Format, path: String) async throws -> ImportResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try importFile(db: db, format: format, path: path) }) }
+            thread.name = "crm-import"
+            thread.start()
+        }
     }
 
-    /// Imports the file at `path` (a spooled request body).
-    static func run(db: Database, format: Format, path: String) throws -> ImportResult {
-        var importer = CustomerImport(db: db, format: format)
+    private static func importFile(db: Database, format: Format, path: String) throws -> ImportResult {
+        let writer = ImportWriter(db: db)
+        defer { _ = try? writer.finish() }  // on an early exit, still end the writer's thread
+        var importer = CustomerImport(writer: writer)
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CRMError.invalid(field: "body", message: "The request body could not be read.") }
         defer { close(fd) }
@@ -51,6 +60,7 @@ struct CustomerImport {
         case .csv: try csv.finish { try importer.take($0) }
         }
         try importer.flush()
+        importer.count(try writer.finish())
         return importer.result
     }
 
@@ -60,14 +70,14 @@ struct CustomerImport {
             reject(line, "The record is longer than 1 MiB.")
         case .record(let line, let bytes):
             do {
-                let input = try JSONDecoder().decode(CustomerInput.self, from: Data(bytes))
-                try add(line, CustomerDraft(input))
+                let draft = try CustomerDraft(CustomerInput(json: JSONParser.parse(bytes)))
+                add(line, draft)
+            } catch let error as JSONParseError {
+                reject(line, "The line is not valid JSON: \(error).")
+            } catch let problem as Problem {
+                reject(line, problem.detail ?? "invalid")
             } catch let error as CRMError {
                 reject(line, error.problem.detail ?? "invalid")
-            } catch let error as DecodingError {
-                reject(line, JSONCoding.problem(for: error).detail ?? "invalid JSON")
-            } catch {
-                reject(line, "The line is not valid JSON.")
             }
         case .fields(let line, let fields):
             guard let header else {
@@ -75,8 +85,9 @@ struct CustomerImport {
                 return
             }
             do {
-                try add(line, CustomerDraft(Self.input(header: header, fields: fields)))
-            } catch let error as CRMError {
+                let draft = try CustomerDraft(Self.input(header: header, fields: fields))
+                add(line, draft)
+            } catch {
                 reject(line, error.problem.detail ?? "invalid")
             }
         }
@@ -110,8 +121,9 @@ struct CustomerImport {
         return input
     }
 
-    private mutating func add(_ line: Int, _ draft: CustomerDraft) throws {
-        batch.append((line, draft))
+    private mutating func add(_ line: Int, _ draft: CustomerDraft) {
+        if batch.isEmpty { batchTime = Timestamp.now() }
+        batch.append((line, PreparedUpsert(draft, now: batchTime)))
     }
 
     /// Keeps the first 100 rejections by line: a row refused when its batch is written (an identity
@@ -124,30 +136,18 @@ struct CustomerImport {
         if result.rejected.count > Self.listedRejections { result.rejected.removeLast() }
     }
 
-    /// Writes the pending batch in one transaction; a row refused by the directory (an email and a
-    /// phone owned by two customers) is rejected alone.
+    /// Hands the pending batch to the writer.
     private mutating func flush() throws {
         guard !batch.isEmpty else { return }
-        let pending = batch
+        count(try writer.submit(batch))
         batch.removeAll(keepingCapacity: true)
-        let outcomes = try db.write { connection in
-            try pending.map { entry -> (line: Int, created: Bool?, error: String?) in
-                do {
-                    let (_, created) = try CustomerStore.upsert(connection, entry.draft)
-                    return (entry.line, created, nil)
-                } catch let error as CRMError {
-                    return (entry.line, nil, error.problem.detail ?? "refused")
-                }
-            }
-        }
-        for outcome in outcomes {
-            if let error = outcome.error {
-                reject(outcome.line, error)
-            } else if outcome.created == true {
-                result.imported += 1
-            } else {
-                result.updated += 1
-            }
+    }
+
+    private mutating func count(_ committed: [ImportWriter.Committed]) {
+        for done in committed {
+            result.imported += done.created
+            result.updated += done.updated
+            for (line, reason) in done.refused { reject(line, reason) }
         }
     }
 }

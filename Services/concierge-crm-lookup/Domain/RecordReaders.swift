@@ -25,22 +25,27 @@ struct LineReader {
             atStart = false
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         }
-        for byte in bytes {
-            if byte == 10 {
-                try end(emit)
-            } else if !tooLong {
-                if current.count >= maxBytes {
-                    tooLong = true
-                    current = []
-                } else {
-                    current.append(byte)
-                }
-            }
+        while let newline = bytes.firstIndex(of: 10) {
+            append(bytes[..<newline])
+            try end(emit)
+            bytes = bytes[bytes.index(after: newline)...]
         }
+        append(bytes)
     }
 
     mutating func finish(_ emit: (ImportRecord) throws -> Void) rethrows {
         if !current.isEmpty || tooLong { try end(emit) }
+    }
+
+    /// Adds bytes to the current line, or drops them once it is over `maxBytes`.
+    private mutating func append(_ bytes: some Collection<UInt8>) {
+        guard !tooLong else { return }
+        if current.count + bytes.count > maxBytes {
+            tooLong = true
+            current = []
+        } else {
+            current.append(contentsOf: bytes)
+        }
     }
 
     private mutating func end(_ emit: (ImportRecord) throws -> Void) rethrows {

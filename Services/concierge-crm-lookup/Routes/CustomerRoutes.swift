@@ -36,7 +36,7 @@ struct CustomerRoutes: Sendable {
                 status: 415, title: "Unsupported media type", detail: "Send application/x-ndjson or text/csv.")
         }
         guard let path = request.bodyFile else { throw CRMError.invalid(field: "body", message: "The body is missing.") }
-        let result = try CustomerImport.run(db: customers.db, format: format, path: path)
+        let result = try await CustomerImport.run(db: customers.db, format: format, path: path)
         context.logger.info(
             "customers imported",
             ["imported": String(result.imported), "updated": String(result.updated), "rejected": String(result.rejectedCount)])
@@ -58,10 +58,10 @@ struct CustomerRoutes: Sendable {
         let field: String
         let value: String
         if let raw = query["email"] {
-            guard let email = Addresses.email(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
+            guard let email = Addresses.quickEmail(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
             (field, value) = ("email", email)
         } else if let raw = query["phone"] {
-            guard let phone = Addresses.e164(raw) else {
+            guard let phone = Addresses.quickE164(raw) else {
                 throw CRMError.invalid(field: "phone", message: "phone must be an E.164 number starting with +.")
             }
             (field, value) = ("phone", phone)
@@ -74,9 +74,14 @@ struct CustomerRoutes: Sendable {
             return try .json(try await sources.lookup(source: source, by: field, value: value))
         }
         // The stored record is already the answer's JSON: splice it in without decoding.
-        guard let record = try customers.record(column: field, value: value) else {
-            return .json(bytes: Array(#"{"found":false,"source":"directory","stale":false}"#.utf8))
-        }
-        return .json(bytes: Array(#"{"found":true,"source":"directory","stale":false,"data":"#.utf8) + record + [UInt8(ascii: "}")])
+        guard let record = try customers.record(column: field, value: value) else { return .json(bytes: Self.notFound) }
+        var body = Self.foundPrefix
+        body.reserveCapacity(body.count + record.count + 1)
+        body.append(contentsOf: record)
+        body.append(UInt8(ascii: "}"))
+        return .json(bytes: body)
     }
+
+    private static let notFound = Array(#"{"found":false,"source":"directory","stale":false}"#.utf8)
+    private static let foundPrefix = Array(#"{"found":true,"source":"directory","stale":false,"data":"#.utf8)
 }

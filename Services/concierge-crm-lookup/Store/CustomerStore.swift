@@ -8,26 +8,37 @@ struct CustomerStore: Sendable {
 
     /// Inserts or updates the customer owning the draft's email or phone; `created` tells which.
     func upsert(_ draft: CustomerDraft) throws -> (Customer, created: Bool) {
-        try db.write { connection in try Self.upsert(connection, draft) }
+        let upsert = PreparedUpsert(draft)
+        return try db.write { connection in try Self.upsert(connection, upsert) }
     }
 
-    static func upsert(_ connection: Connection, _ draft: CustomerDraft) throws -> (Customer, created: Bool) {
-        let byEmail = try draft.email.flatMap { try find(connection, column: "email", value: $0) }
-        let byPhone = try draft.phone.flatMap { try find(connection, column: "phone", value: $0) }
-        if let byEmail, let byPhone, byEmail.id != byPhone.id {
+    static func upsert(_ connection: Connection, _ upsert: PreparedUpsert) throws -> (Customer, created: Bool) {
+        // Most imported customers are new: try the insert first, which refuses an email or phone already owned.
+        let fresh = upsert.fresh
+        let record = SQLValue.blob(upsert.freshRecord)
+        let inserted = try connection.run(
+            "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh.id, fresh.email,
+            fresh.phone, record)
+        if inserted == 1 { return (fresh, true) }
+        // Someone owns the email or the phone, or both; two different owners are a clash.
+        let owners = try connection.query(
+            "SELECT id, email, record FROM customers WHERE email = ? OR phone = ?", [upsert.draft.email, upsert.draft.phone]
+        ) { row in (id: row.string(0), email: row.optionalString(1), record: row.bytes(2)) }
+        guard let owner = owners.first else {
+            // Only a clash of ids gets here; the plain insert reports it.
+            try connection.run(
+                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", fresh.id, fresh.email, fresh.phone, record)
+            return (fresh, true)
+        }
+        if owners.count == 2 {
+            let (byEmail, byPhone) = owner.email == upsert.draft.email ? (owner, owners[1]) : (owners[1], owner)
             throw CRMError.identityClash(emailOwner: byEmail.id, phoneOwner: byPhone.id)
         }
-        let existing = byEmail ?? byPhone
-        let customer = draft.applied(to: existing, id: UUID().uuidString.lowercased(), now: Timestamp.now())
-        let record = SQLValue.blob(try JSONCoding.encode(customer))
-        if existing == nil {
-            try connection.run(
-                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", customer.id, customer.email, customer.phone, record)
-        } else {
-            try connection.run(
-                "UPDATE customers SET email = ?, phone = ?, record = ? WHERE id = ?", customer.email, customer.phone, record, customer.id)
-        }
-        return (customer, existing == nil)
+        let customer = upsert.draft.applied(to: try Customer(record: owner.record), id: owner.id, now: fresh.updatedAt)
+        try connection.run(
+            "UPDATE customers SET email = ?, phone = ?, record = ? WHERE id = ?", customer.email, customer.phone,
+            SQLValue.blob(customer.record), customer.id)
+        return (customer, false)
     }
 
     func get(_ id: String) throws -> Customer {
@@ -35,7 +46,7 @@ struct CustomerStore: Sendable {
             try connection.first("SELECT record FROM customers WHERE id = ?", [id]) { $0.bytes(0) }
         }
         guard let record else { throw CRMError.customerNotFound(id) }
-        return try JSONCoding.decode(Customer.self, from: record)
+        return try Customer(record: record)
     }
 
     func delete(_ id: String) throws {
@@ -46,15 +57,8 @@ struct CustomerStore: Sendable {
     /// The stored JSON of the customer with this email or phone (already normalised).
     func record(column: String, value: String) throws -> [UInt8]? {
         precondition(column == "email" || column == "phone", "lookup column must be email or phone")
-        return try db.read { connection in
-            try connection.first("SELECT record FROM customers WHERE \(column) = ?", [value]) { $0.bytes(0) }
-        }
-    }
-
-    private static func find(_ connection: Connection, column: String, value: String) throws -> Customer? {
-        guard let record = try connection.first("SELECT record FROM customers WHERE \(column) = ?", [value], { $0.bytes(0) }) else {
-            return nil
-        }
-        return try JSONCoding.decode(Customer.self, from: record)
+        let sql =
+            column == "email" ? "SELECT record FROM customers WHERE email = ?" : "SELECT record FROM customers WHERE phone = ?"
+        return try db.read { connection in try connection.first(sql, [value]) { $0.bytes(0) } }
     }
 }

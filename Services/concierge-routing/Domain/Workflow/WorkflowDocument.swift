@@ -51,10 +51,32 @@ struct WorkflowStep: Sendable, Equatable {
         enum By: String, Sendable { case email, phone }
         var by: By
         var source: String
-        var map: [String: String]
+        var map: [String: String] { didSet { mappings = Self.mappings(map) } }
         var next: String
         var onNotFound: String?
         var onError: String?
+        /// `map` in variable-name order, each JSONPath read once (not on every run); `nil` when invalid.
+        private(set) var mappings: [(name: String, path: JSONPath?)]
+
+        init(by: By, source: String, map: [String: String], next: String, onNotFound: String?, onError: String?) {
+            self.by = by
+            self.source = source
+            self.map = map
+            self.next = next
+            self.onNotFound = onNotFound
+            self.onError = onError
+            mappings = Self.mappings(map)
+        }
+
+        private static func mappings(_ map: [String: String]) -> [(name: String, path: JSONPath?)] {
+            map.sorted { $0.key < $1.key }.map { (name: $0.key, path: JSONPath($0.value)) }
+        }
+
+        /// `mappings` follow from `map`.
+        static func == (lhs: Lookup, rhs: Lookup) -> Bool {
+            lhs.by == rhs.by && lhs.source == rhs.source && lhs.map == rhs.map && lhs.next == rhs.next
+                && lhs.onNotFound == rhs.onNotFound && lhs.onError == rhs.onError
+        }
     }
 
     enum AssignTarget: Sendable, Equatable {

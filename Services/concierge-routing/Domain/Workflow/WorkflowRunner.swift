@@ -133,10 +133,11 @@ struct WorkflowRunner: Sendable {
                 result.trace.append(TraceStep(step: id, outcome: "\(lookup.source): not found → \(lookup.onNotFound ?? lookup.next)"))
                 return lookup.onNotFound ?? lookup.next
             }
-            for (name, path) in lookup.map.sorted(by: { $0.key < $1.key }) {
-                if let found = JSONPath(path)?.evaluate(data) { result.context.variables[name] = found }
+            var copied: [String] = []
+            for (name, path) in lookup.mappings {
+                if let found = path?.evaluate(data) { result.context.variables[name] = found }
+                copied.append("\(name)=\(result.context.variables[name]?.text ?? "∅")")
             }
-            let copied = lookup.map.keys.sorted().map { "\($0)=\(result.context.variables[$0]?.text ?? "∅")" }
             result.trace.append(
                 TraceStep(step: id, outcome: "\(lookup.source): found\(answer.stale ? " (stale)" : "") \(copied.joined(separator: " ")) → \(lookup.next)"))
             return lookup.next
