@@ -22,7 +22,7 @@ start_contacts() {
   echo "contacts did not start"; cat "$DATA/contacts.log"; exit 1
 }
 stop_contacts() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
-trap 'kill ${PID:-0} 2>/dev/null || true' EXIT
+trap '[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true' EXIT
 
 # The service creates its schema, then the seeder fills it while it is stopped.
 start_contacts; stop_contacts

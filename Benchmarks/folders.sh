@@ -29,7 +29,7 @@ start() {
   echo "conversations did not start"; cat "$DATA/conversations.log"; exit 1
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
-trap 'kill ${PID:-0} 2>/dev/null || true; rm -rf "$DATA"' EXIT
+trap '[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; rm -rf "$DATA"' EXIT
 
 start; stop
 python3 "$ROOT/Benchmarks/seed_conversations.py" "$DATA/conversations.sqlite" "${COUNT:-1000000}" "$DATA/meta.json"
