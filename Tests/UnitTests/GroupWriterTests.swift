@@ -74,9 +74,9 @@ import Testing
             try await Task.sleep(nanoseconds: 100_000_000)
             release.set()
             try await holder.value
-            try await first.value
+            _ = try await first.value
             await #expect(throws: Refused.self) { try await refused.value }
-            try await last.value
+            _ = try await last.value
             #expect(try Self.names(db) == ["first", "last"])
             // The holder's transaction, then one shared by the three.
             #expect(commits.value == 2)
@@ -106,7 +106,7 @@ import Testing
             #expect(try Self.names(db).isEmpty)
             #expect(aborts.value == 1)
             // The writer goes on afterwards.
-            try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('after')") }
+            _ = try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('after')") }
             #expect(try Self.names(db) == ["after"])
         }
     }
