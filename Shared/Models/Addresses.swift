@@ -3,7 +3,18 @@ import Foundation
 /// The one normalisation of emails and phone numbers, shared by contacts and the CRM directory.
 public enum Addresses {
     /// Trimmed, lower-cased, and shaped like `local@domain.tld` (no spaces, ≤ 254 bytes); else `nil`.
+    /// ASCII input — nearly all — is worked out on bytes (`Addresses+ASCII.swift`), with the same answers.
     public static func email(_ raw: String) -> String? {
+        raw.utf8.allSatisfy { $0 < 0x80 } ? asciiEmail(Array(raw.utf8)) : generalEmail(raw)
+    }
+
+    /// E.164 (`+4512345678`): spaces, tabs, dashes, dots and brackets dropped; `+` then 7–15 digits; else `nil`.
+    public static func e164(_ raw: String) -> String? {
+        raw.utf8.allSatisfy { $0 < 0x80 } ? asciiE164(Array(raw.utf8)) : generalE164(raw)
+    }
+
+    /// `email(_:)` for any input, through Foundation's Unicode-aware trimming and `Character` checks.
+    static func generalEmail(_ raw: String) -> String? {
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
@@ -13,8 +24,8 @@ public enum Addresses {
         return email
     }
 
-    /// E.164 (`+4512345678`): spaces, tabs, dashes, dots and brackets dropped; `+` then 7–15 digits; else `nil`.
-    public static func e164(_ raw: String) -> String? {
+    /// `e164(_:)` for any input.
+    static func generalE164(_ raw: String) -> String? {
         let kept = raw.filter { !" -().[]\t".contains($0) }
         guard kept.hasPrefix("+") else { return nil }
         let digits = kept.dropFirst()

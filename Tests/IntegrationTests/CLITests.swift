@@ -63,6 +63,13 @@ import Testing
         ["token", "--role", "agent", "--colour", "red"],
         ["token", "--role", "agent", "--role", "service"],
         ["frobnicate"],
+        ["backup"],
+        ["backup", "one", "two"],
+        ["restore"],
+        ["restore", "backups", "--only", "billing"],
+        ["restore", "backups", "--only", ""],
+        ["restore", "backups", "--force", "yes"],
+        ["status", "--verbose"],
     ])
     func badArgumentsExitTwoWithOneLineAndTheUsage(_ arguments: [String]) throws {
         var environment = Self.cleanEnvironment

@@ -13,11 +13,11 @@ struct CustomerDraft: Sendable, Equatable {
 
     init(_ input: CustomerInput) throws(CRMError) {
         if let raw = input.email, !raw.isEmpty {
-            guard let email = Addresses.quickEmail(raw) else { throw .invalid(field: "email", message: "email is not a valid email address.") }
+            guard let email = Addresses.email(raw) else { throw .invalid(field: "email", message: "email is not a valid email address.") }
             self.email = email
         }
         if let raw = input.phone, !raw.isEmpty {
-            guard let phone = Addresses.quickE164(raw) else {
+            guard let phone = Addresses.e164(raw) else {
                 throw .invalid(field: "phone", message: "phone must be an E.164 number starting with +.")
             }
             self.phone = phone

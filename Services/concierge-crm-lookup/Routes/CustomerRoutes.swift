@@ -58,10 +58,10 @@ struct CustomerRoutes: Sendable {
         let field: String
         let value: String
         if let raw = query["email"] {
-            guard let email = Addresses.quickEmail(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
+            guard let email = Addresses.email(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
             (field, value) = ("email", email)
         } else if let raw = query["phone"] {
-            guard let phone = Addresses.quickE164(raw) else {
+            guard let phone = Addresses.e164(raw) else {
                 throw CRMError.invalid(field: "phone", message: "phone must be an E.164 number starting with +.")
             }
             (field, value) = ("phone", phone)

@@ -1,11 +1,9 @@
-/// `Addresses.email` and `Addresses.e164` worked out on bytes when the input is ASCII, as nearly all
-/// is: Foundation's trimming and per-`Character` checks cost more than the rest of a directory lookup
-/// or an import line. Other input goes to the general functions, so the answers are the same.
+/// `Addresses.email` and `Addresses.e164` worked out on bytes for ASCII input, as nearly all is:
+/// Foundation's trimming and per-`Character` checks cost more than the rest of a directory lookup or
+/// an import line. The answers are those of `generalEmail`/`generalE164` (checked in `AddressesTests`).
 extension Addresses {
-    /// `email(_:)`'s answer for `raw`.
-    public static func quickEmail(_ raw: String) -> String? {
-        let bytes = Array(raw.utf8)
-        guard bytes.allSatisfy({ $0 < 0x80 }) else { return email(raw) }
+    /// `generalEmail(_:)`'s answer for ASCII `bytes`.
+    static func asciiEmail(_ bytes: [UInt8]) -> String? {
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
             return nil
         }
@@ -22,10 +20,8 @@ extension Addresses {
         return String(decoding: email, as: UTF8.self)
     }
 
-    /// `e164(_:)`'s answer for `raw`.
-    public static func quickE164(_ raw: String) -> String? {
-        let bytes = Array(raw.utf8)
-        guard bytes.allSatisfy({ $0 < 0x80 }) else { return e164(raw) }
+    /// `generalE164(_:)`'s answer for ASCII `bytes`.
+    static func asciiE164(_ bytes: [UInt8]) -> String? {
         let kept = bytes.filter { !isDroppedFromPhone($0) }
         let digits = kept.dropFirst()
         guard kept.first == UInt8(ascii: "+"), (7...15).contains(digits.count),
