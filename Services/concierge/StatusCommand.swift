@@ -74,7 +74,7 @@ struct StatusCommand: Equatable {
         for row in rows {
             let m = row.metrics
             let (metric, label) = activity[row.name] ?? ("", "")
-            let fiveHundreds = fiveXX(m)
+            let fiveHundreds = m["http_requests_total:5xx"] ?? 0
             let depth = m["concierge_outbox_depth"] ?? 0
             cells.append([
                 row.name, row.url, row.healthy ? "ok" : "down", row.ready ? "ready" : "not ready",
@@ -96,11 +96,6 @@ struct StatusCommand: Equatable {
             }.joined(separator: "  ")
         }
         return [line(header, Array(repeating: .dim, count: header.count))] + zip(cells, colors).map(line)
-    }
-
-    /// Requests answered with a 5xx status, from `http_requests_total{…,status="5.."}`.
-    private static func fiveXX(_ metrics: [String: Double]) -> Double {
-        metrics["http_requests_total:5xx"] ?? 0
     }
 
     private static func count(_ value: Double?) -> String { String(Int(value ?? 0)) }

@@ -255,13 +255,8 @@ public final class Outbox: Sendable {
 
     /// Removes a delivered entry and applies its answer in one change through `writer`.
     private func settle(_ entry: Entry, answer: ClientResponse, through writer: GroupWriter) async -> Bool {
-        let apply = hook.withLock { $0 }?.apply
         do {
-            try await writer.write { connection in
-                // Already settled by a concurrent attempt: nothing to apply twice.
-                guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
-                try apply?(entry, answer, connection)
-            }
+            try await writer.write(settlement(entry, answer))
             return true
         } catch {
             retryLater(entry, error: "applying the answer failed: \(error)")
@@ -269,17 +264,22 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// The change that settles a delivered entry: remove it and apply the answer, once.
+    private func settlement(_ entry: Entry, _ answer: ClientResponse) -> @Sendable (Connection) throws -> Void {
+        let apply = hook.withLock { $0 }?.apply
+        return { connection in
+            // Already settled by a concurrent attempt: nothing to apply twice.
+            guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
+            try apply?(entry, answer, connection)
+        }
+    }
+
     /// Records an attempt's result; returns whether the entry is settled (delivered or dead-lettered).
     private func handle(_ entry: Entry, outcome: Outcome) -> Bool {
         switch outcome {
         case .answered(let response) where response.isSuccess:
-            let apply = hook.withLock { $0 }?.apply
             do {
-                try db.write { connection in
-                    // Already settled by a concurrent attempt: nothing to apply twice.
-                    guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
-                    try apply?(entry, response, connection)
-                }
+                try db.write(settlement(entry, response))
             } catch {
                 retryLater(entry, error: "applying the answer failed: \(error)")
                 return false
