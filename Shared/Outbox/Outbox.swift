@@ -199,18 +199,38 @@ public final class Outbox: Sendable {
 
     private func loop() {
         while !stopping.load(ordering: .acquiring) {
-            let delivered = deliverDue()
+            let pass = deliverDue()
             if stopping.load(ordering: .acquiring) { break }
-            if !delivered {
+            switch pass {
+            case .delivered:
+                continue
+            case .idle:
                 _ = wakeup.wait(timeout: .now() + .milliseconds(500))
+            case .failing:
+                // Every due entry's receiver failed: new commits must not wake a pass that would only
+                // fail again, so rest before retrying (each entry keeps its own backoff too).
+                Thread.sleep(forTimeInterval: 0.2)
             }
+            // `notify()` signals once per commit: the count since this pass began is one wake-up,
+            // not thousands of passes over the same backlog.
+            while wakeup.wait(timeout: .now()) == .success {}
         }
+    }
+
+    /// What a dispatcher pass achieved.
+    private enum Pass {
+        /// At least one entry was settled: look again at once.
+        case delivered
+        /// Nothing was due.
+        case idle
+        /// Entries were due but none could be delivered.
+        case failing
     }
 
     /// One pass over due entries, in order. A group (target and key) whose entry fails is skipped for
     /// the rest of the pass so its later entries never overtake the failed one; a target that cannot
-    /// be reached at all is skipped whole. Returns whether anything was delivered.
-    private func deliverDue() -> Bool {
+    /// be reached at all is skipped whole.
+    private func deliverDue() -> Pass {
         let now = OutboxClock.milliseconds()
         // An entry is not due while an earlier one of its group waits out its backoff.
         guard let due = try? db.read({ connection in
@@ -219,7 +239,7 @@ public final class Outbox: Sendable {
                     + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
                     + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?)"
                     + " ORDER BY seq LIMIT 200", [now, now], Self.entry)
-        }), !due.isEmpty else { return false }
+        }), !due.isEmpty else { return .idle }
         var blocked = Set<String>()
         var unreachable = Set<String>()
         var deliveredAny = false
@@ -244,7 +264,7 @@ public final class Outbox: Sendable {
             }
             if handle(entry, outcome: outcome) { deliveredAny = true } else { blocked.insert(entry.orderingGroup) }
         }
-        return deliveredAny
+        return deliveredAny ? .delivered : .failing
     }
 
     private enum Outcome {
