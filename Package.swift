@@ -2,7 +2,7 @@
 import PackageDescription
 
 // No Swift package dependencies, by the product owner's rule (SPEC §1): the toolchain's own
-// modules plus two system C libraries, SQLite and OpenSSL's libcrypto.
+// modules plus two system C libraries, SQLite and OpenSSL (libcrypto; libssl for https).
 let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
@@ -32,6 +32,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
+        .systemLibrary(name: "CTLS", path: "Shared/CTLS"),
         .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
         shared("Models", []),
         shared("Logging", ["Models"]),
@@ -40,7 +41,7 @@ let package = Package(
         shared("Storage", ["CSQLite"]),
         shared("Auth", ["CCrypto", "Models"]),
         shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth"]),
-        shared("HTTPClient", ["CSystem", "Logging", "Models"]),
+        shared("HTTPClient", ["CSystem", "CTLS", "Logging", "Models"]),
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(
@@ -58,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Clients", "Auth", "HTTPClient", "Models"],
+            dependencies: ["Clients", "Auth", "HTTPClient", "Models", "CTLS"],
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
@@ -70,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkTests",
-            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients"],
+            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients", "TestSupport"],
             path: "Tests/NetworkTests",
             swiftSettings: settings
         ),

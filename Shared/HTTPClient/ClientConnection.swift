@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 
 /// One TCP connection used by one request at a time, with deadline-bounded blocking I/O
-/// (`poll` before every read and write), run on the client's own threads.
+/// (`poll` before every read and write), run on the client's own threads; for https, a TLS
+/// session on top whose records go through the same I/O (`ClientConnection+TLS.swift`).
 ///
 /// `@unchecked Sendable` because ownership moves whole: the pool hands a connection to exactly one
 /// request, which gives it back (or drops it) when done; no two threads hold it at once.
@@ -13,6 +14,8 @@ final class ClientConnection: @unchecked Sendable {
     var lastUsed: UInt64
     /// Bytes read past the end of the previous answer (should stay empty: we never pipeline).
     var pending: [UInt8] = []
+    /// The TLS session of an https connection; `nil` for http.
+    var tls: TLSSession?
 
     private init(fd: Int32, key: String) {
         self.fd = fd
@@ -20,9 +23,30 @@ final class ClientConnection: @unchecked Sendable {
         lastUsed = ClientClock.now()
     }
 
-    deinit { close(fd) }
+    deinit {
+        if let tls {
+            // A best-effort close_notify: never waits, and a peer already gone is no error.
+            tls.shutDown()
+            let alert = tls.takeOutgoing()
+            if !alert.isEmpty {
+                _ = alert.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            }
+        }
+        close(fd)
+    }
 
-    static func open(_ endpoint: Endpoint, deadline: UInt64) throws(HTTPClientError) -> ClientConnection {
+    /// Connects to `endpoint` within `deadline`, and for https completes the TLS handshake by then.
+    /// - Parameter caFile: PEM file of authorities trusted besides the system's (https only).
+    static func open(
+        _ endpoint: Endpoint, trusting caFile: String?, deadline: UInt64
+    ) throws(HTTPClientError) -> ClientConnection {
+        let context = endpoint.isSecure ? try TLSContext.shared(trusting: caFile) : nil
+        let connection = try openSocket(endpoint, deadline: deadline)
+        if let context { try connection.startTLS(host: endpoint.host, context: context, deadline: deadline) }
+        return connection
+    }
+
+    private static func openSocket(_ endpoint: Endpoint, deadline: UInt64) throws(HTTPClientError) -> ClientConnection {
         let addresses = try resolve(endpoint.host, port: endpoint.port)
         var lastError = HTTPClientError.cannotResolve(endpoint.host)
         for address in addresses {
@@ -98,6 +122,23 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     func writeAll(_ bytes: [UInt8], deadline: UInt64) throws(HTTPClientError) {
+        if let tls { return try writeTLS(tls, bytes, deadline: deadline) }
+        try sendRaw(bytes, deadline: deadline)
+    }
+
+    /// Reads what is available (waiting up to the deadline); an empty result means the peer closed.
+    func readSome(into buffer: inout [UInt8], deadline: UInt64) throws(HTTPClientError) -> Int {
+        if !pending.isEmpty {
+            buffer.append(contentsOf: pending)
+            defer { pending = [] }
+            return pending.count
+        }
+        if let tls { return try readTLS(tls, into: &buffer, deadline: deadline) }
+        return try receiveRaw(into: &buffer, deadline: deadline)
+    }
+
+    /// Sends all of `bytes` on the socket itself.
+    func sendRaw(_ bytes: [UInt8], deadline: UInt64) throws(HTTPClientError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw in
@@ -115,13 +156,8 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads what is available (waiting up to the deadline); an empty result means the peer closed.
-    func readSome(into buffer: inout [UInt8], deadline: UInt64) throws(HTTPClientError) -> Int {
-        if !pending.isEmpty {
-            buffer.append(contentsOf: pending)
-            defer { pending = [] }
-            return pending.count
-        }
+    /// Reads what the socket itself has (waiting up to the deadline); 0 means the peer closed.
+    func receiveRaw(into buffer: inout [UInt8], deadline: UInt64) throws(HTTPClientError) -> Int {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -136,8 +172,10 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
-    /// An idle pooled connection is usable only if the server has not closed it (nothing readable).
+    /// An idle pooled connection is usable only if the server has not closed it (nothing readable,
+    /// nothing left over inside TLS).
     var isReusable: Bool {
+        if let tls, tls.hasBufferedInput { return false }
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, 0) == 0
     }

@@ -1,6 +1,6 @@
 import Models
 
-/// An outgoing request to an `http://` URL.
+/// An outgoing request to an `http://` or `https://` URL.
 public struct ClientRequest: Sendable {
     public var method: String
     public var url: String
@@ -32,18 +32,22 @@ public struct ClientResponse: Sendable {
 
 /// Scheme, host, port and path of a URL, parsed once.
 struct Endpoint: Hashable, Sendable {
+    /// `https`: the connection runs TLS (default port 443, else 80).
+    let isSecure: Bool
     let host: String
     let port: Int
     let pathAndQuery: String
 
-    var poolKey: String { "\(host):\(port)" }
+    /// Connections are pooled by scheme, host and port: an http connection never serves https.
+    var poolKey: String { isSecure ? "https://\(host):\(port)" : "\(host):\(port)" }
 
     init(_ url: String) throws(HTTPClientError) {
         // Plain string scanning: this runs for every outgoing call, and Foundation's `range(of:)`
         // goes through NSString.
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { throw .invalidURL(url) }
         let scheme = url[..<colon].lowercased()
-        guard scheme == "http" else { throw .unsupportedScheme(scheme) }
+        guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(scheme) }
+        isSecure = scheme == "https"
         let rest = url[url.index(colon, offsetBy: 3)...]
         let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = rest[..<slash]
@@ -58,7 +62,7 @@ struct Endpoint: Hashable, Sendable {
             self.port = port
         } else {
             host = String(authority)
-            port = 80
+            port = isSecure ? 443 : 80
         }
         guard !host.isEmpty else { throw .invalidURL(url) }
         pathAndQuery = path

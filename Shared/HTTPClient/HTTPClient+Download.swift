@@ -27,7 +27,8 @@ extension HTTPClient {
         let endpoint = try Endpoint(request.url)
         let patience = UInt64(max(0.001, idleTimeout) * 1e9)
         let connection = try ClientConnection.open(
-            endpoint, deadline: ClientClock.now() + min(patience, UInt64(configuration.connectTimeout * 1e9)))
+            endpoint, trusting: configuration.trustedCAFile,
+            deadline: ClientClock.now() + min(patience, UInt64(configuration.connectTimeout * 1e9)))
         try connection.writeAll(Self.serializeHead(request, endpoint: endpoint) + request.body, deadline: ClientClock.now() + patience)
         let reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: false)
         var buffer: [UInt8] = []

@@ -2,12 +2,12 @@ import Foundation
 import Models
 import Synchronization
 
-/// An HTTP/1.1 client with a keep-alive pool per host, connect and request timeouts, and
-/// `X-Request-ID` propagation. Blocking socket work runs on a thread of its own per exchange,
-/// never on the Swift concurrency pool.
+/// An HTTP/1.1 client for http and https (TLS via libssl) with a keep-alive pool per scheme, host
+/// and port, connect and request timeouts, and `X-Request-ID` propagation. Blocking socket work
+/// runs on a thread of its own per exchange, never on the Swift concurrency pool.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
-        /// Seconds to establish a TCP connection; default 2.
+        /// Seconds to establish a TCP connection (and for https finish the TLS handshake); default 2.
         public var connectTimeout: Double = 2
         /// Seconds for a whole exchange (connect, send, receive); default 10.
         public var requestTimeout: Double = 10
@@ -17,6 +17,11 @@ public final class HTTPClient: Sendable {
         public var idleTimeout: Double = 30
         /// Largest answer body accepted; default 16 MiB.
         public var maxResponseBytes = 16 << 20
+        /// PEM file of certificate authorities trusted for https besides the system's; default the
+        /// `CONCIERGE_CA_FILE` environment variable. Clients naming the same file share one TLS context.
+        public var trustedCAFile: String? = ProcessInfo.processInfo.environment["CONCIERGE_CA_FILE"].flatMap {
+            $0.isEmpty ? nil : $0
+        }
         public init() {}
     }
 
@@ -64,7 +69,8 @@ public final class HTTPClient: Sendable {
             }
         }
         let connectDeadline = min(deadline, ClientClock.now() + UInt64(configuration.connectTimeout * 1e9))
-        let fresh = try ClientConnection.open(endpoint, deadline: connectDeadline)
+        let fresh = try ClientConnection.open(
+            endpoint, trusting: configuration.trustedCAFile, deadline: connectDeadline)
         return try exchange(on: fresh, head: head, request: request, deadline: deadline)
     }
 

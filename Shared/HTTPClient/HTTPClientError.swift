@@ -3,6 +3,8 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidURL(String)
     case unsupportedScheme(String)
     case cannotResolve(String)
+    /// No connection: TCP failed, or for https the TLS handshake did (an untrusted certificate or one
+    /// for another host says "certificate verify failed" and why).
     case connectFailed(String)
     case timedOut
     case connectionClosed

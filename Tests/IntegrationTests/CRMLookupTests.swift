@@ -206,7 +206,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "https://127.0.0.1:9443/customers?email={{email}}",
+        "https:///customers?email={{email}}",
         "ftp://127.0.0.1/customers/{{email}}",
         "http://127.0.0.1:9/customers?email=fixed",
         "not a url {{email}}",

@@ -72,7 +72,7 @@ struct SourceRoutes: Sendable {
             updatedAt: stored.updatedAt)
     }
 
-    /// Only http URLs with a `{{email}}` or `{{phone}}` placeholder (https needs TLS, which this build has not).
+    /// Only http or https URLs with a host and a `{{email}}` or `{{phone}}` placeholder.
     static func check(_ template: String) throws {
         guard template.contains("{{email}}") || template.contains("{{phone}}") else {
             throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate needs a {{email}} or {{phone}} placeholder.")
@@ -81,12 +81,8 @@ struct SourceRoutes: Sendable {
         guard let url = URL(string: sample), let scheme = url.scheme?.lowercased(), url.host != nil else {
             throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate is not a valid URL.")
         }
-        guard scheme == "http" else {
-            let message =
-                scheme == "https"
-                ? "https sources are not supported yet (no TLS client in this build); use http inside your network."
-                : "Only http URLs are allowed."
-            throw CRMError.unprocessable(field: "urlTemplate", message: message)
+        guard scheme == "http" || scheme == "https" else {
+            throw CRMError.unprocessable(field: "urlTemplate", message: "Only http and https URLs are allowed.")
         }
     }
 }
