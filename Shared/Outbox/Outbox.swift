@@ -165,14 +165,16 @@ public final class Outbox: Sendable {
     private func attempt(_ id: String, timeout: Double) async -> Attempt {
         guard claim(id) else { return .busy }
         defer { release(id) }
-        guard let entry = try? db.read({ connection in
-            try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry)
-        }) ?? nil else { return .gone }
-        let earlier = try? db.read { connection in
-            try connection.scalarInt(
+        // The entry and whether an earlier one of its group is still waiting, in one read transaction.
+        let found = try? db.read { connection -> (entry: Entry, earlier: Int)? in
+            guard let entry = try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry) else { return nil }
+            let earlier = try connection.scalarInt(
                 "SELECT count(*) FROM outbox WHERE target = ? AND ordering_key IS ? AND seq < ?", [entry.target, entry.key, entry.seq])
+            return (entry, earlier ?? 0)
         }
-        guard earlier == 0 else { return .busy }
+        guard let found = found ?? nil else { return .gone }
+        guard found.earlier == 0 else { return .busy }
+        let entry = found.entry
         guard let target = targets[entry.target] else { return .failed }
         let request = Self.request(for: entry, target: target)
         do {

@@ -97,13 +97,14 @@ struct InboundPipeline: Sendable {
                     queueId: nil, routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
                 created: false)
         }
-        let conversation = try store.conversation(conversationID)
+        // One read transaction for both: each begins on a reader whose page cache a commit emptied.
+        let (conversation, replies) = try store.conversationWithReplies(conversationID, replyTo: messageID)
         return Outcome(
             result: InboundResult(
                 conversationId: conversation.id, messageId: messageID, contactId: conversation.contactId, status: conversation.status,
                 inboxId: conversation.inboxId, assigneeId: conversation.assigneeId, queueId: conversation.queueId,
                 routingState: conversation.routingState, spam: conversation.spam, dropped: false,
-                replies: try store.replies(to: messageID)),
+                replies: replies),
             created: recorded.created)
     }
 }

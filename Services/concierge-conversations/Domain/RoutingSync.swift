@@ -14,9 +14,14 @@ enum RoutingSync {
         outbox.onDelivered { entry, response, connection in
             guard entry.target == OutboxTarget.routing, entry.path == "/v1/route" || entry.path.hasSuffix("/assign") else { return }
             let result = try JSONCoding.decode(RouteResult.self, from: response.body)
-            let request = try? JSONCoding.decode(RouteRequest.self, from: entry.body)
-            try ConversationStore.apply(connection, result, replyTo: request?.message.id)
+            try ConversationStore.apply(connection, result, replyTo: messageID(ofRouteRequest: entry.body))
         }
+    }
+
+    /// The `message.id` of a route request we wrote, read without decoding the whole request.
+    static func messageID(ofRouteRequest body: [UInt8]) -> String? {
+        guard case .object(let request) = try? JSONParser.parse(body), case .object(let message)? = request["message"] else { return nil }
+        return message["id"]?.stringValue
     }
 
     /// A route request for the conversation, written to the outbox in the caller's transaction.

@@ -108,10 +108,13 @@ struct ConversationStore: Sendable {
     }
 
     /// Automation messages sent in answer to one inbound message.
-    func replies(to messageID: String) throws -> [Reply] {
-        try db.read { connection in
-            try connection.query("SELECT body FROM messages WHERE reply_to = ? ORDER BY seq", [messageID]) { Reply(body: $0.string(0)) }
-        }
+    static func replies(_ connection: Connection, to messageID: String) throws -> [Reply] {
+        try connection.query("SELECT body FROM messages WHERE reply_to = ? ORDER BY seq", [messageID]) { Reply(body: $0.string(0)) }
+    }
+
+    /// A conversation and the automation replies to one of its messages, read together.
+    func conversationWithReplies(_ id: String, replyTo messageID: String) throws -> (Conversation, [Reply]) {
+        try db.read { connection in (try Self.conversation(connection, id), try Self.replies(connection, to: messageID)) }
     }
 
     /// Open (non-closed), non-spam conversations of a contact, including contacts merged into it.
