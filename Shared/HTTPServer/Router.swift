@@ -13,6 +13,10 @@ public struct Route: Sendable {
     /// The body is spooled to a temporary file as it arrives, with no size limit but the disk
     /// (`Request.bodyFile`), instead of being held in memory.
     public let streamsBody: Bool
+    /// The handler runs on the event loop that read the request (its task's executor), not on the
+    /// global pool: no thread hand-off on the way in or out. Only for hot routes whose handlers never
+    /// block for long — they hold up every other connection of that loop while they run.
+    public let runsOnEventLoop: Bool
     let handler: Handler
 }
 
@@ -36,17 +40,19 @@ public final class Router: @unchecked Sendable {
 
     public init() {}
 
-    public func get(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
-        add("GET", path, access: access, handler: handler)
+    public func get(_ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler) {
+        add("GET", path, access: access, runsOnEventLoop: runsOnEventLoop, handler: handler)
     }
     public func post(
         _ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        _ handler: @escaping Handler
+        runsOnEventLoop: Bool = false, _ handler: @escaping Handler
     ) {
-        add("POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, handler: handler)
+        add(
+            "POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, runsOnEventLoop: runsOnEventLoop,
+            handler: handler)
     }
-    public func put(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
-        add("PUT", path, access: access, handler: handler)
+    public func put(_ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler) {
+        add("PUT", path, access: access, runsOnEventLoop: runsOnEventLoop, handler: handler)
     }
     public func patch(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {
         add("PATCH", path, access: access, handler: handler)
@@ -57,7 +63,7 @@ public final class Router: @unchecked Sendable {
 
     public func add(
         _ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        handler: @escaping Handler
+        runsOnEventLoop: Bool = false, handler: @escaping Handler
     ) {
         var node = root
         for segment in path.split(separator: "/") {
@@ -83,7 +89,8 @@ public final class Router: @unchecked Sendable {
             }
         }
         let route = Route(
-            method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, handler: handler)
+            method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody,
+            runsOnEventLoop: runsOnEventLoop, handler: handler)
         precondition(node.routes[method] == nil, "route registered twice: \(method) \(path)")
         node.routes[method] = route
         routes.append(route)

@@ -12,9 +12,9 @@ struct ContactRoutes: Sendable {
     func register(on router: Router) {
         router.post("/v1/contacts", access: .agents, create)
         router.get("/v1/contacts", access: .agents, search)
-        router.get("/v1/contacts/{id}", access: .agents, get)
+        router.get("/v1/contacts/{id}", access: .agents, runsOnEventLoop: true, get)
         router.patch("/v1/contacts/{id}", access: .agents, update)
-        router.post("/v1/contacts/resolve", access: .services, resolve)
+        router.post("/v1/contacts/resolve", access: .services, runsOnEventLoop: true, resolve)
         router.post("/v1/contacts/{id}/merge", access: .managers, merge)
         router.post("/v1/contacts/{id}/block", access: .managers) { request, context in
             try await setBlocked(request, context, true)

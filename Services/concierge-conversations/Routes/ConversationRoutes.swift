@@ -13,7 +13,7 @@ struct ConversationRoutes: Sendable {
     let spamFilter: SpamFilter
 
     func register(on router: Router) {
-        router.post("/v1/inbound", access: .services, inbound)
+        router.post("/v1/inbound", access: .services, runsOnEventLoop: true, inbound)
         router.get("/v1/conversations", access: .agents, list)
         router.get("/v1/conversations/{id}", access: .agents, get)
         router.get("/v1/conversations/{id}/messages", access: .agents, messages)

@@ -6,9 +6,8 @@ extension RoutingEngine {
     /// With an active workflow, new and reopened conversations run it, and a paused run resumes
     /// with the customer's message; otherwise default routing (hero, else the channel's default inbox).
     func route(_ request: RouteRequest) async throws -> RouteAnswer {
-        if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
-            return earlier
-        }
+        // The retry check runs once, inside the gate: a read before it as well would cost every
+        // request a second read transaction for the rare retry it could answer sooner.
         let answer = try await gate.run(request.conversationId) { () async throws -> RouteAnswer in
             if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
                 return earlier

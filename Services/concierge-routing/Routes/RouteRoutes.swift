@@ -7,7 +7,7 @@ struct RouteRoutes: Sendable {
     let engine: RoutingEngine
 
     func register(on router: Router) {
-        router.post("/v1/route", access: .services, route)
+        router.post("/v1/route", access: .services, runsOnEventLoop: true, route)
         router.get("/v1/routes/{conversationId}", access: .agents, decision)
         router.post("/v1/assignments/{conversationId}/release", access: .services, release)
         router.post("/v1/assignments/{conversationId}/assign", access: .services, assign)
