@@ -75,21 +75,29 @@ public final class Outbox: Sendable {
     }
 
     /// Adds a call to the outbox inside the caller's write transaction; returns the entry id.
-    /// - Parameter key: what the call is about (a conversation or contact id); calls with the same
-    ///   target and key are delivered in the order they were written.
+    /// - Parameters:
+    ///   - key: what the call is about (a conversation or contact id); calls with the same target
+    ///     and key are delivered in the order they were written.
+    ///   - heldFor: seconds the dispatcher leaves the entry alone because the caller delivers it
+    ///     itself (`settle`) right after the commit. Without it the dispatcher, woken by that very
+    ///     commit, races the caller for the entry: one of them sends while the other polls, and
+    ///     every such delivery queues on the dispatcher's single thread. A failed attempt by the
+    ///     caller hands the entry to the dispatcher's backoff at once; after a crash the dispatcher
+    ///     takes it when the hold ends.
     @discardableResult
     public static func enqueue(
         _ connection: Connection, target: String, method: String = "POST", path: String,
-        body: some Encodable, key: String? = nil, id: String? = nil
+        body: some Encodable, key: String? = nil, id: String? = nil, heldFor: Double? = nil
     ) throws -> String {
-        let entryID = id ?? UUID().uuidString.lowercased()
+        let entryID = id ?? Identifier.make()
         let now = OutboxClock.milliseconds()
+        let due = now + Int64((heldFor ?? 0) * 1000)
         try connection.run(
             """
             INSERT INTO outbox (id, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, now, now, key)
+            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, due, now, key)
         return entryID
     }
 

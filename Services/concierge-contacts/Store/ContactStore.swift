@@ -200,7 +200,7 @@ struct ContactStore: Sendable {
 
     private static func insert(_ connection: Connection, _ draft: ContactDraft) throws -> Contact {
         let now = Timestamp.now()
-        let id = UUID().uuidString.lowercased()
+        let id = Identifier.make()
         try connection.run("INSERT INTO contacts (id, name, created_at, updated_at) VALUES (?, '', ?, ?)", id, now, now)
         let seq = connection.lastInsertRowID
         try claimIdentities(connection, draft, seq: seq)

@@ -55,7 +55,8 @@ struct InboundPipeline: Sendable {
         let started = Monotonic.nanoseconds()
         let judgedSpam = spamFilter.isSpam(input.body)
         classifySeconds.observe(Double(Monotonic.nanoseconds() - started) / 1e9)
-        let recorded = try await store.recordInbound(input, contact: contact, externalID: externalID, judgedSpam: judgedSpam)
+        let recorded = try await store.recordInbound(
+            input, contact: contact, externalID: externalID, judgedSpam: judgedSpam, settleWithin: routingWait)
         if judgedSpam && !recorded.replayed {
             metrics.increment("concierge_spam_detected_total", help: "Inbound messages the filter judged spam.")
         }

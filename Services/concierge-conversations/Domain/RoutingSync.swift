@@ -25,11 +25,13 @@ enum RoutingSync {
     }
 
     /// A route request for the conversation, written to the outbox in the caller's transaction.
-    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest) throws -> String {
+    /// - Parameter heldFor: seconds the caller has to deliver it itself (`Outbox.settle`) before the
+    ///   dispatcher may; `nil` when only the dispatcher delivers it.
+    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest, heldFor: Double? = nil) throws -> String {
         try connection.run(
             "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(), request.conversationId)
         return try Outbox.enqueue(
-            connection, target: OutboxTarget.routing, path: "/v1/route", body: request, key: request.conversationId)
+            connection, target: OutboxTarget.routing, path: "/v1/route", body: request, key: request.conversationId, heldFor: heldFor)
     }
 
     static func enqueueAssign(_ connection: Connection, conversation: Conversation, agentID: String) throws -> String {

@@ -54,7 +54,10 @@ extension ConversationStore {
 
     /// Threads and stores the message, and writes its routing request, in one transaction (SPEC §4 step 3–5).
     /// - Parameter judgedSpam: the filter judged the message spam: the conversation goes to spam, unrouted.
-    func recordInbound(_ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool) async throws -> Recorded {
+    /// - Parameter settleWithin: seconds the caller takes to deliver the route request itself.
+    func recordInbound(
+        _ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool, settleWithin: Double
+    ) async throws -> Recorded {
         // Through the group writer: messages arriving together share one transaction.
         try await writer.write { connection in
             if let externalID, let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID) {
@@ -81,7 +84,7 @@ extension ConversationStore {
                 created = true
                 event = .new
                 conversation = Conversation(
-                    id: UUID().uuidString.lowercased(), contactId: contactID, channel: input.channel, inboxId: nil, assigneeId: nil,
+                    id: Identifier.make(), contactId: contactID, channel: input.channel, inboxId: nil, assigneeId: nil,
                     queueId: nil, routingState: .pending, status: .waiting,
                     subject: input.subject.flatMap { $0.isEmpty ? nil : $0 }, tags: [], spam: false, createdAt: now, updatedAt: now,
                     closedAt: nil, firstResponseAt: nil)
@@ -110,7 +113,7 @@ extension ConversationStore {
                 }
             }
             let message = Message(
-                id: UUID().uuidString.lowercased(), conversationId: conversation.id, direction: .inbound,
+                id: Identifier.make(), conversationId: conversation.id, direction: .inbound,
                 author: MessageAuthor(type: .contact, id: contactID), body: input.body, createdAt: now)
             try Self.insert(connection, message, replyTo: nil)
             var routeEntry: String?
@@ -121,7 +124,8 @@ extension ConversationStore {
                     connection,
                     RouteRequest(
                         conversationId: conversation.id, event: event, channel: input.channel, inboxId: nil, contact: routeContact,
-                        message: RouteMessage(id: message.id, body: input.body)))
+                        message: RouteMessage(id: message.id, body: input.body)),
+                    heldFor: settleWithin)
             }
             if let externalID {
                 try connection.run(

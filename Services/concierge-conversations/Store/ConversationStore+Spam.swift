@@ -42,7 +42,8 @@ extension ConversationStore {
                     connection,
                     RouteRequest(
                         conversationId: id, event: .new, channel: conversation.channel, contact: contact,
-                        message: RouteMessage(id: "not-spam-" + UUID().uuidString.lowercased())))
+                        message: RouteMessage(id: "not-spam-" + Identifier.make())),
+                    heldFor: 2)
             }
             return (try Self.conversation(connection, id), training, entry)
         }

@@ -135,7 +135,7 @@ struct ConversationStore: Sendable {
             guard conversation.status != .closed else { throw ConversationError.closed(conversationID) }
             let now = Timestamp.now()
             let message = Message(
-                id: UUID().uuidString.lowercased(), conversationId: conversationID, direction: .outbound,
+                id: Identifier.make(), conversationId: conversationID, direction: .outbound,
                 author: MessageAuthor(type: .agent, id: agentID), body: body, senderName: sender?.senderName,
                 signature: sender?.signature, createdAt: now)
             try Self.insert(connection, message, replyTo: nil)
@@ -220,7 +220,7 @@ struct ConversationStore: Sendable {
         else { return }
         for reply in result.replies {
             let message = Message(
-                id: UUID().uuidString.lowercased(), conversationId: result.conversationId, direction: .outbound,
+                id: Identifier.make(), conversationId: result.conversationId, direction: .outbound,
                 author: MessageAuthor(type: .automation, id: nil), body: reply.body, createdAt: Timestamp.now())
             try insert(connection, message, replyTo: messageID)
         }

@@ -23,7 +23,7 @@ struct FolderStore: Sendable {
 
     func create(name: String, rule: JSONValue) throws -> Folder {
         let now = Timestamp.now()
-        let folder = Folder(id: UUID().uuidString.lowercased(), name: name, rule: rule, createdAt: now, updatedAt: now)
+        let folder = Folder(id: Identifier.make(), name: name, rule: rule, createdAt: now, updatedAt: now)
         try db.write { connection in
             try connection.run(
                 "INSERT INTO folders (id, name, rule, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", folder.id, name,

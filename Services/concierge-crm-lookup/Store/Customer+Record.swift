@@ -36,24 +36,6 @@ extension Customer {
             attributes: attributes, createdAt: createdAt, updatedAt: updatedAt)
     }
 
-    /// A new id: a UUIDv7 (RFC 9562) whose 12 bits after the millisecond count its fraction, so ids rise
-    /// with time and a bulk import appends to the id index instead of rewriting pages all over it.
-    static func newID(now: Date = Date()) -> String {
-        let milliseconds = max(0, now.timeIntervalSince1970 * 1000)
-        let fraction = UInt64((milliseconds - milliseconds.rounded(.down)) * 4096) & 0xFFF
-        // One getrandom(2); `UUID()` here opens /dev/urandom on every call.
-        var random = SystemRandomNumberGenerator()
-        let high = UInt64(milliseconds) << 16 | 0x7000 | fraction
-        let low = random.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for nibble in 0..<32 {
-            if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { text.append(UInt8(ascii: "-")) }
-            let word = nibble < 16 ? high : low
-            text.append(hexDigits[Int(word >> (60 - 4 * UInt64(nibble % 16)) & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// A new id: a UUIDv7, so ids rise with time and a bulk import appends to the id index.
+    static func newID(now: Date = Date()) -> String { Identifier.make(now: now) }
 }

@@ -37,7 +37,7 @@ extension RoutingEngine {
             try Self.apply(input.capacity, to: &capacity)
             let heroInboxID = try input.heroInboxId.map { try Self.checkInbox($0, state: state, field: "heroInboxId") } ?? inboxIDs.first
             let agent = AgentRecord(
-                seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, email: email,
+                seq: state.nextSequence(), id: Identifier.make(), name: name, email: email,
                 role: input.role ?? .agent, active: true, availability: input.availability ?? .available, inboxIDs: inboxIDs,
                 heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastAssigned: 0, createdAt: Timestamp.now())
             state.agents[agent.id] = agent

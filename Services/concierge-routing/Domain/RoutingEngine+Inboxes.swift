@@ -22,7 +22,7 @@ extension RoutingEngine {
             try Self.checkDefaults(defaultFor, state: state, except: nil)
             let members = try Self.checkAgents(input.memberIds ?? [], state: state, field: "memberIds")
             let inbox = InboxRecord(
-                seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, senderName: input.senderName ?? name,
+                seq: state.nextSequence(), id: Identifier.make(), name: name, senderName: input.senderName ?? name,
                 signature: input.signature ?? "", defaultFor: defaultFor, strategy: input.strategy ?? .roundRobin,
                 memberIDs: [], pointer: nil, createdAt: Timestamp.now())  // `join` adds the members
             state.inboxes[inbox.id] = inbox
@@ -116,7 +116,7 @@ extension RoutingEngine {
             guard (-1_000_000...1_000_000).contains(priority) else {
                 throw RoutingError.invalid(field: "priority", message: "priority must be from -1000000 to 1000000.")
             }
-            let queue = QueueRecord(seq: state.nextSequence(), id: UUID().uuidString.lowercased(), name: name, inboxID: inboxID, priority: priority)
+            let queue = QueueRecord(seq: state.nextSequence(), id: Identifier.make(), name: name, inboxID: inboxID, priority: priority)
             state.queues[queue.id] = queue
             state.queueIDsByInbox[inboxID, default: []].append(queue.id)
             try RoutingStore.save(connection, queue: queue, createdAt: Timestamp.now())
