@@ -40,7 +40,7 @@ let package = Package(
         
         shared("Storage", ["CSQLite"]),
         shared("Auth", ["CCrypto", "Models"]),
-        shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth"]),
+        shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth", "HTTPClient"]),
         shared("HTTPClient", ["CSystem", "CTLS", "Logging", "Models"]),
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),

@@ -16,6 +16,8 @@ final class ClientConnection: @unchecked Sendable {
     var pending: [UInt8] = []
     /// The TLS session of an https connection; `nil` for http.
     var tls: TLSSession?
+    /// Where `receiveNow` reads into, allocated once per connection.
+    private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
 
     private init(fd: Int32, key: String) {
         self.fd = fd
@@ -172,6 +174,27 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
+    /// Reads what the socket has now, without waiting: `nil` when nothing has arrived yet, 0 when
+    /// the peer closed. Plain http only (TLS records need `readSome`).
+    func receiveNow(into buffer: inout [UInt8]) throws(HTTPClientError) -> Int? {
+        if !pending.isEmpty {
+            buffer.append(contentsOf: pending)
+            defer { pending = [] }
+            return pending.count
+        }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                return n
+            }
+            if n == 0 { return 0 }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+            throw .connectionClosed
+        }
+    }
+
     /// An idle pooled connection is usable only if the server has not closed it (nothing readable,
     /// nothing left over inside TLS).
     var isReusable: Bool {
@@ -188,3 +211,4 @@ enum ClientClock {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }
+

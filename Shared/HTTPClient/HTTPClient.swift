@@ -44,6 +44,11 @@ public final class HTTPClient: Sendable {
         }
         let seconds = timeout ?? configuration.requestTimeout
         let prepared = request
+        if let waiter = ClientIO.waiter, waiter.isCurrentThread,
+            let response = try await sendOnLoop(prepared, seconds: seconds, waiter: waiter)
+        {
+            return response
+        }
         let result: Result<ClientResponse, HTTPClientError> = await withCheckedContinuation { continuation in
             // Not a dispatch queue: on a small machine it runs only a few blocking exchanges at once, and
             // callers queued behind slow ones would wait far past their own timeout.
@@ -52,6 +57,41 @@ public final class HTTPClient: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// The exchange on the caller's event loop, for plain http over a pooled keep-alive connection:
+    /// the request is written at once (a few hundred bytes fit the socket buffer; a full buffer
+    /// waits in `poll` as elsewhere) and the loop wakes the task when the answer arrives. `nil` when
+    /// this path does not apply — https, no idle connection, or a pooled connection the server had
+    /// closed before answering — and the worker path (which opens and retries) takes over.
+    private func sendOnLoop(
+        _ request: ClientRequest, seconds: Double, waiter: any ReadinessWaiter
+    ) async throws(HTTPClientError) -> ClientResponse? {
+        let endpoint = try Endpoint(request.url)
+        guard !endpoint.isSecure, let connection = checkout(endpoint.poolKey) else { return nil }
+        let deadline = ClientClock.now() + UInt64(max(0, min(seconds, 86_400)) * 1e9)
+        let reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: request.method == "HEAD")
+        var buffer: [UInt8] = []
+        do throws(HTTPClientError) {
+            try connection.sendRaw(Self.serializeHead(request, endpoint: endpoint) + request.body, deadline: deadline)
+            while true {
+                guard let n = try connection.receiveNow(into: &buffer) else {
+                    guard await waiter.waitReadable(connection.fd, deadline: deadline) else { throw .timedOut }
+                    continue
+                }
+                if n == 0 {
+                    guard let response = try reader.finishAtEOF(buffer) else { throw .connectionClosed }
+                    return response
+                }
+                if let (response, consumed, keepAlive) = try reader.parse(buffer) {
+                    if keepAlive && consumed == buffer.count { checkin(connection) }
+                    return response
+                }
+            }
+        } catch .connectionClosed where buffer.isEmpty {
+            // A stale keep-alive connection: the server closed it while it sat in the pool.
+            return nil
+        }
     }
 
     /// The blocking exchange, for callers on their own threads (the outbox dispatcher): a pooled connection first, and one retry on a fresh connection if a

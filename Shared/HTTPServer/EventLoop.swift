@@ -1,6 +1,7 @@
 import CSystem
 import Foundation
 import Glibc
+import HTTPClient
 import Synchronization
 
 /// One epoll thread: accepts on the server's shared listener, reads and parses requests, hands
@@ -10,6 +11,8 @@ import Synchronization
 /// The loop is also a `TaskExecutor`: a request on a route marked `runsOnEventLoop` gets a task that
 /// prefers this loop, so its handler runs here between polls and, after each `await`, comes back
 /// here — no hop to the global pool and back, which on two cores cost more than the handler itself.
+/// Such a handler's calls to other services wait here too (`ReadinessWaiter`): the loop watches the
+/// client socket and resumes the task when the answer arrives.
 final class EventLoop: @unchecked Sendable {
     struct Completion: Sendable {
         let fd: Int32
@@ -21,6 +24,16 @@ final class EventLoop: @unchecked Sendable {
 
     private static let listenerToken = UInt64.max
     private static let wakeToken = UInt64.max - 1
+    /// Marks epoll tokens of client sockets a task waits on (server connections' tokens are their fd).
+    private static let clientWaitBit: UInt64 = 1 << 40
+
+    /// A task waiting for a client socket to become readable; loop thread only.
+    private struct ReadWait {
+        let continuation: CheckedContinuation<Bool, Never>
+        let deadline: UInt64
+    }
+
+    private var readWaits: [Int32: ReadWait] = [:]
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -86,7 +99,7 @@ final class EventLoop: @unchecked Sendable {
         var lastSweep = Monotonic.nanoseconds()
         var drainDeadline: UInt64 = 0
         while true {
-            let count = epoll_wait(epollFD, &events, Int32(events.count), hasQueuedWork ? 0 : 250)
+            let count = epoll_wait(epollFD, &events, Int32(events.count), pollTimeout(limit: 250))
             let now = Monotonic.nanoseconds()
             if count > 0 {
                 for i in 0..<Int(count) {
@@ -94,10 +107,12 @@ final class EventLoop: @unchecked Sendable {
                     switch event.data.u64 {
                     case Self.listenerToken: acceptAll(now: now)
                     case Self.wakeToken: drainCompletions(now: now)
+                    case let token where token & Self.clientWaitBit != 0: resumeReader(Int32(truncatingIfNeeded: token), readable: true)
                     default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
                     }
                 }
             }
+            expireReadWaits(now: now)
             runJobs()
             drainCompletions(now: now)
             if !draining && drainRequested.load(ordering: .acquiring) {
@@ -119,10 +134,37 @@ final class EventLoop: @unchecked Sendable {
         // running their jobs for the rest of the grace period so they finish and are counted out.
         let deadline = Monotonic.nanoseconds() + UInt64(server.configuration.shutdownGraceSeconds) * 1_000_000_000
         while server.requestsInFlightCount > 0 && Monotonic.nanoseconds() < deadline {
-            _ = epoll_wait(epollFD, &events, Int32(events.count), hasQueuedWork ? 0 : 50)
+            let count = epoll_wait(epollFD, &events, Int32(events.count), pollTimeout(limit: 50))
+            for i in 0..<Int(max(0, count)) where events[i].data.u64 & Self.clientWaitBit != 0 && events[i].data.u64 < Self.wakeToken {
+                resumeReader(Int32(truncatingIfNeeded: events[i].data.u64), readable: true)
+            }
+            expireReadWaits(now: Monotonic.nanoseconds())
             runJobs()
             drainCompletions(now: Monotonic.nanoseconds())
         }
+        for fd in Array(readWaits.keys) { resumeReader(fd, readable: false) }
+        runJobs()
+    }
+
+    /// Milliseconds the next poll may sleep: none with work queued, else until the nearest wait's
+    /// deadline, at most `limit`.
+    private func pollTimeout(limit: Int32) -> Int32 {
+        if hasQueuedWork { return 0 }
+        guard let nearest = readWaits.values.map(\.deadline).min() else { return limit }
+        let now = Monotonic.nanoseconds()
+        guard nearest > now else { return 0 }
+        return Int32(min(UInt64(limit), (nearest - now + 999_999) / 1_000_000))
+    }
+
+    private func resumeReader(_ fd: Int32, readable: Bool) {
+        guard let wait = readWaits.removeValue(forKey: fd) else { return }
+        if !readable { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+        wait.continuation.resume(returning: readable)
+    }
+
+    private func expireReadWaits(now: UInt64) {
+        guard !readWaits.isEmpty else { return }
+        for (fd, wait) in readWaits where wait.deadline <= now { resumeReader(fd, readable: false) }
     }
 
     /// Jobs or answers posted from this thread since it last looked: the next poll must not sleep.
@@ -281,9 +323,16 @@ final class EventLoop: @unchecked Sendable {
         let generation = connection.generation
         let server = self.server
         server.requestStarted()
-        Task(executorPreference: server.runsOnEventLoop(request.head) ? self : nil) {
-            let answer = await server.respond(to: request)
-            self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
+        if server.runsOnEventLoop(request.head) {
+            Task(executorPreference: self) {
+                let answer = await ClientIO.$waiter.withValue(self) { await server.respond(to: request) }
+                self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
+            }
+        } else {
+            Task {
+                let answer = await server.respond(to: request)
+                self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
+            }
         }
     }
 
@@ -430,5 +479,30 @@ extension EventLoop: TaskExecutor {
             return queue.count == 1
         }
         if wasEmpty && !onLoopThread { wake() }
+    }
+}
+
+extension EventLoop: ReadinessWaiter {
+    var isCurrentThread: Bool { onLoopThread }
+
+    /// Registers the socket one-shot in this loop's epoll; the registration stays (disarmed) after it
+    /// fires and is re-armed by the next wait, and the kernel drops it when the socket is closed.
+    func waitReadable(_ fd: Int32, deadline: UInt64) async -> Bool {
+        guard onLoopThread else {
+            // Not ours to watch from here: wait the plain way (the client only calls from the loop).
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let now = Monotonic.nanoseconds()
+            return deadline > now && poll(&descriptor, 1, Int32(min(UInt64(Int32.max), (deadline - now) / 1_000_000))) > 0
+        }
+        return await withCheckedContinuation { continuation in
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
+            event.data.u64 = Self.clientWaitBit | UInt64(UInt32(bitPattern: fd))
+            if epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) != 0 && epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) != 0 {
+                continuation.resume(returning: false)
+                return
+            }
+            readWaits[fd] = ReadWait(continuation: continuation, deadline: deadline)
+        }
     }
 }
