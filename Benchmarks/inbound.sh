@@ -3,6 +3,9 @@
 # contacts. One support inbox (default for email) with AGENTS agents of large email capacity, so
 # messages are assigned. Reports wrk's figures and each service's CPU per inbound message.
 #   Benchmarks/inbound.sh        # DUR (default 60), AGENTS (default 20), EXISTING (default 2000)
+#   CONNS="16 32" (default) adds a run of DUR seconds at each of those connection counts after the
+#   64-connection run (bench-lib's wrk_run always uses 64), each line: connections, messages/s, p50,
+#   p99, non-2xx + socket errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -54,3 +57,12 @@ for name in contacts conversations routing crm-lookup; do
   i=$((i + 1))
 done | tee -a "$RESULTS_DIR/summary.tsv"
 echo "outbox backlog: $(curl -s "$CONVERSATIONS_URL/metrics" | grep '^concierge_outbox_depth' || echo none)"
+for conns in ${CONNS:-16 32}; do
+  out=$(TOKEN=$TOKEN EXISTING=${EXISTING:-2000} wrk -t2 -c"$conns" -d"${DUR:-60}"s --latency -s "$ROOT/Benchmarks/wrk/inbound.lua" "$CONVERSATIONS_URL")
+  echo "$out" > "$RESULTS_DIR/inbound-e2e-c$conns.txt"
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
+  printf 'inbound-e2e-c%s\t%s\t%s\t%s\terrors %s\n' "$conns" "$rps" "$p50" "$p99" "$errors" | tee -a "$RESULTS_DIR/summary.tsv"
+done

@@ -117,7 +117,7 @@ extension RoutingEngine {
     /// SPEC §5 deactivation: (a) the agent's hero contacts get its hero inbox (contacts service,
     /// outbox); (b) each of its open conversations is routed again within its current inbox.
     func deactivate(_ id: String) async throws -> Agent {
-        try await change { state, connection in
+        let agent = try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard agent.active else { return agent.wire }
             agent.active = false
@@ -139,10 +139,12 @@ extension RoutingEngine {
             }
             return state.agents[id]?.wire ?? agent.wire
         }
+        setInactive(id, true)
+        return agent
     }
 
     func reactivate(_ id: String) async throws -> Agent {
-        try await change { state, connection in
+        let agent = try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard !agent.active else { return agent.wire }
             agent.active = true
@@ -151,6 +153,8 @@ extension RoutingEngine {
             try state.drain(agent.inboxIDs, connection)
             return state.agents[id]?.wire ?? agent.wire
         }
+        setInactive(id, false)
+        return agent
     }
 
     var deactivatedAgentIDs: [String] {

@@ -9,8 +9,9 @@ extension RoutingEngine {
             guard let document = try workflows.document(paused.version) else { return nil }
             return await runner.resume(document, run: paused, answer: request.message.body ?? "")
         }
-        guard request.event != .message, read({ $0.assignments[request.conversationId] == nil }),
-            let version = workflows.activeVersion(), let document = try workflows.document(version)
+        // The active version first: without a workflow no request needs the engine's lock here.
+        guard request.event != .message, let version = workflows.activeVersion(),
+            read({ $0.assignments[request.conversationId] == nil }), let document = try workflows.document(version)
         else { return nil }
         let context = WorkflowContext(
             contact: request.contact, channel: request.channel, messageBody: request.message.body ?? "", variables: [:])
