@@ -299,3 +299,43 @@ extension JSONWriterTests {
         }
     }
 }
+
+extension JSONWriterTests {
+    /// Decodes both encodings to `JSONValue` (key order may differ) and compares them.
+    private func expectSameJSON<T: Encodable>(_ value: T) throws {
+        let fast = try JSONCoding.encode(value)
+        let reference = Array(try JSONEncoder().encode(value))
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+    }
+
+    @Test func inboundPathBodiesMatchTheEncoder() throws {
+        let requests = [
+            RouteRequest(conversationId: "c1", event: .new, channel: .email, contact: RouteContact(id: "k1"), message: RouteMessage(id: "m1")),
+            RouteRequest(
+                conversationId: "c2", event: .moved, channel: .messaging, inboxId: "i9",
+                contact: RouteContact(
+                    id: "k2", name: "Søren \"Æ\" \\ K\n", emails: ["s@example.dk"], phones: [], tags: ["VIP"],
+                    attributes: ["b": "2", "a": "1/\u{1}"], dedicatedHero: DedicatedHero(type: .agent, id: "a1")),
+                message: RouteMessage(id: "m2", body: "Hej / </script>\t")),
+        ]
+        for request in requests {
+            try expectSameJSON(request)
+            #expect(try JSONDecoder().decode(RouteRequest.self, from: Data(try JSONCoding.encode(request))) == request)
+        }
+        for resolve in [ResolveRequest(channel: .voice, address: "+4512345678"), ResolveRequest(channel: .email, address: "a@b.c", name: "Ø")] {
+            try expectSameJSON(resolve)
+        }
+        let results = [
+            InboundResult(
+                conversationId: nil, messageId: nil, contactId: "k1", status: nil, inboxId: nil, assigneeId: nil, queueId: nil,
+                routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
+            InboundResult(
+                conversationId: "c1", messageId: "m1", contactId: "k1", status: .waiting, inboxId: "i1", assigneeId: "a1", queueId: "q",
+                routingState: .assigned, spam: true, dropped: false, replies: [Reply(body: "Hi \"there\"")]),
+        ]
+        for result in results {
+            try expectSameJSON(result)
+            #expect(try JSONDecoder().decode(InboundResult.self, from: Data(try JSONCoding.encode(result))) == result)
+        }
+    }
+}
