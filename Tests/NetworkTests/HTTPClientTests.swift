@@ -3,6 +3,7 @@ import Glibc
 import HTTPClient
 @testable import HTTPServer
 import Models
+import Synchronization
 import Testing
 
 /// A complete keep-alive answer for the hand-written servers.
@@ -65,6 +66,29 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
         let waited = secondsSince(start)
         #expect(waited >= 0.45 && waited < 3, "gave up after \(waited) s")
         #expect(listener.acceptedCount == 1)
+    }
+
+    @Test func requestHeadCarriesHeadersWithoutLineBreaksAndTheBodyLength() async throws {
+        let seen = Mutex<[String]>([])
+        let listener = try RawListener { connection, _, _ in
+            guard let request = connection.readRequest() else { return }
+            seen.withLock { $0.append(request) }
+            try? connection.writeAll(Array(okAnswer.utf8))
+        }
+        defer { listener.stop() }
+        let request = ClientRequest(
+            method: "POST", url: "http://127.0.0.1:\(listener.port)/in?x=1",
+            headers: [("Authorization", "Bearer abc\r\nX-Evil: 1"), ("X-Name", "Søren")], body: Array("héllo".utf8))
+        #expect(try await HTTPClient().send(request).text == "ok")
+        let head = try #require(seen.withLock { $0.first })
+        let lines = head.components(separatedBy: "\r\n")
+        #expect(lines.first == "POST /in?x=1 HTTP/1.1")
+        #expect(lines.contains("Host: 127.0.0.1:\(listener.port)"))
+        #expect(lines.contains("Authorization: Bearer abcX-Evil: 1"))
+        #expect(!lines.contains { $0.hasPrefix("X-Evil") })
+        #expect(lines.contains("X-Name: Søren"))
+        #expect(lines.contains("Content-Length: 6"))
+        #expect(head.hasSuffix("\r\n\r\nhéllo"))
     }
 
     @Test func connectionRefusedIsConnectFailed() async throws {
