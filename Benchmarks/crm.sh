@@ -10,6 +10,8 @@
 #   Benchmarks/crm.sh        # release build; ROUNDS (3), COUNT (1000000), DUR (15), WRK_ARGS, SCRATCH (.build)
 #   BIN=/other/release Benchmarks/crm.sh   # measures already built executables instead (no build)
 #   NDJSON=file Benchmarks/crm.sh          # imports that file (default: Benchmarks/customers_ndjson.py's, in /tmp)
+#   SHUFFLE=1 Benchmarks/crm.sh            # imports the file's lines in random order (shuf with a fixed source,
+#                                          # once, beside it): a real CRM export is not in e-mail/phone order
 # PORT and CRM_PORT (18774, 18775) move the service and the hanging CRM; KEEP=1 keeps the temp folder.
 # Needs: apt-get install -y wrk curl python3; ../shared/bench beside the repository.
 set -euo pipefail
@@ -32,6 +34,11 @@ URL=http://127.0.0.1:$PORT
 DATA=$(mktemp -d /tmp/concierge-crm-bench.XXXX)
 NDJSON=${NDJSON:-/tmp/concierge-crm-customers-$COUNT.ndjson}
 [ -s "$NDJSON" ] || python3 "$ROOT/Benchmarks/customers_ndjson.py" "$COUNT" "$NDJSON"
+if [ -n "${SHUFFLE:-}" ]; then
+  shuffled=${NDJSON%.ndjson}-shuffled.ndjson
+  [ -s "$shuffled" ] || shuf "$NDJSON" -o "$shuffled" --random-source=<(yes)
+  NDJSON=$shuffled
+fi
 ADMIN=$("$BIN/concierge" token --role administrator --sub bench --ttl 2h)
 SERVICE=$("$BIN/concierge" token --role service --sub bench --ttl 2h)
 
@@ -55,7 +62,7 @@ trap cleanup EXIT
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 kib_to_mb() { awk '{ printf "%.1f\n", $1 / 1024 }'; }
 
-echo "== import of $COUNT customers ($(du -m "$NDJSON" | cut -f1) MB NDJSON), $ROUNDS rounds"
+echo "== import of $COUNT customers ($(du -m "$NDJSON" | cut -f1) MB NDJSON${SHUFFLE:+, shuffled}), $ROUNDS rounds"
 : > "$DATA/import.tsv"
 for round in $(seq "$ROUNDS"); do
   rm -f "$DATA"/crm.sqlite*

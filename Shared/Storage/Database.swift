@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A SQLite database in WAL mode: one writer connection and a pool of reader connections.
 ///
@@ -21,6 +22,7 @@ public final class Database: @unchecked Sendable {
     public let path: String
     private let writer: Connection
     private let writeLock = NSLock()
+    private let writersWaiting = Atomic<Int>(0)
     private let readerCondition = NSCondition()
     private var idleReaders: [Connection] = []
     private var openReaders = 0
@@ -67,7 +69,9 @@ public final class Database: @unchecked Sendable {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the single writer; rolled back if it throws.
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        writersWaiting.add(1, ordering: .relaxed)
         writeLock.lock()
+        writersWaiting.subtract(1, ordering: .relaxed)
         defer { writeLock.unlock() }
         try writer.run("BEGIN IMMEDIATE")
         do {
@@ -79,6 +83,10 @@ public final class Database: @unchecked Sendable {
             throw error
         }
     }
+
+    /// Whether another thread is blocked in `write`, waiting for the transaction that runs now. Lets a
+    /// `write` body that could go on (a bulk import spanning many batches) commit early and let it in.
+    public var isWriterWaiting: Bool { writersWaiting.load(ordering: .relaxed) > 0 }
 
     /// Copies a consistent snapshot of the live database into `destination` with SQLite's online
     /// backup API, from a reader in one step, so writers are not blocked.

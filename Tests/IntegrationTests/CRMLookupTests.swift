@@ -660,6 +660,42 @@ import Testing
         }
     }
 
+    /// An import's batches share transactions, which commit early when another writer waits: upserts
+    /// sent during an import are applied, lookups answer, and the import still counts every row.
+    @Test func upsertsAndLookupsDuringAnImportAreServed() async throws {
+        try await withServices([.crmLookup]) { cluster in
+            let count = 20_000
+            var lines: [String] = []
+            for line in 1...count {
+                // Shuffled, like a real CRM export, so the import is long enough to overlap the upserts.
+                let n = (line * 7_919) % count
+                lines.append(#"{"email":"bulk\#(n)@example.com","phone":"+4540\#(String(format: "%06d", n))"}"#)
+            }
+            let crm = cluster.crmLookup()
+            let body = Array(lines.joined(separator: "\n").utf8)
+            async let imported = crm.importCustomers(body, contentType: "application/x-ndjson")
+            var upserted: [String] = []
+            for index in 0..<20 {
+                let input = CustomerInput(email: "single\(index)@example.com", customerType: "VIP")
+                upserted.append(try await crm.upsert(input).id)
+                _ = try await crm.lookup(email: "bulk\(index)@example.com")
+            }
+            let result = try await imported
+            #expect(result.imported == count)
+            #expect(result.updated == 0)
+            #expect(result.rejectedCount == 0)
+            #expect(Set(upserted).count == 20)
+            for index in [0, 1, 19] {
+                let found = try await crm.lookup(email: "single\(index)@example.com")
+                #expect(found.data?.objectValue?["customerType"] == .string("VIP"))
+            }
+            for n in [0, 1, count / 2, count - 1] {
+                let found = try await crm.lookup(email: "bulk\(n)@example.com")
+                #expect(found.data?.objectValue?["phone"] == .string("+4540\(String(format: "%06d", n))"), "\(n)")
+            }
+        }
+    }
+
     @Test func importRefusesOtherContentTypesAndNonAdministrators() async throws {
         try await withServices([.crmLookup]) { cluster in
             let body = Array(#"{"email":"ada@example.com"}"#.utf8)

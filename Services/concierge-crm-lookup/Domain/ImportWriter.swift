@@ -1,9 +1,15 @@
 import Foundation
 import Storage
 
-/// The writer thread of an import: commits prepared batches one transaction each, in order, while the
-/// import's reading thread parses the next batch, so parsing and SQLite run on both cores. At most two
-/// batches wait, which bounds memory; the first failure stops the writer and reaches the reader.
+/// The writer thread of an import: applies prepared batches in order while the import's reading thread
+/// parses the next ones, so parsing and SQLite run on both cores. At most two batches wait, which bounds
+/// memory; the first failure stops the writer and reaches the reader.
+///
+/// Batches share transactions: one commits after `rowsPerTransaction` rows, as soon as another writer
+/// waits for the lock (a single upsert waits for one batch, not for the whole transaction), when the
+/// upload pauses for 50 ms, or when the import ends. A commit writes every page it dirtied to the WAL, and a file in random e-mail/phone
+/// order dirties a page of each index per row: 1,000-row commits wrote 7.8 GB for 1,000,000 customers,
+/// 100,000-row ones 2.2 GB (with `ImportCache`). What committed stays if the import is interrupted.
 ///
 /// `@unchecked Sendable`: `waiting`, `committed`, `failure`, `isClosed` and `isDone` are only touched
 /// with `condition` locked.
@@ -19,6 +25,8 @@ final class ImportWriter: @unchecked Sendable {
 
     /// Batches queued at most; `submit` waits past it.
     static let queueLength = 2
+    /// Rows after which a transaction commits even if nobody else waits to write.
+    static let rowsPerTransaction = 100_000
 
     private let db: Database
     private let condition = NSCondition()
@@ -66,14 +74,14 @@ final class ImportWriter: @unchecked Sendable {
     }
 
     private func work() {
+        ImportCache.begin(db)
+        defer { ImportCache.end(db) }
         condition.lock()
         while failure == nil {
             while waiting.isEmpty && !isClosed { condition.wait() }
             guard !waiting.isEmpty else { break }
-            let batch = waiting.removeFirst()
-            condition.broadcast()
             condition.unlock()
-            let outcome = Result { try Self.commit(batch, to: db) }
+            let outcome = Result { try commitNextBatches() }
             condition.lock()
             switch outcome {
             case .success(let done): committed.append(done)
@@ -86,19 +94,40 @@ final class ImportWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// One transaction for the batch; a row refused by the directory (an email and a phone owned by two
+    /// One transaction over the batches that arrive until it is long enough, another writer waits, no
+    /// batch comes for 50 ms, or the queue is closed and empty. A row refused by the directory (an email and a phone owned by two
     /// customers) is refused alone.
-    private static func commit(_ batch: Batch, to db: Database) throws -> Committed {
+    private func commitNextBatches() throws -> Committed {
         try db.write { connection in
             var done = Committed()
-            for (line, upsert) in batch {
-                do {
-                    if try CustomerStore.upsert(connection, upsert).created { done.created += 1 } else { done.updated += 1 }
-                } catch let error as CRMError {
-                    done.refused.append((line, error.problem.detail ?? "refused"))
+            var rows = 0
+            while rows < Self.rowsPerTransaction, !db.isWriterWaiting || rows == 0, let batch = next() {
+                for (line, upsert) in batch {
+                    do {
+                        let created = try CustomerStore.upsert(connection, upsert).created
+                        if created { done.created += 1 } else { done.updated += 1 }
+                    } catch let error as CRMError {
+                        done.refused.append((line, error.problem.detail ?? "refused"))
+                    }
                 }
+                rows += batch.count
             }
             return done
         }
+    }
+
+    /// The next batch, waiting at most 50 ms for one (the transaction holds the write lock meanwhile,
+    /// and an upload that stalls must not keep every other writer out); nil when none came, or the
+    /// queue is closed and empty.
+    private func next() -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(0.05)
+        while waiting.isEmpty && !isClosed {
+            guard condition.wait(until: deadline) else { break }
+        }
+        guard !waiting.isEmpty else { return nil }
+        condition.broadcast()
+        return waiting.removeFirst()
     }
 }
