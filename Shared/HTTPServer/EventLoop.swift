@@ -106,7 +106,7 @@ final class EventLoop: @unchecked Sendable {
                     let event = events[i]
                     switch event.data.u64 {
                     case Self.listenerToken: acceptAll(now: now)
-                    case Self.wakeToken: drainCompletions(now: now)
+                    case Self.wakeToken: consumeWake()
                     case let token where token & Self.clientWaitBit != 0: resumeReader(Int32(truncatingIfNeeded: token), readable: true)
                     default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
                     }
@@ -135,8 +135,13 @@ final class EventLoop: @unchecked Sendable {
         let deadline = Monotonic.nanoseconds() + UInt64(server.configuration.shutdownGraceSeconds) * 1_000_000_000
         while server.requestsInFlightCount > 0 && Monotonic.nanoseconds() < deadline {
             let count = epoll_wait(epollFD, &events, Int32(events.count), pollTimeout(limit: 50))
-            for i in 0..<Int(max(0, count)) where events[i].data.u64 & Self.clientWaitBit != 0 && events[i].data.u64 < Self.wakeToken {
-                resumeReader(Int32(truncatingIfNeeded: events[i].data.u64), readable: true)
+            for i in 0..<Int(max(0, count)) {
+                let token = events[i].data.u64
+                if token == Self.wakeToken {
+                    consumeWake()
+                } else if token & Self.clientWaitBit != 0 && token < Self.wakeToken {
+                    resumeReader(Int32(truncatingIfNeeded: token), readable: true)
+                }
             }
             expireReadWaits(now: Monotonic.nanoseconds())
             runJobs()
@@ -336,9 +341,13 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func drainCompletions(now: UInt64) {
+    /// Resets the eventfd after a wake-up (it only says "look at your queues").
+    private func consumeWake() {
         var counter: UInt64 = 0
         _ = Glibc.read(wakeFD, &counter, 8)
+    }
+
+    private func drainCompletions(now: UInt64) {
         guard !completions.withLock({ $0.isEmpty }) else { return }
         let batch = completions.withLock { queue -> [Completion] in
             defer { queue.removeAll(keepingCapacity: true) }
