@@ -16,7 +16,7 @@ final class ClientConnection: @unchecked Sendable {
     var pending: [UInt8] = []
     /// The TLS session of an https connection; `nil` for http.
     var tls: TLSSession?
-    /// Where `receiveNow` reads into, allocated once per connection.
+    /// Where socket reads land before they are appended, allocated once per connection.
     private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
 
     private init(fd: Int32, key: String) {
@@ -160,28 +160,25 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Reads what the socket itself has (waiting up to the deadline); 0 means the peer closed.
     func receiveRaw(into buffer: inout [UInt8], deadline: UInt64) throws(HTTPClientError) -> Int {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-                return n
-            }
-            if n == 0 { return 0 }
-            if errno == EINTR { continue }
-            guard errno == EAGAIN || errno == EWOULDBLOCK else { throw .connectionClosed }
+            if let n = try receiveAvailable(into: &buffer) { return n }
             try wait(for: Int16(POLLIN), deadline: deadline)
         }
     }
 
-    /// Reads what the socket has now, without waiting: `nil` when nothing has arrived yet, 0 when
-    /// the peer closed. Plain http only (TLS records need `readSome`).
+    /// Reads what has arrived, without waiting: `nil` when nothing has yet, 0 when the peer closed.
+    /// Plain http only (TLS records need `readSome`).
     func receiveNow(into buffer: inout [UInt8]) throws(HTTPClientError) -> Int? {
         if !pending.isEmpty {
             buffer.append(contentsOf: pending)
             defer { pending = [] }
             return pending.count
         }
+        return try receiveAvailable(into: &buffer)
+    }
+
+    /// One `recv` into `chunk`: the bytes read (0 at the peer's end), or `nil` if none are there yet.
+    private func receiveAvailable(into buffer: inout [UInt8]) throws(HTTPClientError) -> Int? {
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {

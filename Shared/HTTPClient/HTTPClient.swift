@@ -79,14 +79,7 @@ public final class HTTPClient: Sendable {
                     guard await waiter.waitReadable(connection.fd, deadline: deadline) else { throw .timedOut }
                     continue
                 }
-                if n == 0 {
-                    guard let response = try reader.finishAtEOF(buffer) else { throw .connectionClosed }
-                    return response
-                }
-                if let (response, consumed, keepAlive) = try reader.parse(buffer) {
-                    if keepAlive && consumed == buffer.count { checkin(connection) }
-                    return response
-                }
+                if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) { return response }
             }
         } catch .connectionClosed where buffer.isEmpty {
             // A stale keep-alive connection: the server closed it while it sat in the pool.
@@ -122,15 +115,22 @@ public final class HTTPClient: Sendable {
         var buffer: [UInt8] = []
         while true {
             let n = try connection.readSome(into: &buffer, deadline: deadline)
-            if n == 0 {
-                guard let response = try reader.finishAtEOF(buffer) else { throw .connectionClosed }
-                return response
-            }
-            if let (response, consumed, keepAlive) = try reader.parse(buffer) {
-                if keepAlive && consumed == buffer.count { checkin(connection) }
-                return response
-            }
+            if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) { return response }
         }
+    }
+
+    /// The whole answer if `buffer` holds it (a read of 0 bytes: the peer closed), else `nil`; a
+    /// connection left clean and kept alive goes back to the pool.
+    private func answer(
+        in buffer: [UInt8], afterReading count: Int, reader: ResponseReader, on connection: ClientConnection
+    ) throws(HTTPClientError) -> ClientResponse? {
+        if count == 0 {
+            guard let response = try reader.finishAtEOF(buffer) else { throw .connectionClosed }
+            return response
+        }
+        guard let (response, consumed, keepAlive) = try reader.parse(buffer) else { return nil }
+        if keepAlive && consumed == buffer.count { checkin(connection) }
+        return response
     }
 
     private func checkout(_ key: String) -> ClientConnection? {

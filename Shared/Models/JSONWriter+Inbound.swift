@@ -47,21 +47,11 @@ extension RouteContact: JSONWritable {
         }
         if let attributes {
             writer.key("attributes")
-            writer.beginObject()
-            for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
-                writer.key(key)
-                writer.string(value)
-            }
-            writer.endObject()
+            writer.object(attributes)
         }
         if let dedicatedHero {
             writer.key("dedicatedHero")
-            writer.beginObject()
-            writer.key("type")
-            writer.string(dedicatedHero.type.rawValue)
-            writer.key("id")
-            writer.string(dedicatedHero.id)
-            writer.endObject()
+            writer.hero(dedicatedHero)
         }
         writer.endObject()
     }
@@ -110,14 +100,7 @@ extension InboundResult: JSONWritable {
             writer.string(reason)
         }
         writer.key("replies")
-        writer.beginArray()
-        for reply in replies {
-            writer.beginObject()
-            writer.key("body")
-            writer.string(reply.body)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.replies(replies)
         writer.endObject()
     }
 }

@@ -69,6 +69,38 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// A string-to-string object, keys sorted so the bytes are stable.
+    public mutating func object(_ members: [String: String]) {
+        beginObject()
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            self.key(key)
+            string(value)
+        }
+        endObject()
+    }
+
+    /// `{"type": …, "id": …}`.
+    public mutating func hero(_ hero: DedicatedHero) {
+        beginObject()
+        key("type")
+        string(hero.type.rawValue)
+        key("id")
+        string(hero.id)
+        endObject()
+    }
+
+    /// `[{"body": …}]`, as `[Reply]` encodes.
+    public mutating func replies(_ replies: [Reply]) {
+        beginArray()
+        for reply in replies {
+            beginObject()
+            key("body")
+            string(reply.body)
+            endObject()
+        }
+        endArray()
+    }
+
     public mutating func strings(_ values: [String]) {
         beginArray()
         for value in values { string(value) }
@@ -140,22 +172,12 @@ extension Contact: JSONWritable {
         writer.key("tags")
         writer.strings(tags)
         writer.key("attributes")
-        writer.beginObject()
-        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
-            writer.key(key)
-            writer.string(value)
-        }
-        writer.endObject()
+        writer.object(attributes)
         writer.key("blocked")
         writer.bool(blocked)
         writer.key("dedicatedHero")
         if let hero = dedicatedHero {
-            writer.beginObject()
-            writer.key("type")
-            writer.string(hero.type.rawValue)
-            writer.key("id")
-            writer.string(hero.id)
-            writer.endObject()
+            writer.hero(hero)
         } else {
             writer.null()
         }
@@ -207,14 +229,7 @@ extension RouteResult: JSONWritable {
         writer.key("queueId")
         writer.string(queueId)
         writer.key("replies")
-        writer.beginArray()
-        for reply in replies {
-            writer.beginObject()
-            writer.key("body")
-            writer.string(reply.body)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.replies(replies)
         writer.key("tags")
         writer.strings(tags)
         writer.key("trace")

@@ -84,17 +84,7 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
     }
 
     @Test func aPooledConnectionTheBackendClosedIsRetried() async throws {
-        // The first connection answers once, then reads the next request and closes without a word.
-        let backend = try RawListener { connection, index, _ in
-            guard connection.readRequest() != nil else { return }
-            try? connection.writeAll(Array(okAnswer.utf8))
-            if index == 0 {
-                _ = connection.readRequest()
-                connection.close()
-                return
-            }
-            while connection.readRequest() != nil { try? connection.writeAll(Array(okAnswer.utf8)) }
-        }
+        let backend = try RawListener.droppingFirstConnectionAfterOneAnswer(okAnswer)
         defer { backend.stop() }
         let router = relayRouter(backend: backend.port, calls: 3, client: HTTPClient())
         try await withServer(router, configure: { $0.eventLoops = 1 }) { _, port in

@@ -120,18 +120,7 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
     }
 
     @Test func pooledConnectionClosedByTheServerIsRetriedTransparently() async throws {
-        // The first connection answers once, then reads the next request and closes without a word —
-        // the race where a server drops an idle keep-alive connection just as the client reuses it.
-        let listener = try RawListener { connection, index, _ in
-            guard connection.readRequest() != nil else { return }
-            try? connection.writeAll(Array(okAnswer.utf8))
-            if index == 0 {
-                _ = connection.readRequest()
-                connection.close()
-                return
-            }
-            while connection.readRequest() != nil { try? connection.writeAll(Array(okAnswer.utf8)) }
-        }
+        let listener = try RawListener.droppingFirstConnectionAfterOneAnswer(okAnswer)
         defer { listener.stop() }
         let client = HTTPClient()
         let first = try await client.get("http://127.0.0.1:\(listener.port)/one")

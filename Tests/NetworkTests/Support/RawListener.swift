@@ -39,6 +39,22 @@ final class RawListener: Sendable {
         thread.start()
     }
 
+    /// Answers `answer` to every request, except that its first connection answers once, then reads
+    /// the next request and closes without a word — the race where a server drops an idle keep-alive
+    /// connection just as the client reuses it.
+    static func droppingFirstConnectionAfterOneAnswer(_ answer: String) throws -> RawListener {
+        try RawListener { connection, index, _ in
+            guard connection.readRequest() != nil else { return }
+            try? connection.writeAll(Array(answer.utf8))
+            if index == 0 {
+                _ = connection.readRequest()
+                connection.close()
+                return
+            }
+            while connection.readRequest() != nil { try? connection.writeAll(Array(answer.utf8)) }
+        }
+    }
+
     /// A listener that accepts and reads but never answers, until the client gives up.
     static func silent() throws -> RawListener {
         try RawListener { connection, _, listener in
