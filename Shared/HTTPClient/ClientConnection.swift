@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 
 /// One TCP connection used by one request at a time, with deadline-bounded blocking I/O
-/// (`poll` before every read and write), run on the client's own threads; for https, a TLS
+/// (`poll` before every read and write), run on the client's own threads (or, without waiting in
+/// `poll`, on an event loop: `receiveNow`); for https, a TLS
 /// session on top whose records go through the same I/O (`ClientConnection+TLS.swift`).
 ///
 /// `@unchecked Sendable` because ownership moves whole: the pool hands a connection to exactly one

@@ -4,7 +4,9 @@ import Synchronization
 
 /// An HTTP/1.1 client for http and https (TLS via libssl) with a keep-alive pool per scheme, host
 /// and port, connect and request timeouts, and `X-Request-ID` propagation. Blocking socket work
-/// runs on a thread of its own per exchange, never on the Swift concurrency pool.
+/// runs on a thread of its own per exchange, never on the Swift concurrency pool — except that a
+/// caller on a server event loop (`ClientIO.waiter`) reuses a pooled http connection from that loop,
+/// which wakes it when the answer arrives.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         /// Seconds to establish a TCP connection (and for https finish the TLS handshake); default 2.

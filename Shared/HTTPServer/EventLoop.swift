@@ -328,16 +328,14 @@ final class EventLoop: @unchecked Sendable {
         let generation = connection.generation
         let server = self.server
         server.requestStarted()
-        if server.runsOnEventLoop(request.head) {
-            Task(executorPreference: self) {
-                let answer = await ClientIO.$waiter.withValue(self) { await server.respond(to: request) }
-                self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
-            }
-        } else {
-            Task {
-                let answer = await server.respond(to: request)
-                self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
-            }
+        // Matched once here: the handler's executor depends on its route, and `respond` needs it.
+        let match = server.router.match(method: request.method, path: request.path)
+        var onLoop = false
+        if case .found(let route, _) = match { onLoop = route.runsOnEventLoop }
+        let loop: EventLoop? = onLoop ? self : nil
+        Task(executorPreference: loop) {
+            let answer = await ClientIO.$waiter.withValue(loop) { await server.respond(to: request, match: match) }
+            self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
         }
     }
 

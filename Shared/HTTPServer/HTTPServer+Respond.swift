@@ -4,10 +4,10 @@ import Logging
 import Models
 
 extension HTTPServer {
-    /// Routes, authorises and runs one request; maps every error to a problem; logs and counts it.
-    /// Returns the serialised head (and body), the file to stream after it if any, and whether
-    /// the connection stays open.
-    func respond(to request: Request) async -> (bytes: [UInt8], file: ResponseFile?, keepAlive: Bool) {
+    /// Authorises and runs one request on its route (`match`, from the router); maps every error to a
+    /// problem; logs and counts it. Returns the serialised head (and body), the file to stream after it
+    /// if any, and whether the connection stays open.
+    func respond(to request: Request, match: Router.Match) async -> (bytes: [UInt8], file: ResponseFile?, keepAlive: Bool) {
         let start = Monotonic.nanoseconds()
         // A spooled body lives as long as its request.
         defer { if let file = request.bodyFile { unlink(file) } }
@@ -16,7 +16,7 @@ extension HTTPServer {
         var routeLabel = "unmatched"
         var response: Response
         do {
-            switch router.match(method: request.method, path: request.path) {
+            switch match {
             case .notFound:
                 response = .problem(Problem(status: 404, title: "Not found", detail: "No route for \(request.path)."))
             case .methodNotAllowed(let allowed):

@@ -152,13 +152,6 @@ public final class HTTPServer: Sendable {
         route(for: head)?.streamsBody ?? false
     }
 
-    /// Whether the request's handler runs on the event loop that read it (`Route.runsOnEventLoop`).
-    func runsOnEventLoop(_ head: RequestHead) -> Bool {
-        let path = head.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        if case .found(let route, _) = router.match(method: head.method, path: path) { return route.runsOnEventLoop }
-        return false
-    }
-
     var requestsInFlightCount: Int { requestsInFlight.load(ordering: .acquiring) }
 
     private func route(for head: RequestHead) -> Route? {

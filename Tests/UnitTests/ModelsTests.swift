@@ -339,3 +339,25 @@ extension JSONWriterTests {
         }
     }
 }
+
+/// New ids are lower-case UUIDv7 strings that rise with time and do not repeat.
+@Suite struct IdentifierTests {
+    @Test func idsAreVersion7UUIDsThatRiseWithTime() throws {
+        let earlier = Identifier.make(now: Date(timeIntervalSince1970: 1_764_000_000))
+        let later = Identifier.make(now: Date(timeIntervalSince1970: 1_764_000_000.5))
+        for id in [earlier, later] {
+            #expect(id.count == 36)
+            #expect(id == id.lowercased())
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = Array(id.replacingOccurrences(of: "-", with: ""))
+            #expect(bytes[12] == "7", "version nibble of \(id)")
+            #expect("89ab".contains(bytes[16]), "variant of \(id)")
+        }
+        // The first 48 bits are the millisecond: 1,764,000,000,000 = 0x019ab697e800.
+        #expect(earlier.hasPrefix("019ab697-e800-7"))
+        #expect(earlier < later)
+        let many = (0..<10_000).map { _ in Identifier.make() }
+        #expect(Set(many).count == many.count)
+    }
+}

@@ -33,7 +33,7 @@ struct SpamRoutes: Sendable {
         let contact = (try? await contacts.get(current.contactId)).map(RoutingSync.routeContact) ?? RouteContact(id: current.contactId)
         let (_, training, entry) = try store.markNotSpam(id, contact: contact)
         filter.apply(training)
-        if let entry { _ = await outbox.settle(entry, timeout: 2) }
+        if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }
         outbox.notify()
         return try .json(try store.conversation(id))
     }

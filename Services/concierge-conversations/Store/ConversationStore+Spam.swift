@@ -28,6 +28,9 @@ extension ConversationStore {
         }
     }
 
+    /// Seconds `POST …/not-spam` waits for routing to place the conversation again before it answers.
+    static let notSpamRouteWait = 2.0
+
     /// SPEC §6 not spam: back in the lists, its messages trained as not spam, routed again; the
     /// contact stays blocked until a manager unblocks it.
     func markNotSpam(_ id: String, contact: RouteContact) throws -> (Conversation, Training, routeEntry: String?) {
@@ -43,7 +46,7 @@ extension ConversationStore {
                     RouteRequest(
                         conversationId: id, event: .new, channel: conversation.channel, contact: contact,
                         message: RouteMessage(id: "not-spam-" + Identifier.make())),
-                    heldFor: 2)
+                    heldFor: Self.notSpamRouteWait)
             }
             return (try Self.conversation(connection, id), training, entry)
         }
