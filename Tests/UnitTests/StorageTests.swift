@@ -300,6 +300,67 @@ import Testing
         }
     }
 
+    // MARK: Checkpoints
+
+    /// Under steady writes a PASSIVE checkpoint never copies the whole WAL, so SQLite alone never starts
+    /// it over; a background pass past `rewindFrames` must, while the writes go on.
+    @Test func backgroundPassRewindsALongWALWhileWritesGoOn() throws {
+        try withTemporaryFolder { folder in
+            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let db = try Database(
+                path: folder + "/wal.sqlite", migrations: [blobs], rewindFrames: 500, checkpointInterval: nil)
+            let state = ConcurrencyState()
+            let written = Atomic<Int>(0)
+            let finished = DispatchSemaphore(value: 0)
+            Thread {
+                defer { finished.signal() }
+                while !state.writerDone.load(ordering: .relaxed) {
+                    do {
+                        try db.write { try $0.run("INSERT INTO blobs (data) VALUES (zeroblob(3000))") }
+                    } catch {
+                        state.fail("write: \(error)")
+                        return
+                    }
+                    written.add(1, ordering: .relaxed)
+                    usleep(500)  // steady, not flat out: frames counted after the rewind stay few
+                }
+            }.start()
+            defer {
+                state.writerDone.store(true, ordering: .relaxed)
+                finished.wait()
+            }
+            func waitFor(_ what: String, _ condition: () -> Bool) -> Bool {
+                let deadline = Date().addingTimeInterval(20)
+                while !condition() {
+                    guard Date() < deadline, state.failures.isEmpty else { return false }
+                    usleep(1000)
+                }
+                return true
+            }
+            // nil while the writer's own checkpoint (at 4 × 500 frames) runs.
+            func frames() -> Int? {
+                var frames: Int?
+                _ = waitFor("a checkpoint") {
+                    frames = db.walFrames()
+                    return frames != nil
+                }
+                return frames
+            }
+            try #require(waitFor("a long WAL") { (db.walFrames() ?? 0) >= 700 })
+            let before = try #require(frames())
+            db.backgroundPass()
+            let mark = written.load(ordering: .relaxed)
+            try #require(waitFor("more writes") { written.load(ordering: .relaxed) >= mark + 3 })
+            let after = try #require(frames())
+            #expect(after < before, "the WAL grew from \(before) to \(after) frames: it was not rewound")
+            #expect(state.failures.isEmpty, "\(state.failures)")
+            // Everything written is in the database, and the file is intact.
+            let rows = try db.read { try $0.scalarInt("SELECT count(*) FROM blobs") } ?? 0
+            #expect(rows >= mark)
+            #expect(try db.read { try $0.first("PRAGMA integrity_check") { $0.string(0) } } == "ok")
+        }
+    }
+
     // MARK: Backup
 
     @Test func backupIsAnIntactCopyOfCommittedData() throws {
