@@ -102,6 +102,7 @@ public struct ServiceClient: Sendable {
         headers: [(name: String, value: String)] = [], as output: Output.Type = Output.self
     ) async throws(ServiceError) -> Output {
         let response = try await send(method, path, body: body, headers: headers)
+        if let output = JSONCoding.readFast(Output.self, from: response.body) { return output }
         do {
             return try JSONDecoder().decode(Output.self, from: Data(response.body))
         } catch {

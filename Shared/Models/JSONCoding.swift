@@ -13,8 +13,10 @@ public enum JSONCoding {
         return Array(try encoder.encode(value))
     }
 
-    /// Decodes `T`; a failure becomes a 400 problem naming the offending field path.
+    /// Decodes `T`; a failure becomes a 400 problem naming the offending field path. `JSONReadable`
+    /// types are built from `JSONParser`'s tree when they can be, else decoded as any other.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        if let value = readFast(type, from: bytes) { return value }
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let error as DecodingError {
@@ -24,6 +26,13 @@ public enum JSONCoding {
         } catch {
             throw Problem.badRequest("The body is not valid JSON.")
         }
+    }
+
+    /// `T` built from `JSONParser`'s tree, when `T` is `JSONReadable` and `bytes` are what it expects;
+    /// nil otherwise (decode with `JSONDecoder` then).
+    public static func readFast<T>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+        guard let readable = type as? any JSONReadable.Type, let json = try? JSONParser.parse(bytes) else { return nil }
+        return readable.init(json: json) as? T
     }
 
     public static func problem(for error: DecodingError) -> Problem {
