@@ -14,11 +14,12 @@ public enum ServiceRuntime {
     /// Runs the service until SIGTERM/SIGINT; never returns.
     /// - Parameters:
     ///   - service: `contacts`, `conversations`, `routing` or `crm-lookup`.
+    ///   - pageSize: SQLite page size of the service's database when this creates it (`Database`).
     ///   - openAPI: the service's OpenAPI document, served at `/openapi.json`.
     ///   - setup: registers the service's routes (and starts nothing). It returns the service's own
     ///     check for deactivated agents' tokens, or `nil` to use the cache refreshed from routing.
     public static func main(
-        service: String, migrations: [Migration], openAPI: URL?,
+        service: String, migrations: [Migration], pageSize: Int = 4096, openAPI: URL?,
         setup: (ServiceEnvironment) throws -> (any TokenRevocation)?
     ) async -> Never {
         signal(SIGPIPE, SIG_IGN)
@@ -27,7 +28,7 @@ public enum ServiceRuntime {
         let environment: ServiceEnvironment
         let ownRevocation: (any TokenRevocation)?
         do {
-            environment = try makeEnvironment(config: config, logger: logger, migrations: migrations)
+            environment = try makeEnvironment(config: config, logger: logger, migrations: migrations, pageSize: pageSize)
             ownRevocation = try setup(environment)
         } catch {
             logger.error("cannot start", ["error": "\(error)", "database": config.databasePath])
@@ -85,8 +86,10 @@ public enum ServiceRuntime {
         exit(failed ? 1 : 0)
     }
 
-    static func makeEnvironment(config: ServiceConfig, logger: Logger, migrations: [Migration]) throws -> ServiceEnvironment {
-        let db = try Database(path: config.databasePath, migrations: migrations)
+    static func makeEnvironment(
+        config: ServiceConfig, logger: Logger, migrations: [Migration], pageSize: Int
+    ) throws -> ServiceEnvironment {
+        let db = try Database(path: config.databasePath, migrations: migrations, pageSize: pageSize)
         let signer = JWTSigner(secret: config.jwtSecret)
         let tokens = TokenSource.service(config.service, signer: signer)
         let token: @Sendable () -> String = { tokens.token }

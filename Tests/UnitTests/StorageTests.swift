@@ -300,6 +300,20 @@ import Testing
         }
     }
 
+    @Test func pageSizeAppliesToANewFileAndAnExistingOneKeepsItsOwn() throws {
+        try withTemporaryFolder { folder in
+            let path = folder + "/pages.sqlite"
+            let created = try Database(path: path, migrations: Self.migrations(), pageSize: 1024)
+            #expect(try created.read { try $0.scalarInt("PRAGMA page_size") } == 1024)
+            try created.write { try $0.run("INSERT INTO people (id, name) VALUES ('p1', 'Ann')") }
+            let reopened = try Database(path: path, migrations: Self.migrations(), pageSize: 8192)
+            #expect(try reopened.read { try $0.scalarInt("PRAGMA page_size") } == 1024)
+            #expect(try reopened.read { try $0.scalarInt("SELECT count(*) FROM people") } == 1)
+            let standard = try Database(path: folder + "/default.sqlite", migrations: Self.migrations())
+            #expect(try standard.read { try $0.scalarInt("PRAGMA page_size") } == 4096)
+        }
+    }
+
     // MARK: Checkpoints
 
     /// Under steady writes a PASSIVE checkpoint never copies the whole WAL, so SQLite alone never starts
