@@ -5,7 +5,9 @@
 #   Benchmarks/inbound.sh        # DUR (default 60), AGENTS (default 20), EXISTING (default 2000)
 #   CONNS="16 32" (default) adds a run of DUR seconds at each of those connection counts after the
 #   64-connection run (bench-lib's wrk_run always uses 64), each line: connections, messages/s, p50,
-#   p99, non-2xx + socket errors.
+#   p99, non-2xx + socket errors, then the mean time per hop in that run (each service's own
+#   request-duration histogram, sum / count over the run): the inbound handler, and inside it
+#   contacts' resolve and routing's route handlers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -57,7 +59,17 @@ for name in contacts conversations routing crm-lookup; do
   i=$((i + 1))
 done | tee -a "$RESULTS_DIR/summary.tsv"
 echo "outbox backlog: $(curl -s "$CONVERSATIONS_URL/metrics" | grep '^concierge_outbox_depth' || echo none)"
+# "sum count" of the request-duration histogram of each hop's route, in one line.
+hop_totals() {
+  local hop
+  for hop in "$CONVERSATIONS_URL /v1/inbound" "$CONTACTS_URL /v1/contacts/resolve" "$ROUTING_URL /v1/route"; do
+    set -- $hop
+    curl -s "$1/metrics" | awk -v series="route=\"$2\"" \
+      'index($0, series) && /_sum\{/ { s = $2 } index($0, series) && /_count\{/ { c = $2 } END { printf "%s %s ", s + 0, c + 0 }'
+  done
+}
 for conns in ${CONNS:-16 32}; do
+  hops_before=$(hop_totals)
   out=$(TOKEN=$TOKEN EXISTING=${EXISTING:-2000} wrk -t2 -c"$conns" -d"${DUR:-60}"s --latency -s "$ROOT/Benchmarks/wrk/inbound.lua" "$CONVERSATIONS_URL")
   echo "$out" > "$RESULTS_DIR/inbound-e2e-c$conns.txt"
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -65,4 +77,10 @@ for conns in ${CONNS:-16 32}; do
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}')
   printf 'inbound-e2e-c%s\t%s\t%s\t%s\terrors %s\n' "$conns" "$rps" "$p50" "$p99" "$errors" | tee -a "$RESULTS_DIR/summary.tsv"
+  python3 - "$conns" $hops_before $(hop_totals) <<'PY' | tee -a "$RESULTS_DIR/summary.tsv"
+import sys
+conns, v = sys.argv[1], [float(x) for x in sys.argv[2:]]
+mean = lambda i: 1000 * (v[6 + 2 * i] - v[2 * i]) / max(v[7 + 2 * i] - v[2 * i + 1], 1)
+print(f"inbound-e2e-c{conns}-hops\tinbound handler {mean(0):.2f} ms\tcontacts resolve {mean(1):.2f} ms\trouting route {mean(2):.2f} ms (mean per request)")
+PY
 done

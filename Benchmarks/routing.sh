@@ -3,6 +3,8 @@
 # INBOXES inboxes and WAITING conversations waiting, for AGENTS in 50 500 5000 (25 per inbox),
 # then the time for 100 agents becoming available to drain their queues.
 #   Benchmarks/routing.sh             # release build; DUR (seconds per run, default 15)
+# At 5,000 agents, runs of DUR seconds at each of CONNS (default "4 2") connections follow, for the
+# latency of a decision when requests do not queue: connections, decisions/s, p50, p90, p99.
 # Needs: apt-get install -y wrk; ../shared/bench beside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,13 @@ for agents in ${AGENT_COUNTS:-50 500 5000}; do
   DUR=3 TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt wrk_run routing-warmup "http://127.0.0.1:$PORT" "$ROOT/Benchmarks/wrk/route.lua" $PID >/dev/null
   TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt wrk_run "route-$agents-agents" "http://127.0.0.1:$PORT" "$ROOT/Benchmarks/wrk/route.lua" $PID
   if [ "$agents" -ge 5000 ]; then
+    for conns in ${CONNS:-4 2}; do
+      TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt wrk -t2 -c"$conns" -d"${DUR:-15}"s --latency -s "$ROOT/Benchmarks/wrk/route.lua" \
+        "http://127.0.0.1:$PORT" > "$RESULTS_DIR/route-$agents-agents-c$conns.txt"
+      awk -v c="$conns" -v a="$agents" '/Requests\/sec/ { r = $2 } $1 == "50%" { p50 = $2 } $1 == "90%" { p90 = $2 } $1 == "99%" { p99 = $2 }
+        END { printf "route-%s-agents-c%s\t%s\tp50 %s\tp90 %s\tp99 %s\n", a, c, r, p50, p90, p99 }' \
+        "$RESULTS_DIR/route-$agents-agents-c$conns.txt" | tee -a "$RESULTS_DIR/summary.tsv"
+    done
     python3 "$ROOT/Benchmarks/drain_routing.py" "http://127.0.0.1:$PORT" "$ADMIN" "$DATA/agents.txt" | tee -a "$RESULTS_DIR/summary.tsv"
   fi
   kill $PID; wait $PID 2>/dev/null || true
