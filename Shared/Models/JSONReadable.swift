@@ -8,7 +8,19 @@
 /// again with `JSONDecoder`, so every error, and every edge case the reader is unsure of, reads
 /// exactly as before. Unknown fields are ignored and a `null` optional is absent, as with `Decodable`.
 public protocol JSONReadable: Sendable {
-    init?(json: JSONValue)
+    /// Builds the value from an object's fields; throws `JSONMismatch` for anything it is unsure of.
+    init(reading json: JSONObjectReader) throws(JSONMismatch)
+}
+
+extension JSONReadable {
+    /// The value, or nil when `json` is not an object or `init(reading:)` is unsure.
+    public init?(json: JSONValue) {
+        do throws(JSONMismatch) {
+            self = try Self(reading: try JSONObjectReader(json))
+        } catch {
+            return nil
+        }
+    }
 }
 
 /// The reader's one error: "not sure, ask `JSONDecoder`".
@@ -102,8 +114,7 @@ public struct JSONObjectReader {
 
     public func optionalObject<T: JSONReadable>(_ key: String, as type: T.Type = T.self) throws(JSONMismatch) -> T? {
         guard let value = optional(key) else { return nil }
-        guard let object = T(json: value) else { throw JSONMismatch() }
-        return object
+        return try T(reading: try JSONObjectReader(value))
     }
 
     public func objects<T: JSONReadable>(_ key: String, as type: T.Type = T.self) throws(JSONMismatch) -> [T] {
@@ -116,10 +127,7 @@ public struct JSONObjectReader {
         guard case .array(let items) = value else { throw JSONMismatch() }
         var objects: [T] = []
         objects.reserveCapacity(items.count)
-        for item in items {
-            guard let object = T(json: item) else { throw JSONMismatch() }
-            objects.append(object)
-        }
+        for item in items { objects.append(try T(reading: try JSONObjectReader(item))) }
         return objects
     }
 
@@ -129,141 +137,96 @@ public struct JSONObjectReader {
     }
 }
 
-extension JSONReadable {
-    /// Runs `build` on the object's reader; nil when it is not an object or `build` is unsure.
-    static func reading(_ json: JSONValue, _ build: (JSONObjectReader) throws(JSONMismatch) -> Self) -> Self? {
-        do throws(JSONMismatch) {
-            return try build(try JSONObjectReader(json))
-        } catch {
-            return nil
-        }
-    }
-}
-
 // MARK: The hot bodies
 
 extension RouteRequest: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            RouteRequest(
-                conversationId: try json.string("conversationId"), event: try json.value("event"),
-                channel: try json.value("channel"), inboxId: try json.optionalString("inboxId"),
-                contact: try json.object("contact"), message: try json.object("message"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(
+            conversationId: try json.string("conversationId"), event: try json.value("event"),
+            channel: try json.value("channel"), inboxId: try json.optionalString("inboxId"),
+            contact: try json.object("contact"), message: try json.object("message"))
     }
 }
 
 extension RouteContact: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            RouteContact(
-                id: try json.string("id"), name: try json.optionalString("name"), emails: try json.optionalStrings("emails"),
-                phones: try json.optionalStrings("phones"), tags: try json.optionalStrings("tags"),
-                attributes: try json.optionalStringMap("attributes"), dedicatedHero: try json.optionalObject("dedicatedHero"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(
+            id: try json.string("id"), name: try json.optionalString("name"), emails: try json.optionalStrings("emails"),
+            phones: try json.optionalStrings("phones"), tags: try json.optionalStrings("tags"),
+            attributes: try json.optionalStringMap("attributes"), dedicatedHero: try json.optionalObject("dedicatedHero"))
     }
 }
 
 extension RouteMessage: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            RouteMessage(id: try json.string("id"), body: try json.optionalString("body"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(id: try json.string("id"), body: try json.optionalString("body"))
     }
 }
 
 extension DedicatedHero: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            DedicatedHero(type: try json.value("type"), id: try json.string("id"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(type: try json.value("type"), id: try json.string("id"))
     }
 }
 
 extension RouteResult: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            RouteResult(
-                conversationId: try json.string("conversationId"), routingState: try json.value("routingState"),
-                assigneeId: try json.optionalString("assigneeId"), inboxId: try json.optionalString("inboxId"),
-                queueId: try json.optionalString("queueId"), replies: try json.optionalObjects("replies") ?? [],
-                tags: try json.optionalStrings("tags") ?? [], trace: try json.optionalObjects("trace") ?? [],
-                version: try json.int("version"), decidedAt: try json.optionalString("decidedAt") ?? "")
-        }) else { return nil }
-        self = value
+    /// As `init(from:)`: replies, tags and trace default to empty, `decidedAt` to "".
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(
+            conversationId: try json.string("conversationId"), routingState: try json.value("routingState"),
+            assigneeId: try json.optionalString("assigneeId"), inboxId: try json.optionalString("inboxId"),
+            queueId: try json.optionalString("queueId"), replies: try json.optionalObjects("replies") ?? [],
+            tags: try json.optionalStrings("tags") ?? [], trace: try json.optionalObjects("trace") ?? [],
+            version: try json.int("version"), decidedAt: try json.optionalString("decidedAt") ?? "")
     }
 }
 
 extension TraceStep: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            TraceStep(step: try json.string("step"), outcome: try json.string("outcome"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(step: try json.string("step"), outcome: try json.string("outcome"))
     }
 }
 
 extension Reply: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in Reply(body: try json.string("body")) })
-        else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(body: try json.string("body"))
     }
 }
 
 extension ResolveRequest: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            ResolveRequest(channel: try json.value("channel"), address: try json.string("address"), name: try json.optionalString("name"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(channel: try json.value("channel"), address: try json.string("address"), name: try json.optionalString("name"))
     }
 }
 
 extension ResolveResult: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            ResolveResult(contact: try json.object("contact"), created: try json.bool("created"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(contact: try json.object("contact"), created: try json.bool("created"))
     }
 }
 
 extension Contact: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            Contact(
-                id: try json.string("id"), name: try json.string("name"), emails: try json.strings("emails"),
-                phones: try json.strings("phones"), handles: try json.objects("handles"), tags: try json.strings("tags"),
-                attributes: try json.stringMap("attributes"), blocked: try json.bool("blocked"),
-                dedicatedHero: try json.optionalObject("dedicatedHero"), mergedInto: try json.optionalString("mergedInto"),
-                createdAt: try json.string("createdAt"), updatedAt: try json.string("updatedAt"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(
+            id: try json.string("id"), name: try json.string("name"), emails: try json.strings("emails"),
+            phones: try json.strings("phones"), handles: try json.objects("handles"), tags: try json.strings("tags"),
+            attributes: try json.stringMap("attributes"), blocked: try json.bool("blocked"),
+            dedicatedHero: try json.optionalObject("dedicatedHero"), mergedInto: try json.optionalString("mergedInto"),
+            createdAt: try json.string("createdAt"), updatedAt: try json.string("updatedAt"))
     }
 }
 
 extension Handle: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            Handle(channel: try json.string("channel"), value: try json.string("value"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(channel: try json.string("channel"), value: try json.string("value"))
     }
 }
 
 extension InboundRequest: JSONReadable {
-    public init?(json: JSONValue) {
-        guard let value = Self.reading(json, { json throws(JSONMismatch) in
-            InboundRequest(
-                channel: try json.value("channel"), from: try json.string("from"), name: try json.optionalString("name"),
-                subject: try json.optionalString("subject"), body: try json.string("body"),
-                conversationId: try json.optionalString("conversationId"), externalId: try json.optionalString("externalId"))
-        }) else { return nil }
-        self = value
+    public init(reading json: JSONObjectReader) throws(JSONMismatch) {
+        self.init(
+            channel: try json.value("channel"), from: try json.string("from"), name: try json.optionalString("name"),
+            subject: try json.optionalString("subject"), body: try json.string("body"),
+            conversationId: try json.optionalString("conversationId"), externalId: try json.optionalString("externalId"))
     }
 }
