@@ -77,6 +77,26 @@ import TestSupport
         #expect(server.targets.isEmpty)
     }
 
+    /// A CA file that is missing, or is not PEM, fails every https request with a message naming the
+    /// file, before anything is sent (the failure is kept: a restart picks up a fixed file).
+    @Test func unreadableCAFileIsNamedInTheError() async throws {
+        let trust = try Trust()
+        defer { trust.remove() }
+        let server = try TLSTestServer(certificate: trust.authority.issue(for: ["127.0.0.1"]), handler: Self.echo)
+        defer { server.stop() }
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-ca-\(UUID().uuidString).pem").path
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: garbage))
+        defer { try? FileManager.default.removeItem(atPath: garbage) }
+        for file in ["/nonexistent/concierge-ca.pem", garbage] {
+            var configuration = HTTPClient.Configuration()
+            configuration.trustedCAFile = file
+            let client = HTTPClient(configuration: configuration)
+            let error = await #expect(throws: HTTPClientError.self) { try await client.get("https://127.0.0.1:\(server.port)/") }
+            #expect(error?.description.contains("cannot load CA file \(file)") == true, "\(String(describing: error))")
+        }
+        #expect(server.targets.isEmpty)
+    }
+
     @Test func pooledConnectionClosedByTheServerIsRetriedOnANewOne() async throws {
         let trust = try Trust()
         defer { trust.remove() }
