@@ -269,8 +269,7 @@ final class EventLoop: @unchecked Sendable {
             let event: RequestParser.Event?
             do {
                 event = try connection.parser.parse(
-                    connection.input, index: &connection.readIndex, bodyLimit: { head in self.server.bodyLimit(for: head) },
-                    spool: { head in self.server.spools(head) })
+                    connection.input, index: &connection.readIndex, body: { head in self.server.bodyHandling(for: head) })
             } catch {
                 connection.spool?.discard()
                 connection.spool = nil

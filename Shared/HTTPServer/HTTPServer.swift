@@ -143,13 +143,11 @@ public final class HTTPServer: Sendable {
 
     var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
-    func bodyLimit(for head: RequestHead) -> Int {
-        route(for: head)?.maxBodyBytes ?? configuration.limits.maxBodyBytes
-    }
-
-    /// Whether this head's body goes to a temporary file rather than memory.
-    func spools(_ head: RequestHead) -> Bool {
-        route(for: head)?.streamsBody ?? false
+    /// How this head's body is taken: its route's limit, or spooled to a file for routes that stream
+    /// uploads; the server's limit for heads that match no route (they are answered 404 or 405 later).
+    func bodyHandling(for head: RequestHead) -> RequestParser.BodyHandling {
+        guard let route = route(for: head) else { return .collect(maxBytes: configuration.limits.maxBodyBytes) }
+        return route.streamsBody ? .spool : .collect(maxBytes: route.maxBodyBytes)
     }
 
     var requestsInFlightCount: Int { requestsInFlight.load(ordering: .acquiring) }

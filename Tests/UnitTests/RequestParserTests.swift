@@ -417,7 +417,7 @@ private func parseAll(
     var parser = RequestParser(limits: limits)
     var index = 0
     var events: [RequestParser.Event] = []
-    while let event = try parser.parse(input, index: &index, bodyLimit: { _ in bodyLimit }) {
+    while let event = try parser.parse(input, index: &index, body: { _ in .collect(maxBytes: bodyLimit) }) {
         events.append(event)
         // Every event consumes bytes or waits for them: a bound catches a parser that spins.
         guard events.count <= input.count + 1 else { break }
@@ -436,7 +436,7 @@ private func parseByteByByte(
     var events: [RequestParser.Event] = []
     for byte in input {
         buffer.append(byte)
-        while let event = try parser.parse(buffer, index: &index, bodyLimit: { _ in bodyLimit }) {
+        while let event = try parser.parse(buffer, index: &index, body: { _ in .collect(maxBytes: bodyLimit) }) {
             events.append(event)
             guard events.count <= input.count + 1 else { break }
         }

@@ -42,14 +42,18 @@ public struct RequestParser: Sendable {
         return false
     }
 
+    /// What to do with a request's body, decided from its head (by its route).
+    public enum BodyHandling: Sendable, Equatable {
+        /// Collected in memory, at most this many bytes (and at most `limits.maxBodyBytes`).
+        case collect(maxBytes: Int)
+        /// Handed over in `bodyChunk`s with no size limit (a route that spools uploads to disk).
+        case spool
+    }
+
     /// Consumes bytes from `buffer[index...]`; returns an event or `nil` when more bytes are needed.
-    /// - Parameters:
-    ///   - bodyLimit: the largest body allowed for this head (route-specific, capped by `limits`).
-    ///   - spool: whether this head's body is handed over in chunks, with no size limit, instead of
-    ///     being collected in memory.
+    /// - Parameter body: how this head's body is taken; asked once per request.
     public mutating func parse(
-        _ buffer: [UInt8], index: inout Int, bodyLimit: (RequestHead) -> Int = { _ in Int.max },
-        spool: (RequestHead) -> Bool = { _ in false }
+        _ buffer: [UInt8], index: inout Int, body handling: (RequestHead) -> BodyHandling = { _ in .collect(maxBytes: .max) }
     ) throws(ParseError) -> Event? {
         if pendingEnd {
             pendingEnd = false
@@ -67,8 +71,14 @@ public struct RequestParser: Sendable {
                 scanned = 0
                 head = parsed
                 body = []
-                spooling = spool(parsed)
-                self.bodyLimit = spooling ? Int.max : min(limits.maxBodyBytes, bodyLimit(parsed))
+                switch handling(parsed) {
+                case .spool:
+                    spooling = true
+                    bodyLimit = Int.max
+                case .collect(let maxBytes):
+                    spooling = false
+                    bodyLimit = min(limits.maxBodyBytes, maxBytes)
+                }
                 let framing = try Self.framing(of: parsed)
                 switch framing {
                 case .length(let length):
