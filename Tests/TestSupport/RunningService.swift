@@ -4,13 +4,16 @@ import Models
 
 /// One real service process started by the harness, with its own port and database file.
 public final class RunningService: @unchecked Sendable {
-    // @unchecked: `process` is replaced only by `restart()`, which tests call from one task at a time.
+    // @unchecked: `process` is replaced only by `restart()`, which tests call from one task at a time;
+    // `reaped` is set only by `stop`, from that same task.
     public let kind: ServiceKind
     public let port: Int
     public let databasePath: String
     public let environment: [String: String]
     public let logPath: String
     private(set) var process: Process?
+    /// How the process ended when `stop` had to reap it itself (Foundation had not noticed the exit).
+    private var reaped: (reason: Process.TerminationReason, status: Int32)?
 
     /// A service not started yet; `environment` is the whole environment of its process.
     public init(kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String) {
@@ -23,11 +26,12 @@ public final class RunningService: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var pid: Int32 { process?.processIdentifier ?? 0 }
-    public var isRunning: Bool { process?.isRunning ?? false }
+    public var isRunning: Bool { reaped == nil && (process?.isRunning ?? false) }
 
     /// How the last process ended: `.exit` with `terminationStatus`, or `.uncaughtSignal`; `nil` while
     /// it runs or before it started.
     public var termination: (reason: Process.TerminationReason, status: Int32)? {
+        if let reaped { return reaped }
         guard let process, !process.isRunning else { return nil }
         return (process.terminationReason, process.terminationStatus)
     }
@@ -44,6 +48,7 @@ public final class RunningService: @unchecked Sendable {
         process.standardError = log
         try process.run()
         self.process = process
+        reaped = nil
         try await waitUntilReady(timeout: timeout)
     }
 
@@ -63,26 +68,41 @@ public final class RunningService: @unchecked Sendable {
     /// Sends `signal` (default SIGTERM) and waits for the process to exit; returns its exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 15) async -> Int32 {
-        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        guard let process, isRunning else { return termination?.status ?? 0 }
         kill(process.processIdentifier, signal)
-        if await Self.exited(process, within: timeout) { return process.terminationStatus }
+        if await exited(process, within: timeout) { return termination?.status ?? process.terminationStatus }
         kill(process.processIdentifier, SIGKILL)
-        if await Self.exited(process, within: 5) { return process.terminationStatus }
-        // Foundation has not noticed the exit (seen once: a zombie it never reaped, and
-        // `waitUntilExit()` waited forever). Reap it here so the test goes on.
-        var status: Int32 = 0
-        _ = waitpid(process.processIdentifier, &status, WNOHANG)
+        if await exited(process, within: 5) { return termination?.status ?? process.terminationStatus }
         return -1
     }
 
-    /// Waits for the process to end, with a deadline; never blocks a thread.
-    private static func exited(_ process: Process, within seconds: Double) async -> Bool {
+    /// Waits for the process to end, with a deadline; never blocks a thread. Foundation sometimes never
+    /// notices an exit (seen: a zombie it did not reap, `isRunning` true for ever), so a zombie is
+    /// reaped here and its status kept in `reaped`.
+    private func exited(_ process: Process, within seconds: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning {
+            if Self.isZombie(process.processIdentifier) {
+                var status: Int32 = 0
+                if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                    let signal = status & 0x7f
+                    reaped = signal == 0 ? (.exit, (status >> 8) & 0xff) : (.uncaughtSignal, signal)
+                    return true
+                }
+                // Foundation reaped it meanwhile: `isRunning` turns false on the next look.
+            }
             guard Date() < deadline else { return false }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
         return true
+    }
+
+    /// Whether `/proc/<pid>/stat` shows the process as a zombie (exited, not yet reaped).
+    private static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z"
     }
 
     /// Stops (SIGTERM, or SIGKILL when `hard`) and starts again on the same port and database.
