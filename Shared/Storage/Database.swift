@@ -9,19 +9,19 @@ import Synchronization
 ///
 /// WAL checkpoints: a background connection copies committed frames into the main file every 100 ms
 /// (PASSIVE: it never waits for anyone). Often and small on purpose: each pass fsyncs the WAL it
-/// copies from, and a large fsync stalls the commits behind it (measured under routing load: passes every 1 s gave
-/// p99 46–105 ms, every 100 ms 10 ms). Under a steady stream of writes those passes never finish —
-/// new frames arrive while they copy — so the WAL would never start over and grow without bound (3 GB
-/// in a minute of routing load, every read probing a huge WAL index). Once the WAL passes
-/// `rewindFrames`, a background pass therefore also rewinds it: two more unlocked passes, each followed
-/// by a sync of the main file, shrink what is left; then, holding the write lock so no frame arrives meanwhile, a `RESTART` checkpoint copies the
-/// last few frames and the next transaction writes the WAL from its start. Commits wait only for that
-/// short last step (a few hundred frames and two small fsyncs), not for a checkpoint of whatever piled
-/// up: when the writer checkpointed at 64 MiB inside its own commit, routing's p99 was 7–15 ms at 2–4
-/// connections; rewound here, 2.3–4.2 ms. The writer still checkpoints at 4 × `rewindFrames`, in case
-/// the background passes cannot keep up.
+/// copies from, and a large fsync stalls the commits behind it (measured under routing load: passes
+/// every 1 s gave p99 46–105 ms, every 100 ms 10 ms). Under a steady stream of writes those passes
+/// never finish — new frames arrive while they copy — so the WAL would never start over and grow
+/// without bound (3 GB in a minute of routing load, every read probing a huge WAL index). Once the WAL
+/// passes `rewindFrames`, a background pass therefore also rewinds it: two more unlocked passes, each
+/// followed by a sync of the main file, shrink what is left; then, holding the write lock so no frame
+/// arrives meanwhile, a `RESTART` checkpoint copies the last few frames and the next transaction writes
+/// the WAL from its start. Commits wait only for that short last step (a few hundred frames and two
+/// small fsyncs), not for a checkpoint of whatever piled up: when the writer checkpointed at 64 MiB
+/// inside its own commit, routing's p99 at 2–4 connections was 7–15 ms; rewound here, 2.4–4.0 ms. The
+/// writer still checkpoints at 4 × `rewindFrames`, in case the background passes cannot keep up.
 public final class Database: @unchecked Sendable {
-    /// WAL length (in frames, 4 KiB each) past which a background pass rewinds the WAL.
+    /// WAL length in frames (a page each) past which a background pass rewinds the WAL.
     let rewindFrames: Int
 
     public let path: String
@@ -40,7 +40,8 @@ public final class Database: @unchecked Sendable {
     /// - Parameters:
     ///   - maxReaders: most concurrent read connections; default 8.
     ///   - busyTimeoutMilliseconds: how long a connection waits for a lock; default 5 s.
-    ///   - rewindFrames: WAL length (frames) at which background passes rewind it; default 16,384 (64 MiB).
+    ///   - rewindFrames: WAL length in frames at which background passes rewind it; default 16,384
+    ///     (64 MiB of 4 KiB pages).
     ///   - checkpointInterval: time between background passes; nil runs none (tests run them by hand).
     ///   - pageSize: page size in bytes of a database this creates (a power of two, 512–65,536); an
     ///     existing file keeps its own. Small pages suit many small random writes: a commit writes
