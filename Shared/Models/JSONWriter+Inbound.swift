@@ -11,20 +11,14 @@ extension RouteRequest: JSONWritable {
         writer.string(event.rawValue)
         writer.key("channel")
         writer.string(channel.rawValue)
-        if let inboxId {
-            writer.key("inboxId")
-            writer.string(inboxId)
-        }
+        writer.string("inboxId", ifPresent: inboxId)
         writer.key("contact")
         writer.value(contact)
         writer.key("message")
         writer.beginObject()
         writer.key("id")
         writer.string(message.id)
-        if let body = message.body {
-            writer.key("body")
-            writer.string(body)
-        }
+        writer.string("body", ifPresent: message.body)
         writer.endObject()
         writer.endObject()
     }
@@ -35,10 +29,7 @@ extension RouteContact: JSONWritable {
         writer.beginObject()
         writer.key("id")
         writer.string(id)
-        if let name {
-            writer.key("name")
-            writer.string(name)
-        }
+        writer.string("name", ifPresent: name)
         for (key, values) in [("emails", emails), ("phones", phones), ("tags", tags)] {
             if let values {
                 writer.key(key)
@@ -64,10 +55,7 @@ extension ResolveRequest: JSONWritable {
         writer.string(channel.rawValue)
         writer.key("address")
         writer.string(address)
-        if let name {
-            writer.key("name")
-            writer.string(name)
-        }
+        writer.string("name", ifPresent: name)
         writer.endObject()
     }
 }
@@ -95,10 +83,7 @@ extension InboundResult: JSONWritable {
         writer.bool(spam)
         writer.key("dropped")
         writer.bool(dropped)
-        if let reason {
-            writer.key("reason")
-            writer.string(reason)
-        }
+        writer.string("reason", ifPresent: reason)
         writer.key("replies")
         writer.replies(replies)
         writer.endObject()

@@ -51,6 +51,13 @@ public struct JSONWriter {
         if let value { string(value) } else { null() }
     }
 
+    /// Writes `"name": value`, or nothing when `value` is nil (the encoder's rule for optionals).
+    public mutating func string(_ name: String, ifPresent value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
     public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

@@ -14,7 +14,7 @@ import TestSupport
 
         init() throws {
             authority = try TestCertificate.authority("Concierge Test CA")
-            caFile = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-ca-\(UUID().uuidString).pem").path
+            caFile = HTTPClientTLSTests.temporaryPEMPath()
             try authority.writePEM(to: caFile)
             var configuration = HTTPClient.Configuration()
             configuration.trustedCAFile = caFile
@@ -25,6 +25,19 @@ import TestSupport
     }
 
     private static let echo: TLSTestServer.Handler = { target in (200, #"{"target":"\#(target)"}"#) }
+
+    static func temporaryPEMPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("concierge-ca-\(UUID().uuidString).pem").path
+    }
+
+    /// Each client's request to `server` fails with an error containing its text, and none reaches it.
+    private func expectRefused(_ attempts: [(client: HTTPClient, saying: String)], by server: TLSTestServer) async {
+        for (client, text) in attempts {
+            let error = await #expect(throws: HTTPClientError.self) { try await client.get("https://127.0.0.1:\(server.port)/") }
+            #expect(error?.description.contains(text) == true, "\(String(describing: error))")
+        }
+        #expect(server.targets.isEmpty)
+    }
 
     @Test func getOverTLSReusesTheConnectionAndChecksNames() async throws {
         let trust = try Trust()
@@ -70,11 +83,8 @@ import TestSupport
         defer { server.stop() }
         var systemOnly = HTTPClient.Configuration()
         systemOnly.trustedCAFile = nil
-        for client in [trust.client, HTTPClient(configuration: systemOnly)] {
-            let error = await #expect(throws: HTTPClientError.self) { try await client.get("https://127.0.0.1:\(server.port)/") }
-            #expect(error?.description.contains("certificate verify failed") == true, "\(String(describing: error))")
-        }
-        #expect(server.targets.isEmpty)
+        await expectRefused(
+            [trust.client, HTTPClient(configuration: systemOnly)].map { ($0, "certificate verify failed") }, by: server)
     }
 
     /// A CA file that is missing, or is not PEM, fails every https request with a message naming the
@@ -84,17 +94,15 @@ import TestSupport
         defer { trust.remove() }
         let server = try TLSTestServer(certificate: trust.authority.issue(for: ["127.0.0.1"]), handler: Self.echo)
         defer { server.stop() }
-        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-ca-\(UUID().uuidString).pem").path
+        let garbage = Self.temporaryPEMPath()
         try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: garbage))
         defer { try? FileManager.default.removeItem(atPath: garbage) }
-        for file in ["/nonexistent/concierge-ca.pem", garbage] {
+        let attempts = ["/nonexistent/concierge-ca.pem", garbage].map { file in
             var configuration = HTTPClient.Configuration()
             configuration.trustedCAFile = file
-            let client = HTTPClient(configuration: configuration)
-            let error = await #expect(throws: HTTPClientError.self) { try await client.get("https://127.0.0.1:\(server.port)/") }
-            #expect(error?.description.contains("cannot load CA file \(file)") == true, "\(String(describing: error))")
+            return (client: HTTPClient(configuration: configuration), saying: "cannot load CA file \(file)")
         }
-        #expect(server.targets.isEmpty)
+        await expectRefused(attempts, by: server)
     }
 
     @Test func pooledConnectionClosedByTheServerIsRetriedOnANewOne() async throws {
