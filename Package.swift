@@ -34,7 +34,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .systemLibrary(name: "CTLS", path: "Shared/CTLS"),
         .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
-        shared("Models", []),
+        shared("Models", ["CSystem"]),
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
         
@@ -65,7 +65,9 @@ let package = Package(
         ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "ConciergeCLI"],
+            dependencies: [
+                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "CRMLookupService", "ConciergeCLI",
+            ],
             path: "Tests/UnitTests",
             swiftSettings: settings
         ),

@@ -9,9 +9,15 @@ import Foundation
 /// showed up as two `openat` per inbound message.
 public enum Identifier {
     public static func make(now: Date = Date()) -> String {
+        var random = SystemRandomNumberGenerator()
+        return make(now: now, using: &random)
+    }
+
+    /// An id whose random bits come from `random` — a `BufferedRandomNumberGenerator` for a loop that
+    /// makes many (an import).
+    public static func make(now: Date = Date(), using random: inout some RandomNumberGenerator) -> String {
         let milliseconds = max(0, now.timeIntervalSince1970 * 1000)
         let fraction = UInt64((milliseconds - milliseconds.rounded(.down)) * 4096) & 0xFFF
-        var random = SystemRandomNumberGenerator()
         let high = UInt64(milliseconds) << 16 | 0x7000 | fraction
         let low = random.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
         return String(unsafeUninitializedCapacity: 36) { buffer in

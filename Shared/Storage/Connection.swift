@@ -5,6 +5,7 @@ import CSQLite
 public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
+    private var last: (sql: String, statement: Statement)?
 
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -25,6 +26,7 @@ public final class Connection {
     }
 
     deinit {
+        last = nil
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -132,9 +134,17 @@ public final class Connection {
     }
 
     func prepared(_ sql: String) throws(SQLiteError) -> Statement {
-        if let cached = statements[sql] { return cached }
-        let statement = try Statement(connection: self, sql: sql)
-        statements[sql] = statement
+        // A loop runs one statement many times, usually a literal: comparing it with the last one is
+        // a pointer check, hashing it for the cache reads all of it.
+        if let last, last.sql == sql { return last.statement }
+        let statement: Statement
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            statement = try Statement(connection: self, sql: sql)
+            statements[sql] = statement
+        }
+        last = (sql, statement)
         return statement
     }
 }

@@ -88,6 +88,33 @@ public final class Database: @unchecked Sendable {
         writeLock.lock()
         writersWaiting.subtract(1, ordering: .relaxed)
         defer { writeLock.unlock() }
+        return try transaction(body)
+    }
+
+    /// `write` with integer `PRAGMA`s that SQLite will not change inside a transaction set on the writer
+    /// before it begins, and put back after it ends — e.g. `["temp_store": 1, "wal_autocheckpoint": 0]`
+    /// for a bulk load that sorts on disk rather than in memory and leaves its WAL to the background pass.
+    @discardableResult
+    public func write<T>(settings: KeyValuePairs<String, Int>, _ body: (Connection) throws -> T) throws -> T {
+        writersWaiting.add(1, ordering: .relaxed)
+        writeLock.lock()
+        writersWaiting.subtract(1, ordering: .relaxed)
+        defer { writeLock.unlock() }
+        var previous: [(name: String, value: Int)] = []
+        defer { for (name, value) in previous.reversed() { try? writer.execute("PRAGMA \(name)=\(value)") } }
+        for (name, value) in settings {
+            precondition(name.allSatisfy { $0 == "_" || ($0.isASCII && $0.isLetter) }, "not a pragma name: \(name)")
+            guard let old = try writer.scalarInt("PRAGMA \(name)") else {
+                throw SQLiteError(code: 1 /* SQLITE_ERROR */, message: "PRAGMA \(name) has no value")
+            }
+            try writer.execute("PRAGMA \(name)=\(value)")
+            previous.append((name, old))
+        }
+        return try transaction(body)
+    }
+
+    /// `body` in a `BEGIN IMMEDIATE` transaction on the writer, whose lock the caller holds.
+    private func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try writer.run("BEGIN IMMEDIATE")
         do {
             let value = try body(writer)

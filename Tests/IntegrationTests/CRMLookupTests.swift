@@ -660,10 +660,12 @@ import Testing
         }
     }
 
-    /// An import's batches share transactions, which commit early when another writer waits: upserts
-    /// sent during an import are applied, lookups answer, and the import still counts every row.
+    /// Into a directory that is not empty, an import's batches share transactions, which commit early
+    /// when another writer waits: upserts sent during an import are applied, lookups answer, and the
+    /// import still counts every row.
     @Test func upsertsAndLookupsDuringAnImportAreServed() async throws {
         try await withServices([.crmLookup]) { cluster in
+            _ = try await cluster.crmLookup().upsert(CustomerInput(email: "first@example.com"))
             let count = 20_000
             var lines: [String] = []
             for line in 1...count {
@@ -693,6 +695,60 @@ import Testing
                 let found = try await crm.lookup(email: "bulk\(n)@example.com")
                 #expect(found.data?.objectValue?["phone"] == .string("+4540\(String(format: "%06d", n))"), "\(n)")
             }
+        }
+    }
+
+    /// Into an empty directory the import loads without the e-mail and phone indexes and applies rows
+    /// that repeat an earlier key after building them, in line order — past the held-back limit too,
+    /// where the rest goes the ordinary way. The outcome is the row-by-row one: later lines update
+    /// earlier customers, a clash is refused, and the indexes hold afterwards. An upsert sent meanwhile
+    /// (which waits for the load) is applied.
+    @Test func importIntoAnEmptyDirectoryMatchesRowByRow() async throws {
+        try await withServices([.crmLookup]) { cluster in
+            let count = 12_000  // more repeats than ImportWriter.heldBackLimit (10,000)
+            var lines: [String] = []
+            for n in 0..<count {
+                lines.append(#"{"email":"bulk\#(n)@example.com","phone":"+4550\#(String(format: "%06d", n))"}"#)
+            }
+            // The same customers again by e-mail only: updates, each on its own earlier line.
+            for n in 0..<count { lines.append(#"{"email":"BULK\#(n)@example.com","customerType":"VIP","loyaltyStatus":"gold"}"#) }
+            // By phone only, with a new e-mail: the customer found by phone takes it.
+            lines.append(#"{"phone":"+45 50 000 007","email":"renamed7@example.com"}"#)
+            // bulk1's e-mail with bulk2's phone: two customers, refused.
+            lines.append(#"{"email":"bulk1@example.com","phone":"+4550000002"}"#)
+            lines.append(#"{"email":"fresh@example.com","phone":"+4559999999"}"#)
+            let crm = cluster.crmLookup()
+            async let imported = crm.importCustomers(Array(lines.joined(separator: "\n").utf8), contentType: "application/x-ndjson")
+            // Not in the file, so the counts below hold even if it lands before the import begins.
+            try await Task.sleep(for: .milliseconds(200))
+            let single = try await crm.upsert(CustomerInput(email: "outside@example.com", accountManager: "Sam"))
+            let result = try await imported
+            #expect(result.imported == count + 1)
+            #expect(result.updated == count + 1)
+            #expect(result.rejected.map(\.line) == [2 * count + 2])
+            #expect(result.rejectedCount == 1)
+
+            for n in [0, 1, 5_000, count - 1] {
+                let found = try #require(try await crm.lookup(email: "bulk\(n)@example.com").data?.objectValue, "\(n)")
+                #expect(found["customerType"] == .string("VIP"), "\(n)")
+                #expect(found["phone"] == .string("+4550\(String(format: "%06d", n))"), "\(n)")
+            }
+            let renamed = try #require(try await crm.lookup(phone: "+4550000007").data?.objectValue)
+            #expect(renamed["email"] == .string("renamed7@example.com"))
+            #expect(renamed["customerType"] == .string("VIP"))
+            #expect(try await crm.lookup(email: "bulk7@example.com").found == false)
+            #expect(try await crm.lookup(email: "fresh@example.com").found)
+
+            let outside = try #require(try await crm.lookup(email: "outside@example.com").data?.objectValue)
+            #expect(outside["id"] == .string(single.id))
+            #expect(outside["accountManager"] == .string("Sam"))
+            // The indexes are back: a second owner of an e-mail or a phone is refused.
+            let clash = await #expect(throws: ServiceError.self) {
+                try await crm.upsert(CustomerInput(email: "bulk10@example.com", phone: "+4550000011"))
+            }
+            #expect(clash?.status == 409)
+            let again = try await crm.upsert(CustomerInput(phone: "+4550000012", customerType: "regular"))
+            #expect(again.email == "bulk12@example.com")
         }
     }
 

@@ -175,6 +175,51 @@ import Testing
         }
     }
 
+    /// Settings SQLite refuses inside a transaction (`temp_store`) hold for the transaction and are put
+    /// back after it, also when it fails.
+    @Test func writeWithSettingsPutsThemBack() throws {
+        try withTemporaryFolder { folder in
+            let db = try Database(path: folder + "/settings.sqlite", migrations: Self.migrations())
+            let before = try db.write { try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint")) }
+            #expect(before.0 == 2, "the database keeps temporary data in memory")
+            let inside = try db.write(settings: ["temp_store": 1, "wal_autocheckpoint": 0]) { connection in
+                try connection.run("INSERT INTO people (id, name) VALUES ('1', ?)", "kept")
+                return try (connection.scalarInt("PRAGMA temp_store"), connection.scalarInt("PRAGMA wal_autocheckpoint"))
+            }
+            #expect(inside.0 == 1 && inside.1 == 0)
+            let after = try db.write { try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint")) }
+            #expect(after == before)
+
+            struct Refused: Error {}
+            #expect(throws: Refused.self) {
+                try db.write(settings: ["temp_store": 1]) { connection in
+                    try connection.run("INSERT INTO people (id, name) VALUES ('2', ?)", "rolled back")
+                    throw Refused()
+                }
+            }
+            #expect(try db.write { try $0.scalarInt("PRAGMA temp_store") } == 2)
+            #expect(try db.read { try $0.query("SELECT name FROM people") { $0.string(0) } } == ["kept"])
+        }
+    }
+
+    /// The last statement is reused without the cache; a different one in between still gets its own.
+    @Test func alternatingStatementsEachRunTheirOwnSQL() throws {
+        try withTemporaryFolder { folder in
+            let db = try Database(path: folder + "/alternate.sqlite", migrations: Self.migrations())
+            try db.write { connection in
+                for index in 0..<3 {
+                    try connection.run("INSERT INTO people (id, name) VALUES (?, ?)", "\(index)a", "a\(index)")
+                    try connection.run("INSERT INTO people (id, name) VALUES (?, upper(?))", "\(index)b", "b\(index)")
+                    // Same text, built at run time (not the literal's storage): still the same statement.
+                    let rebuilt = String("INSERT INTO people (id, name) VALUES (?, ?)".reversed().reversed())
+                    try connection.run(rebuilt, "\(index)c", "c\(index)")
+                }
+            }
+            let names = try db.read { try $0.query("SELECT name FROM people ORDER BY rowid") { $0.string(0) } }
+            #expect(names == ["a0", "B0", "c0", "a1", "B1", "c1", "a2", "B2", "c2"])
+        }
+    }
+
     // MARK: Rows
 
     @Test func columnsDecodeToTheirTypes() throws {

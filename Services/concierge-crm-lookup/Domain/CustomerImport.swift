@@ -4,7 +4,7 @@ import Models
 import Storage
 
 /// `POST /v1/customers/import` (SPEC §7): reads the spooled body in chunks, parses NDJSON or CSV
-/// record by record, and upserts in batches of 1,000 per transaction. A bad record is listed with
+/// record by record, and hands batches of 1,000 upserts to an `ImportWriter`. A bad record is listed with
 /// its line number and never stops the rest. Parsing and validating run on the import's own thread,
 /// committing on an `ImportWriter`'s, so neither blocks the Swift concurrency pool.
 struct CustomerImport {
@@ -23,8 +23,13 @@ struct CustomerImport {
     /// Timestamp of the rows in `batch`, which commit together.
     private var batchTime = ""
     private var header: [String]?
+    private var keys: ImportKeyFilter
+    private var random = BufferedRandomNumberGenerator()
 
-    private init(writer: ImportWriter) { self.writer = writer }
+    private init(writer: ImportWriter, fileBytes: Int) {
+        self.writer = writer
+        keys = ImportKeyFilter(fileBytes: fileBytes)
+    }
 
     /// Imports the file at `path` (a spooled request body) on a thread of its own.
     static func run(db: Database, format: Format, path: String) async throws -> ImportResult {
@@ -38,10 +43,11 @@ struct CustomerImport {
     private static func importFile(db: Database, format: Format, path: String) throws -> ImportResult {
         let writer = ImportWriter(db: db)
         defer { _ = try? writer.finish() }  // on an early exit, still end the writer's thread
-        var importer = CustomerImport(writer: writer)
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CRMError.invalid(field: "body", message: "The request body could not be read.") }
         defer { close(fd) }
+        var status = stat()
+        var importer = CustomerImport(writer: writer, fileBytes: fstat(fd, &status) == 0 ? Int(status.st_size) : 0)
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         var lines = LineReader()
         var csv = CSVReader()
@@ -123,7 +129,9 @@ struct CustomerImport {
 
     private mutating func add(_ line: Int, _ draft: CustomerDraft) {
         if batch.isEmpty { batchTime = Timestamp.now() }
-        batch.append((line, PreparedUpsert(draft, now: batchTime)))
+        let mayRepeat = keys.insert(email: draft.email, phone: draft.phone)
+        let upsert = PreparedUpsert(draft, now: batchTime, id: Customer.newID(using: &random))
+        batch.append((line, upsert, mayRepeat))
     }
 
     /// Keeps the first 100 rejections by line: a row refused when its batch is written (an identity

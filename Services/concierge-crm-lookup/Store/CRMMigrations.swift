@@ -35,5 +35,30 @@ enum CRMMigrations {
             try OutboxSchema.create(connection)
         },
         Migration(2, "outbox ordering per entity") { try OutboxSchema.addOrderingKey($0) },
+        Migration(3, "customers' email and phone indexes named, so a bulk import can build them last") { connection in
+            // Inline UNIQUE constraints make indexes that cannot be dropped; the table is rebuilt without them.
+            try connection.execute(
+                """
+                CREATE TABLE customers_rebuilt (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    email TEXT,
+                    phone TEXT,
+                    record BLOB NOT NULL
+                ) STRICT;
+                INSERT INTO customers_rebuilt (seq, id, email, phone, record) SELECT seq, id, email, phone, record FROM customers;
+                DROP TABLE customers;
+                ALTER TABLE customers_rebuilt RENAME TO customers;
+                """)
+            try connection.execute(createKeyIndexes)
+        },
     ]
+
+    /// The unique indexes that keep one customer per email and per phone. An import into an empty
+    /// directory drops them and runs this once its rows are in (`ImportWriter`).
+    static let createKeyIndexes = """
+        CREATE UNIQUE INDEX customers_email ON customers (email);
+        CREATE UNIQUE INDEX customers_phone ON customers (phone);
+        """
+    static let dropKeyIndexes = "DROP INDEX customers_email; DROP INDEX customers_phone;"
 }

@@ -38,4 +38,7 @@ extension Customer {
 
     /// A new id: a UUIDv7, so ids rise with time and a bulk import appends to the id index.
     static func newID(now: Date = Date()) -> String { Identifier.make(now: now) }
+
+    /// A new id with random bits from `random` (an import's buffered generator).
+    static func newID(using random: inout some RandomNumberGenerator) -> String { Identifier.make(using: &random) }
 }

@@ -14,12 +14,9 @@ struct CustomerStore: Sendable {
 
     static func upsert(_ connection: Connection, _ upsert: PreparedUpsert) throws -> (Customer, created: Bool) {
         // Most imported customers are new: try the insert first, which refuses an email or phone already owned.
+        if try insertFresh(connection, upsert) { return (upsert.fresh, true) }
         let fresh = upsert.fresh
-        let record = SQLValue.blob(upsert.freshRecord)
-        let inserted = try connection.run(
-            "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh.id, fresh.email,
-            fresh.phone, record)
-        if inserted == 1 { return (fresh, true) }
+        let record = SQLValue.blob(fresh.record)
         // Someone owns the email or the phone, or both; two different owners are a clash.
         let owners = try connection.query(
             "SELECT id, email, record FROM customers WHERE email = ? OR phone = ?", [upsert.draft.email, upsert.draft.phone]
@@ -39,6 +36,15 @@ struct CustomerStore: Sendable {
             "UPDATE customers SET email = ?, phone = ?, record = ? WHERE id = ?", customer.email, customer.phone,
             SQLValue.blob(customer.record), customer.id)
         return (customer, false)
+    }
+
+    /// Inserts the upsert's new customer unless a unique index (id, and email and phone when present)
+    /// already holds one of its keys; true when inserted.
+    static func insertFresh(_ connection: Connection, _ upsert: PreparedUpsert) throws -> Bool {
+        let fresh = upsert.fresh
+        return try connection.run(
+            "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh.id, fresh.email,
+            fresh.phone, SQLValue.blob(fresh.record)) == 1
     }
 
     func get(_ id: String) throws -> Customer {
