@@ -405,7 +405,15 @@ import Testing
                 }
                 return frames
             }
-            try #require(waitFor("a long WAL") { (db.walFrames() ?? 0) >= 700 })
+            // Each look is a PASSIVE checkpoint, which may copy everything and let the next write start
+            // the WAL over: look less and less often, so the WAL gets the time to grow between looks.
+            var pause: useconds_t = 20_000
+            try #require(
+                waitFor("a long WAL") {
+                    usleep(pause)
+                    pause = min(pause * 2, 1_000_000)
+                    return (db.walFrames() ?? 0) >= 700
+                })
             let before = try #require(frames())
             db.backgroundPass()
             let mark = written.load(ordering: .relaxed)
