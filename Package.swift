@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "CRMLookupService", "ConciergeCLI",
+                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "CRMLookupService", "RoutingService", "ConciergeCLI",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings

@@ -147,7 +147,7 @@ struct RoutingStore: Sendable {
         let body = try JSONCoding.encode(result)
         try connection.run(
             "INSERT OR REPLACE INTO decisions (conversation_id, version, body, message_id) VALUES (?, ?, ?, ?)",
-            result.conversationId, result.version, SQLValue.blob(body), messageID)
+            result.conversationId, result.version, SQLValue.blob(StoredDecision.pack(body)), messageID)
         return body
     }
 
@@ -157,7 +157,7 @@ struct RoutingStore: Sendable {
         let body = try db.read { connection in
             try connection.first("SELECT body FROM decisions WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
         }
-        return try body.map { try JSONCoding.decode(RouteResult.self, from: $0) }
+        return try body.map { try JSONCoding.decode(RouteResult.self, from: try Self.unpack($0)) }
     }
 
     /// The answer to an earlier route request for this message, if it is still the latest decision
@@ -168,7 +168,17 @@ struct RoutingStore: Sendable {
                 "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
             ) { $0.bytes(0) }
         }
-        return try body.map { RouteAnswer(result: try JSONCoding.decode(RouteResult.self, from: $0), json: $0) }
+        return try body.map { stored in
+            let json = try Self.unpack(stored)
+            return RouteAnswer(result: try JSONCoding.decode(RouteResult.self, from: json), json: json)
+        }
+    }
+
+    private static func unpack(_ stored: [UInt8]) throws -> [UInt8] {
+        guard let json = StoredDecision.unpack(stored) else {
+            throw SQLiteError(code: 11 /* SQLITE_CORRUPT */, message: "a stored decision is damaged")
+        }
+        return json
     }
 }
 
