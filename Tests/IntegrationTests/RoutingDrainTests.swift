@@ -177,7 +177,12 @@ enum DrainTrigger: String, CaseIterable, Sendable {
             let chat = try await kit.inbox("Chat", defaultFor: [.messaging])
             let a = try await kit.agent(
                 "A", inboxes: [chat.id], capacity: PartialCounts(messaging: 2), availability: .away)
-            for id in ["w-1", "w-2", "w-3"] { #expect(try await kit.route(id, .messaging).routingState == .queued) }
+            var before = 0
+            for id in ["w-1", "w-2", "w-3"] {
+                let decision = try await kit.route(id, .messaging)
+                #expect(decision.routingState == .queued)
+                before = max(before, decision.version)
+            }
             try await cluster.service(.routing).restart(hard: true)
             #expect(try await kit.waiting(chat.id) == ["w-1", "w-2", "w-3"])
             #expect(try await kit.admin.decision("w-2").routingState == .queued)
@@ -185,6 +190,7 @@ enum DrainTrigger: String, CaseIterable, Sendable {
             #expect(try await kit.waiting(chat.id) == ["w-3"])
             let first = try await kit.admin.decision("w-1")
             #expect(first.assigneeId == a.id)
+            #expect(first.version > before, "versions go on rising after a restart")
             #expect(RoutingKit.trace(first, mentions: "drain"))
             #expect(try await kit.admin.decision("w-2").assigneeId == a.id)
             #expect(try await kit.load(a.id).messaging == 2)

@@ -118,5 +118,10 @@ enum RoutingMigrations {
                 CREATE INDEX decisions_version ON decisions (version);
                 """)
         },
+        Migration(6, "no index on decisions' version") { connection in
+            // Read once at start-up (the highest version), and a leaf of it was written by every commit:
+            // a decision is appended by `seq` in the order versions are given, so the last row has it.
+            try connection.execute("DROP INDEX decisions_version")
+        },
     ]
 }

@@ -66,9 +66,15 @@ struct RoutingStore: Sendable {
                     state: AssignmentRecord.State(rawValue: row.string(5)) ?? .queued, priority: row.int(6),
                     waitingSince: row.int64(7), version: row.int64(8))
             }
+            // Decisions are appended in the order they were made, so the last by `seq` holds their
+            // highest version (no index on `version`: it cost a page per commit).
             snapshot.version = Int64(
-                try connection.scalarInt("SELECT max(v) FROM (SELECT max(version) AS v FROM decisions UNION ALL SELECT max(version) FROM assignments UNION ALL SELECT max(last_assigned) FROM agents)")
-                    ?? 0)
+                try connection.scalarInt(
+                    """
+                    SELECT max(v) FROM (
+                        SELECT (SELECT version FROM decisions ORDER BY seq DESC LIMIT 1) AS v
+                        UNION ALL SELECT max(version) FROM assignments UNION ALL SELECT max(last_assigned) FROM agents)
+                    """) ?? 0)
             return snapshot
         }
     }
