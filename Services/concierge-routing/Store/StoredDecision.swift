@@ -1,3 +1,5 @@
+import Glibc
+
 /// Decisions as stored: their JSON with its most common fragments and every lower-case UUID packed
 /// into one byte and seventeen. A decision's trace names every agent considered and why each was
 /// skipped, so a decision at a 25-agent inbox is 2,514 bytes of JSON, a 4 KiB page to itself: every
@@ -19,35 +21,52 @@ enum StoredDecision {
     ].map { Array($0.utf8) }
     static let uuidCode: UInt8 = 0x1F
 
-    /// For each first byte, the codes of the fragments starting with it, longest first.
-    private static let codesByFirstByte: [[UInt8]] = {
-        var table = [[UInt8]](repeating: [], count: 256)
-        for (index, fragment) in fragments.enumerated() { table[Int(fragment[0])].append(UInt8(index + 1)) }
-        return table.map { codes in codes.sorted { fragments[Int($0) - 1].count > fragments[Int($1) - 1].count } }
+    /// The fragments' bytes end to end, where each one starts, and for each first byte the codes of the
+    /// fragments starting with it, longest first (`candidates[byte]` is a range of `codes`): flat arrays
+    /// of numbers, so the packing loop reads them without retaining anything.
+    private static let fragmentBytes = fragments.flatMap { $0 }
+    private static let fragmentStarts = fragments.reduce(into: [0]) { starts, fragment in starts.append(starts.last! + fragment.count) }
+    private static let codes: [UInt8] = (0..<256).flatMap { (byte: Int) in
+        fragments.indices.filter { Int(fragments[$0][0]) == byte }.sorted { fragments[$0].count > fragments[$1].count }.map { UInt8($0 + 1) }
+    }
+    private static let candidates: [Range<Int>] = {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for byte in 0..<256 {
+            let count = fragments.filter { Int($0[0]) == byte }.count
+            ranges.append(start..<start + count)
+            start += count
+        }
+        return ranges
     }()
 
     static func pack(_ json: [UInt8]) -> [UInt8] {
         precondition(fragments.count < Int(uuidCode), "too many fragments for the codes below 0x1F")
         var packed: [UInt8] = []
         packed.reserveCapacity(json.count / 2)
-        var index = 0
-        next: while index < json.count {
-            if let uuid = uuid(in: json, at: index) {
-                packed.append(uuidCode)
-                packed.append(contentsOf: uuid)
-                index += 36
-                continue
-            }
-            for code in codesByFirstByte[Int(json[index])] {
-                let fragment = fragments[Int(code) - 1]
-                if json.count - index >= fragment.count, json[index..<index + fragment.count].elementsEqual(fragment) {
-                    packed.append(code)
-                    index += fragment.count
-                    continue next
+        let (fragmentBytes, fragmentStarts, codes, candidates) = (fragmentBytes, fragmentStarts, codes, candidates)
+        json.withUnsafeBufferPointer { json in
+            fragmentBytes.withUnsafeBufferPointer { fragmentBytes in
+                var index = 0
+                next: while index < json.count {
+                    if appendUUID(from: json, at: index, to: &packed) {
+                        index += 36
+                        continue
+                    }
+                    for candidate in candidates[Int(json[index])] {
+                        let code = codes[candidate]
+                        let start = fragmentStarts[Int(code) - 1]
+                        let count = fragmentStarts[Int(code)] - start
+                        if json.count - index >= count, memcmp(json.baseAddress! + index, fragmentBytes.baseAddress! + start, count) == 0 {
+                            packed.append(code)
+                            index += count
+                            continue next
+                        }
+                    }
+                    packed.append(json[index])
+                    index += 1
                 }
             }
-            packed.append(json[index])
-            index += 1
         }
         return packed
     }
@@ -79,24 +98,24 @@ enum StoredDecision {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// The 16 bytes of a canonical lower-case UUID (8-4-4-4-12 hex digits) starting at `index`.
-    private static func uuid(in json: [UInt8], at index: Int) -> [UInt8]? {
-        // Most bytes start no UUID: the first dash rules them out cheaply.
-        guard json.count - index >= 36, json[index + 8] == UInt8(ascii: "-") else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
+    /// Appends `uuidCode` and the 16 bytes of the canonical lower-case UUID (8-4-4-4-12 hex digits)
+    /// starting at `index`, if there is one.
+    @inline(__always)
+    private static func appendUUID(from json: UnsafeBufferPointer<UInt8>, at index: Int, to packed: inout [UInt8]) -> Bool {
+        // Most bytes start no UUID: the dashes rule them out cheaply.
+        let dash = UInt8(ascii: "-")
+        guard json.count - index >= 36, json[index + 8] == dash else { return false }
+        guard json[index + 13] == dash, json[index + 18] == dash, json[index + 23] == dash else { return false }
+        var bytes: (UInt64, UInt64) = (0, 0)
         var nibbles = 0
-        for offset in 0..<36 {
-            let byte = json[index + offset]
-            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            guard let value = hexValue(byte) else { return nil }
-            if nibbles % 2 == 0 { bytes.append(value << 4) } else { bytes[bytes.count - 1] |= value }
+        for offset in 0..<36 where offset != 8 && offset != 13 && offset != 18 && offset != 23 {
+            guard let value = hexValue(json[index + offset]) else { return false }
+            if nibbles < 16 { bytes.0 = bytes.0 << 4 | UInt64(value) } else { bytes.1 = bytes.1 << 4 | UInt64(value) }
             nibbles += 1
         }
-        return bytes
+        packed.append(uuidCode)
+        withUnsafeBytes(of: (bytes.0.bigEndian, bytes.1.bigEndian)) { packed.append(contentsOf: $0) }
+        return true
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
