@@ -19,20 +19,22 @@ import Testing
         Set(try db.read { try $0.query("SELECT name FROM rows") { $0.string(0) } })
     }
 
-    /// A change that holds the writer thread until `release` is set, so the changes sent meanwhile
-    /// queue up and share the next transaction.
+    /// A change that holds the writer until `release` is set, so the changes sent meanwhile queue up and
+    /// share the next transaction. Sent from a thread of its own: with `inlineWhenIdle` it runs there,
+    /// and blocking a thread of the concurrency pool instead could stall the tasks that release it.
     private static func holdWriter(_ writer: GroupWriter, until release: Flag) -> Task<Void, any Error> {
-        Task {
+        Task(executorPreference: ThreadExecutor()) {
             try await writer.write { _ in
                 while !release.isSet { usleep(1000) }
             }
         }
     }
 
-    @Test func everyChangeIsCommittedWhenItsCallerResumes() async throws {
+    @Test(arguments: [false, true])
+    func everyChangeIsCommittedWhenItsCallerResumes(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
             let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db) { $0 is Refused }
+            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
             let commits = Counter()
             writer.onCommit = { commits.add() }
             writer.start()
@@ -55,10 +57,11 @@ import Testing
         }
     }
 
-    @Test func aRecoverableErrorUndoesOnlyItsOwnChange() async throws {
+    @Test(arguments: [false, true])
+    func aRecoverableErrorUndoesOnlyItsOwnChange(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
             let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db) { $0 is Refused }
+            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
             let commits = Counter()
             writer.onCommit = { commits.add() }
             writer.start()
@@ -83,10 +86,11 @@ import Testing
         }
     }
 
-    @Test func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort() async throws {
+    @Test(arguments: [false, true])
+    func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
             let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db) { $0 is Refused }
+            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
             let aborts = Counter()
             writer.onAbort = { aborts.add() }
             writer.start()
@@ -109,6 +113,68 @@ import Testing
             _ = try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('after')") }
             #expect(try Self.names(db) == ["after"])
         }
+    }
+
+    /// With `inlineWhenIdle` a change sent to an idle writer runs on the caller's thread; those sent
+    /// while another runs wait for the writer's thread and share one transaction there.
+    @Test func anIdleWriterRunsTheChangeOnTheCallersThread() async throws {
+        try await withTemporaryFolderAsync { folder in
+            let db = try Self.database(in: folder)
+            let writer = GroupWriter(db: db, inlineWhenIdle: true) { $0 is Refused }
+            let commits = Counter()
+            writer.onCommit = { commits.add() }
+            writer.start()
+            let onCallersThread = try await Task(executorPreference: ThreadExecutor()) {
+                let caller = pthread_self()
+                let ranOn = try await writer.write { connection in
+                    try connection.run("INSERT INTO rows (name) VALUES ('alone')")
+                    return pthread_self()
+                }
+                return pthread_equal(caller, ranOn) != 0
+            }.value
+            #expect(onCallersThread)
+            let release = Flag()
+            let holder = Self.holdWriter(writer, until: release)
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let queued = (0..<3).map { i in
+                Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES (?)", "queued-\(i)") } }
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+            release.set()
+            try await holder.value
+            for task in queued { _ = try await task.value }
+            #expect(try Self.names(db) == ["alone", "queued-0", "queued-1", "queued-2"])
+            // Alone, the holder, then one shared by the three queued (one each had they run inline).
+            #expect(commits.value == 3)
+        }
+    }
+}
+
+/// A task executor with one thread of its own, which ends when nothing refers to the executor.
+private final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: `jobs` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    init() {
+        Thread { [weak self] in
+            while let job = self?.next() { job.runSynchronously(on: self!.asUnownedTaskExecutor()) }
+        }.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func next() -> UnownedJob? {
+        condition.lock()
+        defer { condition.unlock() }
+        while jobs.isEmpty { condition.wait() }
+        return jobs.removeFirst()
     }
 }
 
