@@ -15,6 +15,19 @@ import Testing
             migrations: [Migration(1, "rows") { try $0.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT NOT NULL)") }])
     }
 
+    /// A started writer on a new database, counting its commits and aborts.
+    private static func started(
+        in folder: String, inlineWhenIdle: Bool
+    ) throws -> (Database, GroupWriter, commits: Counter, aborts: Counter) {
+        let db = try database(in: folder)
+        let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
+        let (commits, aborts) = (Counter(), Counter())
+        writer.onCommit = { commits.add() }
+        writer.onAbort = { aborts.add() }
+        writer.start()
+        return (db, writer, commits, aborts)
+    }
+
     private static func names(_ db: Database) throws -> Set<String> {
         Set(try db.read { try $0.query("SELECT name FROM rows") { $0.string(0) } })
     }
@@ -33,11 +46,7 @@ import Testing
     @Test(arguments: [false, true])
     func everyChangeIsCommittedWhenItsCallerResumes(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
-            let commits = Counter()
-            writer.onCommit = { commits.add() }
-            writer.start()
+            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<200 {
                     group.addTask {
@@ -60,11 +69,7 @@ import Testing
     @Test(arguments: [false, true])
     func aRecoverableErrorUndoesOnlyItsOwnChange(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
-            let commits = Counter()
-            writer.onCommit = { commits.add() }
-            writer.start()
+            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
             let release = Flag()
             let holder = Self.holdWriter(writer, until: release)
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -89,11 +94,7 @@ import Testing
     @Test(arguments: [false, true])
     func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort(inlineWhenIdle: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
-            let aborts = Counter()
-            writer.onAbort = { aborts.add() }
-            writer.start()
+            let (db, writer, _, aborts) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
             let release = Flag()
             let holder = Self.holdWriter(writer, until: release)
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -119,11 +120,7 @@ import Testing
     /// while another runs wait for the writer's thread and share one transaction there.
     @Test func anIdleWriterRunsTheChangeOnTheCallersThread() async throws {
         try await withTemporaryFolderAsync { folder in
-            let db = try Self.database(in: folder)
-            let writer = GroupWriter(db: db, inlineWhenIdle: true) { $0 is Refused }
-            let commits = Counter()
-            writer.onCommit = { commits.add() }
-            writer.start()
+            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: true)
             let onCallersThread = try await Task(executorPreference: ThreadExecutor()) {
                 let caller = pthread_self()
                 let ranOn = try await writer.write { connection in
