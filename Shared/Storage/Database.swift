@@ -84,11 +84,7 @@ public final class Database: @unchecked Sendable {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the single writer; rolled back if it throws.
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
-        writersWaiting.add(1, ordering: .relaxed)
-        writeLock.lock()
-        writersWaiting.subtract(1, ordering: .relaxed)
-        defer { writeLock.unlock() }
-        return try transaction(body)
+        try write(settings: [:], body)
     }
 
     /// `write` with integer `PRAGMA`s that SQLite will not change inside a transaction set on the writer
@@ -110,11 +106,6 @@ public final class Database: @unchecked Sendable {
             try writer.execute("PRAGMA \(name)=\(value)")
             previous.append((name, old))
         }
-        return try transaction(body)
-    }
-
-    /// `body` in a `BEGIN IMMEDIATE` transaction on the writer, whose lock the caller holds.
-    private func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try writer.run("BEGIN IMMEDIATE")
         do {
             let value = try body(writer)

@@ -16,7 +16,6 @@ struct CustomerStore: Sendable {
         // Most imported customers are new: try the insert first, which refuses an email or phone already owned.
         if try insertFresh(connection, upsert) { return (upsert.fresh, true) }
         let fresh = upsert.fresh
-        let record = SQLValue.blob(fresh.record)
         // Someone owns the email or the phone, or both; two different owners are a clash.
         let owners = try connection.query(
             "SELECT id, email, record FROM customers WHERE email = ? OR phone = ?", [upsert.draft.email, upsert.draft.phone]
@@ -24,7 +23,8 @@ struct CustomerStore: Sendable {
         guard let owner = owners.first else {
             // Only a clash of ids gets here; the plain insert reports it.
             try connection.run(
-                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", fresh.id, fresh.email, fresh.phone, record)
+                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", fresh.id, fresh.email, fresh.phone,
+                SQLValue.blob(fresh.record))
             return (fresh, true)
         }
         if owners.count == 2 {

@@ -21,27 +21,25 @@ enum StoredDecision {
     ].map { Array($0.utf8) }
     static let uuidCode: UInt8 = 0x1F
 
-    /// The fragments' bytes end to end, where each one starts, and for each first byte the codes of the
-    /// fragments starting with it, longest first (`candidates[byte]` is a range of `codes`): flat arrays
-    /// of numbers, so the packing loop reads them without retaining anything.
+    /// The fragments' bytes end to end and where each one starts; for each first byte, the codes of the
+    /// fragments starting with it, longest first (`candidates[byte]`, a range of `codes`). Flat arrays of
+    /// numbers, so the packing loop reads them without retaining anything.
     private static let fragmentBytes = fragments.flatMap { $0 }
     private static let fragmentStarts = fragments.reduce(into: [0]) { starts, fragment in starts.append(starts.last! + fragment.count) }
-    private static let codes: [UInt8] = (0..<256).flatMap { (byte: Int) in
-        fragments.indices.filter { Int(fragments[$0][0]) == byte }.sorted { fragments[$0].count > fragments[$1].count }.map { UInt8($0 + 1) }
-    }
-    private static let candidates: [Range<Int>] = {
-        var ranges: [Range<Int>] = []
-        var start = 0
+    private static let (codes, candidates): ([UInt8], [Range<Int>]) = {
+        precondition(fragments.count < Int(uuidCode), "too many fragments for the codes below 0x1F")
+        var codes: [UInt8] = []
+        var candidates: [Range<Int>] = []
         for byte in 0..<256 {
-            let count = fragments.filter { Int($0[0]) == byte }.count
-            ranges.append(start..<start + count)
-            start += count
+            let start = codes.count
+            codes += fragments.indices.filter { Int(fragments[$0][0]) == byte }.sorted { fragments[$0].count > fragments[$1].count }
+                .map { UInt8($0 + 1) }
+            candidates.append(start..<codes.count)
         }
-        return ranges
+        return (codes, candidates)
     }()
 
     static func pack(_ json: [UInt8]) -> [UInt8] {
-        precondition(fragments.count < Int(uuidCode), "too many fragments for the codes below 0x1F")
         var packed: [UInt8] = []
         packed.reserveCapacity(json.count / 2)
         let (fragmentBytes, fragmentStarts, codes, candidates) = (fragmentBytes, fragmentStarts, codes, candidates)
