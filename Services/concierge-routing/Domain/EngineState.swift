@@ -12,7 +12,7 @@ struct EngineState: Sendable {
     var inboxes: [String: InboxRecord] = [:]
     var queues: [String: QueueRecord] = [:]
     var queueIDsByInbox: [String: [String]] = [:]
-    var assignments: [String: AssignmentRecord] = [:]
+    var assignments = ShardedDictionary<String, AssignmentRecord>()
     var lines = WaitingLines()
     /// The last decision version handed out; strictly increasing across restarts.
     var version: Int64 = 0
