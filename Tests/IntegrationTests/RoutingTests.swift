@@ -550,6 +550,29 @@ struct RoutingKit {
         }
     }
 
+    /// With an active workflow a retry is answered before the workflow runs (default routing checks
+    /// inside its own transaction instead): the same answer, the workflow's placement made once.
+    @Test func routeIsIdempotentWithAnActiveWorkflowToo() async throws {
+        try await withServices([.routing]) { cluster in
+            let kit = RoutingKit(cluster)
+            let inbox = try await kit.inbox("Mail", defaultFor: [.email])
+            let a = try await kit.agent("A", inboxes: [inbox.id])
+            let b = try await kit.agent("B", inboxes: [inbox.id])
+            let document = #"{"start": "tag", "steps": [{"id": "tag", "type": "tag", "tags": ["seen"], "next": "place"},"#
+                + #" {"id": "place", "type": "assign", "to": {"inbox": "\#(inbox.id)"}}]}"#
+            let saved = try await cluster.raw(.routing, token: cluster.token(.administrator))
+                .raw("PUT", "/v1/workflow", body: Array(document.utf8))
+            #expect(saved.status == 200)
+            let first = try await kit.route("c-w", .email, message: "msg-1")
+            let again = try await kit.route("c-w", .email, message: "msg-1")
+            #expect(first.tags == ["seen"])
+            #expect(first.assigneeId == a.id)
+            #expect(again == first)
+            #expect(try await kit.load(a.id).email == 1)
+            #expect(try await kit.load(b.id).email == 0)
+        }
+    }
+
     @Test func movedAndReroutedPlaceTheConversationAgain() async throws {
         try await withServices([.routing]) { cluster in
             let kit = RoutingKit(cluster)

@@ -169,13 +169,18 @@ struct RoutingStore: Sendable {
     /// The answer to an earlier route request for this message, if it is still the latest decision
     /// (a later one — a drain, a transfer — means the request's effect happened and was followed up).
     func routeRequest(conversationID: String, messageID: String) throws -> RouteAnswer? {
-        let body = try db.read { connection in
-            try connection.first(
-                "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
-            ) { $0.bytes(0) }
-        }
+        try db.read { try Self.routeRequest($0, conversationID: conversationID, messageID: messageID) }
+    }
+
+    /// `routeRequest` on a given connection — the writer's, inside the transaction that would
+    /// otherwise make the decision: its pages are in that connection's cache, where a reader's
+    /// cache starts empty after every commit (SQLite drops it when the WAL changed).
+    static func routeRequest(_ connection: Connection, conversationID: String, messageID: String) throws -> RouteAnswer? {
+        let body = try connection.first(
+            "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
+        ) { $0.bytes(0) }
         return try body.map { stored in
-            let json = try Self.unpack(stored)
+            let json = try unpack(stored)
             return RouteAnswer(result: try JSONCoding.decode(RouteResult.self, from: json), json: json)
         }
     }

@@ -74,6 +74,16 @@ final class WorkflowStore: Sendable {
 
     func activeVersion() -> Int? { activeCache.withLock { $0 } }
 
+    /// Whether a workflow may run for this request (`RoutingEngine.runWorkflow` decides): a paused
+    /// run to resume, or an active workflow for a new or reopened conversation. From memory only.
+    func mayRun(_ request: RouteRequest) -> Bool {
+        switch request.event {
+        case .new, .reopened: activeVersion() != nil || pausedCache.withLock { $0.contains(request.conversationId) }
+        case .message: pausedCache.withLock { $0.contains(request.conversationId) }
+        case .moved, .rerouted: false
+        }
+    }
+
     func run(_ conversationID: String) throws -> WorkflowRun? {
         guard pausedCache.withLock({ $0.contains(conversationID) }) else { return nil }
         let bytes = try db.read { connection in
