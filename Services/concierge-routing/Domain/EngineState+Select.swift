@@ -2,7 +2,7 @@ import Models
 
 extension EngineState {
     /// Why an agent cannot take a conversation on a channel now.
-    enum Ineligibility: CustomStringConvertible {
+    enum Ineligibility: Equatable, CustomStringConvertible {
         case inactive
         case unavailable(Availability)
         case atCapacity(load: Int, capacity: Int, Channel)
@@ -28,6 +28,26 @@ extension EngineState {
         return nil
     }
 
+    /// `ineligibility` of the agent in `slot`, reading its fields in place.
+    private func ineligibility(slot: Int, channel: Channel) -> Ineligibility? {
+        let records = agents.records
+        if !records[slot].active { return .inactive }
+        let availability = records[slot].availability
+        if availability != .available { return .unavailable(availability) }
+        let load = records[slot].load[channel]
+        let capacity = records[slot].capacity[channel]
+        if load >= capacity { return .atCapacity(load: load, capacity: capacity, channel) }
+        return nil
+    }
+
+    /// The slots of the inbox's members in `agents`, made once per change of its members.
+    private mutating func memberSlots(of inboxID: String) -> [Int] {
+        if let slots = inboxes[inboxID]?.memberSlots { return slots }
+        let slots = (inboxes[inboxID]?.memberIDs ?? []).compactMap { agents.slot(of: $0) }
+        inboxes[inboxID]?.memberSlots = slots
+        return slots
+    }
+
     /// Picks the member of `inbox` to receive a conversation by `strategy`, writing each member
     /// considered and why it was skipped into `trace`. Round robin moves the inbox's pointer.
     mutating func pickMember(
@@ -35,52 +55,51 @@ extension EngineState {
     ) -> String? {
         guard let inbox = inboxes[inboxID] else { return nil }
         let strategy = strategy ?? inbox.strategy
-        let members = inbox.memberIDs
+        let members = memberSlots(of: inboxID)
         guard !members.isEmpty else {
             trace.append(TraceStep(step: "select", outcome: "inbox \(inboxID) has no members"))
             return nil
         }
         var skipped = SkipLines()
-        var chosen: String?
+        var chosen: Int?
         switch strategy {
         case .roundRobin:
-            let start = inbox.pointer.flatMap { members.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            let pointer = inbox.pointer.flatMap { agents.slot(of: $0) }
+            let start = pointer.flatMap { members.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             for offset in 0..<members.count {
-                let id = members[(start + offset) % members.count]
-                guard let agent = agents[id] else { continue }
-                if let reason = ineligibility(agent, channel: channel) {
-                    skipped.add(id, reason)
+                let slot = members[(start + offset) % members.count]
+                if let reason = ineligibility(slot: slot, channel: channel) {
+                    skipped.add(slot, reason, in: &agents)
                 } else {
-                    chosen = id
+                    chosen = slot
                     break
                 }
             }
-            if let chosen { inboxes[inboxID]?.pointer = chosen }
+            if let chosen { inboxes[inboxID]?.pointer = agents[slot: chosen].id }
         case .leastBusy:
-            var best: AgentRecord?
-            for id in members {
-                guard let agent = agents[id] else { continue }
-                if let reason = ineligibility(agent, channel: channel) {
-                    skipped.add(id, reason)
-                } else if let current = best {
-                    let total = agent.load.total
-                    if total < current.load.total || (total == current.load.total && agent.lastAssigned < current.lastAssigned) {
-                        best = agent
+            for slot in members {
+                if let reason = ineligibility(slot: slot, channel: channel) {
+                    skipped.add(slot, reason, in: &agents)
+                } else if let best = chosen {
+                    let total = agents.records[slot].load.total
+                    let bestTotal = agents.records[best].load.total
+                    if total < bestTotal || (total == bestTotal && agents.records[slot].lastAssigned < agents.records[best].lastAssigned) {
+                        chosen = slot
                     }
                 } else {
-                    best = agent
+                    chosen = slot
                 }
             }
-            chosen = best?.id
         }
         skipped.write(to: &trace)
-        if let chosen {
-            let load = agents[chosen].map { "\($0.load[channel])/\($0.capacity[channel]) \(channel.rawValue)" } ?? ""
-            trace.append(TraceStep(step: "select", outcome: "\(chosen) chosen by \(strategy.rawValue) in inbox \(inboxID) (load \(load))"))
-        } else {
+        guard let chosen else {
             trace.append(TraceStep(step: "select", outcome: "no eligible member of inbox \(inboxID) for \(channel.rawValue)"))
+            return nil
         }
-        return chosen
+        let agent = agents[slot: chosen]
+        let load = "\(agent.load[channel])/\(agent.capacity[channel]) \(channel.rawValue)"
+        trace.append(TraceStep(step: "select", outcome: "\(agent.id) chosen by \(strategy.rawValue) in inbox \(inboxID) (load \(load))"))
+        return agent.id
     }
 
     /// Skip reasons, at most 20 lines so a trace stays readable for a 5,000-agent inbox; the lines
@@ -90,9 +109,9 @@ extension EngineState {
         private var lines: [TraceStep] = []
         private var count = 0
 
-        mutating func add(_ agentID: String, _ reason: Ineligibility) {
+        mutating func add(_ slot: Int, _ reason: Ineligibility, in agents: inout AgentTable) {
             count += 1
-            if count <= Self.limit { lines.append(TraceStep(step: "skip", outcome: "\(agentID): \(reason)")) }
+            if count <= Self.limit { lines.append(TraceStep(step: "skip", outcome: agents.skipLine(slot: slot, reason))) }
         }
 
         func write(to trace: inout [TraceStep]) {

@@ -7,7 +7,7 @@ import Storage
 /// Everything routing decides from, in memory, mirrored row by row in SQLite. Only `RoutingEngine`
 /// touches it, under its lock and inside a write transaction, so memory and disk change together.
 struct EngineState: Sendable {
-    var agents: [String: AgentRecord] = [:]
+    var agents = AgentTable()
     var agentIDByEmail: [String: String] = [:]
     var inboxes: [String: InboxRecord] = [:]
     var queues: [String: QueueRecord] = [:]

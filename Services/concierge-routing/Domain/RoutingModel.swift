@@ -32,7 +32,10 @@ struct InboxRecord: Sendable {
     var signature: String
     var defaultFor: [Channel]
     var strategy: Strategy
-    var memberIDs: [String]
+    var memberIDs: [String] { didSet { memberSlots = nil } }
+    /// The members' slots in `EngineState.agents`, made by the first decision after `memberIDs`
+    /// changed (which drops them).
+    var memberSlots: [Int]? = nil
     /// The member this inbox last assigned to by round robin; survives restarts.
     var pointer: String?
     var createdAt: String
