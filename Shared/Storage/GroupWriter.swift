@@ -6,10 +6,12 @@ import Synchronization
 /// commits, the changes that arrive wait and then commit together in the next. Nobody is answered
 /// before the transaction holding their change has committed.
 ///
-/// With `inlineWhenIdle`, a change that finds the writer idle and nobody waiting runs its transaction
-/// on the caller's own thread instead: no hand-over to the writer thread and back, which on a busy
-/// machine means two waits for a CPU. Changes arriving meanwhile queue for the writer thread as
-/// usual, so under load batching is unchanged.
+/// With `runsOnCallers` there is no writer thread: the callers take turns. A change that finds the
+/// writer idle runs its transaction on the caller's own thread; changes arriving meanwhile wait, and
+/// when that transaction ends the oldest of them is handed the lead — its task resumes on its own
+/// executor (for a request, the event loop that read it) and commits every change then waiting in
+/// one transaction, its own first. No hand-over to a writer thread and back, which on a busy machine
+/// means two more waits for a CPU per change; under load batching is the same.
 ///
 /// A change whose error `isRecoverable` accepts is rolled back alone (its savepoint) and its caller
 /// gets the error. Any other error — or one after which SQLite itself ended the transaction (a full
@@ -23,15 +25,17 @@ public final class GroupWriter: @unchecked Sendable {
         let run: (Connection) -> (any Error)?
         /// Answers the caller once the transaction's fate is known: `nil` when it committed.
         let finish: ((any Error)?) -> Void
+        /// With `runsOnCallers`: resumes the waiting caller to lead the next transaction instead.
+        var lead: () -> Void = {}
     }
 
     private let db: Database
     private let isRecoverable: @Sendable (any Error) -> Bool
     private let maxBatch: Int
-    private let inlineWhenIdle: Bool
+    private let runsOnCallers: Bool
     private let condition = NSCondition()
     private var queue: [Job] = []
-    /// A transaction of this writer's is running, on its thread or inline on a caller's.
+    /// A transaction of this writer's is running (or, with `runsOnCallers`, a caller was handed the lead).
     private var isBusy = false
     private var thread: Thread?
     /// Runs after each committed transaction, on the thread that ran it (e.g. wake an outbox dispatcher).
@@ -41,19 +45,20 @@ public final class GroupWriter: @unchecked Sendable {
 
     /// - Parameters:
     ///   - maxBatch: most changes in one transaction; default 256.
-    ///   - inlineWhenIdle: run a change on the caller's thread when nothing else is running or waiting.
+    ///   - runsOnCallers: no writer thread; callers run the transactions in turn (type doc).
     ///   - isRecoverable: errors that undo only their own change (domain errors).
     public init(
-        db: Database, maxBatch: Int = 256, inlineWhenIdle: Bool = false, isRecoverable: @escaping @Sendable (any Error) -> Bool
+        db: Database, maxBatch: Int = 256, runsOnCallers: Bool = false, isRecoverable: @escaping @Sendable (any Error) -> Bool
     ) {
         self.db = db
         self.maxBatch = max(1, maxBatch)
-        self.inlineWhenIdle = inlineWhenIdle
+        self.runsOnCallers = runsOnCallers
         self.isRecoverable = isRecoverable
     }
 
-    /// Starts the writer thread; call once, after setting the hooks.
+    /// Starts the writer thread (none with `runsOnCallers`); call once, after setting the hooks.
     public func start() {
+        guard !runsOnCallers else { return }
         let thread = Thread { [self] in loop() }
         thread.name = "group-writer"
         thread.start()
@@ -62,41 +67,76 @@ public final class GroupWriter: @unchecked Sendable {
 
     /// Runs `body` in the next shared transaction and returns its value once that has committed.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let outcome = Outcome<T>()
-            let job = Job(
-                run: { [isRecoverable] connection in
-                    do {
-                        outcome.value = .success(try connection.savepoint { try body(connection) })
-                        return nil
-                    } catch {
-                        outcome.value = .failure(error)
-                        // Recoverable only if SQLite kept the transaction open for the others.
-                        return isRecoverable(error) && connection.isInTransaction ? nil : error
-                    }
-                },
-                finish: { abort in
-                    if let abort {
-                        continuation.resume(throwing: abort)
-                    } else {
-                        continuation.resume(with: outcome.value ?? .failure(CancellationError()))
-                    }
-                })
-            condition.lock()
-            guard inlineWhenIdle, queue.isEmpty, !isBusy else {
-                queue.append(job)
-                condition.signal()
-                condition.unlock()
-                return
+        let outcome = Outcome<T>()
+        let run: (Connection) -> (any Error)? = { [isRecoverable] connection in
+            do {
+                outcome.value = .success(try connection.savepoint { try body(connection) })
+                return nil
+            } catch {
+                outcome.value = .failure(error)
+                // Recoverable only if SQLite kept the transaction open for the others.
+                return isRecoverable(error) && connection.isInTransaction ? nil : error
             }
-            isBusy = true
-            condition.unlock()
-            commit([job])
+        }
+        if runsOnCallers {
+            try await takeTurn(run, outcome)
+            return try (outcome.value ?? .failure(CancellationError())).get()
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(run: run) { abort in
+                if let abort {
+                    continuation.resume(throwing: abort)
+                } else {
+                    continuation.resume(with: outcome.value ?? .failure(CancellationError()))
+                }
+            }
             condition.lock()
-            isBusy = false
-            if !queue.isEmpty { condition.signal() }
+            queue.append(job)
+            condition.signal()
             condition.unlock()
         }
+    }
+
+    /// `runsOnCallers`: runs the change now if the writer is idle, else waits until the transaction
+    /// holding it committed or the caller is handed the lead. Throws the error that aborted it.
+    private func takeTurn<T>(_ run: @escaping (Connection) -> (any Error)?, _ outcome: Outcome<T>) async throws {
+        let leads = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            condition.lock()
+            guard isBusy else {
+                isBusy = true
+                condition.unlock()
+                continuation.resume(returning: true)
+                return
+            }
+            var job = Job(run: run) { abort in
+                outcome.abort = abort
+                continuation.resume(returning: false)
+            }
+            job.lead = { continuation.resume(returning: true) }
+            queue.append(job)
+            condition.unlock()
+        }
+        if leads { lead(Job(run: run) { outcome.abort = $0 }) }
+        if let abort = outcome.abort { throw abort }
+    }
+
+    /// One transaction over `own` and the changes waiting (oldest first), then the lead passes to the
+    /// oldest change that arrived meanwhile, or the writer is idle again.
+    private func lead(_ own: Job) {
+        condition.lock()
+        let waiting = queue.prefix(maxBatch - 1)
+        queue.removeFirst(waiting.count)
+        condition.unlock()
+        commit([own] + waiting)
+        condition.lock()
+        guard !queue.isEmpty else {
+            isBusy = false
+            condition.unlock()
+            return
+        }
+        let next = queue.removeFirst()
+        condition.unlock()
+        next.lead()
     }
 
     private func loop() {
@@ -130,8 +170,10 @@ public final class GroupWriter: @unchecked Sendable {
         for job in batch { job.finish(abort) }
     }
 
-    /// One change's result, written on the writer thread before `finish` reads it there.
+    /// One change's result, written by the thread that ran its transaction before the caller resumes.
     private final class Outcome<T>: @unchecked Sendable {
         var value: Result<T, any Error>?
+        /// With `runsOnCallers`: the error that rolled back the whole transaction holding the change.
+        var abort: (any Error)?
     }
 }

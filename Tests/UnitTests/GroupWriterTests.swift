@@ -17,10 +17,10 @@ import Testing
 
     /// A started writer on a new database, counting its commits and aborts.
     private static func started(
-        in folder: String, inlineWhenIdle: Bool
+        in folder: String, runsOnCallers: Bool
     ) throws -> (Database, GroupWriter, commits: Counter, aborts: Counter) {
         let db = try database(in: folder)
-        let writer = GroupWriter(db: db, inlineWhenIdle: inlineWhenIdle) { $0 is Refused }
+        let writer = GroupWriter(db: db, runsOnCallers: runsOnCallers) { $0 is Refused }
         let (commits, aborts) = (Counter(), Counter())
         writer.onCommit = { commits.add() }
         writer.onAbort = { aborts.add() }
@@ -33,7 +33,7 @@ import Testing
     }
 
     /// A change that holds the writer until `release` is set, so the changes sent meanwhile queue up and
-    /// share the next transaction. Sent from a thread of its own: with `inlineWhenIdle` it runs there,
+    /// share the next transaction. Sent from a thread of its own: with `runsOnCallers` it runs there,
     /// and blocking a thread of the concurrency pool instead could stall the tasks that release it.
     private static func holdWriter(_ writer: GroupWriter, until release: Flag) -> Task<Void, any Error> {
         Task(executorPreference: ThreadExecutor()) {
@@ -44,9 +44,9 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func everyChangeIsCommittedWhenItsCallerResumes(inlineWhenIdle: Bool) async throws {
+    func everyChangeIsCommittedWhenItsCallerResumes(runsOnCallers: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
+            let (db, writer, commits, _) = try Self.started(in: folder, runsOnCallers: runsOnCallers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<200 {
                     group.addTask {
@@ -67,9 +67,9 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func aRecoverableErrorUndoesOnlyItsOwnChange(inlineWhenIdle: Bool) async throws {
+    func aRecoverableErrorUndoesOnlyItsOwnChange(runsOnCallers: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
+            let (db, writer, commits, _) = try Self.started(in: folder, runsOnCallers: runsOnCallers)
             let release = Flag()
             let holder = Self.holdWriter(writer, until: release)
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -92,9 +92,9 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort(inlineWhenIdle: Bool) async throws {
+    func anyOtherErrorRollsBackTheWholeTransactionAndCallsOnAbort(runsOnCallers: Bool) async throws {
         try await withTemporaryFolderAsync { folder in
-            let (db, writer, _, aborts) = try Self.started(in: folder, inlineWhenIdle: inlineWhenIdle)
+            let (db, writer, _, aborts) = try Self.started(in: folder, runsOnCallers: runsOnCallers)
             let release = Flag()
             let holder = Self.holdWriter(writer, until: release)
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -116,11 +116,11 @@ import Testing
         }
     }
 
-    /// With `inlineWhenIdle` a change sent to an idle writer runs on the caller's thread; those sent
-    /// while another runs wait for the writer's thread and share one transaction there.
+    /// With `runsOnCallers` a change sent to an idle writer runs on the caller's thread; those sent
+    /// while another runs wait, and the oldest of them runs them all in one transaction on its own thread.
     @Test func anIdleWriterRunsTheChangeOnTheCallersThread() async throws {
         try await withTemporaryFolderAsync { folder in
-            let (db, writer, commits, _) = try Self.started(in: folder, inlineWhenIdle: true)
+            let (db, writer, commits, _) = try Self.started(in: folder, runsOnCallers: true)
             let onCallersThread = try await Task(executorPreference: ThreadExecutor()) {
                 let caller = pthread_self()
                 let ranOn = try await writer.write { connection in
@@ -133,16 +133,30 @@ import Testing
             let release = Flag()
             let holder = Self.holdWriter(writer, until: release)
             try await Task.sleep(nanoseconds: 50_000_000)
-            let queued = (0..<3).map { i in
-                Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES (?)", "queued-\(i)") } }
+            // Each queued change from a thread of its own, sent in order; each says where it ran.
+            var queued: [Task<(caller: pthread_t, ranOn: pthread_t), any Error>] = []
+            for i in 0..<3 {
+                queued.append(
+                    Task(executorPreference: ThreadExecutor()) {
+                        let ranOn = try await writer.write { connection in
+                            try connection.run("INSERT INTO rows (name) VALUES (?)", "queued-\(i)")
+                            return pthread_self()
+                        }
+                        return (pthread_self(), ranOn)
+                    })
+                try await Task.sleep(nanoseconds: 20_000_000)
             }
             try await Task.sleep(nanoseconds: 100_000_000)
             release.set()
             try await holder.value
-            for task in queued { _ = try await task.value }
+            var threads: [(caller: pthread_t, ranOn: pthread_t)] = []
+            for task in queued { threads.append(try await task.value) }
             #expect(try Self.names(db) == ["alone", "queued-0", "queued-1", "queued-2"])
-            // Alone, the holder, then one shared by the three queued (one each had they run inline).
+            // Alone, the holder, then one shared by the three queued (one each had they run inline),
+            // run by the first of them on its own thread.
             #expect(commits.value == 3)
+            #expect(threads.allSatisfy { pthread_equal($0.ranOn, threads[0].caller) != 0 })
+            #expect(pthread_equal(threads[1].caller, threads[0].caller) == 0)
         }
     }
 }

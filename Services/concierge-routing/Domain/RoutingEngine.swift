@@ -35,10 +35,9 @@ final class RoutingEngine: Sendable {
         let snapshot = try store.load()
         state = Mutex(EngineState(snapshot))
         inactive = Mutex(Self.inactiveIDs(snapshot))
-        // At low load a decision commits on the event loop that read its request instead of waking the
-        // writer thread and being woken back (A/B, 2026-12-02, noisy machine: p99 at 2–4 connections
-        // lower in 6 of 8 pairs, throughput at 64 connections unchanged).
-        writer = GroupWriter(db: store.db, inlineWhenIdle: true) { $0 is RoutingError }
+        // Decisions commit on the event loops that read their requests, in turn, not on a writer
+        // thread (`runsOnCallers`): no hop to another thread and back per decision.
+        writer = GroupWriter(db: store.db, runsOnCallers: true) { $0 is RoutingError }
         writer.onCommit = { [outbox] in outbox.notify() }
         writer.onAbort = { [weak self] in self?.reload() }
         writer.start()
