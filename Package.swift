@@ -38,7 +38,7 @@ let package = Package(
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
         
-        shared("Storage", ["CSQLite"]),
+        shared("Storage", ["CSQLite", "CSystem"]),
         shared("Auth", ["CCrypto", "Models"]),
         shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth", "HTTPClient"]),
         shared("HTTPClient", ["CSystem", "CTLS", "Logging", "Models"]),

@@ -428,6 +428,35 @@ import Testing
         }
     }
 
+    /// The timed background passes copy committed pages into the main file by themselves, from a
+    /// thread of their own at nice 5 (below the threads that serve requests).
+    @Test func timedPassesCopyTheWALFromALowerPriorityThread() throws {
+        try withTemporaryFolder { folder in
+            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let path = folder + "/timed.sqlite"
+            let db = try Database(path: path, migrations: [blobs], checkpointInterval: .milliseconds(20))
+            let sizeBefore = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            try db.write { connection in
+                for _ in 0..<100 { try connection.run("INSERT INTO blobs (data) VALUES (zeroblob(4000))") }
+            }
+            // Nobody checkpoints here: only a timed pass can grow the main file by those 400 KB.
+            let deadline = Date().addingTimeInterval(10)
+            var size = sizeBefore
+            while size < sizeBefore + 400_000 && Date() < deadline {
+                usleep(10_000)
+                size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            }
+            #expect(size >= sizeBefore + 400_000, "main file \(sizeBefore) → \(size) bytes")
+            let nices = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap { task in
+                // Field 19 of stat is the nice value; the command name (field 2) may hold spaces.
+                let stat = try String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8)
+                return stat.split(separator: ")").last?.split(separator: " ").dropFirst(16).first.flatMap { Int($0) }
+            }
+            #expect(nices.contains(5), "thread nice values: \(nices)")
+            withExtendedLifetime(db) {}
+        }
+    }
+
     // MARK: Backup
 
     @Test func backupIsAnIntactCopyOfCommittedData() throws {
