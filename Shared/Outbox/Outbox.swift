@@ -59,6 +59,10 @@ public final class Outbox: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let inProgress = Mutex<Set<String>>([])
+    /// Entries written in this process so far (any outbox), for `notifyIfWritten()`.
+    private static let written = Atomic<UInt64>(0)
+    /// `written` as of the last wake-up given.
+    private let notified = Atomic<UInt64>(0)
     /// Seconds per delivery attempt; default 5.
     public let attemptTimeout: Double
 
@@ -98,6 +102,7 @@ public final class Outbox: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, due, now, key)
+        written.add(1, ordering: .releasing)
         return entryID
     }
 
@@ -108,7 +113,22 @@ public final class Outbox: Sendable {
     }
 
     /// Tells the dispatcher that entries were committed; call after the transaction.
-    public func notify() { wakeup.signal() }
+    public func notify() {
+        notified.store(Self.written.load(ordering: .acquiring), ordering: .releasing)
+        wakeup.signal()
+    }
+
+    /// `notify()` only if an entry was written (by any outbox in the process) since the last call,
+    /// for a hook that runs after every commit (`GroupWriter.onCommit`): routing commits thousands of
+    /// decisions a second, most without an entry, and each woke the dispatcher for a pass over its
+    /// backlog. Call it only where no other transaction can have written an entry since this one
+    /// committed — as in `onCommit`, which runs before the writer begins its next transaction —
+    /// or that entry's own call would find nothing new and leave it to the dispatcher's next look
+    /// (within 500 ms).
+    public func notifyIfWritten() {
+        let count = Self.written.load(ordering: .acquiring)
+        if notified.exchange(count, ordering: .acquiringAndReleasing) != count { wakeup.signal() }
+    }
 
     /// Entries waiting, per target, and the age of the oldest in seconds (for `/metrics`).
     public func depth() -> [(target: String, count: Int, oldestSeconds: Double)] {
@@ -201,6 +221,12 @@ public final class Outbox: Sendable {
 
     private static let selectSQL = "SELECT seq, id, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
 
+    private static let dueSQL = " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+        + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
+        + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?) ORDER BY seq LIMIT 200"
+    private static let manyDueSQL = selectSQL + dueSQL
+    private static let fewDueSQL = selectSQL + " INDEXED BY outbox_due" + dueSQL
+
     private static func entry(_ row: Row) -> Entry {
         Entry(
             seq: row.int64(0), id: row.string(1), target: row.string(2), method: row.string(3), path: row.string(4),
@@ -214,8 +240,10 @@ public final class Outbox: Sendable {
             switch pass {
             case .delivered:
                 continue
-            case .idle:
-                _ = wakeup.wait(timeout: .now() + .milliseconds(500))
+            case .idle(let nextDue):
+                // Until the first waiting entry is due (at most 500 ms), or a commit writes another.
+                let milliseconds = min(500, max(1, (nextDue ?? Int64.max) - OutboxClock.milliseconds()))
+                _ = wakeup.wait(timeout: .now() + .milliseconds(Int(milliseconds)))
             case .failing:
                 // Every due entry's receiver failed: new commits must not wake a pass that would only
                 // fail again, so rest before retrying (each entry keeps its own backoff too).
@@ -231,8 +259,8 @@ public final class Outbox: Sendable {
     private enum Pass {
         /// At least one entry was settled: look again at once.
         case delivered
-        /// Nothing was due.
-        case idle
+        /// Nothing was due; when the first waiting entry will be (nil: none waits).
+        case idle(nextDue: Int64?)
         /// Entries were due but none could be delivered.
         case failing
     }
@@ -242,18 +270,12 @@ public final class Outbox: Sendable {
     /// be reached at all is skipped whole.
     private func deliverDue() -> Pass {
         let now = OutboxClock.milliseconds()
-        // An entry is not due while an earlier one of its group waits out its backoff.
-        guard let due = try? db.read({ connection in
-            try connection.query(
-                Self.selectSQL + " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
-                    + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
-                    + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?)"
-                    + " ORDER BY seq LIMIT 200", [now, now], Self.entry)
-        }), !due.isEmpty else { return .idle }
+        guard let due = try? db.read({ try Self.due($0, now: now) }) else { return .idle(nextDue: nil) }
+        guard !due.entries.isEmpty else { return .idle(nextDue: due.next) }
         var blocked = Set<String>()
         var unreachable = Set<String>()
         var deliveredAny = false
-        for entry in due where !blocked.contains(entry.orderingGroup) && !unreachable.contains(entry.target) {
+        for entry in due.entries where !blocked.contains(entry.orderingGroup) && !unreachable.contains(entry.target) {
             if stopping.load(ordering: .acquiring) { break }
             guard claim(entry.id) else {
                 blocked.insert(entry.orderingGroup)
@@ -275,6 +297,25 @@ public final class Outbox: Sendable {
             if handle(entry, outcome: outcome) { deliveredAny = true } else { blocked.insert(entry.orderingGroup) }
         }
         return deliveredAny ? .delivered : .failing
+    }
+
+    /// Up to 200 due entries in order, or none and when the first waiting one will be due. An entry is
+    /// not due while an earlier one of its group (target and key) waits out its backoff.
+    ///
+    /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs. Walking
+    /// the table in `seq` order to find the due ones then read every waiting entry (15,000 in the
+    /// routing benchmark: 69 KB read per decision made meanwhile); so the due ones are first counted
+    /// on `outbox_due`, and when there are few they are found through it.
+    static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
+        let dueCount = try connection.scalarInt(
+            "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)", [now]) ?? 0
+        guard dueCount > 0 else {
+            let next = try connection.first("SELECT min(next_attempt_at) FROM outbox") { $0.optionalInt(0) } ?? nil
+            return ([], next.map(Int64.init))
+        }
+        // Many due: the walk in `seq` order meets 200 of them early. Few: found through the index, sorted.
+        let entries = try connection.query(dueCount < 1000 ? Self.fewDueSQL : Self.manyDueSQL, [now, now], Self.entry)
+        return (entries, nil)
     }
 
     private enum Outcome {

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
 import Models
-import Outbox
+@testable import Outbox
 import Storage
 import Testing
 
@@ -74,6 +74,55 @@ import Testing
             let c2 = try #require(delivered.firstIndex(of: "c2-first"))
             let c1 = try #require(delivered.firstIndex(of: "c1-first"))
             #expect(c2 < c1, "c2 waited for c1: \(receiver.all.map { "\($0.key):\($0.status)" })")
+        }
+    }
+
+    /// The due entries of a backlog mostly waiting out backoffs are found through `outbox_due` (few
+    /// due) or the walk in order (many due) with the same answer: due ones in order, none overtaking an
+    /// earlier one of its group still waiting; with none due, when the first will be.
+    @Test func dueEntriesOfABacklogAreTheSameWhicheverWayTheyAreFound() throws {
+        let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+        let now: Int64 = 1_000_000
+        // 3,000 entries, one key each, all waiting until later; then some made due.
+        let names = (0..<3_000).map { "e\($0)" }
+        try db.write { connection in
+            for name in names { try Outbox.enqueue(connection, target: Fixture.target, path: "/p", body: TestEvent(name: name), key: name, id: name) }
+            try connection.run("UPDATE outbox SET next_attempt_at = ? + seq", now + 60_000)
+        }
+        try db.read { connection in
+            let idle = try Outbox.due(connection, now: now)
+            #expect(idle.entries.isEmpty)
+            #expect(idle.next == now + 60_001)
+        }
+        // Few due (every 100th, and "late", which stays back: an earlier entry of its key waits).
+        try db.write { connection in
+            try connection.run("UPDATE outbox SET next_attempt_at = ? WHERE seq % 100 = 0", now - 1)
+            try Outbox.enqueue(connection, target: Fixture.target, path: "/p", body: TestEvent(name: "late"), key: "e1500", id: "late")
+            try connection.run("UPDATE outbox SET next_attempt_at = ? WHERE id = 'late'", now - 1)
+        }
+        let fewDue = try db.read { try Outbox.due($0, now: now) }
+        #expect(fewDue.entries.map(\.id) == (1...30).map { "e\($0 * 100 - 1)" })
+        // Many due (all but every 7th): the first 200 in order, again without the blocked one.
+        try db.write { try $0.run("UPDATE outbox SET next_attempt_at = ? WHERE seq % 7 != 0", now - 1) }
+        let manyDue = try db.read { try Outbox.due($0, now: now) }
+        let expected = names.enumerated().filter { ($0.offset + 1) % 7 != 0 || ($0.offset + 1) % 100 == 0 }.map(\.element)
+        #expect(manyDue.entries.map(\.id) == Array(expected.prefix(200)))
+    }
+
+    /// `notifyIfWritten` wakes the dispatcher for a commit that wrote an entry, not for one that did not.
+    @Test func notifyIfWrittenWakesTheDispatcherOnlyForNewEntries() async throws {
+        let receiver = OutboxReceiver()
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try await Fixture.withDispatcher(outbox) {
+                // Past the dispatcher's first look; a pass would deliver at once from here on.
+                try await Task.sleep(nanoseconds: 100_000_000)
+                try Fixture.enqueue(db, ["woken"])
+                outbox.notifyIfWritten()
+                // Well before the dispatcher would look again by itself (500 ms).
+                #expect(await eventually(timeout: 0.3) { receiver.delivered.map(\.key) == ["woken"] })
+            }
         }
     }
 

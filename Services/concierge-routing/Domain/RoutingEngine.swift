@@ -38,7 +38,7 @@ final class RoutingEngine: Sendable {
         // Decisions commit on the event loops that read their requests, in turn, not on a writer
         // thread (`runsOnCallers`): no hop to another thread and back per decision.
         writer = GroupWriter(db: store.db, runsOnCallers: true) { $0 is RoutingError }
-        writer.onCommit = { [outbox] in outbox.notify() }
+        writer.onCommit = { [outbox] in outbox.notifyIfWritten() }
         writer.onAbort = { [weak self] in self?.reload() }
         writer.start()
     }
