@@ -304,7 +304,7 @@ public final class Outbox: Sendable {
     ///
     /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs. Walking
     /// the table in `seq` order to find the due ones then read every waiting entry (15,000 in the
-    /// routing benchmark: 69 KB read per decision made meanwhile); so the due ones are first counted
+    /// routing benchmark: up to 420 KB read per decision made meanwhile); so the due ones are first counted
     /// on `outbox_due`, and when there are few they are found through it.
     static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
         let dueCount = try connection.scalarInt(

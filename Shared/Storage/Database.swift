@@ -181,9 +181,10 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Background passes run on a thread of their own at a lower CPU priority (nice 5): a pass copies
-    /// a hundred milliseconds of commits — megabytes under load — and at equal priority it took a core
-    /// from the event loops for the first 10–15 ms of every 100 (decisions taking 1–3 ms instead of
-    /// 0.05 clustered there). It still gets its share of an idle or evenly loaded machine.
+    /// a hundred milliseconds of commits — megabytes under load — and on a dispatch timer (whose
+    /// thread ran at nice −4, above the event loops) it took a core from them for the first 10–15 ms
+    /// of every 100 (decisions taking 1–3 ms instead of 0.05 clustered there). It still gets its share
+    /// of an idle or evenly loaded machine.
     private func startCheckpoints(every interval: DispatchTimeInterval) {
         let microseconds: UInt32 = switch interval {
         case .seconds(let value): UInt32(clamping: value * 1_000_000)

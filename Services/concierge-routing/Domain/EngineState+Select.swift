@@ -20,22 +20,25 @@ extension EngineState {
     /// eligibility: active, available, load below capacity; membership is the caller's concern).
     /// Cheap: the words are only made when a trace line needs them.
     func ineligibility(_ agent: AgentRecord, channel: Channel) -> Ineligibility? {
-        if !agent.active { return .inactive }
-        if agent.availability != .available { return .unavailable(agent.availability) }
-        let load = agent.load[channel]
-        let capacity = agent.capacity[channel]
-        if load >= capacity { return .atCapacity(load: load, capacity: capacity, channel) }
-        return nil
+        Self.ineligibility(
+            active: agent.active, availability: agent.availability, load: agent.load[channel],
+            capacity: agent.capacity[channel], channel: channel)
     }
 
-    /// `ineligibility` of the agent in `slot`, reading its fields in place.
+    /// `ineligibility` of the agent in `slot`, reading its fields in place (no copy of the record).
     private func ineligibility(slot: Int, channel: Channel) -> Ineligibility? {
         let records = agents.records
-        if !records[slot].active { return .inactive }
-        let availability = records[slot].availability
+        return Self.ineligibility(
+            active: records[slot].active, availability: records[slot].availability, load: records[slot].load[channel],
+            capacity: records[slot].capacity[channel], channel: channel)
+    }
+
+    /// The eligibility rule itself, once.
+    private static func ineligibility(
+        active: Bool, availability: Availability, load: Int, capacity: Int, channel: Channel
+    ) -> Ineligibility? {
+        if !active { return .inactive }
         if availability != .available { return .unavailable(availability) }
-        let load = records[slot].load[channel]
-        let capacity = records[slot].capacity[channel]
         if load >= capacity { return .atCapacity(load: load, capacity: capacity, channel) }
         return nil
     }

@@ -4,7 +4,7 @@ import Storage
 extension RoutingEngine {
     /// Runs or resumes the workflow for this request, or `nil` when default routing applies.
     func runWorkflow(_ request: RouteRequest) async throws -> WorkflowRunner.Result? {
-        guard request.event == .new || request.event == .reopened || request.event == .message else { return nil }
+        guard workflows.mayRun(request) else { return nil }
         if let paused = try workflows.run(request.conversationId) {
             guard let document = try workflows.document(paused.version) else { return nil }
             return await runner.resume(document, run: paused, answer: request.message.body ?? "")

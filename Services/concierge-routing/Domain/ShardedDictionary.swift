@@ -20,12 +20,11 @@ struct ShardedDictionary<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     subscript(key: Key) -> Value? {
         get { shards[Self.shard(key)][key] }
         set {
-            let index = Self.shard(key)
-            if let newValue {
-                if shards[index].updateValue(newValue, forKey: key) == nil { count += 1 }
-            } else if shards[index].removeValue(forKey: key) != nil {
-                count -= 1
+            guard let newValue else {
+                removeValue(forKey: key)
+                return
             }
+            if shards[Self.shard(key)].updateValue(newValue, forKey: key) == nil { count += 1 }
         }
     }
 
