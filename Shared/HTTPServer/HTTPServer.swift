@@ -138,6 +138,22 @@ public final class HTTPServer: Sendable {
     }
 
     func connectionClosed() { openConnections.subtract(1, ordering: .relaxed) }
+
+    /// Connections each event loop serves now (for tests and diagnostics).
+    var connectionsPerLoop: [Int] { loops.withLock { $0.map { $0.openConnections.load(ordering: .relaxed) } } }
+
+    /// The loop to serve a newly accepted connection: the one serving the fewest, `accepting` if tied.
+    func loopForNewConnection(preferring accepting: EventLoop) -> EventLoop {
+        loops.withLock { loops in
+            var best = accepting
+            var fewest = accepting.openConnections.load(ordering: .relaxed)
+            for loop in loops where loop !== accepting {
+                let count = loop.openConnections.load(ordering: .relaxed)
+                if count < fewest { (best, fewest) = (loop, count) }
+            }
+            return best
+        }
+    }
     func requestStarted() { requestsInFlight.add(1, ordering: .relaxed) }
     func releaseRequest() { requestsInFlight.subtract(1, ordering: .relaxed) }
 

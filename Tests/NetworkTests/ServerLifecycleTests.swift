@@ -59,6 +59,28 @@ import Testing
         }
     }
 
+    @Test func connectionsOpenedAtOnceAreSpreadOverTheLoops() async throws {
+        try await withServer(basicRouter(), configure: { $0.eventLoops = 2 }) { server, port in
+            // Opened back to back, as a client's pool is: one loop's accept would take them all.
+            var connections: [RawConnection] = []
+            for _ in 0..<8 { connections.append(try await RawConnection.connect(port: port)) }
+            for connection in connections {
+                try await connection.send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(try await connection.response().status == 200)
+            }
+            #expect(server.connectionsPerLoop == [4, 4])
+            // Served where they were handed: a second request on each is answered too.
+            for connection in connections {
+                try await connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+                let response = try await connection.response()
+                #expect(response.status == 200)
+                #expect(response.bodyText == "hi")
+            }
+            for connection in connections { connection.close() }
+            #expect(await eventually { server.connectionsPerLoop == [0, 0] })
+        }
+    }
+
     static func garbage() -> [[UInt8]] {
         var crafted: [String] = [
             "\r\n\r\n",
