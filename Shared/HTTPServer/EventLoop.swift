@@ -47,6 +47,8 @@ final class EventLoop: @unchecked Sendable {
     private let completions = Mutex<[Completion]>([])
     /// Jobs of tasks that prefer this loop, run in order between polls.
     private let jobs = Mutex<[UnownedJob]>([])
+    /// Jobs of the current turn still to run after the one running; loop thread only.
+    private var jobsLeftInTurn = 0
     /// `pthread_self()` of the loop's thread once `run()` started: posting from it needs no wake-up.
     private let loopThread = Atomic<UInt>(0)
     private var connections: [Int32: HTTPConnection] = [:]
@@ -198,8 +200,15 @@ final class EventLoop: @unchecked Sendable {
             return queue
         }
         let executor = asUnownedTaskExecutor()
-        for job in batch { job.runSynchronously(on: executor) }
+        for (index, job) in batch.enumerated() {
+            jobsLeftInTurn = batch.count - index - 1
+            job.runSynchronously(on: executor)
+        }
+        jobsLeftInTurn = 0
     }
+
+    /// Whether jobs are waiting on this loop besides the one running; loop thread only.
+    var hasOtherJobs: Bool { jobsLeftInTurn > 0 || !jobs.withLock { $0.isEmpty } }
 
     // MARK: - Accepting
 
@@ -553,6 +562,16 @@ extension EventLoop: TaskExecutor {
             return queue.count == 1
         }
         if wasEmpty && !onLoopThread { wake() }
+    }
+}
+
+/// What a handler may learn about the event loop it runs on.
+public enum EventLoopContext {
+    /// Whether the caller runs on an event loop with no other job waiting (no other request's handler
+    /// to run now): a short wait there holds up nobody else. False off the loops.
+    public static var isOnIdleLoop: Bool {
+        guard let loop = ClientIO.waiter as? EventLoop, loop.isCurrentThread else { return false }
+        return !loop.hasOtherJobs
     }
 }
 

@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 import Synchronization
 
@@ -11,7 +12,9 @@ import Synchronization
 /// when that transaction ends the oldest of them is handed the lead — its task resumes on its own
 /// executor (for a request, the event loop that read it) and commits every change then waiting in
 /// one transaction, its own first. No hand-over to a writer thread and back, which on a busy machine
-/// means two more waits for a CPU per change; under load batching is the same.
+/// means two more waits for a CPU per change; under load batching is the same. A caller that finds a
+/// transaction running and nobody else waiting may watch for its end without sleeping for up to
+/// `spinMicroseconds` (when `maySpin` agrees) and then lead at once, instead of queueing and being woken.
 ///
 /// A change whose error `isRecoverable` accepts is rolled back alone (its savepoint) and its caller
 /// gets the error. Any other error — or one after which SQLite itself ended the transaction (a full
@@ -19,7 +22,7 @@ import Synchronization
 /// change in it fails with that error, and `onAbort` runs before the next transaction so the owner
 /// can reload whatever it keeps in memory.
 public final class GroupWriter: @unchecked Sendable {
-    // @unchecked: `queue` and `isBusy` are guarded by `condition`; `onCommit`/`onAbort` are set before `start()`.
+    // @unchecked: `queue`, `isBusy` and `changesQueued` are guarded by `condition`; `onCommit`/`onAbort` are set before `start()`.
     private struct Job {
         /// Runs the change on the writer connection; returns the error if it aborts the transaction.
         let run: (Connection) -> (any Error)?
@@ -37,11 +40,20 @@ public final class GroupWriter: @unchecked Sendable {
     private var queue: [Job] = []
     /// A transaction of this writer's is running (or, with `runsOnCallers`, a caller was handed the lead).
     private var isBusy = false
+    /// With `runsOnCallers`: changes that had to queue behind a transaction so far (for tests).
+    private(set) var changesQueued = 0
     private var thread: Thread?
     /// Runs after each committed transaction, on the thread that ran it (e.g. wake an outbox dispatcher).
     public var onCommit: @Sendable () -> Void = {}
     /// Runs after a transaction was rolled back whole, on the thread that ran it, before the next begins.
     public var onAbort: @Sendable () -> Void = {}
+    /// With `runsOnCallers`: how long a caller that finds a transaction running, and no other change
+    /// waiting, watches for its end without sleeping before it queues (0, the default: never). A
+    /// transaction takes 50–100 µs; queueing means the caller's thread sleeps and is woken to lead
+    /// the next, which on a virtual machine whose idle CPUs halt is itself that long or longer.
+    public var spinMicroseconds = 0
+    /// Whether the calling thread may spin now (e.g. its event loop has nothing else to do).
+    public var maySpin: () -> Bool = { true }
 
     /// - Parameters:
     ///   - maxBatch: most changes in one transaction; default 256.
@@ -100,6 +112,11 @@ public final class GroupWriter: @unchecked Sendable {
     /// `runsOnCallers`: runs the change now if the writer is idle, else waits until the transaction
     /// holding it committed or the caller is handed the lead. Throws the error that aborted it.
     private func takeTurn<T>(_ run: @escaping (Connection) -> (any Error)?, _ outcome: Outcome<T>) async throws {
+        if takeIdleWriter(waiting: spinMicroseconds > 0 && maySpin()) {
+            lead(Job(run: run) { outcome.abort = $0 })
+            if let abort = outcome.abort { throw abort }
+            return
+        }
         let leads = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             condition.lock()
             guard isBusy else {
@@ -114,10 +131,29 @@ public final class GroupWriter: @unchecked Sendable {
             }
             job.lead = { continuation.resume(returning: true) }
             queue.append(job)
+            changesQueued += 1
             condition.unlock()
         }
         if leads { lead(Job(run: run) { outcome.abort = $0 }) }
         if let abort = outcome.abort { throw abort }
+    }
+
+    /// Takes the writer if it is idle. With `waiting`, while a transaction runs and no other change
+    /// waits for it, keeps looking for up to `spinMicroseconds` without sleeping. True if it is ours.
+    private func takeIdleWriter(waiting: Bool) -> Bool {
+        let deadline = waiting ? DispatchTime.now().uptimeNanoseconds + UInt64(spinMicroseconds) * 1000 : 0
+        while true {
+            condition.lock()
+            if !isBusy {
+                isBusy = true
+                condition.unlock()
+                return true
+            }
+            let othersWait = !queue.isEmpty
+            condition.unlock()
+            if othersWait || DispatchTime.now().uptimeNanoseconds >= deadline { return false }
+            for _ in 0..<50 { csystem_cpu_relax() }
+        }
     }
 
     /// One transaction over `own` and the changes waiting (oldest first), then the lead passes to the

@@ -81,6 +81,22 @@ import Testing
         }
     }
 
+    /// A handler learns whether it runs on an event loop with nothing else to do (routing's writer
+    /// then waits for a running commit without sleeping): yes for a lone request on a loop route,
+    /// no for a handler on the shared pool.
+    @Test func aHandlerKnowsWhetherItRunsOnAnIdleLoop() async throws {
+        let router = Router()
+        router.get("/on-loop", access: .open, runsOnEventLoop: true) { _, _ in .text("\(EventLoopContext.isOnIdleLoop)") }
+        router.get("/off-loop", access: .open) { _, _ in .text("\(EventLoopContext.isOnIdleLoop)") }
+        try await withServer(router) { _, port in
+            let connection = try await RawConnection.connect(port: port)
+            try await connection.send("GET /on-loop HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await connection.response().bodyText == "true")
+            try await connection.send("GET /off-loop HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await connection.response().bodyText == "false")
+        }
+    }
+
     static func garbage() -> [[UInt8]] {
         var crafted: [String] = [
             "\r\n\r\n",

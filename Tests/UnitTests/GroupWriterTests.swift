@@ -161,6 +161,53 @@ import Testing
     }
 }
 
+extension GroupWriterTests {
+    /// One change sent while `holdWriter` holds the writer for `holdMilliseconds`, from a thread of
+    /// its own, with the given spinning settings. Returns how many changes queued and the commits.
+    private static func changeWhileHeld(
+        holdMilliseconds: UInt64, spinMicroseconds: Int, maySpin: Bool
+    ) async throws -> (queued: Int, commits: Int, names: Set<String>) {
+        var outcome = (queued: 0, commits: 0, names: Set<String>())
+        try await withTemporaryFolderAsync { folder in
+            let (db, writer, commits, _) = try Self.started(in: folder, runsOnCallers: true)
+            writer.spinMicroseconds = spinMicroseconds
+            writer.maySpin = { maySpin }
+            let release = Flag()
+            let holder = Self.holdWriter(writer, until: release)
+            try await Task.sleep(nanoseconds: 20_000_000)
+            let change = Task(executorPreference: ThreadExecutor()) {
+                try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('change')") }
+            }
+            try await Task.sleep(nanoseconds: holdMilliseconds * 1_000_000)
+            release.set()
+            try await holder.value
+            _ = try await change.value
+            outcome = (writer.changesQueued, commits.value, try Self.names(db))
+        }
+        return outcome
+    }
+
+    /// With `spinMicroseconds`, a change that finds a transaction running and nobody else waiting
+    /// watches for its end on its own thread (no queueing, no sleep) when `maySpin` allows it.
+    @Test func aChangeWaitsForABriefTransactionWithoutQueueing() async throws {
+        let spun = try await Self.changeWhileHeld(holdMilliseconds: 30, spinMicroseconds: 5_000_000, maySpin: true)
+        #expect(spun.queued == 0)
+        #expect(spun.commits == 2)
+        #expect(spun.names == ["change"])
+    }
+
+    /// It queues as before when `maySpin` says no (its loop has other work) or when the time is up.
+    @Test func aChangeQueuesWhenItMayNotSpinOrTheTransactionRunsLong() async throws {
+        let refused = try await Self.changeWhileHeld(holdMilliseconds: 30, spinMicroseconds: 5_000_000, maySpin: false)
+        #expect(refused.queued == 1)
+        #expect(refused.names == ["change"])
+        let timedOut = try await Self.changeWhileHeld(holdMilliseconds: 60, spinMicroseconds: 1_000, maySpin: true)
+        #expect(timedOut.queued == 1)
+        #expect(timedOut.commits == 2)
+        #expect(timedOut.names == ["change"])
+    }
+}
+
 /// A task executor with one thread of its own, which ends when nothing refers to the executor.
 private final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` is guarded by `condition`.
