@@ -4,8 +4,11 @@
 # then the time for 100 agents becoming available to drain their queues.
 #   Benchmarks/routing.sh             # release build; DUR (seconds per run, default 15)
 # At 5,000 agents, runs of DUR seconds at each of CONNS (default "4 2") connections follow, for the
-# latency of a decision when requests do not queue: connections, decisions/s, p50, p90, p99.
-# Needs: apt-get install -y wrk; ../shared/bench beside the repository.
+# latency of a decision when requests do not queue: connections, decisions/s, p50, p90, p99. Then
+# Benchmarks/loadgen/route_rate (C, one thread): at each of RATES (default 5000) decisions/s on a fixed
+# schedule over 16 connections (open loop: latency counted from when a request was due), and as
+# fast as 2 connections go (closed loop, like wrk -c2 but lighter on the shared cores).
+# Needs: apt-get install -y wrk gcc; ../shared/bench beside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,6 +18,7 @@ export RESULTS_DIR=${RESULTS_DIR:-/tmp/concierge-bench-results}
 mkdir -p "$RESULTS_DIR"
 swift build -c release >/dev/null
 BIN=$ROOT/.build/release
+cc -O2 -o "$RESULTS_DIR/route_rate" "$ROOT/Benchmarks/loadgen/route_rate.c"
 export CONCIERGE_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PORT=18383
 TOKEN=$("$BIN/concierge" token --role service --sub bench --ttl 2h)
@@ -35,6 +39,11 @@ for agents in ${AGENT_COUNTS:-50 500 5000}; do
       awk -v c="$conns" -v a="$agents" '/Requests\/sec/ { r = $2 } $1 == "50%" { p50 = $2 } $1 == "90%" { p90 = $2 } $1 == "99%" { p99 = $2 }
         END { printf "route-%s-agents-c%s\t%s\tp50 %s\tp90 %s\tp99 %s\n", a, c, r, p50, p90, p99 }' \
         "$RESULTS_DIR/route-$agents-agents-c$conns.txt" | tee -a "$RESULTS_DIR/summary.tsv"
+    done
+    for rate in ${RATES:-5000} 0; do
+      label=$([ "$rate" = 0 ] && echo "closed-c2" || echo "open-$rate")
+      TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt "$RESULTS_DIR/route_rate" 127.0.0.1 "$PORT" "$rate" "${DUR:-15}" \
+        "$([ "$rate" = 0 ] && echo 2 || echo 16)" | sed "s/^/route-$agents-agents-$label\t/" | tee -a "$RESULTS_DIR/summary.tsv"
     done
     python3 "$ROOT/Benchmarks/drain_routing.py" "http://127.0.0.1:$PORT" "$ADMIN" "$DATA/agents.txt" | tee -a "$RESULTS_DIR/summary.tsv"
   fi
