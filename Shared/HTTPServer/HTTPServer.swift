@@ -154,6 +154,7 @@ public final class HTTPServer: Sendable {
             return best
         }
     }
+
     func requestStarted() { requestsInFlight.add(1, ordering: .relaxed) }
     func releaseRequest() { requestsInFlight.subtract(1, ordering: .relaxed) }
 

@@ -22,7 +22,8 @@ import Synchronization
 /// change in it fails with that error, and `onAbort` runs before the next transaction so the owner
 /// can reload whatever it keeps in memory.
 public final class GroupWriter: @unchecked Sendable {
-    // @unchecked: `queue`, `isBusy` and `changesQueued` are guarded by `condition`; `onCommit`/`onAbort` are set before `start()`.
+    // @unchecked: `queue`, `isBusy` and `changesQueued` are guarded by `condition`; the hooks and
+    // `spinMicroseconds` are set before `start()`.
     private struct Job {
         /// Runs the change on the writer connection; returns the error if it aborts the transaction.
         let run: (Connection) -> (any Error)?
@@ -112,7 +113,7 @@ public final class GroupWriter: @unchecked Sendable {
     /// `runsOnCallers`: runs the change now if the writer is idle, else waits until the transaction
     /// holding it committed or the caller is handed the lead. Throws the error that aborted it.
     private func takeTurn<T>(_ run: @escaping (Connection) -> (any Error)?, _ outcome: Outcome<T>) async throws {
-        if takeIdleWriter(waiting: spinMicroseconds > 0 && maySpin()) {
+        if takeIdleWriter() {
             lead(Job(run: run) { outcome.abort = $0 })
             if let abort = outcome.abort { throw abort }
             return
@@ -138,10 +139,10 @@ public final class GroupWriter: @unchecked Sendable {
         if let abort = outcome.abort { throw abort }
     }
 
-    /// Takes the writer if it is idle. With `waiting`, while a transaction runs and no other change
-    /// waits for it, keeps looking for up to `spinMicroseconds` without sleeping. True if it is ours.
-    private func takeIdleWriter(waiting: Bool) -> Bool {
-        let deadline = waiting ? DispatchTime.now().uptimeNanoseconds + UInt64(spinMicroseconds) * 1000 : 0
+    /// Takes the writer if it is idle. While a transaction runs and no other change waits for it,
+    /// keeps looking for up to `spinMicroseconds` without sleeping, if `maySpin`. True if it is ours.
+    private func takeIdleWriter() -> Bool {
+        var deadline: UInt64?
         while true {
             condition.lock()
             if !isBusy {
@@ -151,7 +152,13 @@ public final class GroupWriter: @unchecked Sendable {
             }
             let othersWait = !queue.isEmpty
             condition.unlock()
-            if othersWait || DispatchTime.now().uptimeNanoseconds >= deadline { return false }
+            if othersWait { return false }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if deadline == nil {
+                guard spinMicroseconds > 0, maySpin() else { return false }
+                deadline = now + UInt64(spinMicroseconds) * 1000
+            }
+            if let deadline, now >= deadline { return false }
             for _ in 0..<50 { csystem_cpu_relax() }
         }
     }
