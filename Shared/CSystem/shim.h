@@ -20,10 +20,12 @@ static inline int csystem_nice_this_thread(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }
 
-/// A hint to the CPU inside a busy-wait loop (x86 `pause`): kinder to the sibling hyperthread and cheaper
-/// to leave when the awaited write lands.
+/// A hint to the CPU inside a busy-wait loop (x86 `pause`, Arm `yield`): kinder to the sibling
+/// hyperthread and cheaper to leave when the awaited write lands.
 static inline void csystem_cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
 }
