@@ -56,7 +56,8 @@ public final class HTTPServer: Sendable {
         var port = configuration.port
         let eventLoops: [EventLoop]
         do {
-            // One listening socket; every loop waits on it with EPOLLEXCLUSIVE, so one wakes per connection.
+            // One listening socket; every loop waits on it with EPOLLEXCLUSIVE, so one wakes per connection
+            // and gives it to the loop serving the fewest (`loopForNewConnection`).
             listener = try Socket.listen(host: configuration.host, port: port)
             if port == 0 { port = Socket.boundPort(listener) }
             let fd = listener
