@@ -7,7 +7,9 @@
 # latency of a decision when requests do not queue: connections, decisions/s, p50, p90, p99. Then
 # Benchmarks/loadgen/route_rate (C, one thread): at each of RATES (default 5000) decisions/s on a fixed
 # schedule over 16 connections (open loop: latency counted from when a request was due), and as
-# fast as 2 connections go (closed loop, like wrk -c2 but lighter on the shared cores).
+# fast as 2 connections go (closed loop, like wrk -c2 but lighter on the shared cores). After each open-loop
+# run, the same rate and connections reading GET /v1/inboxes/{id} (never waits for the writer): the floor
+# this machine and client set for any route. route_rate's lines end with the CPU share stolen by the host.
 # Needs: apt-get install -y wrk gcc; ../shared/bench beside the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,9 @@ for agents in ${AGENT_COUNTS:-50 500 5000}; do
       label=$([ "$rate" = 0 ] && echo "closed-c2" || echo "open-$rate")
       TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt "$RESULTS_DIR/route_rate" 127.0.0.1 "$PORT" "$rate" "${DUR:-15}" \
         "$([ "$rate" = 0 ] && echo 2 || echo 16)" | sed "s/^/route-$agents-agents-$label\t/" | tee -a "$RESULTS_DIR/summary.tsv"
+      [ "$rate" = 0 ] && continue
+      READ_PREFIX=/v1/inboxes/ TOKEN=$TOKEN INBOXES_FILE=$DATA/inboxes.txt "$RESULTS_DIR/route_rate" 127.0.0.1 "$PORT" "$rate" \
+        "${DUR:-15}" 16 | sed "s/^/floor-read-inbox-$label\t/" | tee -a "$RESULTS_DIR/summary.tsv"
     done
     python3 "$ROOT/Benchmarks/drain_routing.py" "http://127.0.0.1:$PORT" "$ADMIN" "$DATA/agents.txt" | tee -a "$RESULTS_DIR/summary.tsv"
   fi

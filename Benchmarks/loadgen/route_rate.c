@@ -10,10 +10,14 @@
 //   TOKEN=... INBOXES_FILE=inboxes.txt ./route_rate 127.0.0.1 8083 RATE SECONDS [CONNECTIONS]
 //
 // Prints one line: rate asked (0: closed loop), rate achieved, answers, non-2xx, then
-// p50/p90/p99/p99.9/max of both latencies in microseconds. With DUMP=file, one line per answer:
+// p50/p90/p99/p99.9/max of both latencies in microseconds, then `steal` (below). With DUMP=file, one line per answer:
 // when it was due, its latency and its service time (µs) and its connection. Single-threaded (epoll and a timerfd): it takes little CPU from the
 // server it measures on the same machine. Each request is a new conversation routed to a hero inbox
-// picked at random from INBOXES_FILE, as Benchmarks/wrk/route.lua does.
+// picked at random from INBOXES_FILE, as Benchmarks/wrk/route.lua does. With READ_PREFIX=/v1/inboxes/
+// each request is instead `GET /v1/inboxes/{a random id}`: the same server at the same rate doing
+// work that never waits for the writer, i.e. the floor this machine and this client set for any
+// route. The line ends with the share of CPU time the hypervisor took from this machine during the
+// run (`steal`, from /proc/stat): a run with much steal measures the host, not the service.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,16 +89,40 @@ static int open_connection(const struct sockaddr_in *address) {
     return fd;
 }
 
-static void send_request(Conn *conn, uint64_t number, uint64_t scheduled) {
-    char body[512], request[2048];
+static const char *read_prefix;
+
+/// CPU time stolen by the hypervisor and all CPU time so far, in clock ticks (first line of /proc/stat).
+static void cpu_ticks(unsigned long long *steal, unsigned long long *all) {
+    unsigned long long v[8] = {0};
+    FILE *file = fopen("/proc/stat", "r");
+    if (file) {
+        if (fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+            memset(v, 0, sizeof v);
+        fclose(file);
+    }
+    *steal = v[7];
+    *all = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+}
+
+/// The request to send as `number`: a route decision for a new conversation, or with READ_PREFIX a read.
+static int build_request(char *request, size_t size, uint64_t number) {
+    const char *inbox = inboxes[(size_t)random() % inbox_count];
+    if (read_prefix)
+        return snprintf(request, size, "GET %s%s HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n\r\n", read_prefix, inbox, token);
+    char body[512];
     int body_length = snprintf(body, sizeof body,
         "{\"conversationId\":\"rate-%ld-%llu\",\"event\":\"new\",\"channel\":\"messaging\","
         "\"contact\":{\"id\":\"c-%llu\",\"dedicatedHero\":{\"type\":\"inbox\",\"id\":\"%s\"}},"
         "\"message\":{\"id\":\"m1\",\"body\":\"hello\"}}",
-        run_id, (unsigned long long)number, (unsigned long long)number, inboxes[(size_t)random() % inbox_count]);
-    int length = snprintf(request, sizeof request,
+        run_id, (unsigned long long)number, (unsigned long long)number, inbox);
+    return snprintf(request, size,
         "POST /v1/route HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
         "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s", token, body_length, body);
+}
+
+static void send_request(Conn *conn, uint64_t number, uint64_t scheduled) {
+    char request[2048];
+    int length = build_request(request, sizeof request, number);
     conn->scheduled = scheduled;
     conn->sent = now_ns();
     conn->busy = 1;
@@ -135,6 +163,7 @@ int main(int argc, char **argv) {
     const char *inbox_file = getenv("INBOXES_FILE");
     if (!token || !inbox_file) { fprintf(stderr, "TOKEN and INBOXES_FILE must be set\n"); return 2; }
     load_inboxes(inbox_file);
+    read_prefix = getenv("READ_PREFIX");
     double rate = atof(argv[3]), seconds = atof(argv[4]);
     int connections = argc > 5 ? atoi(argv[5]) : 16;
     if (rate < 0 || seconds <= 0 || connections <= 0) { fprintf(stderr, "RATE must not be negative, SECONDS and CONNECTIONS positive\n"); return 2; }
@@ -166,6 +195,8 @@ int main(int argc, char **argv) {
     uint64_t *waiting = malloc(total * sizeof *waiting), wait_head = 0, wait_tail = 0;
     uint64_t start = now_ns() + 1000000;
     FILE *dump = getenv("DUMP") ? fopen(getenv("DUMP"), "w") : NULL;
+    unsigned long long steal0, all0, steal1, all1;
+    cpu_ticks(&steal0, &all0);
 
     while (done < total) {
         uint64_t now = now_ns();
@@ -219,6 +250,7 @@ int main(int argc, char **argv) {
         (unsigned long long)done, (unsigned long long)failed);
     report("latency", latency, done);
     report("| service", service, done);
-    printf("\n");
+    cpu_ticks(&steal1, &all1);
+    printf(" | steal %.1f%%\n", all1 > all0 ? 100.0 * (double)(steal1 - steal0) / (double)(all1 - all0) : 0.0);
     return failed ? 1 : 0;
 }
