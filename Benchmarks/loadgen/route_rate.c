@@ -164,6 +164,7 @@ int main(int argc, char **argv) {
     if (!token || !inbox_file) { fprintf(stderr, "TOKEN and INBOXES_FILE must be set\n"); return 2; }
     load_inboxes(inbox_file);
     read_prefix = getenv("READ_PREFIX");
+    if (read_prefix && !*read_prefix) read_prefix = NULL;
     double rate = atof(argv[3]), seconds = atof(argv[4]);
     int connections = argc > 5 ? atoi(argv[5]) : 16;
     if (rate < 0 || seconds <= 0 || connections <= 0) { fprintf(stderr, "RATE must not be negative, SECONDS and CONNECTIONS positive\n"); return 2; }
