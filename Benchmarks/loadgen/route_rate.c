@@ -16,7 +16,7 @@
 // picked at random from INBOXES_FILE, as Benchmarks/wrk/route.lua does. With READ_PREFIX=/v1/inboxes/
 // each request is instead `GET /v1/inboxes/{a random id}`: the same server at the same rate doing
 // work that never waits for the writer, i.e. the floor this machine and this client set for any
-// route. The line ends with the share of CPU time the hypervisor took from this machine during the
+// route; READ_PATH=/ping sends `GET /ping` (e.g. to the Hummingbird peer of ../shared/bench). The line ends with the share of CPU time the hypervisor took from this machine during the
 // run (`steal`, from /proc/stat): a run with much steal measures the host, not the service.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -89,7 +89,7 @@ static int open_connection(const struct sockaddr_in *address) {
     return fd;
 }
 
-static const char *read_prefix;
+static const char *read_prefix, *read_path;
 
 /// CPU time stolen by the hypervisor and all CPU time so far, in clock ticks (first line of /proc/stat).
 static void cpu_ticks(unsigned long long *steal, unsigned long long *all) {
@@ -104,8 +104,10 @@ static void cpu_ticks(unsigned long long *steal, unsigned long long *all) {
     *all = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
 }
 
-/// The request to send as `number`: a route decision for a new conversation, or with READ_PREFIX a read.
+/// The request to send as `number`: a route decision for a new conversation, or a read (READ_PATH, READ_PREFIX).
 static int build_request(char *request, size_t size, uint64_t number) {
+    if (read_path)
+        return snprintf(request, size, "GET %s HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n\r\n", read_path, token);
     const char *inbox = inboxes[(size_t)random() % inbox_count];
     if (read_prefix)
         return snprintf(request, size, "GET %s%s HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer %s\r\n\r\n", read_prefix, inbox, token);
@@ -165,6 +167,8 @@ int main(int argc, char **argv) {
     load_inboxes(inbox_file);
     read_prefix = getenv("READ_PREFIX");
     if (read_prefix && !*read_prefix) read_prefix = NULL;
+    read_path = getenv("READ_PATH");
+    if (read_path && !*read_path) read_path = NULL;
     double rate = atof(argv[3]), seconds = atof(argv[4]);
     int connections = argc > 5 ? atoi(argv[5]) : 16;
     if (rate < 0 || seconds <= 0 || connections <= 0) { fprintf(stderr, "RATE must not be negative, SECONDS and CONNECTIONS positive\n"); return 2; }
