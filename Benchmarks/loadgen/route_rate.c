@@ -9,15 +9,18 @@
 //   cc -O2 -o route_rate route_rate.c
 //   TOKEN=... INBOXES_FILE=inboxes.txt ./route_rate 127.0.0.1 8083 RATE SECONDS [CONNECTIONS]
 //
-// Prints one line: rate asked (0: closed loop), rate achieved, answers, non-2xx, then
-// p50/p90/p99/p99.9/max of both latencies in microseconds, then `steal` (below). With DUMP=file, one line per answer:
-// when it was due, its latency and its service time (µs) and its connection. Single-threaded (epoll and a timerfd): it takes little CPU from the
-// server it measures on the same machine. Each request is a new conversation routed to a hero inbox
-// picked at random from INBOXES_FILE, as Benchmarks/wrk/route.lua does. With READ_PREFIX=/v1/inboxes/
-// each request is instead `GET /v1/inboxes/{a random id}`: the same server at the same rate doing
-// work that never waits for the writer, i.e. the floor this machine and this client set for any
-// route; READ_PATH=/ping sends `GET /ping` (e.g. to the Hummingbird peer of ../shared/bench). The line ends with the share of CPU time the hypervisor took from this machine during the
-// run (`steal`, from /proc/stat): a run with much steal measures the host, not the service.
+// Prints one line: rate asked (0: closed loop), rate achieved, answers, non-2xx, then p50/p90/p99/
+// p99.9/max of both latencies in microseconds, then the share of CPU time the hypervisor took from this
+// machine during the run (`steal`, from /proc/stat): a run with much steal measures the host, not the
+// service. With DUMP=file, one line per answer: when it was due, its latency and its service time (µs)
+// and its connection. Single-threaded (epoll and a timerfd): it takes little CPU from the server it
+// measures on the same machine.
+//
+// Each request is a new conversation routed to a hero inbox picked at random from INBOXES_FILE, as
+// Benchmarks/wrk/route.lua does. With READ_PREFIX=/v1/inboxes/ each is instead `GET /v1/inboxes/{a
+// random id}`: the same server at the same rate doing work that never waits for the writer, i.e. the
+// floor this machine and this client set for any route. READ_PATH=/ping sends `GET /ping` every time
+// (e.g. to the Hummingbird peer of ../shared/bench).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -125,6 +128,7 @@ static int build_request(char *request, size_t size, uint64_t number) {
 static void send_request(Conn *conn, uint64_t number, uint64_t scheduled) {
     char request[2048];
     int length = build_request(request, sizeof request, number);
+    if (length < 0 || (size_t)length >= sizeof request) { fprintf(stderr, "request longer than %zu bytes\n", sizeof request); exit(2); }
     conn->scheduled = scheduled;
     conn->sent = now_ns();
     conn->busy = 1;
