@@ -68,8 +68,9 @@ public struct RoutingClient: Sendable {
         try await client.call("POST", "/v1/queues", body: queue)
     }
 
-    public func queues(inboxId: String? = nil) async throws(ServiceError) -> Page<Queue> {
-        try await client.call("GET", "/v1/queues" + queryString([("inboxId", inboxId)]))
+    public func queues(inboxId: String? = nil, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<Queue> {
+        try await client.call(
+            "GET", "/v1/queues" + queryString([("inboxId", inboxId), ("limit", limit.map(String.init)), ("cursor", cursor)]))
     }
 
     /// A queue with its waiting conversations in service order; an inbox id gives its implicit queue.

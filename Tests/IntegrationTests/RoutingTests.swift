@@ -126,7 +126,7 @@ struct RoutingKit {
         }
     }
 
-    @Test func listFiltersByInboxAndPagesInCreationOrder() async throws {
+    @Test func listFiltersByInboxAndPagesNewestFirst() async throws {
         try await withServices([.routing]) { cluster in
             let kit = RoutingKit(cluster)
             let even = try await kit.inbox("Even")
@@ -136,9 +136,9 @@ struct RoutingKit {
                 ids.append(try await kit.agent("Agent\(i)", inboxes: [i % 2 == 0 ? even.id : odd.id]).id)
             }
             let evens = try await kit.admin.agents(inboxId: even.id)
-            #expect(evens.items.map(\.id) == [ids[0], ids[2], ids[4]])
+            #expect(evens.items.map(\.id) == [ids[4], ids[2], ids[0]])
             #expect(evens.nextCursor == nil)
-            #expect(try await kit.admin.agents(inboxId: odd.id).items.map(\.id) == [ids[1], ids[3]])
+            #expect(try await kit.admin.agents(inboxId: odd.id).items.map(\.id) == [ids[3], ids[1]])
             #expect(try await kit.admin.agents(inboxId: "no-such-inbox").items.isEmpty)
 
             var seen: [String] = []
@@ -151,12 +151,24 @@ struct RoutingKit {
                 cursor = page.nextCursor
                 pages += 1
             } while cursor != nil && pages < 10
-            #expect(seen == ids)
+            #expect(seen == ids.reversed())
             #expect(pages == 3)
             let filteredPage = try await kit.admin.agents(inboxId: even.id, limit: 2)
-            #expect(filteredPage.items.map(\.id) == [ids[0], ids[2]])
+            #expect(filteredPage.items.map(\.id) == [ids[4], ids[2]])
             let rest = try await kit.admin.agents(inboxId: even.id, limit: 2, cursor: filteredPage.nextCursor)
-            #expect(rest.items.map(\.id) == [ids[4]])
+            #expect(rest.items.map(\.id) == [ids[0]])
+
+            // Inboxes and queues are newest first too, paged the same way.
+            let inboxes = try await kit.admin.inboxes(limit: 1)
+            #expect(inboxes.items.map(\.id) == [odd.id])
+            #expect(try await kit.admin.inboxes(limit: 1, cursor: inboxes.nextCursor).items.map(\.id) == [even.id])
+            let low = try await kit.admin.createQueue(NewQueue(name: "Low", inboxId: even.id, priority: 1))
+            let high = try await kit.admin.createQueue(NewQueue(name: "High", inboxId: even.id, priority: 9))
+            let queues = try await kit.admin.queues(limit: 1)
+            #expect(queues.items.map(\.id) == [high.id])
+            let older = try await kit.admin.queues(limit: 1, cursor: queues.nextCursor)
+            #expect(older.items.map(\.id) == [low.id])
+            #expect(older.nextCursor == nil)
         }
     }
 

@@ -204,6 +204,17 @@ import Testing
             let steps = try #require(object["steps"] as? [[String: Any]])
             #expect(steps.compactMap { $0["id"] as? String } == ["route", "phones", "ada", "hero"])
             #expect(try await Self.versions(kit) == [2, 1])
+            // The list is paged like every other (SPEC §2): one version a page, newest first.
+            let reader = cluster.raw(.routing, token: cluster.token(.agent))
+            let page = try await reader.raw("GET", "/v1/workflow/versions?limit=1")
+            let firstPage = try JSONDecoder().decode(Page<WorkflowKit.SavedVersion>.self, from: Data(page.body))
+            #expect(firstPage.items.map(\.version) == [2])
+            let cursor = try #require(firstPage.nextCursor)
+            let next = try await reader.raw("GET", "/v1/workflow/versions?limit=1&cursor=\(cursor)")
+            let secondPage = try JSONDecoder().decode(Page<WorkflowKit.SavedVersion>.self, from: Data(next.body))
+            #expect(secondPage.items.map(\.version) == [1])
+            #expect(secondPage.nextCursor == nil)
+            #expect(try await reader.raw("GET", "/v1/workflow/versions?limit=501").status == 400)
         }
     }
 

@@ -5,11 +5,13 @@ import ServiceRuntime
 import Storage
 
 extension RoutingEngine {
-    func agents(inboxID: String?, limit: Int, after cursor: Int64?) -> ([Agent], next: String?) {
+    /// Agents newest first (SPEC §2: lists are newest first unless said); `cursor` is the `seq` of the
+    /// last agent of the previous page, so the next page holds those created before it.
+    func agents(inboxID: String?, limit: Int, before cursor: Int64?) -> ([Agent], next: String?) {
         read { state in
             let all = state.agents.values.filter { agent in
-                (inboxID.map { agent.inboxIDs.contains($0) } ?? true) && agent.seq > (cursor ?? 0)
-            }.sorted { $0.seq < $1.seq }
+                (inboxID.map { agent.inboxIDs.contains($0) } ?? true) && agent.seq < (cursor ?? .max)
+            }.sorted { $0.seq > $1.seq }
             let page = all.prefix(limit)
             return (page.map(\.wire), all.count > limit ? page.last.map { String($0.seq) } : nil)
         }

@@ -3,8 +3,9 @@ import Models
 import Storage
 
 extension RoutingEngine {
+    /// Inboxes newest first (SPEC §2).
     func inboxes() -> [Inbox] {
-        read { state in state.inboxes.values.sorted { $0.seq < $1.seq }.map(\.wire) }
+        read { state in state.inboxes.values.sorted { $0.seq > $1.seq }.map(\.wire) }
     }
 
     func inbox(_ id: String) throws -> Inbox {
@@ -84,9 +85,10 @@ extension RoutingEngine {
 
     // MARK: - Queues
 
+    /// Queues newest first (SPEC §2).
     func queues(inboxID: String?) -> [Queue] {
         read { state in
-            state.queues.values.filter { inboxID == nil || $0.inboxID == inboxID }.sorted { $0.seq < $1.seq }.map(\.wire)
+            state.queues.values.filter { inboxID == nil || $0.inboxID == inboxID }.sorted { $0.seq > $1.seq }.map(\.wire)
         }
     }
 

@@ -24,7 +24,7 @@ struct AgentRoutes: Sendable {
 
     @Sendable func list(_ request: Request, _ context: RequestContext) async throws -> Response {
         let paging = try Paging(query: request.query)
-        let (items, next) = engine.agents(inboxID: request.query["inboxId"], limit: paging.limit, after: try paging.integerCursor())
+        let (items, next) = engine.agents(inboxID: request.query["inboxId"], limit: paging.limit, before: try paging.integerCursor())
         return try .json(Page(items: items, nextCursor: next))
     }
 

@@ -22,7 +22,7 @@ struct InboxRoutes: Sendable {
     }
 
     @Sendable func listInboxes(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try Self.page(engine.inboxes(), query: request.query, id: \.id))
+        try .json(try Page(slicing: engine.inboxes(), query: request.query, id: \.id))
     }
 
     @Sendable func getInbox(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -43,25 +43,10 @@ struct InboxRoutes: Sendable {
     }
 
     @Sendable func listQueues(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try Self.page(engine.queues(inboxID: request.query["inboxId"]), query: request.query, id: \.id))
+        try .json(try Page(slicing: engine.queues(inboxID: request.query["inboxId"]), query: request.query, id: \.id))
     }
 
     @Sendable func getQueue(_ request: Request, _ context: RequestContext) async throws -> Response {
         try .json(try engine.queue(try context.parameters.require("id")))
-    }
-
-    /// Pages a small, creation-ordered list; the cursor is the last id of the previous page.
-    static func page<T: Codable & Sendable>(_ all: [T], query: [String: String], id: (T) -> String) throws -> Page<T> {
-        let paging = try Paging(query: query)
-        var start = 0
-        if let cursor = paging.cursor {
-            guard let index = all.firstIndex(where: { id($0) == cursor }) else {
-                throw Problem.badRequest("The cursor is not one this service issued.", field: "cursor")
-            }
-            start = index + 1
-        }
-        let slice = Array(all[start...].prefix(paging.limit))
-        let more = start + slice.count < all.count
-        return Page(items: slice, nextCursor: more ? slice.last.map(id) : nil)
     }
 }

@@ -34,10 +34,10 @@ struct WorkflowRoutes: Sendable {
     }
 
     @Sendable func versions(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(Page(items: try engine.workflows.versions(), nextCursor: nil))
+        try .json(try Page(slicing: try engine.workflows.versions(), query: request.query) { String($0.version) })
     }
 
     @Sendable func templates(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(Page(items: WorkflowTemplates.all, nextCursor: nil))
+        try .json(try Page(slicing: WorkflowTemplates.all, query: request.query, id: \.name))
     }
 }
