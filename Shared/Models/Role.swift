@@ -15,8 +15,12 @@ public struct Access: Sendable, Equatable {
     public static let open = Access([])
     /// Every authenticated caller: agents and up, and services (reads, ordinary work).
     public static let agents = Access([.agent, .teamManager, .administrator, .service])
-    /// Team managers and administrators, and services acting on their behalf.
-    public static let managers = Access([.teamManager, .administrator, .service])
+    /// Team managers and administrators (SPEC §2: a service token makes only the calls services make on
+    /// each other, and reads).
+    public static let managers = Access([.teamManager, .administrator])
+    /// Team managers and administrators, and services: for a manager's action that a service also takes
+    /// itself (a contact blocked when its conversation is marked spam) and managers' reads.
+    public static let managersAndServices = Access([.teamManager, .administrator, .service])
     /// Administrators only.
     public static let administrators = Access([.administrator])
     /// Service-to-service calls (and administrators, who may do everything).

@@ -295,6 +295,17 @@ struct RoutingKit {
             #expect(try await kit.manager.setAvailability(ann.id, .offline).availability == .offline)
             #expect(try await kit.admin.agent(ann.id).availability == .offline)
             #expect(try await kit.admin.agents().items.count == 2)
+
+            // A service token reads and makes the calls services make on each other (SPEC §2), not a
+            // manager's changes: deactivation, reactivation and membership are 403 and change nothing.
+            let service = cluster.routing(as: .service)
+            let inbox = try await kit.inbox("Support")
+            #expect(await RoutingKit.problem { try await service.deactivate(bob.id) }?.status == 403)
+            #expect(await RoutingKit.problem { try await service.reactivate(bob.id) }?.status == 403)
+            #expect(await RoutingKit.problem { try await service.setMembers(inbox.id, [bob.id]) }?.status == 403)
+            #expect(try await kit.admin.agent(bob.id).active)
+            #expect(try await kit.admin.inbox(inbox.id).memberIds.isEmpty)
+            #expect(try await service.agents().items.count == 2)
         }
     }
 }

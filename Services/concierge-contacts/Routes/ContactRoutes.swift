@@ -16,7 +16,7 @@ struct ContactRoutes: Sendable {
         router.patch("/v1/contacts/{id}", access: .agents, update)
         router.post("/v1/contacts/resolve", access: .services, runsOnEventLoop: true, resolve)
         router.post("/v1/contacts/{id}/merge", access: .managers, merge)
-        router.post("/v1/contacts/{id}/block", access: .managers) { request, context in
+        router.post("/v1/contacts/{id}/block", access: .managersAndServices) { request, context in
             try await setBlocked(request, context, true)
         }
         router.post("/v1/contacts/{id}/unblock", access: .managers) { request, context in

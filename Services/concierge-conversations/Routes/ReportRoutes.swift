@@ -9,7 +9,7 @@ struct ReportRoutes: Sendable {
     let store: ConversationStore
 
     func register(on router: Router) {
-        router.get("/v1/reports/conversations", access: .managers, report)
+        router.get("/v1/reports/conversations", access: .managersAndServices, report)
     }
 
     @Sendable func report(_ request: Request, _ context: RequestContext) async throws -> Response {
