@@ -170,8 +170,9 @@ import Testing
         // Exactly 100 headers.
         let hundred = (0..<limits.maxHeaderCount).map { "X-H\($0): v\r\n" }.joined()
         #expect(try parseAll(bytes("GET / HTTP/1.1\r\n\(hundred)\r\n")).first?.request?.head.headers.count == 100)
-        // A target of exactly 8 KiB.
-        let target = "/" + String(repeating: "a", count: limits.maxURLBytes - 1)
+        // A target whose request line fills the 16 KiB head alone (SPEC §2 bounds line and headers together).
+        let target = "/" + String(repeating: "a", count: limits.maxHeadBytes - "GET  HTTP/1.1".utf8.count - 1)
+        #expect("GET \(target) HTTP/1.1".utf8.count == limits.maxHeadBytes)
         #expect(try parseAll(bytes("GET \(target) HTTP/1.1\r\n\r\n")).first?.request?.head.target == target)
         // A head of exactly 16 KiB, not counting the final empty line.
         let prefix = "GET / HTTP/1.1\r\nX-Pad: "
@@ -315,7 +316,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             .headersTooLarge("head over 16 KiB in 50 headers", get + largeHeaders + "\r\n"),
             .headersTooLarge("trailer line over 16 KiB", chunked + "0\r\nX-T: \(text(17_000))\r\n\r\n"),
             .tooManyHeaders("101 headers", get + tooManyHeaders + "\r\n"),
-            .uriTooLong("target one byte over 8 KiB", "GET /\(text(limits.maxURLBytes)) HTTP/1.1\r\n\r\n"),
+            .uriTooLong("target one byte over 16 KiB", "GET /\(text(limits.maxURLBytes)) HTTP/1.1\r\n\r\n"),
+            .uriTooLong("request line one byte over 16 KiB", "GET /\(text(limits.maxHeadBytes - 13)) HTTP/1.1\r\n\r\n"),
             .uriTooLong("target over 16 KiB", "GET /\(text(20_000)) HTTP/1.1\r\n\r\n"),
             .bodyTooLarge("Content-Length over 1 MiB", post + "Content-Length: \(limits.maxBodyBytes + 1)\r\n\r\n"),
             .bodyTooLarge("Content-Length over the route's limit", post + "Content-Length: 11\r\n\r\n", bodyLimit: 10),
