@@ -15,6 +15,27 @@ public struct Claims: Codable, Sendable, Equatable {
         self.exp = exp
         self.iat = iat
     }
+
+    private enum CodingKeys: String, CodingKey { case sub, role, exp, iat }
+
+    /// `exp` and `iat` are NumericDates (RFC 7519 §2): whole or fractional seconds; kept as whole seconds
+    /// (rounded down). A number outside `Int` is not a well-formed claim.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sub = try container.decode(String.self, forKey: .sub)
+        role = try container.decode(Role.self, forKey: .role)
+        exp = try Self.numericDate(container, .exp)
+        iat = try container.contains(.iat) && !container.decodeNil(forKey: .iat) ? Self.numericDate(container, .iat) : nil
+    }
+
+    private static func numericDate(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int {
+        if let whole = try? container.decode(Int.self, forKey: key) { return whole }
+        let seconds = try container.decode(Double.self, forKey: key)
+        guard let whole = Int(exactly: seconds.rounded(.down)) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a NumericDate")
+        }
+        return whole
+    }
 }
 
 /// Why a token was refused; every case is a 401.
@@ -80,7 +101,7 @@ public final class JWTSigner: Sendable {
     /// Verifies signature, algorithm and expiry; returns the claims.
     public func verify(_ token: String, now: Int = Int(Date().timeIntervalSince1970)) throws(AuthError) -> Claims {
         if let cached = cache.withLock({ $0[token] }) {
-            guard cached.exp + Self.leeway >= now else { throw .expired }
+            guard cached.exp >= now - Self.leeway else { throw .expired }
             return cached
         }
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -95,7 +116,7 @@ public final class JWTSigner: Sendable {
         let expected = Crypto.hmacSHA256(key: key, message: signingInput)
         guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
         guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes)) else { throw .malformed }
-        guard claims.exp + Self.leeway >= now else { throw .expired }
+        guard claims.exp >= now - Self.leeway else { throw .expired }
         cache.withLock { entries in
             if entries.count >= Self.cacheLimit { entries.removeAll(keepingCapacity: true) }
             entries[token] = claims

@@ -110,6 +110,8 @@ import Testing
         #"{"sub":"a","role":"agent"}"#,
         #"{"sub":"a","role":"agent","exp":"soon"}"#,
         #"{"sub":"a","role":"agent","exp":null}"#,
+        #"{"sub":"a","role":"agent","exp":1e300}"#,
+        #"{"sub":"a","role":"agent","exp":1900000100,"iat":"then"}"#,
         #"{"sub":"a","role":"superuser","exp":1900000100}"#,
         #"{"sub":"a","role":"Agent","exp":1900000100}"#,
         #"{"role":"agent","exp":1900000100}"#,
@@ -132,6 +134,21 @@ import Testing
         let token = signer.mint(Claims(sub: "a", role: .agent, exp: Self.now))
         let error = verifyError(token, signer: signer, now: Self.now + secondsPastExpiry)
         #expect(error == (accepted ? nil : .expired))
+    }
+
+    /// RFC 7519 NumericDates may be fractional; they count in whole seconds, rounded down. The largest
+    /// whole `exp` expires never and cannot overflow the leeway sum.
+    @Test func fractionalAndExtremeNumericDatesAreRead() throws {
+        let header = #"{"alg":"HS256","typ":"JWT"}"#
+        let fractional = craft(header, #"{"sub":"a","role":"agent","exp":\#(Self.now).75,"iat":\#(Self.now - 10).5}"#)
+        let claims = try signer.verify(fractional, now: Self.now + JWTSigner.leeway)
+        #expect(claims.exp == Self.now)
+        #expect(claims.iat == Self.now - 10)
+        #expect(verifyError(fractional, signer: signer, now: Self.now + JWTSigner.leeway + 1) == .expired)
+        let forever = craft(header, #"{"sub":"a","role":"agent","exp":\#(Int.max)}"#)
+        #expect(try signer.verify(forever, now: Self.now).exp == Int.max)
+        let ancient = craft(header, #"{"sub":"a","role":"agent","exp":\#(Int.min)}"#)
+        #expect(verifyError(ancient, signer: signer, now: Self.now) == .expired)
     }
 
     @Test func rememberedTokenStillExpires() throws {
