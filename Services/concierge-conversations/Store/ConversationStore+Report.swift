@@ -41,6 +41,10 @@ extension ConversationStore {
             firstResponseSeconds: Percentiles(median: nil, p90: nil), resolutionSeconds: Percentiles(median: nil, p90: nil))
         var firstResponses: [Double] = []
         var resolutions: [Double] = []
+        // Tags match case-insensitively, so they are counted that way; each count is keyed by the spelling
+        // most of its conversations carry (SPEC §6: tags are case-preserving).
+        var tagCounts: [String: Int] = [:]
+        var spellings: [String: [String: Int]] = [:]
         try db.read { connection in
             try connection.forEach(
                 """
@@ -52,8 +56,11 @@ extension ConversationStore {
                 report.byStatus[row.string(0), default: 0] += 1
                 report.byChannel[row.string(1), default: 0] += 1
                 if let inbox = row.optionalString(2) { report.byInbox[inbox, default: 0] += 1 }
-                // Tags match case-insensitively, so they are counted that way, under their lower-case form.
-                for tag in Set(Tags.split(row.string(3)).map { $0.lowercased() }) { report.byTag[tag, default: 0] += 1 }
+                var seen: Set<String> = []
+                for tag in Tags.split(row.string(3)) where seen.insert(tag.lowercased()).inserted {
+                    tagCounts[tag.lowercased(), default: 0] += 1
+                    spellings[tag.lowercased(), default: [:]][tag, default: 0] += 1
+                }
                 guard let created = Timestamp.parse(row.string(4)) else { return }
                 if let first = row.optionalString(5).flatMap(Timestamp.parse) {
                     firstResponses.append(first.timeIntervalSince(created))
@@ -62,6 +69,11 @@ extension ConversationStore {
                     resolutions.append(closed.timeIntervalSince(created))
                 }
             }
+        }
+        for (folded, count) in tagCounts {
+            // The most common spelling; among equally common ones, the first in code-point order.
+            let spelling = spellings[folded]?.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? folded
+            report.byTag[spelling] = count
         }
         report.firstResponseSeconds = Statistics.percentiles(firstResponses)
         report.resolutionSeconds = Statistics.percentiles(resolutions)
