@@ -202,6 +202,13 @@ import Testing
 
             let asAgent = try await cluster.raw(.crmLookup, token: cluster.token(.agent)).raw("GET", "/v1/sources")
             #expect(asAgent.status == 403)
+            // Services make all reads (SPEC §2), still masked; changing sources stays the administrators'.
+            let service = cluster.raw(.crmLookup, token: cluster.token(.service))
+            let read = try await service.raw("GET", "/v1/sources/\(source.name)")
+            #expect(read.status == 200)
+            #expect(!String(decoding: read.body, as: UTF8.self).contains(secret))
+            #expect(try await service.raw("GET", "/v1/sources").status == 200)
+            #expect(try await service.raw("DELETE", "/v1/sources/\(source.name)").status == 403)
         }
     }
 

@@ -10,8 +10,8 @@ struct SourceRoutes: Sendable {
 
     func register(on router: Router) {
         router.put("/v1/sources/{name}", access: .administrators, put)
-        router.get("/v1/sources", access: .administrators, list)
-        router.get("/v1/sources/{name}", access: .administrators, get)
+        router.get("/v1/sources", access: .services, list)
+        router.get("/v1/sources/{name}", access: .services, get)
         router.delete("/v1/sources/{name}", access: .administrators, delete)
     }
 
