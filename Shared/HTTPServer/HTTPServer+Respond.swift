@@ -29,6 +29,7 @@ extension HTTPServer {
                 if !route.access.isOpen {
                     context.claims = try authorize(request, for: route)
                 }
+                try Self.checkMediaType(of: request, for: route)
                 let handlerContext = context
                 response = try await RequestTrace.$requestID.withValue(requestID) {
                     try await route.handler(request, handlerContext)
@@ -49,6 +50,16 @@ extension HTTPServer {
         let includeBody = request.method != "HEAD"
         let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
         return (bytes, includeBody ? response.file : nil, keepAlive)
+    }
+
+    /// 415 for a POST, PUT or PATCH whose body is not JSON, on a route that takes only JSON (SPEC §2):
+    /// also where the handler never reads the body, so a mistyped request changes nothing.
+    static func checkMediaType(of request: Request, for route: Route) throws {
+        guard !route.acceptsAnyBody, !route.streamsBody, !request.body.isEmpty,
+            ["POST", "PUT", "PATCH"].contains(request.method),
+            !(request.head.header("content-type").map(Request.isJSON) ?? false)
+        else { return }
+        throw Problem(status: 415, title: "Unsupported media type", detail: "Send the body as Content-Type: application/json.")
     }
 
     private func authorize(_ request: Request, for route: Route) throws -> Claims {

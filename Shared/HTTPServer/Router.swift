@@ -17,6 +17,10 @@ public struct Route: Sendable {
     /// global pool: no thread hand-off on the way in or out. Only for hot routes whose handlers never
     /// block for long — they hold up every other connection of that loop while they run.
     public let runsOnEventLoop: Bool
+    /// The route takes a body of any media type (a raw echo); others take JSON only: a POST, PUT or
+    /// PATCH with a body of another type is 415 before the handler runs, whether or not it reads the
+    /// body (SPEC §2). A streamed body is always the handler's to check.
+    public let acceptsAnyBody: Bool
     let handler: Handler
 }
 
@@ -45,11 +49,11 @@ public final class Router: @unchecked Sendable {
     }
     public func post(
         _ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        runsOnEventLoop: Bool = false, _ handler: @escaping Handler
+        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, _ handler: @escaping Handler
     ) {
         add(
             "POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, runsOnEventLoop: runsOnEventLoop,
-            handler: handler)
+            acceptsAnyBody: acceptsAnyBody, handler: handler)
     }
     public func put(_ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler) {
         add("PUT", path, access: access, runsOnEventLoop: runsOnEventLoop, handler: handler)
@@ -63,7 +67,7 @@ public final class Router: @unchecked Sendable {
 
     public func add(
         _ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        runsOnEventLoop: Bool = false, handler: @escaping Handler
+        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, handler: @escaping Handler
     ) {
         var node = root
         for segment in path.split(separator: "/") {
@@ -90,7 +94,7 @@ public final class Router: @unchecked Sendable {
         }
         let route = Route(
             method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody,
-            runsOnEventLoop: runsOnEventLoop, handler: handler)
+            runsOnEventLoop: runsOnEventLoop, acceptsAnyBody: acceptsAnyBody, handler: handler)
         precondition(node.routes[method] == nil, "route registered twice: \(method) \(path)")
         node.routes[method] = route
         routes.append(route)

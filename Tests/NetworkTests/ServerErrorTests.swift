@@ -3,7 +3,11 @@ import HTTPClient
 import HTTPServer
 import Logging
 import Models
+import Synchronization
 import Testing
+
+/// Ids the body-less archive route was run for (only `aBodyOfAnotherTypeIs415EvenWhereTheBodyIsNotRead` calls it).
+private let archived = Mutex<[String]>([])
 
 /// How the server turns routing misses and handler errors into RFC 9457 answers, request ids and metrics.
 @Suite struct ServerErrorTests {
@@ -39,6 +43,12 @@ import Testing
             // Bypasses Request.decode, so the server's own DecodingError mapping answers.
             let widget = try JSONDecoder().decode(NewWidget.self, from: Data(request.body))
             return .text(widget.name)
+        }
+        router.post("/widgets/{id}/archive", access: .open) { _, context in
+            // Reads no body: the server alone decides whether its media type is acceptable.
+            let id = try context.parameters.require("id")
+            archived.withLock { $0.append(id) }
+            return .text("archived")
         }
         router.get("/request-id", access: .open) { request, context in
             .text(context.requestID + "|" + (request.header("x-request-id") ?? "-"))
@@ -123,6 +133,30 @@ import Testing
             let created = try await client.postJSON(url(port, "/widgets"), #"{"name": "w", "count": 3, "extra": true}"#)
             #expect(created.status == 201)
             #expect(created.text == "w x3")
+        }
+    }
+
+    /// SPEC §2: a POST/PUT/PATCH with another content type gets 415, also on a route that reads no
+    /// body — and the handler does not run. No body at all needs no content type.
+    @Test func aBodyOfAnotherTypeIs415EvenWhereTheBodyIsNotRead() async throws {
+        archived.withLock { $0.removeAll() }
+        try await withServer(Self.router()) { _, port in
+            let client = HTTPClient()
+            for headers in [[("Content-Type", "text/plain")], [("Content-Type", "application/x-www-form-urlencoded")], []] {
+                let refused = try await client.send(
+                    ClientRequest(method: "POST", url: url(port, "/widgets/w1/archive"), headers: headers, body: Array("please".utf8)))
+                #expect(refused.status == 415, "\(headers)")
+                #expect(refused.header("content-type") == "application/problem+json")
+            }
+            #expect(archived.withLock { $0 }.isEmpty)
+            let bare = try await client.send(ClientRequest(method: "POST", url: url(port, "/widgets/w1/archive")))
+            #expect(bare.status == 200)
+            let json = try await client.send(
+                ClientRequest(
+                    method: "POST", url: url(port, "/widgets/w2/archive"), headers: [("Content-Type", "application/merge-patch+json")],
+                    body: Array("{}".utf8)))
+            #expect(json.status == 200)
+            #expect(archived.withLock { $0 } == ["w1", "w2"])
         }
     }
 

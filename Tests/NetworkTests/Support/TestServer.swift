@@ -46,7 +46,7 @@ func withServer<T: Sendable>(
 func basicRouter() -> Router {
     let router = Router()
     router.get("/ping", access: .open) { _, _ in .text("pong") }
-    router.post("/echo", access: .open) { request, _ in
+    router.post("/echo", access: .open, acceptsAnyBody: true) { request, _ in
         Response(status: 200, headers: [("Content-Type", "application/octet-stream")], body: request.body)
     }
     return router
