@@ -495,6 +495,35 @@ struct RoutingKit {
             #expect(try await kit.route("m-8", .messaging).assigneeId == c.id)
         }
     }
+
+    /// "Idle longest" counts from an agent's last change, not its last assignment: one that gave up its
+    /// conversation earlier has been idle longer, and one just back from away has only just become idle.
+    @Test func leastBusyIdleLongestCountsFromReleasesAndReturns() async throws {
+        try await withServices([.routing]) { cluster in
+            let kit = RoutingKit(cluster)
+            let inbox = try await kit.inbox("Team", defaultFor: [.email], strategy: .leastBusy)
+            let e = try await kit.agent("E", inboxes: [inbox.id])
+            let f = try await kit.agent("F", inboxes: [inbox.id])
+            let g = try await kit.agent("G", inboxes: [inbox.id])
+            #expect(try await kit.route("e-1", .email).assigneeId == e.id)
+            #expect(try await kit.route("e-2", .email).assigneeId == f.id)
+            #expect(try await kit.route("e-3", .email).assigneeId == g.id)
+            _ = try await kit.service.release("e-3")  // g idle from now
+            _ = try await kit.service.release("e-1")  // e idle from later
+            #expect(try await kit.route("e-4", .email).assigneeId == g.id)
+            _ = try await kit.service.release("e-4")  // g idle again, now after e
+            #expect(try await kit.route("e-5", .email).assigneeId == e.id)
+            // e: e-5, f: e-2, g: none. e gives e-5 up, then g comes back from away: g was assigned
+            // longer ago, but e has been idle longer — and that survives a hard restart.
+            _ = try await kit.manager.setAvailability(g.id, .away)
+            _ = try await kit.service.release("e-5")
+            _ = try await kit.manager.setAvailability(g.id, .available)
+            try await cluster.service(.routing).restart(hard: true)
+            #expect(try await kit.route("e-6", .email).assigneeId == e.id)
+            _ = try await kit.service.release("e-2")  // f: 0, idle after g's return
+            #expect(try await kit.route("e-7", .email).assigneeId == g.id)
+        }
+    }
 }
 
 /// `POST /v1/route`, `/v1/assignments/...` and `GET /v1/routes/{id}`: capacity, idempotency, events,

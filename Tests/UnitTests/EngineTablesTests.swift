@@ -54,7 +54,7 @@ import Testing
         AgentRecord(
             seq: 1, id: id, name: id, email: "\(id)@example.com", role: .agent, active: true, availability: .available,
             inboxIDs: [], heroInboxID: nil, capacity: ChannelCounts(email: 3, messaging: 3, voice: 1, voicemail: 3),
-            load: ChannelCounts(email: load, messaging: load, voice: 0, voicemail: 0), lastAssigned: 0, createdAt: "now")
+            load: ChannelCounts(email: load, messaging: load, voice: 0, voicemail: 0), lastActivity: 0, createdAt: "now")
     }
 
     @Test func slotsStayPutAndRecordsAreReplacedInPlace() {

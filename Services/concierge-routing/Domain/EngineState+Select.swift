@@ -86,7 +86,7 @@ extension EngineState {
                 } else if let best = chosen {
                     let total = agents.records[slot].load.total
                     let bestTotal = agents.records[best].load.total
-                    if total < bestTotal || (total == bestTotal && agents.records[slot].lastAssigned < agents.records[best].lastAssigned) {
+                    if total < bestTotal || (total == bestTotal && agents.records[slot].lastActivity < agents.records[best].lastActivity) {
                         chosen = slot
                     }
                 } else {

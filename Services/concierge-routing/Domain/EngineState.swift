@@ -69,9 +69,9 @@ struct EngineState: Sendable {
             state: .assigned, priority: 0, waitingSince: 0, version: version)
         assignments[conversationID] = record
         agents[agentID]?.load[channel] += 1
-        agents[agentID]?.lastAssigned = version
+        agents[agentID]?.lastActivity = version
         try RoutingStore.save(connection, assignment: record)
-        try RoutingStore.saveLastAssigned(connection, agentID: agentID, version: version)
+        try RoutingStore.saveLastActivity(connection, agentID: agentID, version: version)
         return record
     }
 
@@ -96,7 +96,9 @@ struct EngineState: Sendable {
         guard let old = assignments.removeValue(forKey: conversationID) else { return nil }
         if old.state == .assigned, let agentID = old.agentID, var agent = agents[agentID] {
             agent.load[old.channel] = max(0, agent.load[old.channel] - 1)
+            agent.lastActivity = nextVersion()
             agents[agentID] = agent
+            try RoutingStore.saveLastActivity(connection, agentID: agentID, version: agent.lastActivity)
         }
         try RoutingStore.deleteAssignment(connection, conversationID: conversationID)
         return old

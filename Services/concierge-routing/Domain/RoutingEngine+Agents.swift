@@ -41,7 +41,7 @@ extension RoutingEngine {
             let agent = AgentRecord(
                 seq: state.nextSequence(), id: Identifier.make(), name: name, email: email,
                 role: input.role ?? .agent, active: true, availability: input.availability ?? .available, inboxIDs: inboxIDs,
-                heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastAssigned: 0, createdAt: Timestamp.now())
+                heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastActivity: 0, createdAt: Timestamp.now())
             state.agents[agent.id] = agent
             state.agentIDByEmail[email] = agent.id
             try RoutingStore.save(connection, agent: agent)
@@ -108,6 +108,8 @@ extension RoutingEngine {
     func setAvailability(_ id: String, _ availability: Availability) async throws -> Agent {
         try await change { state, connection in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            // Back at work: idle from now, for least_busy's ties.
+            if availability == .available && agent.availability != .available { agent.lastActivity = state.nextVersion() }
             agent.availability = availability
             state.agents[id] = agent
             try RoutingStore.save(connection, agent: agent)

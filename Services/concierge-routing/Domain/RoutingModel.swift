@@ -13,8 +13,10 @@ struct AgentRecord: Sendable {
     var heroInboxID: String?
     var capacity: ChannelCounts
     var load: ChannelCounts
-    /// Version of the last decision that gave this agent a conversation (0: never) — least_busy ties.
-    var lastAssigned: Int64
+    /// Version at which the agent last took a conversation, gave one up (closed, transferred, routed
+    /// elsewhere) or became available again; 0: never. `least_busy` breaks a tie of load by the oldest:
+    /// the member idle longest (SPEC §5). Stored in `agents.last_assigned`.
+    var lastActivity: Int64
     var createdAt: String
 
     var wire: Agent {

@@ -39,7 +39,7 @@ struct RoutingStore: Sendable {
                     availability: Availability(rawValue: row.string(6)) ?? .offline,
                     inboxIDs: agentInboxes[row.string(1)] ?? [], heroInboxID: row.optionalString(7),
                     capacity: ChannelCounts(email: row.int(8), messaging: row.int(9), voice: row.int(10), voicemail: row.int(11)),
-                    load: ChannelCounts(), lastAssigned: row.int64(12), createdAt: row.string(13))
+                    load: ChannelCounts(), lastActivity: row.int64(12), createdAt: row.string(13))
             }
             snapshot.inboxes = try connection.query(
                 "SELECT seq, id, name, sender_name, signature, default_for, strategy, rr_pointer, created_at FROM inboxes ORDER BY seq"
@@ -94,7 +94,7 @@ struct RoutingStore: Sendable {
             """,
             agent.seq, agent.id, agent.name, agent.email, agent.role.rawValue, agent.active, agent.availability.rawValue,
             agent.heroInboxID, agent.capacity.email, agent.capacity.messaging, agent.capacity.voice, agent.capacity.voicemail,
-            agent.lastAssigned, agent.createdAt)
+            agent.lastActivity, agent.createdAt)
     }
 
     static func save(_ connection: Connection, inbox: InboxRecord) throws {
@@ -121,7 +121,7 @@ struct RoutingStore: Sendable {
         try connection.run("UPDATE inboxes SET rr_pointer = ? WHERE id = ?", pointer, inboxID)
     }
 
-    static func saveLastAssigned(_ connection: Connection, agentID: String, version: Int64) throws {
+    static func saveLastActivity(_ connection: Connection, agentID: String, version: Int64) throws {
         try connection.run("UPDATE agents SET last_assigned = ? WHERE id = ?", version, agentID)
     }
 
