@@ -159,6 +159,15 @@ import Testing
             #expect(try await contacts.search(.init(phone: "+45 2000 0105")).items.map(\.id) == [ids[5]])
             #expect(try await contacts.search(.init(tag: "even")).items.map(\.id) == [ids[6], ids[4], ids[2], ids[0]])
             #expect(try await contacts.search(.init(q: "PERSON 1")).items.map(\.id) == [ids[1]])
+            // Case-insensitive beyond ASCII (SPEC §3), in either direction.
+            let soren = try await contacts.create(NewContact(name: "Søren Ørsted", emails: ["soren@example.dk"]))
+            #expect(try await contacts.search(.init(q: "ørsted")).items.map(\.id) == [soren.id])
+            #expect(try await contacts.search(.init(q: "SØREN ØR")).items.map(\.id) == [soren.id])
+            _ = try await contacts.update(soren.id, ContactPatch(name: "Åse Ærø"))
+            #expect(try await contacts.search(.init(q: "ørsted")).items.isEmpty)
+            #expect(try await contacts.search(.init(q: "åSE æ")).items.map(\.id) == [soren.id])
+            _ = try await contacts.update(soren.id, ContactPatch(tags: ["x"]))  // other fields leave the name searchable
+            #expect(try await contacts.search(.init(q: "ÆRØ")).items.map(\.id) == [soren.id])
             var seen: [String] = []
             var cursor: String?
             repeat {
@@ -167,7 +176,7 @@ import Testing
                 seen += page.items.map(\.id)
                 cursor = page.nextCursor
             } while cursor != nil
-            #expect(seen == ids.reversed())
+            #expect(seen == [soren.id] + ids.reversed())
         }
     }
 

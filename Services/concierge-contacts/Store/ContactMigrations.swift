@@ -43,5 +43,14 @@ enum ContactMigrations {
             try OutboxSchema.create(connection)
         },
         Migration(2, "outbox ordering per entity") { try OutboxSchema.addOrderingKey($0) },
+        Migration(3, "names lower-cased for search beyond ASCII") { connection in
+            // SQLite's lower() folds ASCII only, so `q` could never match "Ørsted" by "ørsted": names are
+            // kept lower-cased by Swift beside the original, and searched there.
+            try connection.execute("ALTER TABLE contacts ADD COLUMN name_folded TEXT NOT NULL DEFAULT ''")
+            let names = try connection.query("SELECT seq, name FROM contacts WHERE name <> ''") { ($0.int64(0), $0.string(1)) }
+            for (seq, name) in names {
+                try connection.run("UPDATE contacts SET name_folded = ? WHERE seq = ?", ContactStore.searchFolded(name), seq)
+            }
+        },
     ]
 }

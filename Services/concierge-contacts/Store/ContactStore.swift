@@ -33,6 +33,10 @@ struct ContactStore: Sendable {
         var heroInboxID: String?
     }
 
+    /// Text as `q` compares it: lower-cased by Unicode rules (`Ørsted` → `ørsted`), in Swift on both
+    /// sides, as SQLite's `lower()` and `LIKE` fold only ASCII.
+    static func searchFolded(_ text: String) -> String { text.lowercased() }
+
     /// Live contacts matching every given filter, newest first, paged by `seq`.
     func search(_ filters: Filters, limit: Int, before cursor: Int64?) throws -> Page<Contact> {
         var clauses = ["merged_into IS NULL"]
@@ -50,8 +54,8 @@ struct ContactStore: Sendable {
             values.append(tag.lowercased())
         }
         if let q = filters.q, !q.isEmpty {
-            let pattern = "%" + Self.escapeLike(q.lowercased()) + "%"
-            clauses.append("(lower(name) LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')")
+            let pattern = "%" + Self.escapeLike(Self.searchFolded(q)) + "%"
+            clauses.append("(name_folded LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')")
             values += [pattern, pattern, pattern]
         }
         if let agent = filters.heroAgentID {
@@ -228,10 +232,11 @@ struct ContactStore: Sendable {
     private static func writeFields(_ connection: Connection, _ draft: ContactDraft, seq: Int64) throws {
         try connection.run(
             """
-            UPDATE contacts SET name = ?, emails = ?, phones = ?, handles = ?, tags = ?, attributes = ?, updated_at = ?
+            UPDATE contacts SET name = ?, name_folded = ?, emails = ?, phones = ?, handles = ?, tags = ?, attributes = ?,
+                updated_at = ?
             WHERE seq = ?
             """,
-            draft.name, ListCoding.join(draft.emails), ListCoding.join(draft.phones),
+            draft.name, Self.searchFolded(draft.name), ListCoding.join(draft.emails), ListCoding.join(draft.phones),
             ListCoding.join(draft.handles.map { [$0.channel, $0.value] }), ListCoding.join(draft.tags),
             ListCoding.join(draft.attributes.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }), Timestamp.now(), seq)
         try connection.run("DELETE FROM contact_tags WHERE contact_seq = ?", seq)
