@@ -152,8 +152,11 @@ private func words(_ text: String) -> [String] {
             #expect(try await kit.manager.conversations(.init(spam: true)).items.map(\.id) == [spamID])
             #expect(try await kit.allConversations().map(\.id) == [normal])
 
-            // Marking again changes nothing; an agent may not undo it.
-            #expect(try await api.markSpam(spamID, sub: ada.id).spam == true)
+            // Marking again changes nothing — a manager gets it back unchanged, an agent (who cannot see
+            // spam conversations) a 404 — and an agent may not undo it.
+            #expect(try await api.markSpam(spamID, as: .teamManager).spam == true)
+            let again = try await api.call("POST", "/v1/conversations/\(spamID)/spam", as: .agent, sub: ada.id)
+            #expect(again.status == 404)
             #expect(try await api.filter().spamDocuments == 1)
             let agentUndo = try await api.call("POST", "/v1/conversations/\(spamID)/not-spam", as: .agent, sub: ada.id)
             #expect(agentUndo.status == 403)

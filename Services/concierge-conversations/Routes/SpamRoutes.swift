@@ -19,6 +19,9 @@ struct SpamRoutes: Sendable {
 
     @Sendable func spam(_ request: Request, _ context: RequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        // Agents do not see spam conversations (SPEC §2): marking one that already is changes nothing and,
+        // for them, it does not exist.
+        if context.claims?.role == .agent, try store.conversation(id).spam { throw ConversationError.notFound(id) }
         let (conversation, training) = try store.markSpam(id)
         filter.apply(training)
         outbox.notify()
