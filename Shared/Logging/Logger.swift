@@ -43,6 +43,8 @@ public struct Logger: Sendable {
         JSONString.append(message, to: &line)
         for (key, value) in metadata where fields[key] == nil { Self.append(key, value, to: &line) }
         for (key, value) in fields { Self.append(key, value, to: &line) }
+        // Every line has the field (SPEC §2); `null` on lines that belong to no request (start, stop).
+        if metadata["requestId"] == nil && fields["requestId"] == nil { line += ",\"requestId\":null" }
         line += "}"
         sink.write(line)
     }
