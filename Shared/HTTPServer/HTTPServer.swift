@@ -179,7 +179,9 @@ public final class HTTPServer: Sendable {
 
     func parseFailureAnswer(_ error: ParseError) -> [UInt8] {
         metrics.record(method: "-", route: "unparsed", status: error.status, seconds: 0)
-        logger.info("request rejected", ["status": String(error.status), "reason": error.problem.detail ?? ""])
+        // Unparsed, so no method or route of its own: logged as the metrics count it.
+        logger.info(
+            "request rejected", ["method": "-", "route": "unparsed", "status": String(error.status), "reason": error.problem.detail ?? ""])
         return Response.problem(error.problem).serialized(requestID: nil, keepAlive: false)
     }
 
@@ -189,11 +191,10 @@ public final class HTTPServer: Sendable {
         return requestIDPrefix + "-" + String(n, radix: 16)
     }
 
+    /// A client's id is taken as sent (SPEC §2) when it is 1–128 printable ASCII characters other than
+    /// `"` and `\`, so it can be logged, stored and sent on as a header unchanged; another is replaced.
     static func isAcceptableRequestID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128
-            && id.utf8.allSatisfy { byte in
-                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-                    || byte == 45 || byte == 46 || byte == 95 || byte == 58
-            }
+            && id.utf8.allSatisfy { byte in byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }
     }
 }
