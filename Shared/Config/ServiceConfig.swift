@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 
 /// A service's settings from its environment (SPEC §1), validated as a whole.
@@ -19,6 +20,10 @@ public struct ServiceConfig: Sendable, Equatable {
         public let variable: String
         public let reason: String
         public var description: String { "\(variable): \(reason)" }
+        public init(variable: String, reason: String) {
+            self.variable = variable
+            self.reason = reason
+        }
     }
 
     public static let defaultPorts = ["contacts": 8081, "conversations": 8082, "routing": 8083, "crm-lookup": 8084]
@@ -27,7 +32,10 @@ public struct ServiceConfig: Sendable, Equatable {
     public static func load(service: String, from env: [String: String]) throws(Invalid) -> ServiceConfig {
         let defaultPort = defaultPorts[service] ?? 8080
         let host = env["HOST"] ?? "127.0.0.1"
-        guard !host.isEmpty else { throw Invalid(variable: "HOST", reason: "must not be empty") }
+        var address = in_addr()
+        guard host == "localhost" || inet_pton(AF_INET, host, &address) == 1 else {
+            throw Invalid(variable: "HOST", reason: "must be an IPv4 address (e.g. 0.0.0.0) or localhost, got \"\(host)\"")
+        }
         var port = defaultPort
         if let text = env["PORT"] {
             guard let value = Int(text), (0...65535).contains(value) else {
@@ -66,9 +74,15 @@ public struct ServiceConfig: Sendable, Equatable {
         do {
             return try load(service: service, from: ProcessInfo.processInfo.environment)
         } catch {
-            FileHandle.standardError.write(Data("concierge-\(service): invalid configuration: \(error)\n".utf8))
-            exit(2)
+            exit(service: service, error)
         }
+    }
+
+    /// Prints one line naming the bad variable and exits 2 (SPEC §1); also for a value found bad only
+    /// when used (a `DATABASE_PATH` that SQLite cannot open).
+    public static func exit(service: String, _ error: Invalid) -> Never {
+        FileHandle.standardError.write(Data("concierge-\(service): invalid configuration: \(error)\n".utf8))
+        Glibc.exit(2)
     }
 
     private static func url(_ env: [String: String], _ name: String, defaultPort: Int) throws(Invalid) -> String {

@@ -30,6 +30,9 @@ public enum ServiceRuntime {
         do {
             environment = try makeEnvironment(config: config, logger: logger, migrations: migrations, pageSize: pageSize)
             ownRevocation = try setup(environment)
+        } catch let invalid as ServiceConfig.Invalid {
+            logger.flush()
+            ServiceConfig.exit(service: service, invalid)
         } catch {
             logger.error("cannot start", ["error": "\(error)", "database": config.databasePath])
             logger.flush()
@@ -89,7 +92,14 @@ public enum ServiceRuntime {
     static func makeEnvironment(
         config: ServiceConfig, logger: Logger, migrations: [Migration], pageSize: Int
     ) throws -> ServiceEnvironment {
-        let db = try Database(path: config.databasePath, migrations: migrations, pageSize: pageSize)
+        let db: Database
+        do {
+            db = try Database(path: config.databasePath, migrations: migrations, pageSize: pageSize)
+        } catch {
+            // One line: SQLite's own words, without the statement that met them.
+            let why = (error as? SQLiteError).map { "\($0.message) (SQLite error \($0.code))" } ?? "\(error)"
+            throw ServiceConfig.Invalid(variable: "DATABASE_PATH", reason: "cannot open \(config.databasePath): \(why)")
+        }
         let signer = JWTSigner(secret: config.jwtSecret)
         let tokens = TokenSource.service(config.service, signer: signer)
         let token: @Sendable () -> String = { tokens.token }

@@ -81,6 +81,34 @@ import Testing
         #expect(result.stderr.contains("Usage: concierge"))
     }
 
+    /// SPEC §1: a bad value stops a service at start with one line naming the variable and exit 2 — also
+    /// one found bad only when used: a database path SQLite cannot open, a host that is no IPv4 address.
+    @Test(arguments: [
+        ("DATABASE_PATH", "folder"), ("DATABASE_PATH", "not-a-database"), ("HOST", "999.1.1.1"), ("HOST", "::1"),
+    ])
+    func serviceRefusesABadValueFoundAtStartWithOneLineAndExitTwo(_ variable: String, _ value: String) throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var environment = Self.cleanEnvironment
+        environment["CONCIERGE_JWT_SECRET"] = Self.secret
+        environment["PORT"] = String(freePort())
+        environment["DATABASE_PATH"] = folder.appendingPathComponent("routing.sqlite").path
+        switch value {
+        case "folder": environment["DATABASE_PATH"] = folder.path
+        case "not-a-database":
+            let file = folder.appendingPathComponent("notes.txt")
+            try Data(String(repeating: "not SQLite\n", count: 500).utf8).write(to: file)
+            environment["DATABASE_PATH"] = file.path
+        default: environment[variable] = value
+        }
+        let result = try Self.runCLI([], environment, binary: "concierge-routing")
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("concierge-routing: invalid configuration: \(variable): ") == true, "\(result.stderr)")
+    }
+
     @Test(arguments: [[], ["help"], ["--help"], ["token", "-h"]])
     func helpListsTheCommands(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
@@ -235,10 +263,10 @@ import Testing
 
     /// Runs `concierge` to completion (it prints little, so the pipes cannot fill up).
     private static func runCLI(
-        _ arguments: [String], _ environment: [String: String]
+        _ arguments: [String], _ environment: [String: String], binary: String = "concierge"
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("concierge"))
+        process.executableURL = URL(fileURLWithPath: Binaries.path(binary))
         process.arguments = arguments
         process.environment = environment
         let out = Pipe()
