@@ -45,6 +45,20 @@ public final class Metrics: Sendable {
 
     public init() {}
 
+    /// Declares counter `name` before anything happened, so `/metrics` lists it from the start (SPEC §2
+    /// names the domain counters): a zero series for each label set given — none given: one without
+    /// labels; `[]` given: the family with no series yet (its label values are not known up front).
+    public func declare(_ name: String, help: String, labelSets: [[(String, String)]] = [[]]) {
+        state.withLock { state in
+            if state.help[name] == nil { state.help[name] = help }
+            if state.counters[name] == nil { state.counters[name] = [:] }
+            for labels in labelSets {
+                let key = Self.render(labels)
+                if state.counters[name]?[key] == nil { state.counters[name]?[key] = 0 }
+            }
+        }
+    }
+
     /// Adds `by` to counter `name` with `labels`.
     public func increment(_ name: String, labels: [(String, String)] = [], by amount: Double = 1, help: String? = nil) {
         let key = Self.render(labels)

@@ -9,7 +9,13 @@ struct ContactRoutes: Sendable {
     let heroes: HeroValidator
     let environment: ServiceEnvironment
 
+    static let createdHelp = "Contacts created (directly or by resolve)."
+    static let resolvedHelp = "Inbound addresses resolved to contacts."
+
     func register(on router: Router) {
+        environment.metrics.declare("concierge_contacts_created_total", help: Self.createdHelp)
+        environment.metrics.declare(
+            "concierge_contacts_resolved_total", help: Self.resolvedHelp, labelSets: [[("created", "true")], [("created", "false")]])
         router.post("/v1/contacts", access: .agents, create)
         router.get("/v1/contacts", access: .agents, search)
         router.get("/v1/contacts/{id}", access: .agents, runsOnEventLoop: true, get)
@@ -31,7 +37,7 @@ struct ContactRoutes: Sendable {
         let draft = try ContactDraft(try request.decode(NewContact.self))
         let contact = try store.insert(draft)
         environment.outbox.notify()
-        environment.metrics.increment("concierge_contacts_created_total", help: "Contacts created (directly or by resolve).")
+        environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
         context.logger.debug("contact created", ["contactId": contact.id])
         return try .json(contact, status: 201)
     }
@@ -67,9 +73,9 @@ struct ContactRoutes: Sendable {
         if let name { try Identity.checkText(name, field: "name") }
         let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
         environment.metrics.increment(
-            "concierge_contacts_resolved_total", labels: [("created", String(created))], help: "Inbound addresses resolved to contacts.")
+            "concierge_contacts_resolved_total", labels: [("created", String(created))], help: Self.resolvedHelp)
         if created {
-            environment.metrics.increment("concierge_contacts_created_total", help: "Contacts created (directly or by resolve).")
+            environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
         }
         return try .json(ResolveResult(contact: contact, created: created), status: created ? 201 : 200)
     }

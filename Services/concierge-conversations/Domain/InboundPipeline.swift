@@ -35,7 +35,15 @@ struct InboundPipeline: Sendable {
         classifySeconds = metrics.histogram(
             "concierge_spam_classify_seconds", help: "Time the spam filter takes to judge one inbound message.",
             buckets: Self.classifyBuckets)
+        metrics.declare(
+            "concierge_inbound_messages_total", help: Self.storedHelp, labelSets: Channel.allCases.map { [("channel", $0.rawValue)] })
+        metrics.declare("concierge_inbound_dropped_total", help: Self.droppedHelp)
+        metrics.declare("concierge_spam_detected_total", help: Self.spamHelp)
     }
+
+    static let storedHelp = "Inbound messages stored."
+    static let droppedHelp = "Inbound messages dropped (blocked contact)."
+    static let spamHelp = "Inbound messages the filter judged spam."
 
     struct Outcome: Sendable {
         var result: InboundResult
@@ -48,7 +56,7 @@ struct InboundPipeline: Sendable {
         let contact = try await resolve(input)
         if contact.blocked {
             let outcome = try store.recordDropped(input, contact: contact, externalID: externalID)
-            metrics.increment("concierge_inbound_dropped_total", help: "Inbound messages dropped (blocked contact).")
+            metrics.increment("concierge_inbound_dropped_total", help: Self.droppedHelp)
             return outcome
         }
         // Judged on the body, as the filter is trained on message bodies.
@@ -58,11 +66,10 @@ struct InboundPipeline: Sendable {
         let recorded = try await store.recordInbound(
             input, contact: contact, externalID: externalID, judgedSpam: judgedSpam, settleWithin: routingWait)
         if judgedSpam && !recorded.replayed {
-            metrics.increment("concierge_spam_detected_total", help: "Inbound messages the filter judged spam.")
+            metrics.increment("concierge_spam_detected_total", help: Self.spamHelp)
         }
         if recorded.replayed { return try outcome(recorded) }
-        metrics.increment(
-            "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: "Inbound messages stored.")
+        metrics.increment("concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: Self.storedHelp)
         if let entry = recorded.routeEntry, await !outbox.settle(entry, timeout: routingWait) {
             // Routing did not answer in time: the dispatcher retries with backoff until it does.
             outbox.notify()

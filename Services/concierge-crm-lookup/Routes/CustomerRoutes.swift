@@ -8,7 +8,10 @@ struct CustomerRoutes: Sendable {
     let sources: SourceLookup
     let metrics: Metrics
 
+    static let lookupsHelp = "CRM lookups by source."
+
     func register(on router: Router) {
+        metrics.declare("concierge_crm_lookups_total", help: Self.lookupsHelp, labelSets: [[("source", "directory")]])
         router.post("/v1/customers", access: .administrators, upsert)
         router.post("/v1/customers/import", access: .administrators, streamsBody: true, importCustomers)
         router.get("/v1/customers/{id}", access: .services, get)
@@ -69,7 +72,7 @@ struct CustomerRoutes: Sendable {
             throw CRMError.invalid(field: "email", message: "Give email or phone to look up.")
         }
         let source = query["source"].flatMap { $0.isEmpty || $0 == "directory" ? nil : $0 }
-        metrics.increment("concierge_crm_lookups_total", labels: [("source", source ?? "directory")], help: "CRM lookups by source.")
+        metrics.increment("concierge_crm_lookups_total", labels: [("source", source ?? "directory")], help: Self.lookupsHelp)
         if let source {
             return try .json(try await sources.lookup(source: source, by: field, value: value))
         }

@@ -32,6 +32,9 @@ final class RoutingEngine: Sendable {
         self.runner = runner
         self.outbox = outbox
         self.metrics = metrics
+        metrics.declare(
+            "concierge_routing_decisions_total", help: Self.decisionsHelp,
+            labelSets: [RoutingState.assigned, .queued, .none, .awaitingCustomer].map { [("outcome", $0.rawValue)] })
         let snapshot = try store.load()
         state = Mutex(EngineState(snapshot))
         inactive = Mutex(Self.inactiveIDs(snapshot))
@@ -83,11 +86,12 @@ final class RoutingEngine: Sendable {
         try state.withLock { try body($0) }
     }
 
+    static let decisionsHelp = "Routing decisions by outcome."
+
     /// Counts a decision by outcome for `/metrics`.
     func count(_ result: RouteResult) {
         metrics.increment(
-            "concierge_routing_decisions_total", labels: [("outcome", result.routingState.rawValue)],
-            help: "Routing decisions by outcome.")
+            "concierge_routing_decisions_total", labels: [("outcome", result.routingState.rawValue)], help: Self.decisionsHelp)
     }
 }
 
