@@ -131,7 +131,7 @@ final class EventLoop: @unchecked Sendable {
             drainCompletions(now: now)
             if !draining && drainRequested.load(ordering: .acquiring) {
                 draining = true
-                drainDeadline = now + UInt64(server.configuration.shutdownGraceSeconds) * 1_000_000_000
+                drainDeadline = server.shutdownDeadline
                 stopListening()
                 for connection in Array(connections.values) where !connection.inFlight && !connection.hasPendingOutput {
                     close(connection)
@@ -148,7 +148,7 @@ final class EventLoop: @unchecked Sendable {
         closeHandedOver()
         // Handlers still running for clients that are gone may be waiting to resume here: keep
         // running their jobs for the rest of the grace period so they finish and are counted out.
-        let deadline = Monotonic.nanoseconds() + UInt64(server.configuration.shutdownGraceSeconds) * 1_000_000_000
+        let deadline = server.shutdownDeadline
         while server.requestsInFlightCount > 0 && Monotonic.nanoseconds() < deadline {
             let count = epoll_wait(epollFD, &events, Int32(events.count), pollTimeout(limit: 50))
             for i in 0..<Int(max(0, count)) {

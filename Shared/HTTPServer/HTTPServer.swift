@@ -19,6 +19,12 @@ public final class HTTPServer: Sendable {
     private let requestIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     private let loops = Mutex<[EventLoop]>([])
     private let boundPort = Atomic<Int>(0)
+    /// The listening socket while `run()` holds it open (-1 before and after), under a lock so that
+    /// `shutdown()` never touches the number once it is closed and perhaps reused.
+    private let listeningSocket = Mutex<Int32>(-1)
+    /// When draining must end (monotonic ns; 0 until `shutdown()`): one grace period from the first
+    /// call, shared by every wait of the shutdown, so the whole of it stays within the grace period.
+    private let drainDeadline = Atomic<UInt64>(0)
     /// Callers of `waitUntilListening()` before the port is bound, and why binding failed, if it did.
     private let started = Mutex<(waiters: [CheckedContinuation<Int, any Error>], failure: (any Error)?)>(([], nil))
 
@@ -59,11 +65,15 @@ public final class HTTPServer: Sendable {
             // One listening socket; every loop waits on it with EPOLLEXCLUSIVE, so one wakes per connection
             // and gives it to the loop serving the fewest (`loopForNewConnection`).
             listener = try Socket.listen(host: configuration.host, port: port)
+            listeningSocket.withLock { $0 = listener }
             if port == 0 { port = Socket.boundPort(listener) }
             let fd = listener
             eventLoops = try (0..<configuration.eventLoops).map { _ throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
         } catch {
-            if listener >= 0 { close(listener) }
+            if listener >= 0 {
+                listeningSocket.withLock { $0 = -1 }
+                close(listener)
+            }
             // Waiters would otherwise wait for a port that never comes.
             let waiters = started.withLock { state in
                 state.failure = error
@@ -95,9 +105,12 @@ public final class HTTPServer: Sendable {
         }
         // The loops hold this server; let both go now that their threads are done.
         loops.withLock { $0.removeAll() }
-        close(listener)
-        // Connections are closed; give handlers whose client went away the rest of the grace period.
-        let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        listeningSocket.withLock { socket in
+            close(socket)
+            socket = -1
+        }
+        // Connections are closed; handlers whose client went away get what is left of the grace period.
+        let deadline = shutdownDeadline
         while requestsInFlight.load(ordering: .acquiring) > 0 && Monotonic.nanoseconds() < deadline {
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -123,7 +136,21 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), then `run()` returns.
     public func shutdown() {
+        let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        if drainDeadline.compareExchange(expected: 0, desired: deadline, ordering: .acquiringAndReleasing).exchanged {
+            // Refuse new connections at once, the queued ones too, rather than leave them unanswered
+            // until the loops let go of the socket (a listening socket shut down stops listening).
+            listeningSocket.withLock { socket in
+                if socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RD)) }
+            }
+        }
         for loop in loops.withLock({ $0 }) { loop.beginDraining() }
+    }
+
+    /// When draining ends: one grace period after the first `shutdown()` (or from now, if none came).
+    var shutdownDeadline: UInt64 {
+        let deadline = drainDeadline.load(ordering: .acquiring)
+        return deadline != 0 ? deadline : Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
     }
 
     // MARK: - Called by the event loops

@@ -186,9 +186,11 @@ import Testing
             let shutdownAt = Monotonic.nanoseconds()
             server.shutdown()
 
-            // Draining: idle connections are closed, and a new one is not served, while the slow one finishes.
+            // Draining: idle connections are closed, and a new one is refused at once (SPEC §2: it stops
+            // accepting), while the slow one finishes.
             #expect(try await idle.closedByPeer(timeout: 3))
             let late = try? await RawConnection.connect(port: port)
+            #expect(late == nil, "a connection made while draining was accepted")
             try? await late?.send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
             release.set()
 
@@ -202,6 +204,36 @@ import Testing
                 #expect(RawResponse.parse(late.buffer) == nil, "a connection made while draining got an answer")
             }
             #expect((try? await RawConnection.connect(port: port)) == nil, "still accepting after run() returned")
+        }
+    }
+
+    /// The grace period is one budget from the first `shutdown()`: a handler that outlives it is left
+    /// behind and `run()` returns when it ends (a supervisor kills at 12 s, compose at 15 s).
+    @Test func shutdownEndsWithinTheGracePeriodEvenIfAHandlerDoesNot() async throws {
+        let started = Flag()
+        let router = basicRouter()
+        router.get("/stuck", access: .open) { _, _ in
+            started.set()
+            try? await Task.sleep(nanoseconds: 4_000_000_000)
+            return .text("too late")
+        }
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.shutdownGraceSeconds = 1
+        let server = HTTPServer(
+            configuration, router: router, logger: Logger(service: "network-tests", sink: MemorySink()), signer: nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.waitUntilListening()
+            let stuck = try await RawConnection.connect(port: port)
+            try await stuck.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await eventually { started.isSet })
+            let shutdownAt = Monotonic.nanoseconds()
+            server.shutdown()
+            server.shutdown()  // a second signal does not start the grace period again
+            try await group.waitForAll()
+            let seconds = secondsSince(shutdownAt)
+            #expect(seconds >= 0.9 && seconds < 2, "run() returned \(seconds) s after shutdown(), grace 1 s")
+            #expect(try await stuck.closedByPeer(timeout: 1))
         }
     }
 
