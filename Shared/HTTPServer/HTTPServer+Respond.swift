@@ -55,8 +55,11 @@ extension HTTPServer {
     /// 415 for a POST, PUT or PATCH whose body is not JSON, on a route that takes only JSON (SPEC §2):
     /// also where the handler never reads the body, so a mistyped request changes nothing.
     static func checkMediaType(of request: Request, for route: Route) throws {
-        guard !route.acceptsAnyBody, !route.streamsBody, !request.body.isEmpty,
-            ["POST", "PUT", "PATCH"].contains(request.method),
+        switch request.method {
+        case "POST", "PUT", "PATCH": break
+        default: return
+        }
+        guard !request.body.isEmpty, !route.acceptsAnyBody, !route.streamsBody,
             !(request.head.header("content-type").map(Request.isJSON) ?? false)
         else { return }
         throw Problem(status: 415, title: "Unsupported media type", detail: "Send the body as Content-Type: application/json.")

@@ -136,8 +136,7 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), then `run()` returns.
     public func shutdown() {
-        let deadline = Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
-        if drainDeadline.compareExchange(expected: 0, desired: deadline, ordering: .acquiringAndReleasing).exchanged {
+        if drainDeadline.compareExchange(expected: 0, desired: graceFromNow, ordering: .acquiringAndReleasing).exchanged {
             // Refuse new connections at once, the queued ones too, rather than leave them unanswered
             // until the loops let go of the socket (a listening socket shut down stops listening).
             listeningSocket.withLock { socket in
@@ -150,8 +149,10 @@ public final class HTTPServer: Sendable {
     /// When draining ends: one grace period after the first `shutdown()` (or from now, if none came).
     var shutdownDeadline: UInt64 {
         let deadline = drainDeadline.load(ordering: .acquiring)
-        return deadline != 0 ? deadline : Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+        return deadline != 0 ? deadline : graceFromNow
     }
+
+    private var graceFromNow: UInt64 { Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000 }
 
     // MARK: - Called by the event loops
 

@@ -43,8 +43,7 @@ extension ConversationStore {
         var resolutions: [Double] = []
         // Tags match case-insensitively, so they are counted that way; each count is keyed by the spelling
         // most of its conversations carry (SPEC §6: tags are case-preserving).
-        var tagCounts: [String: Int] = [:]
-        var spellings: [String: [String: Int]] = [:]
+        var spellings: [String: [String: Int]] = [:]  // lower-cased tag → spelling → conversations
         try db.read { connection in
             try connection.forEach(
                 """
@@ -56,10 +55,10 @@ extension ConversationStore {
                 report.byStatus[row.string(0), default: 0] += 1
                 report.byChannel[row.string(1), default: 0] += 1
                 if let inbox = row.optionalString(2) { report.byInbox[inbox, default: 0] += 1 }
-                var seen: Set<String> = []
-                for tag in Tags.split(row.string(3)) where seen.insert(tag.lowercased()).inserted {
-                    tagCounts[tag.lowercased(), default: 0] += 1
-                    spellings[tag.lowercased(), default: [:]][tag, default: 0] += 1
+                var seen: Set<String> = []  // a conversation counts once per tag, whatever its spellings
+                for tag in Tags.split(row.string(3)) {
+                    let folded = tag.lowercased()
+                    if seen.insert(folded).inserted { spellings[folded, default: [:]][tag, default: 0] += 1 }
                 }
                 guard let created = Timestamp.parse(row.string(4)) else { return }
                 if let first = row.optionalString(5).flatMap(Timestamp.parse) {
@@ -70,10 +69,10 @@ extension ConversationStore {
                 }
             }
         }
-        for (folded, count) in tagCounts {
+        for (folded, counts) in spellings {
             // The most common spelling; among equally common ones, the first in code-point order.
-            let spelling = spellings[folded]?.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? folded
-            report.byTag[spelling] = count
+            let spelling = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? folded
+            report.byTag[spelling] = counts.values.reduce(0, +)
         }
         report.firstResponseSeconds = Statistics.percentiles(firstResponses)
         report.resolutionSeconds = Statistics.percentiles(resolutions)
