@@ -14,6 +14,12 @@ public struct ServiceConfig: Sendable, Equatable {
     public var routingURL: String
     public var crmLookupURL: String
     public var logLevel: LogLevel
+    /// WAL length in frames (pages) past which the database's background pass rewinds its write-ahead
+    /// log (`CONCIERGE_WAL_REWIND_FRAMES`, default 16,384: 64 MiB of 4 KiB pages). Lower keeps the
+    /// `-wal` file smaller on a tight disk at the cost of more frequent short write pauses.
+    public var walRewindFrames: Int = defaultWALRewindFrames
+
+    public static let defaultWALRewindFrames = 16_384
 
     /// A bad setting: the variable and why.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -60,13 +66,21 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             level = parsed
         }
+        var walRewindFrames = defaultWALRewindFrames
+        if let text = env["CONCIERGE_WAL_REWIND_FRAMES"] {
+            guard let value = Int(text), (16...16_777_216).contains(value) else {
+                throw Invalid(
+                    variable: "CONCIERGE_WAL_REWIND_FRAMES", reason: "must be a number from 16 to 16777216, got \"\(text)\"")
+            }
+            walRewindFrames = value
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
             conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
-            logLevel: level)
+            logLevel: level, walRewindFrames: walRewindFrames)
     }
 
     /// `load` from the process environment; on a bad value prints one line naming it and exits 2.

@@ -32,10 +32,13 @@ public final class Metrics: Sendable {
     private final class Gauge: Sendable {
         let name: String
         let help: String
+        /// `gauge`, or `counter` for a total kept elsewhere and read at scrape time.
+        let type: String
         let read: @Sendable () -> [(labels: String, value: Double)]
-        init(name: String, help: String, read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+        init(name: String, help: String, type: String, read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
             self.name = name
             self.help = help
+            self.type = type
             self.read = read
         }
     }
@@ -70,8 +73,15 @@ public final class Metrics: Sendable {
 
     /// Registers a gauge read at scrape time (e.g. outbox depth), one sample per label set.
     public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
-        let gauge = Gauge(name: name, help: help, read: read)
+        let gauge = Gauge(name: name, help: help, type: "gauge", read: read)
         gauges.withLock { $0.append(gauge) }
+    }
+
+    /// Registers a counter whose total another component keeps (e.g. the database's WAL rewinds), read
+    /// at scrape time like a gauge.
+    public func counter(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+        let counter = Gauge(name: name, help: help, type: "counter", read: read)
+        gauges.withLock { $0.append(counter) }
     }
 
     /// Registers (or returns, if one by that name exists) a histogram of a domain measurement with its
@@ -128,7 +138,7 @@ public final class Metrics: Sendable {
             out += histogram.render()
         }
         for gauge in gauges.withLock({ $0 }) {
-            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n"
+            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) \(gauge.type)\n"
             for sample in gauge.read() {
                 out += sample.labels.isEmpty
                     ? "\(gauge.name) \(Self.number(sample.value))\n" : "\(gauge.name){\(sample.labels)} \(Self.number(sample.value))\n"

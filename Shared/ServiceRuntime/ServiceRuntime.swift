@@ -94,7 +94,8 @@ public enum ServiceRuntime {
     ) throws -> ServiceEnvironment {
         let db: Database
         do {
-            db = try Database(path: config.databasePath, migrations: migrations, pageSize: pageSize)
+            db = try Database(
+                path: config.databasePath, migrations: migrations, rewindFrames: config.walRewindFrames, pageSize: pageSize)
         } catch {
             // One line: SQLite's own words, without the statement that met them.
             let why = (error as? SQLiteError).map { "\($0.message) (SQLite error \($0.code))" } ?? "\(error)"
@@ -122,6 +123,9 @@ public enum ServiceRuntime {
         }
         metrics.gauge("concierge_outbox_oldest_age_seconds", help: "Age of the oldest waiting outbox entry, per target.") {
             outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: $0.oldestSeconds) }
+        }
+        metrics.counter("concierge_sqlite_wal_rewinds_total", help: "Times the database's write-ahead log was rewound.") {
+            [(labels: "", value: Double(db.walRewinds))]
         }
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,

@@ -120,6 +120,18 @@ public final class Connection {
         }
     }
 
+    /// Syncs the main database file's written data to disk through the descriptor SQLite itself holds
+    /// (`SQLITE_FCNTL_FILE_POINTER`, then the file's own `xSync`). Opening and closing a descriptor of
+    /// our own instead would drop SQLite's POSIX locks on the file (see `Database`). Returns whether
+    /// the sync ran and succeeded.
+    func syncDatabaseFile() -> Bool {
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
+            let file, let methods = file.pointee.pMethods, let sync = methods.pointee.xSync
+        else { return false }
+        return sync(file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY) == SQLITE_OK
+    }
+
     /// Copies this connection's main database into a new file at `destination` in one step.
     func backup(to destination: String) throws(SQLiteError) {
         let target = try Connection(path: destination, readOnly: false, busyTimeoutMilliseconds: 5000)

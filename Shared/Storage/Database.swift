@@ -35,6 +35,7 @@ public final class Database: @unchecked Sendable {
     private let maxReaders: Int
     private let checkpointer: Connection
     private let checkpointLock = NSLock()
+    private let rewinds = Atomic<Int>(0)
 
     /// Opens (creating if needed) and migrates the database.
     /// - Parameters:
@@ -150,8 +151,12 @@ public final class Database: @unchecked Sendable {
         defer { writeLock.unlock() }
         // Busy (a reader still on an old snapshot) only means the rewind waits for a later pass;
         // everything committed has been copied either way.
-        try? checkpointer.execute("PRAGMA wal_checkpoint(RESTART)")
+        let busy = try? checkpointer.first("PRAGMA wal_checkpoint(RESTART)", [], { $0.int(0) })
+        if busy == 0 { rewinds.add(1, ordering: .relaxed) }
     }
+
+    /// How many times a background pass has rewound the WAL since this opened (for `/metrics`).
+    public var walRewinds: Int { rewinds.load(ordering: .relaxed) }
 
     /// The WAL's length in frames after a PASSIVE checkpoint, nil if it could not run (for tests).
     func walFrames() -> Int? {
@@ -164,11 +169,13 @@ public final class Database: @unchecked Sendable {
     /// it (SQLite syncs the main file only when a pass copies the whole WAL, which under steady writes
     /// never happens: traced, the passes synced only the WAL), so the rewind's own sync would otherwise
     /// flush a second's worth of copies while holding the write lock.
+    ///
+    /// Synced through SQLite's own descriptor, never one of ours: closing any descriptor of a file
+    /// releases every POSIX lock the process holds on it, and without its SHARED lock the next outside
+    /// connection (a `sqlite3` shell, a backup, a restore) takes itself for the last user and deletes
+    /// the live WAL.
     private func syncMainFile() {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fdatasync(fd)
-        close(fd)
+        _ = checkpointer.syncDatabaseFile()
     }
 
     /// A PASSIVE checkpoint; the WAL's length in frames, nil if it could not run (SQLite answers -1

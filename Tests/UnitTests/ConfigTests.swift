@@ -24,6 +24,7 @@ import Testing
             #expect(config.routingURL == "http://127.0.0.1:8083")
             #expect(config.crmLookupURL == "http://127.0.0.1:8084")
             #expect(config.logLevel == .info)
+            #expect(config.walRewindFrames == 16_384)
             // The database folder is created on the way.
             var isFolder: ObjCBool = false
             #expect(
@@ -46,6 +47,7 @@ import Testing
                     "CONCIERGE_JWT_SECRET": Self.secret + "more", "LOG_LEVEL": "WARNING",
                     "CONTACTS_URL": "http://contacts:8081/", "CONVERSATIONS_URL": "http://conversations:8082",
                     "ROUTING_URL": "http://10.0.0.3:9000", "CRM_LOOKUP_URL": "http://crm.internal",
+                    "CONCIERGE_WAL_REWIND_FRAMES": "4096",
                 ])
             #expect(config.host == "0.0.0.0")
             #expect(config.port == 9001)
@@ -56,6 +58,7 @@ import Testing
             #expect(config.conversationsURL == "http://conversations:8082")
             #expect(config.routingURL == "http://10.0.0.3:9000")
             #expect(config.crmLookupURL == "http://crm.internal")
+            #expect(config.walRewindFrames == 4096)
         }
     }
 
@@ -91,6 +94,8 @@ import Testing
         BadSetting("CONTACTS_URL", "http://"), BadSetting("CONTACTS_URL", "contacts:8081"),
         BadSetting("CONVERSATIONS_URL", "https://conversations"), BadSetting("ROUTING_URL", ""),
         BadSetting("CRM_LOOKUP_URL", "//crm-lookup:8084"),
+        BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "15"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "16777217"),
+        BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "lots"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", ""),
     ])
     func badValueIsRefusedNamingItsVariable(_ setting: BadSetting) throws {
         try withTemporaryFolder { folder in

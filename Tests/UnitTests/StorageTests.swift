@@ -428,6 +428,32 @@ import Testing
         }
     }
 
+    /// Closing any descriptor of a file drops every POSIX lock the process holds on it, so a rewind
+    /// that synced the main file through a descriptor of its own released the SHARED lock SQLite holds
+    /// in WAL mode: the next outside connection then thought itself the last user and deleted the live
+    /// WAL. After passes that rewind, the process still holds its lock on the file.
+    @Test func rewindingTheWALKeepsTheProcessLockOnTheDatabaseFile() throws {
+        try withTemporaryFolder { folder in
+            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let path = folder + "/locked.sqlite"
+            let db = try Database(path: path, migrations: [blobs], rewindFrames: 8, checkpointInterval: nil)
+            #expect(try heldLocks(on: path) > 0, "SQLite holds a lock on a WAL database it has open")
+            for round in 1...3 {
+                try db.write { connection in
+                    for _ in 0..<20 { try connection.run("INSERT INTO blobs (data) VALUES (zeroblob(3000))") }
+                }
+                db.backgroundPass()
+                #expect(db.walRewinds == round, "pass \(round) rewound the WAL")
+                #expect(try heldLocks(on: path) > 0, "after rewind \(round), /proc/locks shows no lock of this process")
+            }
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM blobs") } == 60)
+            // The sync itself goes through SQLite's own descriptor and succeeds.
+            let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 100)
+            #expect(connection.syncDatabaseFile())
+            #expect(try heldLocks(on: path) > 0)
+        }
+    }
+
     /// The timed background passes copy committed pages into the main file by themselves, from a
     /// thread of their own at nice 5 (below the threads that serve requests).
     @Test func timedPassesCopyTheWALFromALowerPriorityThread() throws {
@@ -511,6 +537,19 @@ struct DecodedRow: Equatable {
     var optionalText: String?
     var optionalInt: Int?
     var isNull: Bool
+}
+
+/// How many POSIX locks `/proc/locks` lists for this process on the file at `path` (matched by inode).
+private func heldLocks(on path: String) throws -> Int {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw POSIXError(.ENOENT) }
+    let pid = String(getpid())
+    let inode = ":\(info.st_ino)"
+    // "1: POSIX  ADVISORY  READ 4242 fd:01:1234567 1073741826 1073742335"
+    return try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { line in
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count >= 6 && fields[1] == "POSIX" && fields[4] == pid && fields[5].hasSuffix(inode)
+    }.count
 }
 
 /// Runs `body` with a migrated database (`StorageTests.migrations()`) in a temporary folder.
