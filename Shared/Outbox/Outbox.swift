@@ -58,7 +58,8 @@ public final class Outbox: Sendable {
     private let logger: Logger
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
-    private let inProgress = Mutex<Set<String>>([])
+    /// Entries being sent now, and the callers of `settle` waiting for one of those sends to end.
+    private let claims = Mutex(Claims())
     /// Entries written in this process so far (any outbox), for `notifyIfWritten()`.
     private static let written = Atomic<UInt64>(0)
     /// `written` as of the last wake-up given.
@@ -167,16 +168,35 @@ public final class Outbox: Sendable {
     }
 
     /// Waits until the entry is settled — delivered now, or by the dispatcher meanwhile — for at most
-    /// `timeout` seconds; `false` when it is still waiting (the receiver failed or is slow).
+    /// `timeout` seconds; `false` when it is still waiting (the receiver failed or is slow). While
+    /// another sender has the entry, or an earlier entry of its group, this waits (suspended) for a
+    /// send to end and then tries again.
     public func settle(_ id: String, timeout: Double) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = DispatchTime.now() + timeout
         while true {
-            let remaining = deadline.timeIntervalSinceNow
+            let remaining = Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
             guard remaining > 0 else { return false }
+            let sendsEnded = claims.withLock { $0.sendsEnded }
             switch await attempt(id, timeout: remaining) {
             case .delivered, .gone: return true
             case .failed: return false
-            case .busy: try? await Task.sleep(nanoseconds: 2_000_000)
+            case .busy: await nextSendEnds(after: sendsEnded, deadline: deadline)
+            }
+        }
+    }
+
+    /// Suspends until a send ends after the `sendsEnded`-th (at once if one has), or until `deadline`.
+    private func nextSendEnds(after sendsEnded: UInt64, deadline: DispatchTime) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let token = claims.withLock { claims -> UInt64? in
+                guard claims.sendsEnded == sendsEnded else { return nil }
+                claims.nextToken += 1
+                claims.waiters[claims.nextToken] = continuation
+                return claims.nextToken
+            }
+            guard let token else { return continuation.resume() }
+            DispatchQueue.global().asyncAfter(deadline: deadline) { [self] in
+                claims.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
             }
         }
     }
@@ -395,8 +415,28 @@ public final class Outbox: Sendable {
         }
     }
 
-    private func claim(_ id: String) -> Bool { inProgress.withLock { $0.insert(id).inserted } }
-    private func release(_ id: String) { _ = inProgress.withLock { $0.remove(id) } }
+    private struct Claims: ~Copyable {
+        var inProgress = Set<String>()
+        /// Sends ended so far: a `settle` that saw this count before finding its entry busy waits
+        /// only if it is unchanged, so a send ending in between is never missed.
+        var sendsEnded: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextToken: UInt64 = 0
+    }
+
+    private func claim(_ id: String) -> Bool { claims.withLock { $0.inProgress.insert(id).inserted } }
+
+    /// Ends a send (settled or not) and wakes every `settle` waiting for one to end.
+    private func release(_ id: String) {
+        let waiters = claims.withLock { claims -> [CheckedContinuation<Void, Never>] in
+            claims.inProgress.remove(id)
+            claims.sendsEnded &+= 1
+            guard !claims.waiters.isEmpty else { return [] }
+            defer { claims.waiters.removeAll() }
+            return Array(claims.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
 
     private static func request(for entry: Entry, target: Target) -> ClientRequest {
         var headers: [(name: String, value: String)] = [

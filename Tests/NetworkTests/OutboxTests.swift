@@ -211,6 +211,39 @@ import Testing
         }
     }
 
+    @Test func settleWaitsForAnEarlierEntryOfItsGroupAndThenDeliversOnce() async throws {
+        let receiver = OutboxReceiver { key, attempt in key == "earlier" && attempt == 1 ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try Fixture.enqueue(db, ["earlier"], key: "conversation-1")
+            #expect(await outbox.deliverNow("earlier") == nil, "refused once: waits out its backoff")
+            try Fixture.enqueue(db, ["later"], key: "conversation-1")
+            let started = ContinuousClock.now
+            let settled = try await Fixture.withDispatcher(outbox) { await outbox.settle("later", timeout: 5) }
+            #expect(settled, "settled once the dispatcher delivered the earlier entry")
+            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(receiver.all.map(\.key) == ["earlier", "earlier", "later"], "in order, each delivered once")
+            #expect(try Fixture.count(db, "outbox") == 0)
+        }
+    }
+
+    @Test func settleGivesUpAtItsDeadlineWhileAnEarlierEntryKeepsFailing() async throws {
+        let receiver = OutboxReceiver { key, _ in key == "stuck" ? 503 : 200 }
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            try Fixture.enqueue(db, ["stuck"], key: "conversation-2")
+            #expect(await outbox.deliverNow("stuck") == nil)
+            try Fixture.enqueue(db, ["behind"], key: "conversation-2")
+            let started = ContinuousClock.now
+            #expect(await outbox.settle("behind", timeout: 0.3) == false)
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .milliseconds(290) && waited < .seconds(3), "waited \(waited)")
+            #expect(receiver.attempts(for: "behind").isEmpty, "never sent ahead of the stuck entry")
+        }
+    }
+
     @Test func firstDeliveryIsTrueOnceThenFalse() throws {
         let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
         #expect(try db.write { try Idempotency.firstDelivery($0, id: "entry-1") })

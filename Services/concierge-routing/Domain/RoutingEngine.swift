@@ -96,16 +96,56 @@ final class RoutingEngine: Sendable {
 }
 
 /// Lets one routing request per conversation run at a time, so a workflow run (which awaits CRM
-/// lookups outside the engine lock) is never resumed twice at once.
+/// lookups outside the engine lock) is never resumed twice at once. Later requests for the same
+/// conversation wait in arrival order, suspended (no polling), and each is handed the gate in turn.
 final class ConversationGate: Sendable {
-    private let busy = Mutex<Set<String>>([])
+    /// Conversations whose gate is taken, each with the requests waiting for it, oldest first.
+    private let taken = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
     func run<T: Sendable>(_ conversationID: String, _ body: () async throws -> T) async throws -> T {
-        while !busy.withLock({ $0.insert(conversationID).inserted }) {
-            try await Task.sleep(nanoseconds: 1_000_000)
-        }
-        defer { _ = busy.withLock { $0.remove(conversationID) } }
+        await enter(conversationID)
+        defer { leave(conversationID) }
         return try await body()
+    }
+
+    /// Whether anyone holds or waits for the conversation's gate (for tests).
+    func isTaken(_ conversationID: String) -> Bool { taken.withLock { $0[conversationID] != nil } }
+
+    /// Requests waiting for the conversation's gate (for tests).
+    func waiting(_ conversationID: String) -> Int { taken.withLock { $0[conversationID]?.count ?? 0 } }
+
+    private func enter(_ conversationID: String) async {
+        let isFree = taken.withLock { taken in
+            guard taken[conversationID] == nil else { return false }
+            taken[conversationID] = []
+            return true
+        }
+        if isFree { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isFreeNow = taken.withLock { taken in
+                guard taken[conversationID] != nil else {
+                    taken[conversationID] = []
+                    return true
+                }
+                taken[conversationID]?.append(continuation)
+                return false
+            }
+            if isFreeNow { continuation.resume() }
+        }
+    }
+
+    /// Hands the gate to the oldest waiting request, or frees it.
+    private func leave(_ conversationID: String) {
+        let next = taken.withLock { taken -> CheckedContinuation<Void, Never>? in
+            guard var waiting = taken[conversationID], !waiting.isEmpty else {
+                taken[conversationID] = nil
+                return nil
+            }
+            let next = waiting.removeFirst()
+            taken[conversationID] = waiting
+            return next
+        }
+        next?.resume()
     }
 }
 
