@@ -22,7 +22,7 @@ await ServiceRuntime.main(
     SpamRoutes(store: store, filter: spamFilter, contacts: environment.contacts, outbox: environment.outbox)
         .register(on: environment.router)
     FolderRoutes(folders: FolderStore(db: environment.db)).register(on: environment.router)
-    InternalRoutes(store: store, outbox: environment.outbox).register(on: environment.router)
+    InternalRoutes(store: store).register(on: environment.router)
     ReportRoutes(store: store).register(on: environment.router)
     return nil
 }

@@ -77,9 +77,13 @@ public final class Outbox: Sendable {
         self.http = http
         self.logger = logger
         self.attemptTimeout = attemptTimeout
+        // Entries are rows of the caller's own transaction: once it commits, the dispatcher looks.
+        db.observeCommits { [weak self] in self?.notifyIfWritten() }
     }
 
-    /// Adds a call to the outbox inside the caller's write transaction; returns the entry id.
+    /// Adds a call to the outbox inside the caller's write transaction; returns the entry id. The
+    /// dispatcher is woken when that transaction commits (`Database.observeCommits`): callers never
+    /// have to remember to.
     /// - Parameters:
     ///   - key: what the call is about (a conversation or contact id); calls with the same target
     ///     and key are delivered in the order they were written.
@@ -103,7 +107,8 @@ public final class Outbox: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, due, now, key)
-        written.add(1, ordering: .releasing)
+        // An entry held for its caller needs no dispatcher yet; if the caller fails, `attempt` wakes it.
+        if due == now { written.add(1, ordering: .releasing) }
         return entryID
     }
 
@@ -113,17 +118,18 @@ public final class Outbox: Sendable {
         hook.withLock { $0 = box }
     }
 
-    /// Tells the dispatcher that entries were committed; call after the transaction.
+    /// Wakes the dispatcher for a pass over due entries. Commits that wrote entries wake it by
+    /// themselves; this is for tests and for entries whose hold was cut short.
     public func notify() {
         notified.store(Self.written.load(ordering: .acquiring), ordering: .releasing)
         wakeup.signal()
     }
 
     /// `notify()` only if an entry was written (by any outbox in the process) since the last call,
-    /// for a hook that runs after every commit (`GroupWriter.onCommit`): routing commits thousands of
-    /// decisions a second, most without an entry, and each woke the dispatcher for a pass over its
-    /// backlog. Call it only where no other transaction can have written an entry since this one
-    /// committed — as in `onCommit`, which runs before the writer begins its next transaction —
+    /// for the hook that runs after every commit (`Database.observeCommits`): routing commits
+    /// thousands of decisions a second, most without an entry, and each woke the dispatcher for a
+    /// pass over its backlog. Call it only where no other transaction can have written an entry since
+    /// this one committed — as in the commit observer, which runs before the next transaction begins —
     /// or that entry's own call would find nothing new and leave it to the dispatcher's next look
     /// (within 500 ms).
     public func notifyIfWritten() {
@@ -175,7 +181,10 @@ public final class Outbox: Sendable {
         let deadline = DispatchTime.now() + timeout
         while true {
             let remaining = Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
-            guard remaining > 0 else { return false }
+            guard remaining > 0 else {
+                notify()  // the caller stops waiting: the dispatcher takes over
+                return false
+            }
             let sendsEnded = claims.withLock { $0.sendsEnded }
             switch await attempt(id, timeout: remaining) {
             case .delivered, .gone: return true
@@ -228,11 +237,17 @@ public final class Outbox: Sendable {
         do {
             let response = try await http.send(request, timeout: timeout)
             if response.isSuccess, let writer {
-                return await settle(entry, answer: response, through: writer) ? .delivered(response) : .failed
+                if await settle(entry, answer: response, through: writer) { return .delivered(response) }
+                notify()
+                return .failed
             }
-            return handle(entry, outcome: .answered(response)) ? .delivered(response) : .failed
+            if handle(entry, outcome: .answered(response)) { return .delivered(response) }
+            notify()
+            return .failed
         } catch {
             _ = handle(entry, outcome: .failed(error))
+            // The caller gives up its hold: the entry is the dispatcher's, with its backoff, from now.
+            notify()
             return .failed
         }
     }

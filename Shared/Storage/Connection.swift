@@ -6,6 +6,8 @@ public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private var last: (sql: String, statement: Statement)?
+    /// What to do once the write transaction running on this connection commits (`afterCommit`).
+    private var committedActions: [() -> Void] = []
 
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -105,10 +107,12 @@ public final class Connection {
     /// The rowid of the last successful insert on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Runs `body` inside a savepoint, so a failure undoes only its part of the transaction.
+    /// Runs `body` inside a savepoint, so a failure undoes only its part of the transaction — and
+    /// forgets the `afterCommit` actions it registered.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         // Prepared once per connection (`run`), not parsed on every call as `execute` would.
         try run("SAVEPOINT sp")
+        let actions = committedActions.count
         do {
             let value = try body()
             try run("RELEASE sp")
@@ -116,8 +120,31 @@ public final class Connection {
         } catch {
             _ = try? run("ROLLBACK TO sp")
             _ = try? run("RELEASE sp")
+            committedActions.removeSubrange(actions...)
             throw error
         }
+    }
+
+    /// Runs `action` once the write transaction now open on this connection has committed — still
+    /// before the next transaction begins, so actions run in commit order (e.g. a cache of what was
+    /// written is updated only once it is durable, and never by an older write after a newer one).
+    /// Dropped if the transaction (or the savepoint that registered it) is rolled back. Keep it short:
+    /// the next writer waits for it.
+    public func afterCommit(_ action: @escaping () -> Void) {
+        committedActions.append(action)
+    }
+
+    /// Runs the actions registered since the transaction began (after its COMMIT).
+    func runCommittedActions() {
+        guard !committedActions.isEmpty else { return }
+        let actions = committedActions
+        committedActions.removeAll(keepingCapacity: true)
+        for action in actions { action() }
+    }
+
+    /// Forgets the actions of a transaction that was rolled back.
+    func discardCommittedActions() {
+        committedActions.removeAll(keepingCapacity: true)
     }
 
     /// Syncs the main database file's written data to disk through the descriptor SQLite itself holds

@@ -36,6 +36,7 @@ public final class Database: @unchecked Sendable {
     private let checkpointer: Connection
     private let checkpointLock = NSLock()
     private let rewinds = Atomic<Int>(0)
+    private let commitObservers = Mutex<CommitObservers?>(nil)
 
     /// Opens (creating if needed) and migrates the database.
     /// - Parameters:
@@ -106,14 +107,33 @@ public final class Database: @unchecked Sendable {
             previous.append((name, old))
         }
         try writer.run("BEGIN IMMEDIATE")
+        let value: T
         do {
-            let value = try body(writer)
+            value = try body(writer)
             try writer.run("COMMIT")
-            return value
         } catch {
             _ = try? writer.run("ROLLBACK")
+            writer.discardCommittedActions()
             throw error
         }
+        // Still holding the write lock: no other transaction has begun since this one committed.
+        writer.runCommittedActions()
+        if let observers = commitObservers.withLock({ $0 }) { observers.run() }
+        return value
+    }
+
+    /// Registers `observer` to run after every committed write transaction, on the committing thread,
+    /// before the next transaction begins (e.g. the outbox waking its dispatcher for new entries).
+    public func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+        commitObservers.withLock { $0 = CommitObservers(($0?.all ?? []) + [observer]) }
+    }
+
+    /// The observers in a class: closures kept directly in a `Mutex` are re-wrapped in reabstraction
+    /// thunks each time they are read back.
+    private final class CommitObservers: Sendable {
+        let all: [@Sendable () -> Void]
+        init(_ all: [@Sendable () -> Void]) { self.all = all }
+        func run() { for observer in all { observer() } }
     }
 
     /// Whether another thread is blocked in `write`, waiting for the transaction that runs now. Lets a

@@ -211,6 +211,25 @@ import Testing
         }
     }
 
+    @Test func aCommitThatWritesAnEntryWakesTheDispatcherByItself() async throws {
+        let receiver = OutboxReceiver()
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            let outbox = Fixture.outbox(db, port: port)
+            // Nobody calls notify(): without the commit's own wake-up the idle dispatcher would look
+            // only every 500 ms, and ten entries one after another would take seconds, not milliseconds.
+            let started = ContinuousClock.now
+            try await Fixture.withDispatcher(outbox) {
+                for n in 1...10 {
+                    try Fixture.enqueue(db, ["entry-\(n)"])
+                    #expect(await eventually { receiver.delivered.count == n })
+                }
+            }
+            #expect(ContinuousClock.now - started < .seconds(1), "took \(ContinuousClock.now - started)")
+            #expect(try Fixture.count(db, "outbox") == 0)
+        }
+    }
+
     @Test func settleWaitsForAnEarlierEntryOfItsGroupAndThenDeliversOnce() async throws {
         let receiver = OutboxReceiver { key, attempt in key == "earlier" && attempt == 1 ? 503 : 200 }
         try await withServer(receiver.router()) { _, port in

@@ -359,6 +359,65 @@ import Testing
         }
     }
 
+    // MARK: After commit
+
+    @Test func afterCommitActionsRunOnceCommittedAndNeverForWhatWasRolledBack() throws {
+        try withDatabase { db in
+            let log = MigrationLog()
+            let observed = Atomic<Int>(0)
+            db.observeCommits { observed.add(1, ordering: .relaxed) }
+            try db.write { connection in
+                try connection.run("INSERT INTO people (id, name) VALUES ('a', 'A')")
+                connection.afterCommit {
+                    // Runs after COMMIT: a reader already sees the row.
+                    let seen = (try? db.read { try $0.scalarInt("SELECT count(*) FROM people WHERE id = 'a'") }) ?? 0
+                    log.append(seen == 1 ? 1 : -1)
+                }
+                #expect(log.versions.isEmpty, "not before the commit")
+            }
+            #expect(log.versions == [1])
+            struct Abort: Error {}
+            #expect(throws: Abort.self) {
+                try db.write { connection in
+                    connection.afterCommit { log.append(2) }
+                    throw Abort()
+                }
+            }
+            try db.write { connection in
+                _ = try? connection.savepoint { () throws -> Void in
+                    connection.afterCommit { log.append(3) }
+                    throw Abort()
+                }
+                connection.afterCommit { log.append(4) }
+            }
+            #expect(log.versions == [1, 4], "a rolled-back transaction or savepoint runs none of its actions")
+            #expect(observed.load(ordering: .relaxed) == 2, "observers run for each committed transaction only")
+        }
+    }
+
+    @Test func afterCommitActionsOfAGroupWriterChangeRunOnlyIfItsOwnSavepointSurvived() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolderAsync { folder in
+            let db = try Database(path: folder + "/group.sqlite", migrations: StorageTests.migrations())
+            let writer = GroupWriter(db: db) { $0 is Refused }
+            writer.start()
+            let log = MigrationLog()
+            try await writer.write { connection in
+                try connection.run("INSERT INTO people (id, name) VALUES ('kept', 'K')")
+                connection.afterCommit { log.append(1) }
+            }
+            await #expect(throws: Refused.self) {
+                try await writer.write { connection in
+                    try connection.run("INSERT INTO people (id, name) VALUES ('undone', 'U')")
+                    connection.afterCommit { log.append(2) }
+                    throw Refused()
+                }
+            }
+            #expect(log.versions == [1])
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM people") } == 1)
+        }
+    }
+
     // MARK: Checkpoints
 
     /// Under steady writes a PASSIVE checkpoint never copies the whole WAL, so SQLite alone never starts

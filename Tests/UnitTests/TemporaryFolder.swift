@@ -8,3 +8,12 @@ func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
     defer { try? FileManager.default.removeItem(atPath: folder) }
     return try body(folder)
 }
+
+/// `withTemporaryFolder` for an async body.
+func withTemporaryFolderAsync<T>(_ body: (String) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-unit-\(UUID().uuidString)")
+        .path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    return try await body(folder)
+}

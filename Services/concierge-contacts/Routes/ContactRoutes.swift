@@ -36,7 +36,6 @@ struct ContactRoutes: Sendable {
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
         let draft = try ContactDraft(try request.decode(NewContact.self))
         let contact = try store.insert(draft)
-        environment.outbox.notify()
         environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
         context.logger.debug("contact created", ["contactId": contact.id])
         return try .json(contact, status: 201)
@@ -49,7 +48,6 @@ struct ContactRoutes: Sendable {
     @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
         let patch = try request.decode(JSONValue.self)
         let contact = try store.update(try context.parameters.require("id"), patch: patch)
-        environment.outbox.notify()
         return try .json(contact)
     }
 
@@ -83,7 +81,6 @@ struct ContactRoutes: Sendable {
     @Sendable func merge(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(MergeRequest.self)
         let contact = try store.merge(targetID: try context.parameters.require("id"), sourceID: input.sourceId)
-        environment.outbox.notify()
         context.logger.info("contacts merged", ["into": contact.id, "source": input.sourceId])
         return try .json(contact)
     }
@@ -97,13 +94,12 @@ struct ContactRoutes: Sendable {
         let hero = try request.decode(DedicatedHero.self)
         _ = try store.get(id)  // 404 before asking routing about the hero
         try await heroes.validate(hero)
-        let (contact, notified) = try store.setHero(id, hero)
-        if notified { environment.outbox.notify() }
+        let contact = try store.setHero(id, hero)
         return try .json(contact)
     }
 
     @Sendable func removeHero(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try store.setHero(try context.parameters.require("id"), nil).0)
+        try .json(try store.setHero(try context.parameters.require("id"), nil))
     }
 
     @Sendable func handOver(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -122,21 +122,19 @@ struct ContactStore: Sendable {
     /// Sets or clears the hero. Replacing an existing hero with another tells the conversations
     /// service (outbox) to hand the contact's open conversations to the new hero.
     /// - Returns: the contact and whether an outbox entry was written.
-    func setHero(_ id: String, _ hero: DedicatedHero?) throws -> (Contact, notified: Bool) {
+    func setHero(_ id: String, _ hero: DedicatedHero?) throws -> Contact {
         try db.write { connection in
             let contact = try Self.live(connection, id: id)
-            guard contact.dedicatedHero != hero else { return (contact, false) }
+            guard contact.dedicatedHero != hero else { return contact }
             try connection.run(
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
-            var notified = false
             if let previous = contact.dedicatedHero, let hero {
                 try Outbox.enqueue(
                     connection, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements",
                     body: HeroReplaced(contactId: contact.id, previous: previous, hero: hero), key: contact.id)
-                notified = true
             }
-            return (try Self.live(connection, id: contact.id), notified)
+            return try Self.live(connection, id: contact.id)
         }
     }
 

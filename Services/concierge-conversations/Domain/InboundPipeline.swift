@@ -70,10 +70,8 @@ struct InboundPipeline: Sendable {
         }
         if recorded.replayed { return try outcome(recorded) }
         metrics.increment("concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: Self.storedHelp)
-        if let entry = recorded.routeEntry, await !outbox.settle(entry, timeout: routingWait) {
-            // Routing did not answer in time: the dispatcher retries with backoff until it does.
-            outbox.notify()
-        }
+        // If routing does not answer in time, the dispatcher retries with backoff until it does.
+        if let entry = recorded.routeEntry { _ = await outbox.settle(entry, timeout: routingWait) }
         return try outcome(recorded)
     }
 

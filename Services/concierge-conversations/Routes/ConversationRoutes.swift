@@ -77,7 +77,6 @@ struct ConversationRoutes: Sendable {
     @Sendable func close(_ request: Request, _ context: RequestContext) async throws -> Response {
         let (conversation, training) = try store.close(try visible(context).id)
         spamFilter.apply(training)
-        actions.outbox.notify()
         return try .json(conversation)
     }
 

@@ -6,7 +6,6 @@ import ServiceRuntime
 /// Calls from the other services, delivered by their outboxes (at least once; each applied once).
 struct InternalRoutes: Sendable {
     let store: ConversationStore
-    let outbox: Outbox
 
     func register(on router: Router) {
         router.post("/v1/internal/routing-decisions", access: .services, decision)
@@ -57,7 +56,6 @@ struct InternalRoutes: Sendable {
             }
             return open.count
         }
-        if queued > 0 { outbox.notify() }
         context.logger.info("hero replaced", ["contactId": event.contactId, "conversations": String(queued)])
         return .noContent()
     }

@@ -24,7 +24,6 @@ struct SpamRoutes: Sendable {
         if context.claims?.role == .agent, try store.conversation(id).spam { throw ConversationError.notFound(id) }
         let (conversation, training) = try store.markSpam(id)
         filter.apply(training)
-        outbox.notify()
         context.logger.info("marked spam", ["conversationId": id])
         return try .json(conversation)
     }
@@ -37,7 +36,6 @@ struct SpamRoutes: Sendable {
         let (_, training, entry) = try store.markNotSpam(id, contact: contact)
         filter.apply(training)
         if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }
-        outbox.notify()
         return try .json(try store.conversation(id))
     }
 

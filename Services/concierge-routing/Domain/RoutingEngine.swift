@@ -41,7 +41,6 @@ final class RoutingEngine: Sendable {
         // Decisions commit on the event loops that read their requests, in turn, not on a writer
         // thread (`runsOnCallers`): no hop to another thread and back per decision.
         writer = GroupWriter(db: store.db, runsOnCallers: true) { $0 is RoutingError }
-        writer.onCommit = { [outbox] in outbox.notifyIfWritten() }
         writer.onAbort = { [weak self] in self?.reload() }
         // A decision that finds another committing waits for it on its own loop without sleeping,
         // if that loop has nothing else to do (see BENCHMARKS.md: 2 connections, +40 % decisions/s).

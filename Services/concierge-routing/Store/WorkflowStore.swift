@@ -36,7 +36,7 @@ final class WorkflowStore: Sendable {
             try connection.run(
                 "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", next,
                 SQLValue.blob(try JSONCoding.encode(json)), now)
-            activeCache.withLock { $0 = next }
+            connection.afterCommit { self.activeCache.withLock { $0 = next } }
             return Version(version: next, createdAt: now)
         }
     }
