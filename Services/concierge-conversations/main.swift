@@ -10,7 +10,7 @@ await ServiceRuntime.main(
 ) { environment in
     let store = ConversationStore(db: environment.db, writer: environment.writer)
     let spamFilter = try SpamFilter(db: environment.db)
-    RoutingSync.install(on: environment.outbox)
+    RoutingAnswers.register(on: environment.outbox)
     let pipeline = InboundPipeline(
         store: store, contacts: environment.contacts, outbox: environment.outbox, metrics: environment.metrics,
         spamFilter: spamFilter)

@@ -15,6 +15,8 @@ public final class Outbox: Sendable {
     public struct Entry: Sendable {
         public let seq: Int64
         public let id: String
+        /// What the call is (`OutboxCall.Kind`); answers are applied by kind.
+        public let kind: OutboxCall.Kind
         public let target: String
         public let method: String
         public let path: String
@@ -38,21 +40,22 @@ public final class Outbox: Sendable {
     }
 
     /// Applies a receiver's answer in the transaction that removes the delivered entry, so an
-    /// answer is never lost to a crash: until the hook commits, the entry is delivered again.
+    /// answer is never lost to a crash: until it commits, the entry is delivered again.
     public typealias DeliveryHook = @Sendable (Entry, ClientResponse, Connection) throws -> Void
 
     private let db: Database
     /// Where a request's own delivery (`settle`, `deliverNow`) commits the answer: shared with the
     /// request's other writes, so a burst costs a few transactions. The dispatcher writes directly.
     private let writer: GroupWriter?
-    /// A class around the hook: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
+    /// A class around the hooks: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
     /// thunks each time it is read back, and the chain grows with every delivery (measured).
     private final class HookBox: Sendable {
         let apply: DeliveryHook
         init(_ apply: @escaping DeliveryHook) { self.apply = apply }
     }
 
-    private let hook = Mutex<HookBox?>(nil)
+    /// What to do with each kind of call's successful answer; kinds not listed need nothing done.
+    private let hooks = Mutex<[OutboxCall.Kind: HookBox]>([:])
     private let targets: [String: Target]
     private let http: HTTPClient
     private let logger: Logger
@@ -85,37 +88,34 @@ public final class Outbox: Sendable {
     /// dispatcher is woken when that transaction commits (`Database.observeCommits`): callers never
     /// have to remember to.
     /// - Parameters:
-    ///   - key: what the call is about (a conversation or contact id); calls with the same target
-    ///     and key are delivered in the order they were written.
     ///   - heldFor: seconds the dispatcher leaves the entry alone because the caller delivers it
     ///     itself (`settle`) right after the commit. Without it the dispatcher, woken by that very
-    ///     commit, races the caller for the entry: one of them sends while the other polls, and
+    ///     commit, races the caller for the entry: one of them sends while the other waits, and
     ///     every such delivery queues on the dispatcher's single thread. A failed attempt by the
     ///     caller hands the entry to the dispatcher's backoff at once; after a crash the dispatcher
     ///     takes it when the hold ends.
     @discardableResult
-    public static func enqueue(
-        _ connection: Connection, target: String, method: String = "POST", path: String,
-        body: some Encodable, key: String? = nil, id: String? = nil, heldFor: Double? = nil
-    ) throws -> String {
+    public static func enqueue(_ connection: Connection, _ call: OutboxCall, id: String? = nil, heldFor: Double? = nil) throws -> String {
         let entryID = id ?? Identifier.make()
         let now = OutboxClock.milliseconds()
         let due = now + Int64((heldFor ?? 0) * 1000)
         try connection.run(
             """
-            INSERT INTO outbox (id, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO outbox (id, kind, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            entryID, target, method, path, SQLValue.blob(try JSONCoding.encode(body)), RequestTrace.requestID, due, now, key)
+            entryID, call.kind.rawValue, call.target, call.method, call.path, SQLValue.blob(call.body), RequestTrace.requestID, due,
+            now, call.key)
         // An entry held for its caller needs no dispatcher yet; if the caller fails, `attempt` wakes it.
         if due == now { written.add(1, ordering: .releasing) }
         return entryID
     }
 
-    /// Sets what to do with successful answers (e.g. apply a routing decision); set before `run()`.
-    public func onDelivered(_ body: @escaping DeliveryHook) {
-        let box = HookBox(body)
-        hook.withLock { $0 = box }
+    /// Sets what to do with the successful answers to calls of these kinds (e.g. apply a routing
+    /// decision), in the transaction that removes the entry; set before `run()`.
+    public func onDelivered(_ kinds: OutboxCall.Kind..., apply: @escaping DeliveryHook) {
+        let box = HookBox(apply)
+        hooks.withLock { hooks in for kind in kinds { hooks[kind] = box } }
     }
 
     /// Wakes the dispatcher for a pass over due entries. Commits that wrote entries wake it by
@@ -254,7 +254,7 @@ public final class Outbox: Sendable {
 
     // MARK: - Dispatcher
 
-    private static let selectSQL = "SELECT seq, id, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
+    private static let selectSQL = "SELECT seq, id, kind, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
 
     private static let dueSQL = " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
         + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
@@ -264,8 +264,9 @@ public final class Outbox: Sendable {
 
     private static func entry(_ row: Row) -> Entry {
         Entry(
-            seq: row.int64(0), id: row.string(1), target: row.string(2), method: row.string(3), path: row.string(4),
-            body: row.bytes(5), requestID: row.optionalString(6), attempts: row.int(7), key: row.optionalString(8))
+            seq: row.int64(0), id: row.string(1), kind: OutboxCall.Kind(rawValue: row.string(2)), target: row.string(3),
+            method: row.string(4), path: row.string(5), body: row.bytes(6), requestID: row.optionalString(7), attempts: row.int(8),
+            key: row.optionalString(9))
     }
 
     private func loop() {
@@ -372,7 +373,7 @@ public final class Outbox: Sendable {
 
     /// The change that settles a delivered entry: remove it and apply the answer, once.
     private func settlement(_ entry: Entry, _ answer: ClientResponse) -> @Sendable (Connection) throws -> Void {
-        let apply = hook.withLock { $0 }?.apply
+        let apply = hooks.withLock { $0[entry.kind] }?.apply
         return { connection in
             // Already settled by a concurrent attempt: nothing to apply twice.
             guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }

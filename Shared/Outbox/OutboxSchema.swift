@@ -52,6 +52,29 @@ extension OutboxSchema {
     }
 }
 
+extension OutboxSchema {
+    /// Each entry stores what kind of call it is, so answers are applied by kind, not by matching its
+    /// URL. Entries written before this step get theirs from their path. A later migration of each
+    /// service.
+    public static func addKind(_ connection: Connection) throws {
+        try connection.execute(
+            """
+            ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+            UPDATE outbox SET kind = CASE
+                WHEN path = '/v1/route' THEN 'route'
+                WHEN path LIKE '/v1/assignments/%/assign' THEN 'assign'
+                WHEN path LIKE '/v1/assignments/%/release' THEN 'release'
+                WHEN path LIKE '/v1/contacts/%/block' THEN 'block'
+                WHEN path = '/v1/internal/hero-replacements' THEN 'hero-replacement'
+                WHEN path = '/v1/internal/contact-merges' THEN 'contact-merge'
+                WHEN path = '/v1/internal/contact-snapshots' THEN 'contact-snapshot'
+                WHEN path = '/v1/internal/routing-decisions' THEN 'routing-decision'
+                WHEN path = '/v1/internal/agent-deactivations' THEN 'agent-deactivation'
+                ELSE '' END;
+            """)
+    }
+}
+
 /// The receiving side of at-least-once delivery: an entry id is acted on once.
 public enum Idempotency {
     /// Records `id` in the current write transaction; `false` if it was already processed.

@@ -86,7 +86,7 @@ import Testing
         // 3,000 entries, one key each, all waiting until later; then some made due.
         let names = (0..<3_000).map { "e\($0)" }
         try db.write { connection in
-            for name in names { try Outbox.enqueue(connection, target: Fixture.target, path: "/p", body: TestEvent(name: name), key: name, id: name) }
+            for name in names { try Outbox.enqueue(connection, Fixture.call(name, key: name), id: name) }
             try connection.run("UPDATE outbox SET next_attempt_at = ? + seq", now + 60_000)
         }
         try db.read { connection in
@@ -97,7 +97,7 @@ import Testing
         // Few due (every 100th, and "late", which stays back: an earlier entry of its key waits).
         try db.write { connection in
             try connection.run("UPDATE outbox SET next_attempt_at = ? WHERE seq % 100 = 0", now - 1)
-            try Outbox.enqueue(connection, target: Fixture.target, path: "/p", body: TestEvent(name: "late"), key: "e1500", id: "late")
+            try Outbox.enqueue(connection, Fixture.call("late", key: "e1500"), id: "late")
             try connection.run("UPDATE outbox SET next_attempt_at = ? WHERE id = 'late'", now - 1)
         }
         let fewDue = try db.read { try Outbox.due($0, now: now) }
@@ -261,6 +261,33 @@ import Testing
             #expect(waited >= .milliseconds(290) && waited < .seconds(3), "waited \(waited)")
             #expect(receiver.attempts(for: "behind").isEmpty, "never sent ahead of the stuck entry")
         }
+    }
+
+    @Test func entriesWrittenBeforeKindsExistedGetTheirKindFromTheirPath() throws {
+        let before = Array(Fixture.migrations.prefix(2))
+        let path = try Fixture.databasePath()
+        let paths = [
+            "/v1/route": "route", "/v1/assignments/c%2F1/assign": "assign", "/v1/assignments/c1/release": "release",
+            "/v1/contacts/k1/block": "block", "/v1/internal/hero-replacements": "hero-replacement",
+            "/v1/internal/contact-merges": "contact-merge", "/v1/internal/contact-snapshots": "contact-snapshot",
+            "/v1/internal/routing-decisions": "routing-decision", "/v1/internal/agent-deactivations": "agent-deactivation",
+            "/v1/elsewhere": "",
+        ]
+        do {
+            let old = try Database(path: path, migrations: before)
+            try old.write { connection in
+                for (n, entry) in paths.keys.sorted().enumerated() {
+                    try connection.run(
+                        """
+                        INSERT INTO outbox (id, target, method, path, body, next_attempt_at, created_at)
+                        VALUES (?, 'routing', 'POST', ?, x'7B7D', 0, 0)
+                        """, "e\(n)", entry)
+                }
+            }
+        }
+        let db = try Database(path: path, migrations: Fixture.migrations)
+        let kinds = try db.read { try $0.query("SELECT path, kind FROM outbox") { ($0.string(0), $0.string(1)) } }
+        #expect(Dictionary(uniqueKeysWithValues: kinds) == paths)
     }
 
     @Test func firstDeliveryIsTrueOnceThenFalse() throws {

@@ -52,5 +52,6 @@ enum ContactMigrations {
                 try connection.run("UPDATE contacts SET name_folded = ? WHERE seq = ?", ContactStore.searchFolded(name), seq)
             }
         },
+        Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
     ]
 }

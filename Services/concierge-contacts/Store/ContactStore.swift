@@ -130,9 +130,7 @@ struct ContactStore: Sendable {
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
             if let previous = contact.dedicatedHero, let hero {
-                try Outbox.enqueue(
-                    connection, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements",
-                    body: HeroReplaced(contactId: contact.id, previous: previous, hero: hero), key: contact.id)
+                try Outbox.enqueue(connection, .heroReplacement(HeroReplaced(contactId: contact.id, previous: previous, hero: hero)))
             }
             return try Self.live(connection, id: contact.id)
         }
@@ -170,9 +168,7 @@ struct ContactStore: Sendable {
             }
             // Contacts merged into the source earlier now point at the survivor directly.
             try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
-            try Outbox.enqueue(
-                connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-merges",
-                body: ContactMerged(sourceId: source.id, targetId: target.id), key: target.id)
+            try Outbox.enqueue(connection, .contactMerge(ContactMerged(sourceId: source.id, targetId: target.id)))
             return try Self.announce(connection, try Self.live(connection, id: target.id))
         }
     }
@@ -195,8 +191,7 @@ struct ContactStore: Sendable {
     /// through the outbox. Contacts made by resolve reach it with the inbound message instead.
     @discardableResult
     private static func announce(_ connection: Connection, _ contact: Contact) throws -> Contact {
-        try Outbox.enqueue(
-            connection, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots", body: contact, key: contact.id)
+        try Outbox.enqueue(connection, .contactSnapshot(contact))
         return contact
     }
 

@@ -18,7 +18,7 @@ struct AgentActions: Sendable {
             try await routing.assign(
                 conversation.id, AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId))
         }
-        return try apply(result)
+        return try store.applyRouting(result)
     }
 
     /// Agent hero: straight to the hero. Inbox hero: routed within the hero inbox. No hero: 409.
@@ -39,17 +39,10 @@ struct AgentActions: Sendable {
         try Self.requireOpen(conversation)
         let request = RouteRequest(
             conversationId: conversation.id, event: .moved, channel: conversation.channel, inboxId: inboxID,
-            contact: contact.map(RoutingSync.routeContact) ?? RouteContact(id: conversation.contactId),
+            contact: contact.map(RouteContact.init) ?? RouteContact(id: conversation.contactId),
             message: RouteMessage(id: "move-" + UUIDs.make()))
         let result = try await call("routing") { try await routing.route(request) }
-        return try apply(result)
-    }
-
-    private func apply(_ result: RouteResult) throws -> Conversation {
-        try store.db.write { connection in
-            try ConversationStore.apply(connection, result, replyTo: nil)
-            return try ConversationStore.conversation(connection, result.conversationId)
-        }
+        return try store.applyRouting(result)
     }
 
     private static func requireOpen(_ conversation: Conversation) throws {

@@ -1,6 +1,5 @@
 import HTTPServer
 import Models
-import Outbox
 import ServiceRuntime
 
 /// Calls from the other services, delivered by their outboxes (at least once; each applied once).
@@ -16,15 +15,13 @@ struct InternalRoutes: Sendable {
 
     /// The contacts service's latest view of a contact, for smart-folder rules on contact fields.
     @Sendable func snapshot(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let contact = try request.decode(Contact.self)
-        try store.db.write { connection in try ConversationStore.saveSnapshot(connection, contact) }
+        try store.saveSnapshot(try request.decode(Contact.self))
         return .noContent()
     }
 
     /// A decision routing made on its own (draining, deactivation); stale versions are ignored.
     @Sendable func decision(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let result = try request.decode(RouteResult.self)
-        try store.db.write { connection in try ConversationStore.apply(connection, result, replyTo: nil) }
+        try store.applyRouting(try request.decode(RouteResult.self))
         return .noContent()
     }
 
@@ -33,30 +30,12 @@ struct InternalRoutes: Sendable {
         return .noContent()
     }
 
-    /// SPEC §3 effect 2: the contact's open conversations go to the new hero at once — straight to
-    /// an agent hero, routed within an inbox hero — through the outbox, applied when routing answers.
+    /// The contact's open conversations go to its new hero at once (`HeroHandover`), through the
+    /// outbox; routing's answers are applied when they come.
     @Sendable func heroReplaced(_ request: Request, _ context: RequestContext) async throws -> Response {
         let event = try request.decode(HeroReplaced.self)
-        let entryID = request.header("idempotency-key")
-        let queued = try store.db.write { connection -> Int in
-            if let entryID, try !Idempotency.firstDelivery(connection, id: entryID) { return 0 }
-            let open = try ConversationStore.openConversations(connection, contactID: event.contactId)
-            for conversation in open {
-                switch event.hero.type {
-                case .agent:
-                    _ = try RoutingSync.enqueueAssign(connection, conversation: conversation, agentID: event.hero.id)
-                case .inbox:
-                    _ = try RoutingSync.enqueueRoute(
-                        connection,
-                        RouteRequest(
-                            conversationId: conversation.id, event: .moved, channel: conversation.channel, inboxId: event.hero.id,
-                            contact: RouteContact(id: event.contactId, dedicatedHero: event.hero),
-                            message: RouteMessage(id: "hero-\(entryID ?? conversation.id)-\(conversation.id)")))
-                }
-            }
-            return open.count
-        }
-        context.logger.info("hero replaced", ["contactId": event.contactId, "conversations": String(queued)])
+        let handedOver = try store.recordHeroReplacement(event, deliveryID: request.header("idempotency-key"))
+        context.logger.info("hero replaced", ["contactId": event.contactId, "conversations": String(handedOver)])
         return .noContent()
     }
 }

@@ -32,7 +32,7 @@ struct SpamRoutes: Sendable {
         let id = try context.parameters.require("id")
         let current = try store.conversation(id)
         // The contact's hero matters for routing it again; without contacts it is routed by default rules.
-        let contact = (try? await contacts.get(current.contactId)).map(RoutingSync.routeContact) ?? RouteContact(id: current.contactId)
+        let contact = (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
         let (_, training, entry) = try store.markNotSpam(id, contact: contact)
         filter.apply(training)
         if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }

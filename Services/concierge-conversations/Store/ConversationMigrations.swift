@@ -157,5 +157,6 @@ enum ConversationMigrations {
                 INSERT INTO conversation_subjects (conversation_subjects) VALUES ('rebuild');
                 """)
         },
+        Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
     ]
 }

@@ -106,10 +106,7 @@ extension ConversationStore {
                     "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?", now,
                     conversation.id)
                 if !created {
-                    try Outbox.enqueue(
-                        connection, target: OutboxTarget.routing,
-                        path: "/v1/assignments/\(URLCoding.encodeComponent(conversation.id))/release", body: [String: String](),
-                        key: conversation.id)
+                    try Outbox.enqueue(connection, .release(conversation.id))
                 }
             }
             let message = Message(
@@ -118,9 +115,9 @@ extension ConversationStore {
             try Self.insert(connection, message, replyTo: nil)
             var routeEntry: String?
             if let event {
-                var routeContact = RoutingSync.routeContact(contact)
+                var routeContact = RouteContact(contact)
                 routeContact.id = contactID
-                routeEntry = try RoutingSync.enqueueRoute(
+                routeEntry = try Self.enqueueRoute(
                     connection,
                     RouteRequest(
                         conversationId: conversation.id, event: event, channel: input.channel, inboxId: nil, contact: routeContact,

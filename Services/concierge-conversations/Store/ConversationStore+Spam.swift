@@ -17,13 +17,8 @@ extension ConversationStore {
             try connection.run(
                 "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 Timestamp.now(), id)
-            try Outbox.enqueue(
-                connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(id))/release",
-                body: [String: String](), key: id)
-            try Outbox.enqueue(
-                connection, target: OutboxTarget.contacts,
-                path: "/v1/contacts/\(URLCoding.encodeComponent(conversation.contactId))/block", body: [String: String](),
-                key: conversation.contactId)
+            try Outbox.enqueue(connection, .release(id))
+            try Outbox.enqueue(connection, .block(contactID: conversation.contactId))
             return (try Self.conversation(connection, id), training)
         }
     }
@@ -41,7 +36,7 @@ extension ConversationStore {
             try connection.run("UPDATE conversations SET spam = 0, updated_at = ? WHERE id = ?", Timestamp.now(), id)
             var entry: String?
             if conversation.status != .closed {
-                entry = try RoutingSync.enqueueRoute(
+                entry = try Self.enqueueRoute(
                     connection,
                     RouteRequest(
                         conversationId: id, event: .new, channel: conversation.channel, contact: contact,

@@ -167,9 +167,7 @@ struct ConversationStore: Sendable {
             try connection.run(
                 "UPDATE conversations SET status = 'closed', closed_at = ?, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 now, now, conversationID)
-            try Outbox.enqueue(
-                connection, target: OutboxTarget.routing, path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/release",
-                body: [String: String](), key: conversationID)
+            try Outbox.enqueue(connection, .release(conversationID))
             let training = try Self.trainClosed(connection, conversationID: conversationID)
             return (try Self.conversation(connection, conversationID), training)
         }

@@ -52,6 +52,7 @@ enum CRMMigrations {
                 """)
             try connection.execute(createKeyIndexes)
         },
+        Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
     ]
 
     /// The unique indexes that keep one customer per email and per phone. An import into an empty

@@ -136,8 +136,6 @@ struct EngineState: Sendable {
     /// and tells it through the outbox.
     func announce(_ result: RouteResult, _ connection: Connection) throws {
         try RoutingStore.saveDecision(connection, result)
-        try Outbox.enqueue(
-            connection, target: OutboxTarget.conversations, path: "/v1/internal/routing-decisions", body: result,
-            key: result.conversationId)
+        try Outbox.enqueue(connection, .routingDecision(result))
     }
 }

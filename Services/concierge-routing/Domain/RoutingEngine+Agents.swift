@@ -128,9 +128,7 @@ extension RoutingEngine {
             state.agents[id] = agent
             try RoutingStore.save(connection, agent: agent)
             if let heroInbox = agent.heroInboxID {
-                try Outbox.enqueue(
-                    connection, target: OutboxTarget.contacts, path: "/v1/internal/agent-deactivations",
-                    body: AgentHeroHandover(agentId: id, heroInboxId: heroInbox), key: id)
+                try Outbox.enqueue(connection, .agentDeactivation(AgentHeroHandover(agentId: id, heroInboxId: heroInbox)))
             }
             let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted { $0.version < $1.version }
             for assignment in open {

@@ -123,5 +123,6 @@ enum RoutingMigrations {
             // a decision is appended by `seq` in the order versions are given, so the last row has it.
             try connection.execute("DROP INDEX decisions_version")
         },
+        Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
     ]
 }

@@ -61,6 +61,7 @@ enum OutboxFixture {
     static let migrations = [
         Migration(1, "outbox") { try OutboxSchema.create($0) },
         Migration(2, "outbox ordering key") { try OutboxSchema.addOrderingKey($0) },
+        Migration(3, "outbox kind") { try OutboxSchema.addKind($0) },
     ]
 
     /// A fresh database file in its own temporary folder.
@@ -82,11 +83,15 @@ enum OutboxFixture {
         try RequestTrace.$requestID.withValue(requestID) {
             try db.write { connection in
                 try names.map { name in
-                    try Outbox.enqueue(
-                        connection, target: target, path: OutboxReceiver.path, body: TestEvent(name: name), key: key, id: name)
+                    try Outbox.enqueue(connection, call(name, key: key), id: name)
                 }
             }
         }
+    }
+
+    /// A call to the test receiver carrying `name`.
+    static func call(_ name: String, key: String?) throws -> OutboxCall {
+        try OutboxCall(kind: "test-event", target: target, path: OutboxReceiver.path, body: TestEvent(name: name), key: key)
     }
 
     static func count(_ db: Database, _ table: String) throws -> Int {

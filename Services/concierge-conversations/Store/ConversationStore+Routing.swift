@@ -1,0 +1,56 @@
+import Foundation
+import Models
+import Outbox
+import ServiceRuntime
+import Storage
+
+/// The conversation's side of routing: route and assign calls written to the outbox, and routing's
+/// answers applied (`RoutingAnswers` says where each comes from).
+extension ConversationStore {
+    /// A route request for the conversation, written to the outbox in the caller's transaction; the
+    /// conversation is `pending` until routing answers.
+    /// - Parameter heldFor: seconds the caller has to deliver it itself (`Outbox.settle`) before the
+    ///   dispatcher may; `nil` when only the dispatcher delivers it.
+    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest, heldFor: Double? = nil) throws -> String {
+        try connection.run(
+            "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(), request.conversationId)
+        return try Outbox.enqueue(connection, .route(request), heldFor: heldFor)
+    }
+
+    static func enqueueAssign(_ connection: Connection, conversation: Conversation, agentID: String) throws -> String {
+        try Outbox.enqueue(
+            connection,
+            .assign(conversation.id, AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId)))
+    }
+
+    /// Applies a decision that arrived outside the outbox (routing's own, or the answer to a direct
+    /// call) and returns the conversation as it now is.
+    @discardableResult
+    func applyRouting(_ result: RouteResult) throws -> Conversation {
+        try db.write { connection in
+            try Self.apply(connection, result, replyTo: nil)
+            return try Self.conversation(connection, result.conversationId)
+        }
+    }
+
+    /// A contact's hero was replaced (`HeroHandover`): writes the calls for its open conversations,
+    /// once per delivery of the replacement. Returns how many conversations were handed over.
+    func recordHeroReplacement(_ event: HeroReplaced, deliveryID: String?) throws -> Int {
+        try db.write { connection in
+            if let deliveryID, try !Idempotency.firstDelivery(connection, id: deliveryID) { return 0 }
+            let open = try Self.openConversations(connection, contactID: event.contactId)
+            for call in HeroHandover.calls(for: event, open: open, deliveryID: deliveryID) {
+                switch call {
+                case .assign(let conversation, let agentID): _ = try Self.enqueueAssign(connection, conversation: conversation, agentID: agentID)
+                case .route(let request): _ = try Self.enqueueRoute(connection, request)
+                }
+            }
+            return open.count
+        }
+    }
+
+    /// The contacts service's latest view of a contact (for smart-folder rules on contact fields).
+    func saveSnapshot(_ contact: Contact) throws {
+        try db.write { connection in try Self.saveSnapshot(connection, contact) }
+    }
+}
