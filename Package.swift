@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConversationsService", "CRMLookupService", "RoutingService", "ConciergeCLI",
+                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ContactsService", "ConversationsService", "CRMLookupService",
+                "RoutingService", "ConciergeCLI",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings

@@ -136,22 +136,15 @@ struct ContactStore: Sendable {
         }
     }
 
-    /// Moves the source's identities, tags, attributes (target wins) and hero (if the target has
-    /// none) into the target, marks the source merged, and tells the conversations service.
+    /// Merges the source into the target (`ContactMerge` decides what the survivor keeps), marks the
+    /// source merged, and tells the conversations service.
     func merge(targetID: String, sourceID: String) throws -> Contact {
         try db.write { connection in
             let target = try Self.live(connection, id: targetID)
             guard let source = try Self.row(connection, id: sourceID) else { throw ContactError.notFound(id: sourceID) }
-            guard source.mergedInto == nil else { throw ContactError.alreadyMerged(id: sourceID) }
-            guard source.id != target.id else { throw ContactError.mergeIntoSelf }
+            let merge = try ContactMerge(target: target, source: source)
             guard let targetSeq = try Self.seq(connection, id: target.id), let sourceSeq = try Self.seq(connection, id: source.id)
             else { throw ContactError.notFound(id: targetID) }
-            var draft = ContactDraft(target)
-            draft.emails += source.emails.filter { !draft.emails.contains($0) }
-            draft.phones += source.phones.filter { !draft.phones.contains($0) }
-            draft.handles += source.handles.filter { !draft.handles.contains($0) }
-            draft.tags = try Identity.normalizeTags(draft.tags + source.tags)
-            draft.attributes = target.attributes.merging(source.attributes) { mine, _ in mine }
             let now = Timestamp.now()
             try connection.run("DELETE FROM identities WHERE contact_seq = ?", sourceSeq)
             try connection.run("DELETE FROM contact_tags WHERE contact_seq = ?", sourceSeq)
@@ -160,9 +153,9 @@ struct ContactStore: Sendable {
                 UPDATE contacts SET merged_into = ?, emails = '', phones = '', handles = '', hero_type = NULL,
                     hero_id = NULL, updated_at = ? WHERE seq = ?
                 """, target.id, now, sourceSeq)
-            try Self.claimIdentities(connection, draft, seq: targetSeq)
-            try Self.writeFields(connection, draft, seq: targetSeq)
-            if target.dedicatedHero == nil, let hero = source.dedicatedHero {
+            try Self.claimIdentities(connection, merge.survivor, seq: targetSeq)
+            try Self.writeFields(connection, merge.survivor, seq: targetSeq)
+            if let hero = merge.heroFromSource {
                 try connection.run(
                     "UPDATE contacts SET hero_type = ?, hero_id = ? WHERE seq = ?", hero.type.rawValue, hero.id, targetSeq)
             }

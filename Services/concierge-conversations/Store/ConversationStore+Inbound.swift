@@ -52,7 +52,8 @@ extension ConversationStore {
             created: false)
     }
 
-    /// Threads and stores the message, and writes its routing request, in one transaction (SPEC §4 step 3–5).
+    /// Threads and stores the message, and writes its routing request, in one transaction: the state
+    /// the rules need is read here, `InboundPlan` decides, and the plan is applied.
     /// - Parameter judgedSpam: the filter judged the message spam: the conversation goes to spam, unrouted.
     /// - Parameter settleWithin: seconds the caller takes to deliver the route request itself.
     func recordInbound(
@@ -65,75 +66,52 @@ extension ConversationStore {
             }
             let contactID = try Self.survivor(connection, contact.id)
             if contactID == contact.id { try Self.saveSnapshot(connection, contact) }
-            let now = Timestamp.now()
-            var created = false
-            var event: RouteEvent?
-            let conversation: Conversation
-            if let existing = try Self.thread(connection, input, contactID: contactID) {
-                switch existing.status {
-                case .closed:
-                    event = .reopened
-                    try connection.run(
-                        "UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, existing.id)
-                case .open, .waiting:
-                    if existing.routingState == .awaitingCustomer { event = .message }
-                    try connection.run("UPDATE conversations SET status = 'waiting', updated_at = ? WHERE id = ?", now, existing.id)
-                }
-                conversation = existing
-            } else {
-                created = true
-                event = .new
-                conversation = Conversation(
-                    id: Identifier.make(), contactId: contactID, channel: input.channel, inboxId: nil, assigneeId: nil,
-                    queueId: nil, routingState: .pending, status: .waiting,
-                    subject: input.subject.flatMap { $0.isEmpty ? nil : $0 }, tags: [], spam: false, createdAt: now, updatedAt: now,
-                    closedAt: nil, firstResponseAt: nil)
-                try connection.run(
-                    """
-                    INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, subject_lower, created_at,
-                        updated_at) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?)
-                    """, conversation.id, contactID, input.channel.rawValue, conversation.subject, conversation.subject?.lowercased(),
-                    now, now)
-                if let subject = conversation.subject {
-                    try connection.run(
-                        "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)", connection.lastInsertRowID,
-                        subject.lowercased())
-                }
-            }
-            if judgedSpam {
-                event = nil
-                try connection.run(
-                    "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?", now,
-                    conversation.id)
-                if !created {
-                    try Outbox.enqueue(connection, .release(conversation.id))
-                }
-            }
-            let message = Message(
-                id: Identifier.make(), conversationId: conversation.id, direction: .inbound,
-                author: MessageAuthor(type: .contact, id: contactID), body: input.body, createdAt: now)
-            try Self.insert(connection, message, replyTo: nil)
-            var routeEntry: String?
-            if let event {
-                var routeContact = RouteContact(contact)
-                routeContact.id = contactID
-                routeEntry = try Self.enqueueRoute(
-                    connection,
-                    RouteRequest(
-                        conversationId: conversation.id, event: event, channel: input.channel, inboxId: nil, contact: routeContact,
-                        message: RouteMessage(id: message.id, body: input.body)),
-                    heldFor: settleWithin)
-            }
+            let plan = InboundPlan(
+                input, contact: contact, contactID: contactID, existing: try Self.thread(connection, input, contactID: contactID),
+                judgedSpam: judgedSpam, now: Timestamp.now(), makeID: { Identifier.make() })
+            let routeEntry = try Self.apply(connection, plan, heldFor: settleWithin)
             if let externalID {
                 try connection.run(
                     """
                     INSERT INTO inbound_keys (channel, external_id, contact_id, conversation_id, message_id, created)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """, input.channel.rawValue, externalID, contactID, conversation.id, message.id, created)
+                    """, input.channel.rawValue, externalID, contactID, plan.conversationID, plan.message.id, plan.isNewConversation)
             }
             return Recorded(
-                contactID: contactID, conversationID: conversation.id, messageID: message.id, created: created, routeEntry: routeEntry)
+                contactID: contactID, conversationID: plan.conversationID, messageID: plan.message.id,
+                created: plan.isNewConversation, routeEntry: routeEntry)
         }
+    }
+
+    /// Writes what `plan` decided; returns the route request's outbox entry, if one was written.
+    static func apply(_ connection: Connection, _ plan: InboundPlan, heldFor: Double) throws -> String? {
+        let now = plan.message.createdAt
+        switch plan.thread {
+        case .create(let conversation):
+            try connection.run(
+                """
+                INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, subject_lower, created_at,
+                    updated_at) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?)
+                """, conversation.id, conversation.contactId, conversation.channel.rawValue, conversation.subject,
+                conversation.subject?.lowercased(), now, now)
+            if let subject = conversation.subject {
+                try connection.run(
+                    "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)", connection.lastInsertRowID,
+                    subject.lowercased())
+            }
+        case .reopen(let id):
+            try connection.run("UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, id)
+        case .append(let id):
+            try connection.run("UPDATE conversations SET status = 'waiting', updated_at = ? WHERE id = ?", now, id)
+        }
+        if plan.spam {
+            try connection.run(
+                "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?", now,
+                plan.conversationID)
+        }
+        if plan.releaseFromRouting { try Outbox.enqueue(connection, .release(plan.conversationID)) }
+        try insert(connection, plan.message, replyTo: nil)
+        return try plan.route.map { try enqueueRoute(connection, $0, heldFor: heldFor) }
     }
 
     /// Keeps the contact's emails and tags here for smart-folder rules (`contact.email`, `contact.tag`),
