@@ -8,8 +8,8 @@ await ServiceRuntime.main(
     service: "conversations", migrations: ConversationMigrations.all, pageSize: 1024,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
 ) { environment in
-    let store = ConversationStore(db: environment.db, writer: environment.writer)
-    let spamFilter = try SpamFilter(db: environment.db)
+    let store = try ConversationStore(db: environment.db, writer: environment.writer)
+    let spamFilter = store.spamFilter
     RoutingAnswers.register(on: environment.outbox)
     let pipeline = InboundPipeline(
         store: store, contacts: environment.contacts, outbox: environment.outbox, metrics: environment.metrics,
@@ -17,7 +17,7 @@ await ServiceRuntime.main(
     let actions = AgentActions(store: store, routing: environment.routing, contacts: environment.contacts, outbox: environment.outbox)
     ConversationRoutes(
         store: store, pipeline: pipeline, actions: actions,
-        inboxes: InboxDirectory(routing: environment.routing, db: environment.db), spamFilter: spamFilter
+        inboxes: InboxDirectory(routing: environment.routing, store: store)
     ).register(on: environment.router)
     SpamRoutes(store: store, filter: spamFilter, contacts: environment.contacts, outbox: environment.outbox)
         .register(on: environment.router)

@@ -143,8 +143,7 @@ public enum ServiceRuntime {
         let ok = Array(#"{"status":"ok"}"#.utf8)
         router.get("/healthz", access: .open) { _, _ in .json(bytes: ok) }
         router.get("/readyz", access: .open) { _, _ in
-            let ready = (try? db.read { try $0.scalarInt("SELECT count(*) FROM schema_migrations") }) != nil
-            return ready ? .json(bytes: ok) : .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)
+            db.isReadable() ? .json(bytes: ok) : .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)
         }
         router.get("/metrics", access: .open) { _, _ in
             .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -136,6 +136,11 @@ public final class Database: @unchecked Sendable {
         func run() { for observer in all { observer() } }
     }
 
+    /// Whether the database answers a read: the migrations table can be read (for `/readyz`).
+    public func isReadable() -> Bool {
+        (try? read { try $0.scalarInt("SELECT count(*) FROM schema_migrations") }) != nil
+    }
+
     /// Whether another thread is blocked in `write`, waiting for the transaction that runs now. Lets a
     /// `write` body that could go on (a bulk import spanning many batches) commit early and let it in.
     public var isWriterWaiting: Bool { writersWaiting.load(ordering: .relaxed) > 0 }

@@ -122,12 +122,13 @@ import Testing
 
     // MARK: Training on disk
 
-    /// `record` (inside a transaction) and `apply` (after it) keep the database and memory equal:
-    /// a filter loaded from the file judges exactly as the one that learned.
+    /// `recordTraining` (inside a transaction) and `apply` (after it) keep the database and memory
+    /// equal: a filter loaded from the file judges exactly as the one that learned.
     @Test func trainingIsStoredAndReloadsToTheSameJudgement() throws {
         try withTemporaryFolder { folder in
             let db = try Database(path: folder + "/conversations.sqlite", migrations: ConversationMigrations.all)
-            let filter = try SpamFilter(db: db)
+            func loaded() throws -> SpamFilter { SpamFilter(model: try db.read { try ConversationStore.spamModel($0) }) }
+            let filter = try loaded()
             #expect(filter.summary == SpamFilter.Summary(spamDocuments: 0, hamDocuments: 0, vocabulary: 0))
             let spam = [
                 "Free money now", "Claim your free prize", "Cheap pills free shipping", "You won money, claim now",
@@ -140,11 +141,11 @@ import Testing
             var training: [(text: String, label: SpamFilter.Label, sign: Int)] = []
             try db.write { connection in
                 for text in spam {
-                    try SpamFilter.record(connection, text, as: .spam, sign: 1)
+                    try ConversationStore.recordTraining(connection, text, as: .spam, sign: 1)
                     training.append((text, .spam, 1))
                 }
                 for text in ham {
-                    try SpamFilter.record(connection, text, as: .ham, sign: 1)
+                    try ConversationStore.recordTraining(connection, text, as: .ham, sign: 1)
                     training.append((text, .ham, 1))
                 }
             }
@@ -154,7 +155,7 @@ import Testing
             #expect(filter.isSpam("free money, claim your free prize now"))
             #expect(!filter.isSpam("the meeting report is attached"))
 
-            let reloaded = try SpamFilter(db: db)
+            let reloaded = try loaded()
             #expect(reloaded.summary == filter.summary)
             for text in ["free money", "meeting report", "claim the invoice", "nothing known here"] {
                 let before = try #require(filter.probability(text))
@@ -163,12 +164,12 @@ import Testing
             }
 
             // Untraining one spam document drops it below the 5 needed to judge, on disk and in memory.
-            try db.write { connection in try SpamFilter.record(connection, spam[0], as: .spam, sign: -1) }
+            try db.write { connection in try ConversationStore.recordTraining(connection, spam[0], as: .spam, sign: -1) }
             filter.apply([(spam[0], .spam, -1)])
             #expect(filter.summary.spamDocuments == 4)
             #expect(filter.probability("free money") == nil)
             #expect(!filter.isSpam("free money, claim your free prize now"))
-            #expect(try SpamFilter(db: db).summary == filter.summary)
+            #expect(try loaded().summary == filter.summary)
         }
     }
 }

@@ -1,7 +1,6 @@
 import Clients
 import Models
 import Outbox
-import Storage
 import Auth
 
 /// Agent actions that need the routing service's answer now (SPEC §4): transfer, reassign to the

@@ -4,7 +4,6 @@ import HTTPServer
 import Models
 import Outbox
 import ServiceRuntime
-import Storage
 
 /// `POST /v1/inbound` (SPEC §4): resolve the contact, drop a blocked contact's message, thread it,
 /// store it together with its routing request, route, and answer. Once this answers 2xx the message

@@ -1,10 +1,11 @@
 import Foundation
-import Storage
 import Synchronization
 
-/// The learning spam filter (SPEC §6): multinomial naive Bayes over lower-cased word tokens
-/// (Unicode letters and digits), add-one smoothing, log-space arithmetic. Counts live in SQLite and
-/// are mirrored in memory so judging a message needs no query.
+/// The learning spam filter: multinomial naive Bayes over lower-cased word tokens (Unicode letters
+/// and digits), add-one smoothing, log-space arithmetic; a message is spam at P(spam) ≥ 0.95 once
+/// it has learned from at least 5 spam and 5 other messages. Counts live in SQLite (written by
+/// `ConversationStore` in the transaction that trains) and are mirrored here, so judging a message
+/// needs no query.
 final class SpamFilter: Sendable {
     enum Label: String, Sendable { case spam, ham }
 
@@ -21,23 +22,9 @@ final class SpamFilter: Sendable {
 
     private let model: Mutex<Model>
 
-    init(db: Database) throws {
-        var loaded = Model()
-        try db.read { connection in
-            try connection.forEach("SELECT token, spam, ham FROM spam_tokens") { row in
-                loaded.counts[row.string(0)] = (row.int(1), row.int(2))
-            }
-            try connection.forEach("SELECT class, documents, tokens FROM spam_documents") { row in
-                if row.string(0) == "spam" {
-                    loaded.documents.spam = row.int(1)
-                    loaded.tokens.spam = row.int(2)
-                } else {
-                    loaded.documents.ham = row.int(1)
-                    loaded.tokens.ham = row.int(2)
-                }
-            }
-        }
-        model = Mutex(loaded)
+    /// A filter that judges with `model` (counts loaded by `ConversationStore.spamModel`).
+    init(model: Model = Model()) {
+        self.model = Mutex(model)
     }
 
     /// P(spam | text), or `nil` while the filter has too few examples to judge.
@@ -77,25 +64,6 @@ final class SpamFilter: Sendable {
 
     var summary: Summary {
         model.withLock { Summary(spamDocuments: $0.documents.spam, hamDocuments: $0.documents.ham, vocabulary: $0.counts.count) }
-    }
-
-    /// Adds (`sign` 1) or removes (`sign` −1) one document's words from a class, on disk inside the
-    /// caller's transaction; call `apply` with the same arguments after it commits.
-    static func record(_ connection: Connection, _ text: String, as label: Label, sign: Int) throws {
-        let words = tokens(text)
-        var grouped: [String: Int] = [:]
-        for word in words { grouped[word, default: 0] += 1 }
-        let column = label == .spam ? "spam" : "ham"
-        for (word, count) in grouped {
-            try connection.run(
-                """
-                INSERT INTO spam_tokens (token, \(column)) VALUES (?, max(0, ?))
-                ON CONFLICT (token) DO UPDATE SET \(column) = max(0, \(column) + ?)
-                """, word, count * sign, count * sign)
-        }
-        try connection.run(
-            "UPDATE spam_documents SET documents = max(0, documents + ?), tokens = max(0, tokens + ?) WHERE class = ?", sign,
-            words.count * sign, label.rawValue)
     }
 
     /// Mirrors committed training in memory.

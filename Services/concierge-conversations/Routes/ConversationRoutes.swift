@@ -10,7 +10,6 @@ struct ConversationRoutes: Sendable {
     let pipeline: InboundPipeline
     let actions: AgentActions
     let inboxes: InboxDirectory
-    let spamFilter: SpamFilter
 
     func register(on router: Router) {
         router.post("/v1/inbound", access: .services, runsOnEventLoop: true, inbound)
@@ -75,9 +74,7 @@ struct ConversationRoutes: Sendable {
     }
 
     @Sendable func close(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let (conversation, training) = try store.close(try visible(context).id)
-        spamFilter.apply(training)
-        return try .json(conversation)
+        try .json(try store.close(try visible(context).id))
     }
 
     @Sendable func assign(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -22,8 +22,7 @@ struct SpamRoutes: Sendable {
         // Agents do not see spam conversations (SPEC §2): marking one that already is changes nothing and,
         // for them, it does not exist.
         if context.claims?.role == .agent, try store.conversation(id).spam { throw ConversationError.notFound(id) }
-        let (conversation, training) = try store.markSpam(id)
-        filter.apply(training)
+        let conversation = try store.markSpam(id)
         context.logger.info("marked spam", ["conversationId": id])
         return try .json(conversation)
     }
@@ -33,8 +32,7 @@ struct SpamRoutes: Sendable {
         let current = try store.conversation(id)
         // The contact's hero matters for routing it again; without contacts it is routed by default rules.
         let contact = (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
-        let (_, training, entry) = try store.markNotSpam(id, contact: contact)
-        filter.apply(training)
+        let entry = try store.markNotSpam(id, contact: contact)
         if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }
         return try .json(try store.conversation(id))
     }

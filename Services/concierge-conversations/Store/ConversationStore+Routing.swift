@@ -54,3 +54,22 @@ extension ConversationStore {
         try db.write { connection in try Self.saveSnapshot(connection, contact) }
     }
 }
+
+extension ConversationStore {
+    /// Remembers an inbox's sender name and signature (`InboxDirectory`), for replies while routing is down.
+    func saveInboxSender(_ sender: InboxSender, inboxID: String) throws {
+        try db.write { connection in
+            try connection.run(
+                "INSERT OR REPLACE INTO inbox_snapshots (id, sender_name, signature, fetched_at) VALUES (?, ?, ?, ?)", inboxID,
+                sender.senderName, sender.signature, Timestamp.now())
+        }
+    }
+
+    func storedInboxSender(inboxID: String) throws -> InboxSender? {
+        try db.read { connection in
+            try connection.first("SELECT sender_name, signature FROM inbox_snapshots WHERE id = ?", [inboxID]) {
+                InboxSender(senderName: $0.string(0), signature: $0.string(1))
+            }
+        }
+    }
+}

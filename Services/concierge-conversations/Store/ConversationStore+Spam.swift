@@ -7,32 +7,32 @@ import Storage
 extension ConversationStore {
     typealias Training = [(text: String, label: SpamFilter.Label, sign: Int)]
 
-    /// SPEC §6 mark as spam: out of every list for good, its inbound messages trained as spam, its
-    /// contact blocked (contacts service) and its assignment released (routing), both via the outbox.
-    func markSpam(_ id: String) throws -> (Conversation, Training) {
+    /// Mark as spam: out of every list for good, its inbound messages trained as spam, its contact
+    /// blocked (contacts service) and its assignment released (routing), both via the outbox.
+    func markSpam(_ id: String) throws -> Conversation {
         try db.write { connection in
             let conversation = try Self.conversation(connection, id)
-            guard !conversation.spam else { return (conversation, []) }
-            let training = try Self.retrain(connection, conversationID: id, as: .spam)
+            guard !conversation.spam else { return conversation }
+            train(connection, try Self.retrain(connection, conversationID: id, as: .spam))
             try connection.run(
                 "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 Timestamp.now(), id)
             try Outbox.enqueue(connection, .release(id))
             try Outbox.enqueue(connection, .block(contactID: conversation.contactId))
-            return (try Self.conversation(connection, id), training)
+            return try Self.conversation(connection, id)
         }
     }
 
     /// Seconds `POST …/not-spam` waits for routing to place the conversation again before it answers.
     static let notSpamRouteWait = 2.0
 
-    /// SPEC §6 not spam: back in the lists, its messages trained as not spam, routed again; the
-    /// contact stays blocked until a manager unblocks it.
-    func markNotSpam(_ id: String, contact: RouteContact) throws -> (Conversation, Training, routeEntry: String?) {
+    /// Not spam: back in the lists, its messages trained as not spam, routed again; the contact
+    /// stays blocked until a manager unblocks it. Returns the route request's outbox entry.
+    func markNotSpam(_ id: String, contact: RouteContact) throws -> String? {
         try db.write { connection in
             let conversation = try Self.conversation(connection, id)
-            guard conversation.spam else { return (conversation, [], nil) }
-            let training = try Self.retrain(connection, conversationID: id, as: .ham)
+            guard conversation.spam else { return nil }
+            train(connection, try Self.retrain(connection, conversationID: id, as: .ham))
             try connection.run("UPDATE conversations SET spam = 0, updated_at = ? WHERE id = ?", Timestamp.now(), id)
             var entry: String?
             if conversation.status != .closed {
@@ -43,8 +43,51 @@ extension ConversationStore {
                         message: RouteMessage(id: "not-spam-" + Identifier.make())),
                     heldFor: Self.notSpamRouteWait)
             }
-            return (try Self.conversation(connection, id), training, entry)
+            return entry
         }
+    }
+
+    /// The filter's counts as stored, to judge with from the start.
+    static func spamModel(_ connection: Connection) throws -> SpamFilter.Model {
+        var model = SpamFilter.Model()
+        try connection.forEach("SELECT token, spam, ham FROM spam_tokens") { row in
+            model.counts[row.string(0)] = (row.int(1), row.int(2))
+        }
+        try connection.forEach("SELECT class, documents, tokens FROM spam_documents") { row in
+            if row.string(0) == "spam" {
+                model.documents.spam = row.int(1)
+                model.tokens.spam = row.int(2)
+            } else {
+                model.documents.ham = row.int(1)
+                model.tokens.ham = row.int(2)
+            }
+        }
+        return model
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` −1) one document's words from a class, inside the caller's
+    /// transaction (`train` mirrors it in memory once committed).
+    static func recordTraining(_ connection: Connection, _ text: String, as label: SpamFilter.Label, sign: Int) throws {
+        let words = SpamFilter.tokens(text)
+        var grouped: [String: Int] = [:]
+        for word in words { grouped[word, default: 0] += 1 }
+        let column = label == .spam ? "spam" : "ham"
+        for (word, count) in grouped {
+            try connection.run(
+                """
+                INSERT INTO spam_tokens (token, \(column)) VALUES (?, max(0, ?))
+                ON CONFLICT (token) DO UPDATE SET \(column) = max(0, \(column) + ?)
+                """, word, count * sign, count * sign)
+        }
+        try connection.run(
+            "UPDATE spam_documents SET documents = max(0, documents + ?), tokens = max(0, tokens + ?) WHERE class = ?", sign,
+            words.count * sign, label.rawValue)
+    }
+
+    /// The filter in memory learns what this transaction stored, once it has committed.
+    func train(_ connection: Connection, _ training: Training) {
+        guard !training.isEmpty else { return }
+        connection.afterCommit { [spamFilter] in spamFilter.apply(training) }
     }
 
     /// Moves every inbound message of the conversation into `label`, undoing an earlier opposite training.
@@ -55,10 +98,10 @@ extension ConversationStore {
         var training: Training = []
         for message in messages where message.trained != label.rawValue {
             if let previous = message.trained.flatMap(SpamFilter.Label.init(rawValue:)) {
-                try SpamFilter.record(connection, message.body, as: previous, sign: -1)
+                try Self.recordTraining(connection, message.body, as: previous, sign: -1)
                 training.append((message.body, previous, -1))
             }
-            try SpamFilter.record(connection, message.body, as: label, sign: 1)
+            try Self.recordTraining(connection, message.body, as: label, sign: 1)
             training.append((message.body, label, 1))
             try connection.run("UPDATE messages SET trained = ? WHERE id = ?", label.rawValue, message.id)
         }
@@ -73,7 +116,7 @@ extension ConversationStore {
             "SELECT id, body FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND trained IS NULL", [conversationID]
         ) { (id: $0.string(0), body: $0.string(1)) }
         for message in messages {
-            try SpamFilter.record(connection, message.body, as: .ham, sign: 1)
+            try Self.recordTraining(connection, message.body, as: .ham, sign: 1)
             try connection.run("UPDATE messages SET trained = 'ham' WHERE id = ?", message.id)
         }
         return messages.map { ($0.body, .ham, 1) }

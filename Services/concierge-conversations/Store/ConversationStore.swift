@@ -4,11 +4,19 @@ import Outbox
 import ServiceRuntime
 import Storage
 
-/// Every line of the conversations service's SQL.
+/// The conversations service's SQL: conversations, messages, tags, spam training, routing's answers.
 struct ConversationStore: Sendable {
     let db: Database
     /// Group commit for the inbound path.
     let writer: GroupWriter
+    /// The spam filter, loaded from the stored counts; trained here after each commit that trains it.
+    let spamFilter: SpamFilter
+
+    init(db: Database, writer: GroupWriter) throws {
+        self.db = db
+        self.writer = writer
+        spamFilter = SpamFilter(model: try db.read { try Self.spamModel($0) })
+    }
 
     static let columns = """
         seq, id, contact_id, channel, inbox_id, assignee_id, queue_id, routing_state, status, subject, tags, spam,
@@ -159,7 +167,7 @@ struct ConversationStore: Sendable {
     }
 
     /// Closes the conversation and tells routing to release it (outbox); returns spam-filter training.
-    func close(_ conversationID: String) throws -> (Conversation, Training) {
+    func close(_ conversationID: String) throws -> Conversation {
         try db.write { connection in
             let conversation = try Self.conversation(connection, conversationID)
             guard conversation.status != .closed else { throw ConversationError.alreadyClosed(conversationID) }
@@ -168,8 +176,8 @@ struct ConversationStore: Sendable {
                 "UPDATE conversations SET status = 'closed', closed_at = ?, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 now, now, conversationID)
             try Outbox.enqueue(connection, .release(conversationID))
-            let training = try Self.trainClosed(connection, conversationID: conversationID)
-            return (try Self.conversation(connection, conversationID), training)
+            train(connection, try Self.trainClosed(connection, conversationID: conversationID))
+            return try Self.conversation(connection, conversationID)
         }
     }
 
