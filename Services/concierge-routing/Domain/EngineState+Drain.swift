@@ -1,5 +1,4 @@
 import Models
-import Storage
 
 extension EngineState {
     /// Assigns waiting conversations of the given inboxes while eligible members have room: per
@@ -7,7 +6,7 @@ extension EngineState {
     /// by its own inbox's strategy (an inbox with nobody free is passed over). Every assignment is
     /// announced to the conversations service through the outbox. Returns how many were assigned.
     @discardableResult
-    mutating func drain(_ inboxIDs: some Sequence<String>, _ connection: Connection) throws -> Int {
+    mutating func drain(_ inboxIDs: some Sequence<String>, _ tx: RoutingTransaction) throws -> Int {
         var assigned = 0
         let candidates = Set(inboxIDs).filter { inboxes[$0] != nil }
         guard !candidates.isEmpty else { return 0 }
@@ -24,11 +23,11 @@ extension EngineState {
                     continue
                 }
                 if let pointer = inboxes[inboxID]?.pointer {
-                    try RoutingStore.savePointer(connection, inboxID: inboxID, pointer: pointer)
+                    try tx.savePointer(inboxID: inboxID, pointer: pointer)
                 }
-                let record = try assign(next, to: agentID, inboxID: inboxID, channel: channel, connection)
+                let record = try assign(next, to: agentID, inboxID: inboxID, channel: channel, tx)
                 trace.append(TraceStep(step: "assign", outcome: "assigned to agent \(agentID) after waiting"))
-                try announce(result(next, record, trace: trace), connection)
+                try tx.announce(result(next, record, trace: trace))
                 assigned += 1
             }
         }

@@ -1,5 +1,4 @@
 import Models
-import Storage
 
 extension EngineState {
     /// Where a routing rule sends a conversation.
@@ -14,24 +13,24 @@ extension EngineState {
 
     /// Places the conversation per `target`, persisting the assignment; `nil` means unassigned.
     mutating func place(
-        _ conversationID: String, channel: Channel, target: Target, trace: inout [TraceStep], _ connection: Connection
+        _ conversationID: String, channel: Channel, target: Target, trace: inout [TraceStep], _ tx: RoutingTransaction
     ) throws -> AssignmentRecord? {
         switch target {
         case .agent(let agentID, let inboxID):
             trace.append(TraceStep(step: "assign", outcome: "assigned to agent \(agentID)"))
-            return try assign(conversationID, to: agentID, inboxID: inboxID, channel: channel, connection)
+            return try assign(conversationID, to: agentID, inboxID: inboxID, channel: channel, tx)
         case .inbox(let inboxID, let strategy, let queueID):
             if let agentID = pickMember(of: inboxID, channel: channel, strategy: strategy, trace: &trace) {
                 if let inbox = inboxes[inboxID], inbox.strategy == .roundRobin || strategy == .roundRobin {
-                    try RoutingStore.savePointer(connection, inboxID: inboxID, pointer: inbox.pointer)
+                    try tx.savePointer(inboxID: inboxID, pointer: inbox.pointer)
                 }
-                return try assign(conversationID, to: agentID, inboxID: inboxID, channel: channel, connection)
+                return try assign(conversationID, to: agentID, inboxID: inboxID, channel: channel, tx)
             }
             let queueName = queueID.map { "queue \($0)" } ?? "the implicit queue of inbox \(inboxID)"
             trace.append(TraceStep(step: "queue", outcome: "waiting in \(queueName)"))
-            return try enqueue(conversationID, inboxID: inboxID, queueID: queueID, channel: channel, connection)
+            return try enqueue(conversationID, inboxID: inboxID, queueID: queueID, channel: channel, tx)
         case .nowhere:
-            try release(conversationID, connection)
+            try release(conversationID, tx)
             trace.append(TraceStep(step: "unassigned", outcome: "no rule applies and \(channel.rawValue) has no default inbox"))
             return nil
         }

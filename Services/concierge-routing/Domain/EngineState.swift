@@ -1,8 +1,6 @@
 import Foundation
 import Models
-import Outbox
 import ServiceRuntime
-import Storage
 
 /// Everything routing decides from, in memory, mirrored row by row in SQLite. Only `RoutingEngine`
 /// touches it, under its lock and inside a write transaction, so memory and disk change together.
@@ -60,9 +58,9 @@ struct EngineState: Sendable {
 
     /// Gives the conversation to `agentID` (load +1), replacing whatever routing held for it.
     mutating func assign(
-        _ conversationID: String, to agentID: String, inboxID: String?, channel: Channel, _ connection: Connection
+        _ conversationID: String, to agentID: String, inboxID: String?, channel: Channel, _ tx: RoutingTransaction
     ) throws -> AssignmentRecord {
-        try release(conversationID, connection)
+        try release(conversationID, tx)
         let version = nextVersion()
         let record = AssignmentRecord(
             conversationID: conversationID, channel: channel, inboxID: inboxID, queueID: nil, agentID: agentID,
@@ -70,37 +68,37 @@ struct EngineState: Sendable {
         assignments[conversationID] = record
         agents[agentID]?.load[channel] += 1
         agents[agentID]?.lastActivity = version
-        try RoutingStore.save(connection, assignment: record)
-        try RoutingStore.saveLastActivity(connection, agentID: agentID, version: version)
+        try tx.save(record)
+        try tx.saveLastActivity(agentID: agentID, version: version)
         return record
     }
 
     /// Puts the conversation at the back of a waiting line: an explicit queue or the inbox's implicit one.
     mutating func enqueue(
-        _ conversationID: String, inboxID: String, queueID: String?, channel: Channel, _ connection: Connection
+        _ conversationID: String, inboxID: String, queueID: String?, channel: Channel, _ tx: RoutingTransaction
     ) throws -> AssignmentRecord {
-        try release(conversationID, connection)
+        try release(conversationID, tx)
         let version = nextVersion()
         let record = AssignmentRecord(
             conversationID: conversationID, channel: channel, inboxID: inboxID, queueID: queueID, agentID: nil, state: .queued,
             priority: queueID.flatMap { queues[$0]?.priority } ?? 0, waitingSince: version, version: version)
         assignments[conversationID] = record
         lines.append(conversationID, since: version, line: record.lineKey, channel: channel.rawValue)
-        try RoutingStore.save(connection, assignment: record)
+        try tx.save(record)
         return record
     }
 
     /// Forgets the conversation (closed, or about to be placed again); returns what routing held.
     @discardableResult
-    mutating func release(_ conversationID: String, _ connection: Connection) throws -> AssignmentRecord? {
+    mutating func release(_ conversationID: String, _ tx: RoutingTransaction) throws -> AssignmentRecord? {
         guard let old = assignments.removeValue(forKey: conversationID) else { return nil }
         if old.state == .assigned, let agentID = old.agentID, var agent = agents[agentID] {
             agent.load[old.channel] = max(0, agent.load[old.channel] - 1)
             agent.lastActivity = nextVersion()
             agents[agentID] = agent
-            try RoutingStore.saveLastActivity(connection, agentID: agentID, version: agent.lastActivity)
+            try tx.saveLastActivity(agentID: agentID, version: agent.lastActivity)
         }
-        try RoutingStore.deleteAssignment(connection, conversationID: conversationID)
+        try tx.deleteAssignment(conversationID)
         return old
     }
 
@@ -132,10 +130,4 @@ struct EngineState: Sendable {
             decidedAt: Timestamp.now())
     }
 
-    /// Records a decision made without the conversations service asking (draining, deactivation)
-    /// and tells it through the outbox.
-    func announce(_ result: RouteResult, _ connection: Connection) throws {
-        try RoutingStore.saveDecision(connection, result)
-        try Outbox.enqueue(connection, .routingDecision(result))
-    }
 }

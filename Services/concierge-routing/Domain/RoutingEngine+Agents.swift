@@ -1,8 +1,6 @@
 import Foundation
 import Models
-import Outbox
 import ServiceRuntime
-import Storage
 
 extension RoutingEngine {
     /// Agents newest first (SPEC §2: lists are newest first unless said); `cursor` is the `seq` of the
@@ -27,7 +25,7 @@ extension RoutingEngine {
     func createAgent(_ input: NewAgent) async throws -> Agent {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        return try await change { state, connection in
+        return try await change { state, tx in
             try Self.checkName(name)
             try Self.checkEmail(email)
             if let owner = state.agentIDByEmail[email] { throw RoutingError.duplicateEmail(email, ownerID: owner) }
@@ -44,18 +42,18 @@ extension RoutingEngine {
                 heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastActivity: 0, createdAt: Timestamp.now())
             state.agents[agent.id] = agent
             state.agentIDByEmail[email] = agent.id
-            try RoutingStore.save(connection, agent: agent)
+            try tx.save(agent)
             for inboxID in inboxIDs {
                 state.inboxes[inboxID]?.memberIDs.append(agent.id)
-                if let inbox = state.inboxes[inboxID] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+                if let inbox = state.inboxes[inboxID] { try tx.saveMembers(of: inbox) }
             }
-            try state.drain(inboxIDs, connection)
+            try state.drain(inboxIDs, tx)
             return state.agents[agent.id]?.wire ?? agent.wire
         }
     }
 
     func updateAgent(_ id: String, _ patch: AgentPatch) async throws -> Agent {
-        try await change { state, connection in
+        try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             var newEmail: String?
             if let name = patch.name {
@@ -92,28 +90,28 @@ extension RoutingEngine {
                     state.inboxes[inboxID]?.memberIDs.append(id)
                 }
                 for inboxID in touched.union(inboxIDs) {
-                    if let inbox = state.inboxes[inboxID] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+                    if let inbox = state.inboxes[inboxID] { try tx.saveMembers(of: inbox) }
                 }
                 agent.inboxIDs = inboxIDs
                 if agent.heroInboxID == nil { agent.heroInboxID = inboxIDs.first }
                 touched.formUnion(inboxIDs)
             }
             state.agents[id] = agent
-            try RoutingStore.save(connection, agent: agent)
-            try state.drain(touched, connection)
+            try tx.save(agent)
+            try state.drain(touched, tx)
             return state.agents[id]?.wire ?? agent.wire
         }
     }
 
     func setAvailability(_ id: String, _ availability: Availability) async throws -> Agent {
-        try await change { state, connection in
+        try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             // Back at work: idle from now, for least_busy's ties.
             if availability == .available && agent.availability != .available { agent.lastActivity = state.nextVersion() }
             agent.availability = availability
             state.agents[id] = agent
-            try RoutingStore.save(connection, agent: agent)
-            if availability == .available { try state.drain(agent.inboxIDs, connection) }
+            try tx.save(agent)
+            if availability == .available { try state.drain(agent.inboxIDs, tx) }
             return state.agents[id]?.wire ?? agent.wire
         }
     }
@@ -121,23 +119,23 @@ extension RoutingEngine {
     /// SPEC §5 deactivation: (a) the agent's hero contacts get its hero inbox (contacts service,
     /// outbox); (b) each of its open conversations is routed again within its current inbox.
     func deactivate(_ id: String) async throws -> Agent {
-        let agent = try await change { state, connection in
+        let agent = try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard agent.active else { return agent.wire }
             agent.active = false
             state.agents[id] = agent
-            try RoutingStore.save(connection, agent: agent)
+            try tx.save(agent)
             if let heroInbox = agent.heroInboxID {
-                try Outbox.enqueue(connection, .agentDeactivation(AgentHeroHandover(agentId: id, heroInboxId: heroInbox)))
+                try tx.handOverHeroCustomers((AgentHeroHandover(agentId: id, heroInboxId: heroInbox)))
             }
             let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted { $0.version < $1.version }
             for assignment in open {
                 var trace = [TraceStep(step: "deactivation", outcome: "agent \(id) was deactivated; routing again")]
                 let target: EngineState.Target =
                     assignment.inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(assignment.channel, trace: &trace)
-                let record = try state.place(assignment.conversationID, channel: assignment.channel, target: target, trace: &trace, connection)
+                let record = try state.place(assignment.conversationID, channel: assignment.channel, target: target, trace: &trace, tx)
                 let result = state.result(assignment.conversationID, record, trace: trace)
-                try state.announce(result, connection)
+                try tx.announce(result)
             }
             return state.agents[id]?.wire ?? agent.wire
         }
@@ -146,13 +144,13 @@ extension RoutingEngine {
     }
 
     func reactivate(_ id: String) async throws -> Agent {
-        let agent = try await change { state, connection in
+        let agent = try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             guard !agent.active else { return agent.wire }
             agent.active = true
             state.agents[id] = agent
-            try RoutingStore.save(connection, agent: agent)
-            try state.drain(agent.inboxIDs, connection)
+            try tx.save(agent)
+            try state.drain(agent.inboxIDs, tx)
             return state.agents[id]?.wire ?? agent.wire
         }
         setInactive(id, false)

@@ -1,6 +1,5 @@
 import Foundation
 import Models
-import Storage
 
 extension RoutingEngine {
     /// Inboxes newest first (SPEC §2).
@@ -17,7 +16,7 @@ extension RoutingEngine {
 
     func createInbox(_ input: NewInbox) async throws -> Inbox {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try await change { state, connection in
+        return try await change { state, tx in
             try Self.checkName(name)
             let defaultFor = Self.unique(input.defaultFor ?? [])
             try Self.checkDefaults(defaultFor, state: state, except: nil)
@@ -27,14 +26,14 @@ extension RoutingEngine {
                 signature: input.signature ?? "", defaultFor: defaultFor, strategy: input.strategy ?? .roundRobin,
                 memberIDs: [], pointer: nil, createdAt: Timestamp.now())  // `join` adds the members
             state.inboxes[inbox.id] = inbox
-            try RoutingStore.save(connection, inbox: inbox)
-            try self.join(members, inbox: inbox.id, state: &state, connection)
+            try tx.save(inbox)
+            try self.join(members, inbox: inbox.id, state: &state, tx)
             return state.inboxes[inbox.id]?.wire ?? inbox.wire
         }
     }
 
     func updateInbox(_ id: String, _ patch: InboxPatch) async throws -> Inbox {
-        try await change { state, connection in
+        try await change { state, tx in
             guard var inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
             if let name = patch.name {
                 inbox.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -48,39 +47,39 @@ extension RoutingEngine {
             if let signature = patch.signature { inbox.signature = signature }
             if let strategy = patch.strategy { inbox.strategy = strategy }
             state.inboxes[id] = inbox
-            try RoutingStore.save(connection, inbox: inbox)
+            try tx.save(inbox)
             return inbox.wire
         }
     }
 
     /// Replaces the member list; new members' capacity may serve waiting conversations at once.
     func setMembers(_ id: String, _ agentIDs: [String]) async throws -> Inbox {
-        try await change { state, connection in
+        try await change { state, tx in
             guard let inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
             let members = try Self.checkAgents(agentIDs, state: state, field: "agentIds")
             for agentID in inbox.memberIDs where !members.contains(agentID) {
                 state.agents[agentID]?.inboxIDs.removeAll { $0 == id }
             }
             state.inboxes[id]?.memberIDs = []
-            try self.join(members, inbox: id, state: &state, connection)
-            try state.drain([id], connection)
+            try self.join(members, inbox: id, state: &state, tx)
+            try state.drain([id], tx)
             return state.inboxes[id]?.wire ?? inbox.wire
         }
     }
 
     /// Adds agents to an inbox in order; an agent without a hero inbox gets this one.
-    private func join(_ agentIDs: [String], inbox id: String, state: inout EngineState, _ connection: Connection) throws {
+    private func join(_ agentIDs: [String], inbox id: String, state: inout EngineState, _ tx: RoutingTransaction) throws {
         for agentID in agentIDs {
             state.inboxes[id]?.memberIDs.append(agentID)
             guard var agent = state.agents[agentID] else { continue }
             if !agent.inboxIDs.contains(id) { agent.inboxIDs.append(id) }
             if agent.heroInboxID == nil {
                 agent.heroInboxID = id
-                try RoutingStore.save(connection, agent: agent)
+                try tx.save(agent)
             }
             state.agents[agentID] = agent
         }
-        if let inbox = state.inboxes[id] { try RoutingStore.saveMembers(connection, inbox: inbox) }
+        if let inbox = state.inboxes[id] { try tx.saveMembers(of: inbox) }
     }
 
     // MARK: - Queues
@@ -111,7 +110,7 @@ extension RoutingEngine {
 
     func createQueue(_ input: NewQueue) async throws -> Queue {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        return try await change { state, connection in
+        return try await change { state, tx in
             try Self.checkName(name)
             let inboxID = try Self.checkInbox(input.inboxId, state: state, field: "inboxId")
             let priority = input.priority ?? 0
@@ -121,7 +120,7 @@ extension RoutingEngine {
             let queue = QueueRecord(seq: state.nextSequence(), id: Identifier.make(), name: name, inboxID: inboxID, priority: priority)
             state.queues[queue.id] = queue
             state.queueIDsByInbox[inboxID, default: []].append(queue.id)
-            try RoutingStore.save(connection, queue: queue, createdAt: Timestamp.now())
+            try tx.save(queue, createdAt: Timestamp.now())
             return queue.wire
         }
     }

@@ -1,5 +1,4 @@
 import Models
-import Storage
 
 extension RoutingEngine {
     /// `POST /v1/route`: decides where the conversation goes, idempotent on (conversation, message).
@@ -25,10 +24,9 @@ extension RoutingEngine {
     /// Default routing and the events that re-place a conversation (moved, rerouted). With
     /// `checkingRetry`, an earlier answer to the same message is returned instead, changing nothing.
     private func routeByDefault(_ request: RouteRequest, checkingRetry: Bool) async throws -> RouteAnswer {
-        let answer = try await change { state, connection -> RouteAnswer in
+        let answer = try await change { state, tx -> RouteAnswer in
             if checkingRetry,
-                let earlier = try RoutingStore.routeRequest(
-                    connection, conversationID: request.conversationId, messageID: request.message.id)
+                let earlier = try tx.routeRequest(conversationID: request.conversationId, messageID: request.message.id)
             {
                 return earlier
             }
@@ -48,20 +46,20 @@ extension RoutingEngine {
                     return RouteAnswer(result: result, json: try JSONCoding.encode(result))
                 }
                 let target = state.heroOrDefaultTarget(request.contact.dedicatedHero, channel: request.channel, trace: &trace)
-                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
+                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
             case .moved, .rerouted:
                 let inboxID = request.inboxId ?? current?.inboxID
                 let target: EngineState.Target =
                     inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(request.channel, trace: &trace)
-                let previous = try state.release(request.conversationId, connection)
-                try WorkflowStore.deleteRun(connection, conversationID: request.conversationId)
-                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, connection)
+                let previous = try state.release(request.conversationId, tx)
+                try tx.deleteRun(conversationID: request.conversationId)
+                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
                 if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
-                    try state.drain(agent.inboxIDs, connection)
+                    try state.drain(agent.inboxIDs, tx)
                 }
             }
             let result = state.result(request.conversationId, record, trace: trace, version: state.nextVersion())
-            return RouteAnswer(result: result, json: try RoutingStore.saveDecision(connection, result, answering: request.message.id))
+            return RouteAnswer(result: result, json: try tx.saveDecision(result, answering: request.message.id))
         }
         if request.event == .moved || request.event == .rerouted { workflows.remember(paused: request.conversationId, false) }
         return answer
@@ -70,13 +68,13 @@ extension RoutingEngine {
     /// `POST /v1/assignments/{id}/release`: the conversation closed; its agent's capacity returns
     /// and waiting conversations may take it.
     func release(_ conversationID: String) async throws -> RouteResult {
-        let result = try await change { state, connection in
-            let previous = try state.release(conversationID, connection)
-            try WorkflowStore.deleteRun(connection, conversationID: conversationID)
+        let result = try await change { state, tx in
+            let previous = try state.release(conversationID, tx)
+            try tx.deleteRun(conversationID: conversationID)
             let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
             let result = state.result(conversationID, nil, trace: trace, version: state.nextVersion())
-            try RoutingStore.saveDecision(connection, result)
-            if let agentID = previous?.agentID, let agent = state.agents[agentID] { try state.drain(agent.inboxIDs, connection) }
+            try tx.saveDecision(result)
+            if let agentID = previous?.agentID, let agent = state.agents[agentID] { try state.drain(agent.inboxIDs, tx) }
             return result
         }
         workflows.remember(paused: conversationID, false)
@@ -85,7 +83,7 @@ extension RoutingEngine {
 
     /// `POST /v1/assignments/{id}/assign`: a manual transfer to any active agent, capacity notwithstanding.
     func transfer(_ conversationID: String, _ input: AssignRequest) async throws -> RouteResult {
-        try await change { state, connection in
+        try await change { state, tx in
             guard let agent = state.agents[input.agentId] else {
                 throw RoutingError.invalid(field: "agentId", message: "No agent has id \(input.agentId).")
             }
@@ -100,10 +98,10 @@ extension RoutingEngine {
             let inboxID = input.inboxId ?? current?.inboxID ?? agent.heroInboxID ?? state.defaultInbox(for: channel)?.id
             var trace = [TraceStep(step: "transfer", outcome: "manual transfer to agent \(agent.id)")]
             let previous = current?.agentID
-            let record = try state.place(conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, connection)
+            let record = try state.place(conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, tx)
             let result = state.result(conversationID, record, trace: trace)
-            try RoutingStore.saveDecision(connection, result)
-            if let previous, previous != agent.id, let old = state.agents[previous] { try state.drain(old.inboxIDs, connection) }
+            try tx.saveDecision(result)
+            if let previous, previous != agent.id, let old = state.agents[previous] { try state.drain(old.inboxIDs, tx) }
             return result
         }
     }

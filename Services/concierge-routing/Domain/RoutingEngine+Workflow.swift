@@ -1,5 +1,4 @@
 import Models
-import Storage
 
 extension RoutingEngine {
     /// Runs or resumes the workflow for this request, or `nil` when default routing applies.
@@ -20,7 +19,7 @@ extension RoutingEngine {
 
     /// Places the conversation as the run decided (or pauses it) and records the decision.
     func finish(_ request: RouteRequest, _ run: WorkflowRunner.Result) async throws -> RouteAnswer {
-        let answer = try await change { state, connection -> RouteAnswer in
+        let answer = try await change { state, tx -> RouteAnswer in
             let conversationID = request.conversationId
             var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")] + run.trace
             let previous = state.assignments[conversationID]
@@ -28,24 +27,24 @@ extension RoutingEngine {
             var paused = false
             switch run.outcome {
             case .pause(let waiting):
-                try state.release(conversationID, connection)
-                try WorkflowStore.saveRun(connection, conversationID: conversationID, waiting)
+                try state.release(conversationID, tx)
+                try tx.saveRun(conversationID: conversationID, waiting)
                 paused = true
             case .assign(let target):
-                try WorkflowStore.deleteRun(connection, conversationID: conversationID)
+                try tx.deleteRun(conversationID: conversationID)
                 let placement = state.target(for: target, contact: run.context.contact, channel: request.channel, trace: &trace)
-                record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, connection)
+                record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, tx)
             case .fallback:
-                try WorkflowStore.deleteRun(connection, conversationID: conversationID)
+                try tx.deleteRun(conversationID: conversationID)
                 let placement = state.heroOrDefaultTarget(run.context.contact.dedicatedHero, channel: request.channel, trace: &trace)
-                record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, connection)
+                record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, tx)
             }
             var result = state.result(conversationID, record, trace: trace, replies: run.replies, version: state.nextVersion())
             result.tags = run.tags
             if paused { result.routingState = .awaitingCustomer }
-            let json = try RoutingStore.saveDecision(connection, result, answering: request.message.id)
+            let json = try tx.saveDecision(result, answering: request.message.id)
             if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
-                try state.drain(agent.inboxIDs, connection)
+                try state.drain(agent.inboxIDs, tx)
             }
             return RouteAnswer(result: result, json: json)
         }

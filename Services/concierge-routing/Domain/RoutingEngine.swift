@@ -52,9 +52,9 @@ final class RoutingEngine: Sendable {
     /// Runs `body` on the state inside the writer's next transaction and returns once that has
     /// committed. Domain errors (`RoutingError`) must be thrown before the state is touched: they undo
     /// only this change. Any other failure rolls the transaction back and reloads the state.
-    func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, Connection) throws -> T) async throws -> T {
+    func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, RoutingTransaction) throws -> T) async throws -> T {
         try await writer.write { connection in
-            try self.state.withLock { current in try body(&current, connection) }
+            try self.state.withLock { current in try body(&current, RoutingTransaction(connection: connection)) }
         }
     }
 
