@@ -275,21 +275,33 @@ struct WorkflowParser {
         for step in document.steps where !reachable.contains(step.id) {
             fail(step.id, "\(step.id) cannot be reached from start.")
         }
-        // A cycle among steps that are not `ask` would spin without waiting for the customer.
-        var state: [String: Int] = [:]  // 1 visiting, 2 done
-        func visit(_ id: String, _ parser: inout WorkflowParser) {
+        // A cycle among steps that are not `ask` would spin without waiting for the customer. Walked
+        // depth first with a stack of its own: a chain is as deep as it is long, and a walk by
+        // recursion over a few thousand steps overflowed the thread's stack.
+        var state: [String: Int] = [:]  // 1 on the current path, 2 done
+        var path: [(id: String, successors: [String], next: Int)] = []
+        func enter(_ id: String) {
             guard let step = document.step(id) else { return }
             if case .ask = step.kind { return }
             state[id] = 1
-            for next in step.successors {
+            path.append((id, step.successors, 0))
+        }
+        for step in document.steps where state[step.id] == nil {
+            enter(step.id)
+            while let top = path.last {
+                guard top.next < top.successors.count else {
+                    state[top.id] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let next = top.successors[top.next]
                 if state[next] == 1 {
-                    parser.fail(next, "\(next) is part of a loop that passes no ask step.")
+                    fail(next, "\(next) is part of a loop that passes no ask step.")
                 } else if state[next] == nil {
-                    visit(next, &parser)
+                    enter(next)
                 }
             }
-            state[id] = 2
         }
-        for step in document.steps where state[step.id] == nil { visit(step.id, &self) }
     }
 }
