@@ -7,8 +7,10 @@ import Testing
 
 @testable import Storage
 
-/// Nothing an administrator saves may crash routing: a stored version, however large, neither stops
-/// routing from starting nor crashes a decision.
+/// Nothing an administrator saves may crash routing: `PUT /v1/workflow` holds a new workflow to 500
+/// steps, conditions nested at most 32 deep and 64 KiB of conditions (422 naming the limit, the active
+/// workflow unchanged); the largest accepted one runs and survives a restart; and a version stored
+/// before the limits, however large, neither stops routing from starting nor crashes a decision.
 @Suite struct WorkflowLimitTests {
     /// `count` tag steps `t0` → `t1` → …, the last going to `next`.
     static func chain(_ count: Int, then next: String = "done") -> [String] {
@@ -45,7 +47,93 @@ import Testing
         return try JSONDecoder().decode(WorkflowKit.SavedVersion.self, from: Data(response.body)).version
     }
 
-    // MARK: - Stored versions
+    // MARK: - New documents
+
+    @Test func aWorkflowOverALimitIs422NamingItAndTheActiveOneStays() async throws {
+        try await withServices([.routing]) { cluster in
+            let kit = WorkflowKit(cluster)
+            let inbox = try await kit.inbox("Support", defaultFor: Channel.allCases)
+            try await kit.activate(Self.document(start: "done", [Self.done(inbox.id)]))
+
+            let refused: [(name: String, document: String, field: String, limit: String)] = [
+                ("2,000 tag steps", Self.document(Self.chain(2_000) + [Self.done(inbox.id)]), "steps", "at most 500 steps"),
+                ("501 steps", Self.document(Self.chain(500) + [Self.done(inbox.id)]), "steps", "at most 500 steps"),
+                (
+                    "a condition 33 deep", Self.document(start: "b", [Self.branch("b", Self.nested(33), then: "done"), Self.done(inbox.id)]),
+                    "b", "at most 32 levels"
+                ),
+                (
+                    "70 KB of conditions",
+                    Self.document(
+                        start: "b0",
+                        (0..<70).map { index in
+                            Self.branch(
+                                "b\(index)", #"{"field": "message.body", "op": "contains", "value": "\#(String(repeating: "x", count: 1_000))"}"#,
+                                then: index < 69 ? "b\(index + 1)" : "done")
+                        } + [Self.done(inbox.id)]),
+                    "steps", "at most 65536 bytes (64 KiB)"
+                ),
+            ]
+            for (name, document, field, limit) in refused {
+                let response = try await kit.put(document)
+                #expect(response.status == 422, "\(name): \(WorkflowKit.body(response))")
+                #expect(response.header("content-type") == "application/problem+json", "\(name)")
+                let problem = try #require(WorkflowKit.problem(response), "\(name): no problem document")
+                let error = try #require(problem.errors?.first { $0.field == field }, "\(name): \(problem.errors ?? [])")
+                #expect(error.message.contains(limit), "\(name): \(error.message)")
+                // Refused: still version 1, and routing still answers.
+                #expect(try await Self.activeVersion(cluster) == 1, "\(name)")
+                #expect(try await WorkflowValidationTests.versions(kit) == [1], "\(name)")
+            }
+            let decision = try await cluster.routing(as: .service).route(Self.route("after-refusals"))
+            #expect(decision.inboxId == inbox.id)
+            #expect(try cluster.service(.routing).isRunning)
+        }
+    }
+
+    @Test func theLargestWorkflowIsSavedRunsAndSurvivesARestart() async throws {
+        try await withServices([.routing]) { cluster in
+            let kit = WorkflowKit(cluster)
+            let inbox = try await kit.inbox("Support", defaultFor: Channel.allCases)
+            // 500 steps: a branch on a condition 32 deep, 498 tag steps, the assign.
+            let steps = [Self.branch("b", Self.nested(32), then: "t0")] + Self.chain(498) + [Self.done(inbox.id)]
+            let version = try await kit.activate(Self.document(start: "b", steps))
+            #expect(version == 1)
+
+            let routing = cluster.routing(as: .service)
+            let first = try await routing.route(Self.route("largest-1"))
+            // A run stops after 100 steps (SPEC §5), so default routing places it.
+            #expect(first.trace.contains { $0.outcome == "stopped after 100 steps; default routing" }, "\(first.trace)")
+            #expect(first.inboxId == inbox.id)
+            #expect(first.tags.count == 99)
+
+            let service = try cluster.service(.routing)
+            await service.stop()
+            try await service.start()
+            let second = try await routing.route(Self.route("largest-2"))
+            #expect(second.trace.contains { $0.outcome == "stopped after 100 steps; default routing" })
+            #expect(try await Self.activeVersion(cluster) == 1)
+            #expect(service.isRunning)
+        }
+    }
+
+    @Test func theServedOpenAPIDocumentStatesTheLimits() async throws {
+        try await withServices([.routing]) { cluster in
+            let response = try await cluster.raw(.routing).raw("GET", "/openapi.json")
+            #expect(response.status == 200)
+            let document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
+            let schemas = document.objectValue?["components"]?.objectValue?["schemas"]?.objectValue
+            let steps = schemas?["Workflow"]?.objectValue?["properties"]?.objectValue?["steps"]?.objectValue
+            #expect(steps?["maxItems"] == .number(500))
+            let put = document.objectValue?["paths"]?.objectValue?["/v1/workflow"]?.objectValue?["put"]?.objectValue
+            let description = put?["description"]?.stringValue ?? ""
+            for limit in ["**500 steps**", "**32 levels**", "**65,536 bytes (64 KiB)**"] {
+                #expect(description.contains(limit), "PUT /v1/workflow does not state \(limit)")
+            }
+        }
+    }
+
+    // MARK: - Stored before the limits
 
     @Test func aStoredWorkflowOverTheLimitsStartsAndRoutesWithoutCrashing() async throws {
         try await withServices([.routing]) { cluster in

@@ -4,7 +4,8 @@ import Testing
 
 @testable import RoutingService
 
-/// `WorkflowParser` checks documents of any length without recursion; the runner runs such a version.
+/// `WorkflowParser` checks documents of any length without recursion, and holds new documents to
+/// their size limits while still reading stored versions of any size; the runner runs such a version.
 @Suite struct WorkflowParserTests {
     static let inbox = "inbox-1"
     static let known = WorkflowParser.Known(agents: [], inboxes: [inbox], queues: [])
@@ -83,5 +84,61 @@ import Testing
             ]))
         let document = try WorkflowParser.parse(Self.document(steps), known: nil)
         #expect(document.steps.count == 20_001)
+    }
+
+    // MARK: - Size limits of new documents
+
+    @Test func aNewWorkflowHasAtMost500Steps() throws {
+        let largest = Self.document(Self.chain(WorkflowParser.maxSteps - 1) + [Self.done])
+        #expect(try WorkflowParser.parse(largest, known: Self.known).steps.count == 500)
+
+        let tooMany = Self.document(Self.chain(WorkflowParser.maxSteps) + [Self.done])
+        let problem = Self.problem { _ = try WorkflowParser.parse(tooMany, known: Self.known) }
+        #expect(problem?.status == 422)
+        #expect(problem?.errors?.map(\.field) == ["steps"])
+        #expect(problem?.errors?.first?.message == "A workflow may have at most 500 steps; this one has 501.")
+        // A version stored before the limit is read as it is.
+        #expect(try WorkflowParser.parse(tooMany, known: nil).steps.count == 501)
+    }
+
+    @Test func aNewConditionNestsAtMost32Deep() throws {
+        let deepest = Self.document(start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth)), Self.done])
+        _ = try WorkflowParser.parse(deepest, known: Self.known)
+
+        let tooDeep = Self.document(start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth + 1)), Self.done])
+        let problem = Self.problem { _ = try WorkflowParser.parse(tooDeep, known: Self.known) }
+        #expect(problem?.status == 422)
+        #expect(problem?.errors?.first?.field == "b")
+        #expect(problem?.errors?.first?.message == "Conditions may nest at most 32 levels deep (all, any and not each add one).")
+        // As deep as JSON goes (JSONParser's 512 levels, 5 of them the document's own), stored before the limit.
+        let stored = Self.document(start: "b", [Self.branch(Self.nested(JSONParser.maxDepth - 5)), Self.done])
+        var bytes: [UInt8] = []
+        stored.write(to: &bytes)
+        let document = try WorkflowParser.parse(try JSONParser.parse(bytes), known: nil)
+        guard case .branch(let cases, _) = document.step("b")?.kind else {
+            Issue.record("b is not a branch")
+            return
+        }
+        let context = WorkflowContext(contact: RouteContact(id: "contact-1"), channel: .email, messageBody: "", variables: [:])
+        // 507 levels: 506 `not`s around a test that holds.
+        #expect(context.evaluate(cases[0].condition) == true)
+    }
+
+    @Test func aNewWorkflowsConditionsTakeAtMost64KiB() throws {
+        // Branches `b0` → `b1` → … each testing a 1,000-character body; 64 of them (about 66,000 bytes)
+        // are too many, 60 fit.
+        func branches(_ count: Int) -> [JSONValue] {
+            let test = JSONValue.object([
+                "field": .string("message.body"), "op": .string("contains"), "value": .string(String(repeating: "x", count: 1_000)),
+            ])
+            return (0..<count).map { Self.branch(test, id: "b\($0)", then: $0 + 1 < count ? "b\($0 + 1)" : "done") } + [Self.done]
+        }
+        _ = try WorkflowParser.parse(Self.document(start: "b0", branches(60)), known: Self.known)
+
+        let problem = Self.problem { _ = try WorkflowParser.parse(Self.document(start: "b0", branches(64)), known: Self.known) }
+        #expect(problem?.status == 422)
+        #expect(problem?.errors?.map(\.field) == ["steps"])
+        #expect(problem?.errors?.first?.message.hasPrefix("A workflow's conditions may take at most 65536 bytes (64 KiB)") == true)
+        _ = try WorkflowParser.parse(Self.document(start: "b0", branches(64)), known: nil)
     }
 }
