@@ -21,15 +21,42 @@ public struct ConditionParser {
     public let fieldHelp: String
     /// When set, every error is reported under this name (a workflow step id) instead of its path.
     public let reportAs: String?
+    /// Bounds a new tree must keep; `nil` when re-reading one that was accepted before.
+    public let limits: Limits?
     public private(set) var errors: [Problem.FieldError] = []
+    /// Conditions read so far: field tests, `dedicatedHero`, `all`, `any` and `not` each count one.
+    public private(set) var conditionCount = 0
+    private var isTooDeep = false
+
+    /// How large a tree may be. Each bound is checked while reading, and nothing nested deeper than
+    /// `depth` is read at all, so the reading's recursion is as deep as `depth` at most.
+    public struct Limits: Sendable {
+        /// Deepest nesting through `all`, `any` and `not`, the outermost condition being level 1.
+        public var depth: Int
+        /// Most conditions in the whole tree; `nil` for no bound.
+        public var conditions: Int?
+        /// Longest string value, in Unicode scalars (JSON Schema's `maxLength`); `nil` for no bound.
+        public var valueLength: Int?
+        /// Most values in one `in` list; `nil` for no bound.
+        public var listLength: Int?
+
+        public init(depth: Int, conditions: Int? = nil, valueLength: Int? = nil, listLength: Int? = nil) {
+            self.depth = depth
+            self.conditions = conditions
+            self.valueLength = valueLength
+            self.listLength = listLength
+        }
+    }
 
     public init(
-        isAllowedField: @escaping @Sendable (String) -> Bool, allowsDedicatedHero: Bool, fieldHelp: String, reportAs: String? = nil
+        isAllowedField: @escaping @Sendable (String) -> Bool, allowsDedicatedHero: Bool, fieldHelp: String, reportAs: String? = nil,
+        limits: Limits? = nil
     ) {
         self.isAllowedField = isAllowedField
         self.allowsDedicatedHero = allowsDedicatedHero
         self.fieldHelp = fieldHelp
         self.reportAs = reportAs
+        self.limits = limits
     }
 
     private mutating func fail(_ path: String, _ message: String) {
@@ -38,6 +65,24 @@ public struct ConditionParser {
 
     /// Parses `json` found at `path` (e.g. `rule` or `rule.all[1]`).
     public mutating func parse(_ json: JSONValue, at path: String) -> Condition? {
+        let before = conditionCount
+        let condition = parse(json, at: path, depth: 1)
+        if let most = limits?.conditions, conditionCount - before > most {
+            let count = conditionCount - before
+            fail(path, "At most \(most) conditions (field tests, all, any and not) are allowed here; this has \(count).")
+            return nil
+        }
+        return condition
+    }
+
+    private mutating func parse(_ json: JSONValue, at path: String, depth: Int) -> Condition? {
+        if let limits, depth > limits.depth {
+            // Once is enough: a wide list at this depth would otherwise repeat it for every item.
+            if !isTooDeep { fail(path, "Conditions may nest at most \(limits.depth) levels deep (all, any and not each add one).") }
+            isTooDeep = true
+            return nil
+        }
+        conditionCount += 1
         guard let object = json.objectValue else {
             fail(path, "A condition must be an object.")
             return nil
@@ -57,7 +102,7 @@ public struct ConditionParser {
             }
             var parts: [Condition] = []
             for (index, item) in list.enumerated() {
-                if let part = parse(item, at: "\(path).\(combinator)[\(index)]") { parts.append(part) }
+                if let part = parse(item, at: "\(path).\(combinator)[\(index)]", depth: depth + 1) { parts.append(part) }
             }
             guard parts.count == list.count else { return nil }
             return combinator == "all" ? .all(parts) : .any(parts)
@@ -67,7 +112,7 @@ public struct ConditionParser {
                 fail(path, "not must be the only key.")
                 return nil
             }
-            return parse(inner, at: "\(path).not").map { .not($0) }
+            return parse(inner, at: "\(path).not", depth: depth + 1).map { .not($0) }
         }
         guard let field = object["field"]?.stringValue, let opName = object["op"]?.stringValue else {
             fail(path, "A condition is {\"field\", \"op\", \"value\"?}, all, any or not.")
@@ -94,13 +139,25 @@ public struct ConditionParser {
                 fail("\(path).value", "in needs value: a non-empty list of strings.")
                 return nil
             }
+            if let most = limits?.listLength, list.count > most {
+                fail("\(path).value", "An in list may hold at most \(most) values; this one holds \(list.count).")
+                return nil
+            }
+            guard list.allSatisfy({ isShortEnough($0, at: "\(path).value") }) else { return nil }
         default:
             guard let value, value.text != nil, !value.isContainer else {
                 fail("\(path).value", "\(opName) needs a string value.")
                 return nil
             }
+            guard isShortEnough(value, at: "\(path).value") else { return nil }
         }
         return .field(field, op: op, value: value)
+    }
+
+    private mutating func isShortEnough(_ value: JSONValue, at path: String) -> Bool {
+        guard let most = limits?.valueLength, let text = value.stringValue, text.unicodeScalars.count > most else { return true }
+        fail(path, "A value may be at most \(most) characters long; this one has \(text.unicodeScalars.count).")
+        return false
     }
 }
 

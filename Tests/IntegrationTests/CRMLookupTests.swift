@@ -8,6 +8,8 @@ import Synchronization
 import TestSupport
 import Testing
 
+@testable import Storage
+
 /// The CRM-lookup service as a real process (SPEC §7): the directory, external sources against a
 /// fake CRM served in-process by our own `HTTPServer`, and imports.
 @Suite struct CRMLookupTests {
@@ -226,6 +228,50 @@ import Testing
             let problem = try JSONDecoder().decode(Problem.self, from: Data(response.body))
             #expect(problem.errors?.first?.field == "urlTemplate")
             #expect(try await cluster.crmLookup().sources().items.isEmpty)
+        }
+    }
+
+    @Test(arguments: ["Host", "host", "Content-Length", "Transfer-Encoding", "CONNECTION"])
+    func aHeaderTheHTTPClientSetsIsRefused(header: String) async throws {
+        try await withServices([.crmLookup]) { cluster in
+            let admin = cluster.raw(.crmLookup, token: cluster.token(.administrator))
+            let template = "http://127.0.0.1:9/customers?email={{email}}"
+            let kept = SourceConfig(urlTemplate: template, headers: ["X-Api-Key": "key-0123456789"])
+            #expect(try await admin.raw("PUT", "/v1/sources/kept", body: try JSONCoding.encode(kept)).status == 200)
+            let refused = SourceConfig(urlTemplate: template, headers: ["X-Api-Key": "key-9876543210", header: "crm.example"])
+            for name in ["acme", "kept"] {
+                let response = try await admin.raw("PUT", "/v1/sources/\(name)", body: try JSONCoding.encode(refused))
+                #expect(response.status == 422, "\(header) on \(name): \(String(decoding: response.body, as: UTF8.self))")
+                #expect(response.header("content-type") == "application/problem+json")
+                let problem = try JSONDecoder().decode(Problem.self, from: Data(response.body))
+                #expect(problem.errors?.first?.field == "headers.\(header)")
+                #expect(problem.errors?.first?.message.contains(header) == true)
+            }
+            // Nothing changed: no acme, and kept keeps its one header.
+            let sources = try await cluster.crmLookup().sources().items
+            #expect(sources.map(\.name) == ["kept"])
+            #expect(sources.first?.headers.keys.sorted() == ["X-Api-Key"])
+        }
+    }
+
+    @Test func aSourceSavedWithAHostHeaderBeforeItWasRefusedSendsOneHost() async throws {
+        try await withServices([.crmLookup]) { cluster in
+            try await withFakeCRM { fake in
+                _ = try await cluster.crmLookup().putSource(
+                    "acme", SourceConfig(urlTemplate: fake.template, headers: ["X-Api-Key": "key-0123456789"]))
+                let service = try cluster.service(.crmLookup)
+                await service.stop()
+                do {
+                    let connection = try Connection(path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
+                    let headers = #"{"Host": "crm.example", "Connection": "close", "X-Api-Key": "key-0123456789"}"#
+                    try connection.run("UPDATE sources SET headers = ? WHERE name = 'acme'", SQLValue.blob(Array(headers.utf8)))
+                }
+                try await service.start()
+                let answer = try await cluster.crmLookup(as: .service).lookup(email: "ada@example.com", phone: nil, source: "acme")
+                #expect(answer.found)
+                #expect(fake.hosts == [["127.0.0.1:\(fake.port)"]])
+                #expect(fake.apiKeys == ["key-0123456789"])
+            }
         }
     }
 
@@ -806,6 +852,8 @@ final class FakeCRM: Sendable {
         var targets: [String] = []
         var apiKeys: [String] = []
         var requestIDs: [String] = []
+        /// Every `Host` header of each request, in order.
+        var hosts: [[String]] = []
         var port = 0
     }
 
@@ -823,6 +871,7 @@ final class FakeCRM: Sendable {
     var targets: [String] { state.withLock { $0.targets } }
     var apiKeys: [String] { state.withLock { $0.apiKeys } }
     var requestIDs: [String] { state.withLock { $0.requestIDs } }
+    var hosts: [[String]] { state.withLock { $0.hosts } }
     var port: Int {
         get { state.withLock { $0.port } }
         set { state.withLock { $0.port = newValue } }
@@ -844,6 +893,7 @@ final class FakeCRM: Sendable {
                 state.targets.append(String(request.head.target))
                 if let key = request.header("x-api-key") { state.apiKeys.append(key) }
                 if let id = request.header("x-request-id") { state.requestIDs.append(id) }
+                state.hosts.append(request.head.headers.filter { $0.name.lowercased() == "host" }.map(\.value))
                 return state.mode
             }
             switch mode {

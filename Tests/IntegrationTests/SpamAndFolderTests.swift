@@ -790,3 +790,157 @@ private struct FolderFixture {
         }
     }
 }
+
+/// A smart folder's rule is held to `FolderRule.limits` when it is saved — 100 conditions, nested 8
+/// deep, values of 1,000 characters, `in` lists of 100 — so that every rule accepted runs as one
+/// SQLite query (a rule of 1,000 conditions was 201 and then every listing of it 500: SQLite's
+/// "Expression tree is too large").
+@Suite struct FolderRuleLimitTests {
+    static let channelIsEmail = #"{"field": "conversation.channel", "op": "equals", "value": "email"}"#
+
+    /// JSON texts joined as the items of a list.
+    static func list(_ items: [String]) -> String { items.joined(separator: ", ") }
+
+    /// A JSON list of these strings.
+    static func strings(_ items: [String]) -> String { "[" + items.map { #""\#($0)""# }.joined(separator: ", ") + "]" }
+
+    /// `{"all": [...]}` of 99 conditions, 100 in all: only ann is listed. The kinds cycle through a column,
+    /// `in` lists of 100 over contact and conversation tags (side tables), a subject unequal to 1,000
+    /// non-ASCII characters, and `not` a subject containing 1,000 `%` (a LIKE pattern of 2,002 bytes).
+    static var widest: String {
+        let kinds = [
+            channelIsEmail,
+            #"{"field": "contact.tag", "op": "in", "value": \#(strings(["VIP"] + (1..<100).map { "tier-\($0)" }))}"#,
+            #"{"field": "conversation.tag", "op": "in", "value": \#(strings(["billing"] + (1..<100).map { "topic-\($0)" }))}"#,
+            #"{"field": "conversation.subject", "op": "notEquals", "value": "\#(String(repeating: "ø", count: 1_000))"}"#,
+            #"{"not": {"field": "conversation.subject", "op": "contains", "value": "\#(String(repeating: "%", count: 1_000))"}}"#,
+        ]
+        var parts: [String] = []
+        var count = 1
+        var index = 0
+        while count < 100 {
+            let kind = kinds[index % kinds.count]
+            parts.append(kind)
+            count += kind.hasPrefix(#"{"not""#) ? 2 : 1
+            index += 1
+        }
+        return #"{"all": [\#(list(parts))]}"#
+    }
+
+    /// 8 levels, `all` and `any` in turn (a parenthesis each in SQL), 100 conditions: the 87 at the
+    /// bottom hold for all (`NOT EXISTS` probes), so the rule is A ∧ (B ∨ (C ∧ (D ∨ E))): ann and bea.
+    static var deepestAlternating: String {
+        let a = channelIsEmail
+        let b = #"{"field": "contact.tag", "op": "equals", "value": "gold"}"#
+        let c = #"{"field": "conversation.subject", "op": "contains", "value": "invoice"}"#
+        let d = #"{"field": "conversation.status", "op": "equals", "value": "open"}"#
+        let e = #"{"field": "contact.email", "op": "endsWith", "value": "@super-important-customer.com"}"#
+        let f = #"{"field": "conversation.channel", "op": "exists"}"#
+        let bottom = (0..<87).map { index in
+            index.isMultiple(of: 2)
+                ? #"{"field": "conversation.tag", "op": "notEquals", "value": "nope-\#(index)"}"#
+                : #"{"field": "contact.email", "op": "notEquals", "value": "nobody-\#(index)@example.com"}"#
+        }
+        let level7 = #"{"all": [\#(list(bottom))]}"#
+        let level6 = #"{"any": [\#(f), \#(level7)]}"#
+        let level5 = #"{"all": [\#(e), \#(level6)]}"#
+        let level4 = #"{"any": [\#(d), \#(level5)]}"#
+        let level3 = #"{"all": [\#(c), \#(level4)]}"#
+        let level2 = #"{"any": [\#(b), \#(level3)]}"#
+        return #"{"all": [\#(a), \#(level2)]}"#
+    }
+
+    /// 8 levels through `not`s, 100 conditions: the 90 at the bottom hold for none, so the rule is
+    /// A ∧ ¬B ∧ C: ann and eve.
+    static var deepestWithNot: String {
+        let a = channelIsEmail
+        let b = #"{"field": "contact.tag", "op": "equals", "value": "gold"}"#
+        let c = #"{"field": "conversation.subject", "op": "contains", "value": "invoice"}"#
+        let bottom = (0..<90).map { index in
+            index.isMultiple(of: 2)
+                ? #"{"field": "conversation.tag", "op": "equals", "value": "nope-\#(index)"}"#
+                : #"{"field": "contact.email", "op": "equals", "value": "nobody-\#(index)@example.com"}"#
+        }
+        let level7 = #"{"any": [\#(list(bottom))]}"#
+        let level5 = #"{"all": [\#(c), {"not": \#(level7)}]}"#
+        let level3 = #"{"any": [\#(b), {"not": \#(level5)}]}"#
+        return #"{"all": [\#(a), {"not": \#(level3)}]}"#
+    }
+
+    @Test func theLargestAcceptedRulesListTheirConversations() async throws {
+        try await withServices([.contacts, .routing, .conversations]) { cluster in
+            let fixture = try await FolderFixture.make(cluster)
+            for (name, rule, matches) in [
+                ("widest", Self.widest, ["ann"]), ("deepest, all and any", Self.deepestAlternating, ["ann", "bea"]),
+                ("deepest, with not", Self.deepestWithNot, ["ann", "eve"]),
+            ] {
+                var parser = ConditionParser(isAllowedField: { _ in true }, allowsDedicatedHero: false, fieldHelp: "")
+                let json = try JSONDecoder().decode(JSONValue.self, from: Data(rule.utf8))
+                _ = parser.parse(json, at: "rule")
+                #expect(parser.conditionCount == 100, "\(name)")
+                let folder = try await fixture.api.folder(name, rule: fixture.rule(rule))
+                let listed = try await fixture.api.ids(folder)
+                #expect(fixture.keys(listed) == fixture.keys(fixture.expected(matches)), "\(name)")
+            }
+        }
+    }
+
+    @Test func theServedOpenAPIDocumentStatesTheLimits() async throws {
+        try await withServices([.conversations]) { cluster in
+            let response = try await cluster.raw(.conversations).raw("GET", "/openapi.json")
+            #expect(response.status == 200)
+            let document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
+            let schemas = document.objectValue?["components"]?.objectValue?["schemas"]?.objectValue
+            let value = schemas?["FolderCondition"]?.objectValue?["properties"]?.objectValue?["value"]?.objectValue
+            let shapes = value?["oneOf"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(shapes.first?["maxLength"] == .number(1_000))
+            #expect(shapes.last?["maxItems"] == .number(100))
+            #expect(shapes.last?["items"]?.objectValue?["maxLength"] == .number(1_000))
+            let create = document.objectValue?["paths"]?.objectValue?["/v1/folders"]?.objectValue?["post"]?.objectValue
+            let description = create?["description"]?.stringValue ?? ""
+            for limit in ["**100 conditions**", "**8 levels**", "**1,000 characters**", "**100 values**"] {
+                #expect(description.contains(limit), "POST /v1/folders does not state \(limit)")
+            }
+        }
+    }
+
+    @Test func aRuleOverALimitIs422NamingItAndChangesNothing() async throws {
+        try await withServices([.contacts, .routing, .conversations]) { cluster in
+            let api = SpamFolderAPI(cluster: cluster)
+            let good = try await api.folder("Good", rule: Self.channelIsEmail)
+            let leaves = { (count: Int) in #"{"any": [\#(Self.list(Array(repeating: Self.channelIsEmail, count: count)))]}"# }
+            let nested = { (levels: Int) in
+                String(repeating: #"{"not": "#, count: levels - 1) + Self.channelIsEmail + String(repeating: "}", count: levels - 1)
+            }
+            let refused: [(name: String, rule: String, field: String, limit: String)] = [
+                ("1,000 conditions", leaves(999), "rule", "At most 100 conditions"),
+                ("101 conditions", leaves(100), "rule", "At most 100 conditions"),
+                ("9 levels", nested(9), "rule.not.not.not.not.not.not.not.not", "at most 8 levels"),
+                (
+                    "an in list of 101",
+                    #"{"field": "conversation.tag", "op": "in", "value": \#(Self.strings((0...100).map { "t\($0)" }))}"#, "rule.value",
+                    "at most 100 values"
+                ),
+                (
+                    "a value of 1,001 characters",
+                    #"{"field": "conversation.subject", "op": "contains", "value": "\#(String(repeating: "a", count: 1_001))"}"#,
+                    "rule.value", "at most 1000 characters"
+                ),
+            ]
+            for (name, rule, field, limit) in refused {
+                let body = #"{"name": "Too much", "rule": \#(rule)}"#
+                for (method, path) in [("POST", "/v1/folders"), ("PUT", "/v1/folders/\(good)")] {
+                    let response = try await api.call(method, path, json: body, as: .teamManager)
+                    #expect(response.status == 422, "\(name), \(method): \(String(decoding: response.body, as: UTF8.self))")
+                    #expect(response.header("content-type") == "application/problem+json")
+                    let problem = try JSONDecoder().decode(Problem.self, from: Data(response.body))
+                    let error = problem.errors?.first { $0.field == field }
+                    #expect(error?.message.contains(limit) == true, "\(name), \(method): \(problem.errors ?? [])")
+                }
+            }
+            let folders: Page<FolderBody> = try await api.expect(200, "GET", "/v1/folders", as: .agent)
+            #expect(folders.items.map(\.name) == ["Good"])
+            #expect(folders.items.first?.rule == (try JSONDecoder().decode(JSONValue.self, from: Data(Self.channelIsEmail.utf8))))
+        }
+    }
+}

@@ -10,6 +10,16 @@ struct SourceLookup: Sendable {
     let breaker: CircuitBreaker
     let http: HTTPClient
 
+    /// Headers the HTTP client writes or owns (lower-cased): it always sends `Host` from the URL, so a
+    /// configured one went out as a second `Host`; `Content-Length` and `Transfer-Encoding` would frame
+    /// a body the lookup's GET does not have (the CRM waits for it, or reads the next request as one);
+    /// `Connection` and the other hop-by-hop headers are the client's, which pools its connections.
+    /// `PUT /v1/sources` refuses them; a source saved before that has them left out of its requests.
+    static let reservedHeaders: Set<String> = [
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+        "proxy-connection",
+    ]
+
     func lookup(source name: String, by field: String, value: String) async throws -> LookupResult {
         guard let source = try store.get(name) else { throw CRMError.sourceNotFound(name) }
         let key = field + ":" + value
@@ -24,7 +34,9 @@ struct SourceLookup: Sendable {
         }
         let url = Self.fill(source.urlTemplate, field: field, value: value)
         let request = ClientRequest(
-            method: "GET", url: url, headers: source.headers.map { ($0.key, $0.value) } + [("Accept", "application/json")])
+            method: "GET", url: url,
+            headers: source.headers.filter { !Self.reservedHeaders.contains($0.key.lowercased()) }.map { ($0.key, $0.value) }
+                + [("Accept", "application/json")])
         do {
             let response = try await http.send(request, timeout: Double(source.timeoutMs) / 1000)
             switch response.status {

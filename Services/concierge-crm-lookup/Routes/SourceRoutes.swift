@@ -32,10 +32,16 @@ struct SourceRoutes: Sendable {
         guard (0...86_400 * 30).contains(ttl) else {
             throw CRMError.unprocessable(field: "cacheTtlSeconds", message: "cacheTtlSeconds must be from 0 to 2592000.")
         }
-        for (header, value) in input.headers ?? [:] {
+        // In name order, so of several bad headers the same one is named every time.
+        for (header, value) in (input.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !header.isEmpty, header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
                 !value.contains(where: { $0 == "\r" || $0 == "\n" })
             else { throw CRMError.unprocessable(field: "headers.\(header)", message: "Invalid header name or value.") }
+            guard !SourceLookup.reservedHeaders.contains(header.lowercased()) else {
+                throw CRMError.unprocessable(
+                    field: "headers.\(header)",
+                    message: "\(header) is set by the lookup's HTTP client itself and cannot be configured.")
+            }
         }
         let stored = SourceStore.Stored(
             name: name, urlTemplate: input.urlTemplate, headers: input.headers ?? [:], timeoutMs: timeout, cacheTtlSeconds: ttl,

@@ -16,8 +16,8 @@ struct WorkflowRoutes: Sendable {
     /// Validates the whole document against the ids routing knows and stores it as a new version.
     @Sendable func put(_ request: Request, _ context: RequestContext) async throws -> Response {
         let json = try request.decode(JSONValue.self)
-        _ = try WorkflowParser.parse(json, known: engine.read { $0.knownIDs })
-        let saved = try engine.workflows.save(json)
+        let document = try WorkflowParser.parse(json, known: engine.read { $0.knownIDs })
+        let saved = try engine.workflows.save(json, parsed: document)
         context.logger.info("workflow saved", ["version": String(saved.version)])
         return try .json(saved)
     }

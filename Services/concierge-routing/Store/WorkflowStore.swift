@@ -14,14 +14,26 @@ final class WorkflowStore: Sendable {
 
     init(db: Database) throws {
         self.db = db
-        let (active, paused) = try db.read { connection in
+        let (active, paused, runVersions) = try db.read { connection in
             (
                 try connection.scalarInt("SELECT max(version) FROM workflows"),
-                Set(try connection.query("SELECT conversation_id FROM workflow_runs") { $0.string(0) })
+                Set(try connection.query("SELECT conversation_id FROM workflow_runs") { $0.string(0) }),
+                try connection.query(
+                    """
+                    SELECT DISTINCT json_extract(CAST(run AS TEXT), '$.version') FROM workflow_runs
+                    WHERE json_valid(CAST(run AS TEXT))
+                    """
+                ) { $0.int(0) }
             )
         }
         activeCache = Mutex(active)
         pausedCache = Mutex(paused)
+        // Every version a decision may run is read here, at start, and each new one when it is saved,
+        // so decisions, which run on event loops with 1 MiB of stack, never read one: a version saved
+        // before conditions were limited may nest one as deep as JSON allows (512 levels), and reading
+        // that overflowed a loop's stack. A version that no longer reads is left for `document` to
+        // report when a run needs it.
+        for version in Set(runVersions + (active.map { [$0] } ?? [])) { _ = try? document(version) }
     }
 
     struct Version: Codable, Sendable {
@@ -29,14 +41,19 @@ final class WorkflowStore: Sendable {
         var createdAt: String
     }
 
-    func save(_ json: JSONValue) throws -> Version {
+    /// Stores `json` as the next version and keeps `document`, what it reads as, for its runs.
+    func save(_ json: JSONValue, parsed document: WorkflowDocument) throws -> Version {
         try db.write { connection in
             let next = (try connection.scalarInt("SELECT max(version) FROM workflows") ?? 0) + 1
             let now = Timestamp.now()
             try connection.run(
                 "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", next,
                 SQLValue.blob(try JSONCoding.encode(json)), now)
-            connection.afterCommit { self.activeCache.withLock { $0 = next } }
+            // Once durable: a version is run only after its commit, and never an older one after a newer.
+            connection.afterCommit {
+                self.parsed.withLock { $0[next] = document }
+                self.activeCache.withLock { $0 = next }
+            }
             return Version(version: next, createdAt: now)
         }
     }

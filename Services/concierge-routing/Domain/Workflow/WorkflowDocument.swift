@@ -3,9 +3,28 @@ import Models
 /// A routing workflow (SPEC §5 "The routing workflow"): named steps from `start` to an `assign`.
 struct WorkflowDocument: Sendable, Equatable {
     var start: String
-    var steps: [WorkflowStep]
+    var steps: [WorkflowStep] { didSet { positions = Self.positions(steps) } }
+    /// Each step's place in `steps` by id: a run and the graph checks find a step at once, however
+    /// many a stored document has.
+    private(set) var positions: [String: Int]
 
-    func step(_ id: String) -> WorkflowStep? { steps.first { $0.id == id } }
+    init(start: String, steps: [WorkflowStep]) {
+        self.start = start
+        self.steps = steps
+        positions = Self.positions(steps)
+    }
+
+    func step(_ id: String) -> WorkflowStep? { positions[id].map { steps[$0] } }
+
+    /// Of steps sharing an id (which the parser refuses), the first, as a scan from the top would find.
+    private static func positions(_ steps: [WorkflowStep]) -> [String: Int] {
+        Dictionary(steps.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `positions` follow from `steps`.
+    static func == (lhs: WorkflowDocument, rhs: WorkflowDocument) -> Bool {
+        lhs.start == rhs.start && lhs.steps == rhs.steps
+    }
 }
 
 struct WorkflowStep: Sendable, Equatable {

@@ -21,11 +21,26 @@ struct WorkflowParser {
         "assign": ["to"],
     ]
 
+    /// Most steps a new workflow may have. A run stops after 100 steps (SPEC §5), so a longer chain
+    /// never runs to its end; 500 leaves room for wide branching.
+    static let maxSteps = 500
+    /// Most bytes a new workflow's conditions may take together, as compact JSON (64 KiB): a run
+    /// evaluates them on the route path, so their size is what a routing decision may cost.
+    static let maxConditionBytes = 64 * 1024
+    /// Deepest nesting of one condition through `all`, `any` and `not`.
+    static let maxConditionDepth = 32
+
     private(set) var errors: [Problem.FieldError] = []
-    /// `nil` when re-reading a stored version: ids are then checked when the run reaches them.
+    /// `nil` when re-reading a stored version: ids are then checked when the run reaches them, and the
+    /// size limits are not, so a version saved before they existed still runs.
     let known: Known?
+    /// Bytes of the conditions read so far, as compact JSON.
+    private var conditionBytes = 0
 
     init(known: Known?) { self.known = known }
+
+    /// New documents keep the size limits; stored versions are read whatever their size.
+    private var checksLimits: Bool { known != nil }
 
     /// The document, or 422 with every problem found.
     static func parse(_ json: JSONValue, known: Known?) throws -> WorkflowDocument {
@@ -55,6 +70,10 @@ struct WorkflowParser {
             fail("steps", "steps must be a non-empty array.")
             return nil
         }
+        if checksLimits && list.count > Self.maxSteps {
+            fail("steps", "A workflow may have at most \(Self.maxSteps) steps; this one has \(list.count).")
+            return nil
+        }
         var steps: [WorkflowStep] = []
         var seen = Set<String>()
         for (index, raw) in list.enumerated() {
@@ -64,6 +83,12 @@ struct WorkflowParser {
                 continue
             }
             steps.append(step)
+        }
+        if checksLimits && conditionBytes > Self.maxConditionBytes {
+            fail(
+                "steps",
+                "A workflow's conditions may take at most \(Self.maxConditionBytes) bytes (64 KiB) as compact JSON; "
+                    + "these take \(conditionBytes).")
         }
         return WorkflowDocument(start: start, steps: steps)
     }
@@ -225,9 +250,15 @@ struct WorkflowParser {
         var parser = ConditionParser(
             isAllowedField: Self.isWorkflowField, allowsDedicatedHero: true,
             fieldHelp: "contact.email, contact.phone, contact.tag, contact.attribute.<key>, channel, message.body or var.<Name>",
-            reportAs: id)
+            reportAs: id, limits: checksLimits ? ConditionParser.Limits(depth: Self.maxConditionDepth) : nil)
         let condition = parser.parse(json, at: id)
         errors += parser.errors
+        if checksLimits, condition != nil {
+            // Only a condition that was read is measured: its depth is then known to be small.
+            var bytes: [UInt8] = []
+            json.write(to: &bytes)
+            conditionBytes += bytes.count
+        }
         return condition
     }
 
@@ -275,21 +306,33 @@ struct WorkflowParser {
         for step in document.steps where !reachable.contains(step.id) {
             fail(step.id, "\(step.id) cannot be reached from start.")
         }
-        // A cycle among steps that are not `ask` would spin without waiting for the customer.
-        var state: [String: Int] = [:]  // 1 visiting, 2 done
-        func visit(_ id: String, _ parser: inout WorkflowParser) {
+        // A cycle among steps that are not `ask` would spin without waiting for the customer. Walked
+        // depth first with a stack of its own: a chain is as deep as it is long, and a walk by
+        // recursion over a few thousand steps overflowed the thread's stack.
+        var state: [String: Int] = [:]  // 1 on the current path, 2 done
+        var path: [(id: String, successors: [String], next: Int)] = []
+        func enter(_ id: String) {
             guard let step = document.step(id) else { return }
             if case .ask = step.kind { return }
             state[id] = 1
-            for next in step.successors {
+            path.append((id, step.successors, 0))
+        }
+        for step in document.steps where state[step.id] == nil {
+            enter(step.id)
+            while let top = path.last {
+                guard top.next < top.successors.count else {
+                    state[top.id] = 2
+                    path.removeLast()
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let next = top.successors[top.next]
                 if state[next] == 1 {
-                    parser.fail(next, "\(next) is part of a loop that passes no ask step.")
+                    fail(next, "\(next) is part of a loop that passes no ask step.")
                 } else if state[next] == nil {
-                    visit(next, &parser)
+                    enter(next)
                 }
             }
-            state[id] = 2
         }
-        for step in document.steps where state[step.id] == nil { visit(step.id, &self) }
     }
 }
