@@ -99,7 +99,11 @@ public final class HTTPServer: Sendable {
                     if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
                 }
                 thread.name = "http-loop"
-                thread.stackSize = 1 << 20
+                // Handlers run here, and reading a request body recurses once per level of nesting (up to
+                // `JSONParser.maxDepth`, 512), as does decoding it: 1 MiB held about 400 levels in a debug
+                // build, so a deeply nested body could overflow it. 8 MiB is address space, touched only
+                // as deep as a request goes.
+                thread.stackSize = 8 << 20
                 thread.start()
             }
         }
