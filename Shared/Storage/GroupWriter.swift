@@ -43,6 +43,13 @@ public final class GroupWriter: @unchecked Sendable {
     private var isBusy = false
     /// With `runsOnCallers`: changes that had to queue behind a transaction so far (for tests).
     private(set) var changesQueued = 0
+
+    /// Changes waiting for the transaction that runs now (for tests, which wait on it).
+    var waitingChanges: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
     private var thread: Thread?
     /// Runs after each committed transaction, on the thread that ran it (e.g. wake an outbox dispatcher).
     public var onCommit: @Sendable () -> Void = {}

@@ -31,7 +31,7 @@ import Testing
                     }
                 }
             }
-            try await waitUntil("writers have committed 200 contacts") { load.committed.withLock { $0.count } >= 200 }
+            #expect(await eventually(within: 20) { load.committed.withLock { $0.count } >= 200 }, "writers committed 200 contacts")
             let before = Set(load.committed.withLock { $0 })
             let backup = try await CLIProcess.run(["backup", folder], environment: Self.environment(cluster))
             let during = load.committed.withLock { $0.count }
@@ -139,14 +139,3 @@ private final class WriteLoad: Sendable {
     let stop = Atomic<Bool>(false)
 }
 
-/// Polls `condition` every 20 ms for up to `seconds`; records an issue naming `what` if it never holds.
-private func waitUntil(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        guard Date() < deadline else {
-            Issue.record("timed out waiting until \(what)")
-            return
-        }
-        try await Task.sleep(nanoseconds: 20_000_000)
-    }
-}

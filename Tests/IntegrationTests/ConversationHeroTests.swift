@@ -79,7 +79,7 @@ import Testing
             #expect(chatNow.assigneeId == hera.id)
             #expect(mailNow.routingState == .assigned)
             #expect(chatNow.routingState == .assigned)
-            #expect(try await ConversationKit.eventually(within: 10) {
+            #expect(try await eventually(within: 10) {
                 let hankLoad = try await kit.load(desk.hank.id)
                 let heraLoad = try await kit.load(hera.id)
                 return hankLoad == ChannelCounts() && heraLoad == ChannelCounts(email: 1, messaging: 1)
@@ -119,7 +119,7 @@ import Testing
             let moved = try await kit.conversation(mailID, within: 20) { $0.assigneeId == tess.id }
             #expect(moved.assigneeId == tess.id)
             #expect(moved.inboxId == team.id)
-            #expect(try await ConversationKit.eventually(within: 10) { try await kit.load(desk.hank.id).email == 0 })
+            #expect(try await eventually(within: 10) { try await kit.load(desk.hank.id).email == 0 })
         }
     }
 
@@ -181,7 +181,7 @@ import Testing
 
             _ = try await cluster.routing(as: .teamManager).deactivate(desk.hank.id)
             let heroInbox = DedicatedHero(type: .inbox, id: desk.heroes.id)
-            #expect(try await ConversationKit.eventually(within: 20) { try await kit.contacts.get(contact.id).dedicatedHero == heroInbox })
+            #expect(try await eventually(within: 20) { try await kit.contacts.get(contact.id).dedicatedHero == heroInbox })
             let mail = try await kit.conversation(mailID, within: 20) { $0.assigneeId == desk.helen.id }
             #expect(mail.assigneeId == desk.helen.id)
             #expect(mail.routingState == .assigned)
@@ -213,7 +213,7 @@ import Testing
 
             let merged = try await kit.contacts.merge(into: a.contactId, sourceID: b.contactId)
             #expect(Set(merged.emails) == ["anna@example.com", "anna.private@example.com"])
-            #expect(try await ConversationKit.eventually(within: 20) {
+            #expect(try await eventually(within: 20) {
                 Set(try await kit.allConversations(.init(contactId: a.contactId)).map(\.id)) == [aID, bID]
             })
 

@@ -163,15 +163,6 @@ struct ConversationKit: Sendable {
 
     // MARK: - Helpers
 
-    /// Re-checks `condition` until it holds or `seconds` pass; returns whether it held.
-    static func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return try await condition()
-    }
 
     /// The problem a call failed with, or `nil` when it succeeded (or failed without an answer).
     static func problem<T>(_ work: () async throws -> T) async -> Problem? {

@@ -158,7 +158,7 @@ import Testing
             #expect(bodies.count == total)
             #expect(Set(bodies) == Set((0..<total).map { "burst message \($0)" }))
 
-            let routed = try await ConversationKit.eventually(within: 20) {
+            let routed = try await eventually(within: 20) {
                 try await kit.allConversations().allSatisfy { $0.routingState == .assigned || $0.routingState == .queued }
             }
             let states = try await kit.allConversations().map(\.routingState)

@@ -107,7 +107,7 @@ import Testing
             let closed = try await kit.conversations.close(conversationID)
             #expect(closed.status == .closed)
             #expect(closed.closedAt != nil)
-            #expect(try await ConversationKit.eventually(within: 10) { try await kit.load(ada.id).email == 0 })
+            #expect(try await eventually(within: 10) { try await kit.load(ada.id).email == 0 })
 
             let reopened = try await kit.inbound(
                 .email, from: "rita@example.com", body: "It broke again", conversationId: conversationID, expecting: 200)
@@ -313,7 +313,7 @@ import Testing
             #expect(closed.status == .closed)
             #expect(closed.closedAt != nil)
             #expect(closed.firstResponseAt == firstResponse)
-            #expect(try await ConversationKit.eventually(within: 10) { try await kit.load(ada.id).email == 0 })
+            #expect(try await eventually(within: 10) { try await kit.load(ada.id).email == 0 })
 
             let late = await ConversationKit.problem { try await asAda.reply(id, body: "one more thing") }
             #expect(late?.status == 409)
@@ -353,7 +353,7 @@ import Testing
             let reopened = try await kit.inbound(.email, from: "quick@example.com", body: "wait", conversationId: id, expecting: 200)
             #expect(reopened.status == .waiting)
             // Once the outboxes are quiet, routing and the conversation agree: Ada holds it, once.
-            let settled = try await ConversationKit.eventually(within: 10) {
+            let settled = try await eventually(within: 10) {
                 let conversation = try await kit.conversations.conversation(id)
                 let decision = try? await kit.routing.decision(id)
                 return conversation.assigneeId == ada.id && conversation.routingState == .assigned

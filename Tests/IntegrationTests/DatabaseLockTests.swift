@@ -37,14 +37,14 @@ import Testing
             }
             defer { load.stop.store(true, ordering: .relaxed) }
 
-            try await eventually("three WAL rewinds under load") { try await rewinds(cluster) >= 3 }
+            try #require(await eventually(within: 30) { try await rewinds(cluster) >= 3 }, "three WAL rewinds under load")
             #expect(heldLocks(pid: service.pid, path: service.databasePath) > 0, "the service holds its database lock")
 
             // What an operator's `sqlite3` shell does: open read-write, read, close — after each of
             // several more rewinds. A service that had lost its lock would have its WAL deleted here.
             for round in 1...4 {
                 let mark = try await rewinds(cluster)
-                try await eventually("rewind after \(mark)") { try await rewinds(cluster) > mark }
+                try #require(await eventually(within: 30) { try await rewinds(cluster) > mark }, "a rewind after \(mark)")
                 let outside = try Connection(path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
                 let count = try outside.scalarInt("SELECT count(*) FROM contacts") ?? 0
                 #expect(count > 0)
@@ -68,7 +68,7 @@ import Testing
             #expect(restore.stderr.contains("in use"))
 
             let before = try await rewinds(cluster)
-            try await eventually("a rewind after the backup") { try await rewinds(cluster) > before }
+            try #require(await eventually(within: 30) { try await rewinds(cluster) > before }, "a rewind after the backup")
             load.stop.store(true, ordering: .relaxed)
             await writers.value
             let acknowledged = load.ids.withLock { $0 }
@@ -123,16 +123,3 @@ private func heldLocks(pid: Int32, path: String) -> Int {
     }.count
 }
 
-/// Polls `condition` every 20 ms for up to `seconds`; fails the test naming `what` if it never holds.
-private func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while try await !condition() {
-        guard Date() < deadline else { throw TimedOut(what: what) }
-        try await Task.sleep(nanoseconds: 20_000_000)
-    }
-}
-
-private struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}

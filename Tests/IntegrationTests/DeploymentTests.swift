@@ -167,7 +167,7 @@ import Testing
                 }
             }
             // Services write their logs in batches every 100 ms.
-            _ = try await WorkflowKit.eventually(within: 5) { try expected.allSatisfy { try logged($0.0, $0.method, $0.route) } }
+            _ = try await eventually(within: 5) { try expected.allSatisfy { try logged($0.0, $0.method, $0.route) } }
             for (kind, method, route) in expected {
                 let lines = try cluster.service(kind).logRecords.filter { $0.requestID == requestID }.map(\.line)
                 #expect(
@@ -214,7 +214,7 @@ import Testing
                 }
             }
 
-            let steady = try await ConversationKit.eventually(within: 20) { ledger.acceptedCount >= 60 }
+            let steady = try await eventually(within: 20) { ledger.acceptedCount >= 60 }
             #expect(steady, "only \(ledger.acceptedCount) messages accepted before SIGTERM")
             let signalled = Date()
             let status = await conversations.stop(signal: SIGTERM, timeout: 15)
@@ -222,7 +222,7 @@ import Testing
             let termination = conversations.termination
             // A few more sends meet the closed port, then the load stops.
             let afterExit = ledger.count
-            _ = try await ConversationKit.eventually(within: 2) { ledger.count >= afterExit + senders }
+            _ = try await eventually(within: 2) { ledger.count >= afterExit + senders }
             ledger.stop()
             await load.value
 
@@ -261,7 +261,7 @@ import Testing
             }
             // Every accepted message ends up routed, and each stored conversation was routed once.
             let ids = Set(accepted.map(\.conversationId))
-            let routed = try await ConversationKit.eventually(within: 20) {
+            let routed = try await eventually(within: 20) {
                 try await kit.allConversations().filter { ids.contains($0.id) }.allSatisfy { $0.routingState == .assigned }
             }
             let all = try await kit.allConversations()

@@ -258,7 +258,7 @@ enum DrainTrigger: String, CaseIterable, Sendable {
             #expect(try await leavingToken.raw("GET", "/v1/contacts/\(loyal.id)").status == 200)
 
             _ = try await kit.manager.deactivate(leaving.id)
-            let handedOver = try await RoutingKit.eventually(within: 15) {
+            let handedOver = try await eventually(within: 15) {
                 try await contacts.get(loyal.id).dedicatedHero == DedicatedHero(type: .inbox, id: home.id)
             }
             #expect(handedOver)
@@ -271,7 +271,7 @@ enum DrainTrigger: String, CaseIterable, Sendable {
             #expect(next.assigneeId == staying.id)
 
             // Contacts learns of the deactivation from routing within 60 s (cache refreshed every 15 s).
-            let refused = try await RoutingKit.eventually(within: 40) {
+            let refused = try await eventually(within: 40) {
                 try await leavingToken.raw("GET", "/v1/contacts/\(loyal.id)").status == 403
             }
             #expect(refused)

@@ -71,15 +71,6 @@ struct RoutingKit {
         try? JSONDecoder().decode(Problem.self, from: Data(response.body))
     }
 
-    /// Re-checks `condition` until it holds or `seconds` pass; returns whether it held.
-    static func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        return try await condition()
-    }
 
     /// Whether any trace line mentions all of `words` (case-insensitive).
     static func trace(_ result: RouteResult, mentions words: String...) -> Bool {

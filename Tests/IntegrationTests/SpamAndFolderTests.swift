@@ -139,7 +139,7 @@ private func words(_ text: String) -> [String] {
             #expect(await ConversationKit.problem { try await asAda.conversations(.init(spam: true)) }?.status == 403)
 
             // The contacts service blocks the contact (through the outbox), then its messages are dropped.
-            let blocked = try await ConversationKit.eventually(within: 15) {
+            let blocked = try await eventually(within: 15) {
                 try await kit.contacts.get(first.contactId).blocked
             }
             #expect(blocked, "contact \(first.contactId) was not blocked by marking spam")
@@ -714,14 +714,14 @@ private struct FolderFixture {
             // An agent edits the contact in the contacts service; the snapshot reaches conversations via the outbox.
             _ = try await cluster.contacts(as: .agent, sub: ada.id)
                 .update(result.contactId, ContactPatch(emails: ["Mover@NEW.example"], tags: ["Gold"]))
-            let followed = try await ConversationKit.eventually(within: 15) { try await api.ids(new) == [id] }
+            let followed = try await eventually(within: 15) { try await api.ids(new) == [id] }
             #expect(followed, "the folder on contact.email did not follow the contact's new email")
             #expect(try await api.ids(old).isEmpty)
             #expect(try await api.ids(gold) == [id])
 
             // And back: removing the tag takes it out again.
             _ = try await kit.contacts.update(result.contactId, ContactPatch(tags: []))
-            let left = try await ConversationKit.eventually(within: 15) { try await api.ids(gold).isEmpty }
+            let left = try await eventually(within: 15) { try await api.ids(gold).isEmpty }
             #expect(left, "the folder on contact.tag did not follow the removed tag")
             #expect(try await api.ids(new) == [id])
         }

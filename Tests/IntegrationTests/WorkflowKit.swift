@@ -155,15 +155,6 @@ struct WorkflowKit: Sendable {
 
     // MARK: - Helpers
 
-    /// Re-checks `condition` until it holds or `seconds` pass; returns whether it held.
-    static func eventually(within seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return try await condition()
-    }
 
     /// The body as text, for failure messages.
     static func body(_ response: ClientResponse) -> String { String(decoding: response.body, as: UTF8.self) }

@@ -57,7 +57,7 @@ import Testing
                 _ = try await kit.placed(sent.conversationId)
                 _ = try await kit.conversations.assign(try #require(sent.conversationId), agentId: desk.vera.id)
             }
-            #expect(try await WorkflowKit.eventually(within: 10) { try await kit.routing.agent(desk.vera.id).load.email == 2 })
+            #expect(try await eventually(within: 10) { try await kit.routing.agent(desk.vera.id).load.email == 2 })
             for email in ["vip1@example.com", "vip2@example.com"] {
                 let sent = try await kit.send(.email, from: email)
                 let placed = try await kit.placed(sent.conversationId)
@@ -251,7 +251,7 @@ import Testing
             #expect(alicePlaced.assigneeId == sam.id)
             #expect(try await kit.contacts.get(alice.contactId).emails == ["alice@example.com"])
             #expect(
-                try await WorkflowKit.eventually(within: 10) {
+                try await eventually(within: 10) {
                     try await kit.automationMessages(alice.conversationId) == [Self.question, "Thanks!"]
                 })
             // Bob's count of invalid answers survived the crash: his second one exhausts the retries.

@@ -3,6 +3,7 @@ import HTTPClient
 @testable import HTTPServer
 import Models
 import Synchronization
+import TestSupport
 import Testing
 
 /// A complete keep-alive answer for the hand-written back ends.
@@ -60,10 +61,11 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
 
     @Test func aSilentBackendTimesOutWithoutBlockingTheLoop() async throws {
         // Answers the first request on a connection, then reads the next and never answers.
+        let waiting = Flag()
         let backend = try RawListener { connection, _, listener in
             guard connection.readRequest() != nil else { return }
             try? connection.writeAll(Array(okAnswer.utf8))
-            _ = connection.readRequest()
+            if connection.readRequest() != nil { waiting.set() }
             while !listener.isStopped && !connection.sawEOF { _ = connection.readRequest(timeout: 0.2) }
         }
         defer { backend.stop() }
@@ -72,7 +74,7 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
             let start = Monotonic.nanoseconds()
             async let relayed = HTTPClient().get(url(port, "/relay"))
             // While the handler waits on the silent back end, the same loop still serves others.
-            try await Task.sleep(nanoseconds: 150_000_000)
+            #expect(await eventually { waiting.isSet }, "the back end has the second call")
             let ping = try await HTTPClient().get(url(port, "/ping"))
             #expect(ping.text == "pong")
             #expect(secondsSince(start) < 0.45, "the loop was blocked while a handler waited")

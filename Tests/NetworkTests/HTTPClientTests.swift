@@ -4,6 +4,7 @@ import HTTPClient
 @testable import HTTPServer
 import Models
 import Synchronization
+import TestSupport
 import Testing
 
 /// A complete keep-alive answer for the hand-written servers.
@@ -136,7 +137,7 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
             let first = try await client.get(url(port, "/ping"))
             #expect(first.text == "pong")
             // The server's idle sweep closes the pooled connection.
-            #expect(await eventually(timeout: 6) { server.connectionCount == 0 })
+            #expect(await eventually(within: 6) { server.connectionCount == 0 })
             let second = try await client.get(url(port, "/ping"))
             #expect(second.text == "pong")
         }

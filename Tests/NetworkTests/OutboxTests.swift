@@ -3,6 +3,7 @@ import HTTPServer
 import Models
 @testable import Outbox
 import Storage
+import TestSupport
 import Testing
 
 /// The durable outbox delivering to a real in-process server over loopback.
@@ -44,7 +45,7 @@ import Testing
                 #expect(await eventually { receiver.attempts(for: "a").count >= 2 })
                 try Fixture.enqueue(db, ["c"])
                 outbox.notify()
-                #expect(await eventually(timeout: 10) { (try? Fixture.count(db, "outbox")) == 0 })
+                #expect(await eventually(within: 10) { (try? Fixture.count(db, "outbox")) == 0 })
             }
             let all = receiver.all
             #expect(all.map(\.key) == ["a", "a", "a", "b", "c"])
@@ -67,7 +68,7 @@ import Testing
             try Fixture.enqueue(db, ["c1-first", "c1-second"], key: "c1")
             try Fixture.enqueue(db, ["c2-first"], key: "c2")
             try await Fixture.withDispatcher(outbox) {
-                #expect(await eventually(timeout: 10) { (try? Fixture.count(db, "outbox")) == 0 })
+                #expect(await eventually(within: 10) { (try? Fixture.count(db, "outbox")) == 0 })
             }
             let delivered = receiver.delivered.map(\.key)
             #expect(delivered.filter { $0.hasPrefix("c1") } == ["c1-first", "c1-second"])
@@ -116,12 +117,13 @@ import Testing
             let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
             let outbox = Fixture.outbox(db, port: port)
             try await Fixture.withDispatcher(outbox) {
-                // Past the dispatcher's first look; a pass would deliver at once from here on.
-                try await Task.sleep(nanoseconds: 100_000_000)
+                // Once an entry is delivered the dispatcher has looked and goes idle (for up to 500 ms).
+                try Fixture.enqueue(db, ["first"])
+                #expect(await eventually { receiver.delivered.count == 1 })
                 try Fixture.enqueue(db, ["woken"])
                 outbox.notifyIfWritten()
                 // Well before the dispatcher would look again by itself (500 ms).
-                #expect(await eventually(timeout: 0.3) { receiver.delivered.map(\.key) == ["woken"] })
+                #expect(await eventually(within: 0.3) { receiver.delivered.map(\.key) == ["first", "woken"] })
             }
         }
     }

@@ -3,6 +3,7 @@ import Glibc
 import HTTPClient
 @testable import HTTPServer
 import Logging
+import TestSupport
 import Testing
 
 /// Timeouts, the connection cap, hostile input and shutdown: the server stays up and answers.
@@ -165,7 +166,7 @@ import Testing
         let router = basicRouter()
         router.get("/slow", access: .open) { _, _ in
             started.set()
-            _ = await eventually(timeout: 5, every: 0.01) { release.isSet }
+            _ = await eventually(within: 5, every: 0.01) { release.isSet }
             try await Task.sleep(nanoseconds: 300_000_000)
             return .text("finished")
         }

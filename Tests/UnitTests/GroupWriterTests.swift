@@ -35,11 +35,25 @@ import Testing
     /// A change that holds the writer until `release` is set, so the changes sent meanwhile queue up and
     /// share the next transaction. Sent from a thread of its own: with `runsOnCallers` it runs there,
     /// and blocking a thread of the concurrency pool instead could stall the tasks that release it.
-    private static func holdWriter(_ writer: GroupWriter, until release: Flag) -> Task<Void, any Error> {
-        Task(executorPreference: ThreadExecutor()) {
+    /// Returns once the writer is held.
+    private static func holdWriter(_ writer: GroupWriter, until release: Flag) async throws -> Task<Void, any Error> {
+        let holding = Flag()
+        let holder = Task(executorPreference: ThreadExecutor()) {
             try await writer.write { _ in
+                holding.set()
                 while !release.isSet { usleep(1000) }
             }
+        }
+        try await waitUntil { holding.isSet }
+        return holder
+    }
+
+    /// Polls `condition` every millisecond for up to 10 s: the tests wait on the writer's state.
+    private static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            try #require(ContinuousClock.now < deadline, "timed out")
+            try await Task.sleep(nanoseconds: 1_000_000)
         }
     }
 
@@ -71,15 +85,14 @@ import Testing
         try await withTemporaryFolderAsync { folder in
             let (db, writer, commits, _) = try Self.started(in: folder, runsOnCallers: runsOnCallers)
             let release = Flag()
-            let holder = Self.holdWriter(writer, until: release)
-            try await Task.sleep(nanoseconds: 50_000_000)
+            let holder = try await Self.holdWriter(writer, until: release)
             let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
             let refused = Task { try await writer.write { connection in
                 try connection.run("INSERT INTO rows (name) VALUES ('refused')")
                 throw Refused()
             } }
             let last = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('last')") } }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            try await Self.waitUntil { writer.waitingChanges == 3 }
             release.set()
             try await holder.value
             _ = try await first.value
@@ -96,14 +109,13 @@ import Testing
         try await withTemporaryFolderAsync { folder in
             let (db, writer, _, aborts) = try Self.started(in: folder, runsOnCallers: runsOnCallers)
             let release = Flag()
-            let holder = Self.holdWriter(writer, until: release)
-            try await Task.sleep(nanoseconds: 50_000_000)
+            let holder = try await Self.holdWriter(writer, until: release)
             let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
             let broken = Task { try await writer.write { connection in
                 try connection.run("INSERT INTO rows (name) VALUES ('broken')")
                 throw DiskOnFire()
             } }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            try await Self.waitUntil { writer.waitingChanges == 2 }
             release.set()
             try await holder.value
             await #expect(throws: DiskOnFire.self) { try await first.value }
@@ -131,8 +143,7 @@ import Testing
             }.value
             #expect(onCallersThread)
             let release = Flag()
-            let holder = Self.holdWriter(writer, until: release)
-            try await Task.sleep(nanoseconds: 50_000_000)
+            let holder = try await Self.holdWriter(writer, until: release)
             // Each queued change from a thread of its own, sent in order; each says where it ran.
             var queued: [Task<(caller: pthread_t, ranOn: pthread_t), any Error>] = []
             for i in 0..<3 {
@@ -144,9 +155,8 @@ import Testing
                         }
                         return (pthread_self(), ranOn)
                     })
-                try await Task.sleep(nanoseconds: 20_000_000)
+                try await Self.waitUntil { writer.waitingChanges == i + 1 }
             }
-            try await Task.sleep(nanoseconds: 100_000_000)
             release.set()
             try await holder.value
             var threads: [(caller: pthread_t, ranOn: pthread_t)] = []
@@ -173,8 +183,7 @@ extension GroupWriterTests {
             writer.spinMicroseconds = spinMicroseconds
             writer.maySpin = { maySpin }
             let release = Flag()
-            let holder = Self.holdWriter(writer, until: release)
-            try await Task.sleep(nanoseconds: 20_000_000)
+            let holder = try await Self.holdWriter(writer, until: release)
             let change = Task(executorPreference: ThreadExecutor()) {
                 try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('change')") }
             }
@@ -246,11 +255,4 @@ private final class Flag: Sendable {
     private let flag = Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .releasing) }
     var isSet: Bool { flag.load(ordering: .acquiring) }
-}
-
-private func withTemporaryFolderAsync(_ body: (String) async throws -> Void) async throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-unit-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
-    try await body(folder)
 }
