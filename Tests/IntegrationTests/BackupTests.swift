@@ -6,7 +6,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// `concierge backup` and `concierge restore` (issue #8) against the four real services.
+/// `concierge backup` and `concierge restore` against the four real services.
 @Suite struct BackupTests {
     @Test func backupUnderWriteLoadRestoresEveryRowCommittedBeforeIt() async throws {
         try await withServices([.contacts, .conversations, .routing, .crmLookup]) { cluster in

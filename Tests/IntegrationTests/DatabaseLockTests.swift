@@ -7,7 +7,7 @@ import Testing
 
 @testable import Storage
 
-/// A running service keeps SQLite's lock on its database file through WAL rewinds (issue #18, item 1),
+/// A running service keeps SQLite's lock on its database file through WAL rewinds,
 /// so what operators open beside it — a `sqlite3` shell, `concierge backup`, `concierge restore` — can
 /// never mistake itself for the last user and delete the live write-ahead log.
 @Suite struct DatabaseLockTests {

@@ -6,7 +6,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// Deployment and operations (issue #8): the suite as `compose/docker-compose.yml` wires it, one
+/// Deployment and operations: the suite as `compose/docker-compose.yml` wires it, one
 /// request id followed through all four services' logs (SPEC §2), and a SIGTERM under load that
 /// loses no accepted message (SPEC §2 shutdown and reliability promises).
 @Suite struct DeploymentTests {

@@ -16,7 +16,7 @@ struct InboundPipeline: Sendable {
     let spamFilter: SpamFilter
     /// Seconds to wait for routing before answering `pending`; default 2.
     var routingWait: Double = 2
-    /// How long the spam filter takes to judge one message (issue 7: ≤ 100 µs for 2 KB).
+    /// How long the spam filter takes to judge one message (the target: ≤ 100 µs for 2 KB).
     let classifySeconds: DomainHistogram
 
     /// Bounds of `concierge_spam_classify_seconds`: 10 µs to 10 ms, finest around 100 µs.

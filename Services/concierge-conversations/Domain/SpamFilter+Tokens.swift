@@ -3,8 +3,8 @@ extension SpamFilter {
     /// a word when it `isAlphabetic` or has a `numericType`, and a word is lower-cased as
     /// `String.lowercased()` does, scalar by scalar.
     ///
-    /// Read as UTF-8 bytes, which is most of what makes judging a 2 KB message take ~15 µs instead of
-    /// ~130 µs (issue 7): ASCII is decided and lower-cased in place, scalars below U+0800 (Latin, Greek,
+    /// Read as UTF-8 bytes, which is most of what makes judging a message cheap enough to do on every
+    /// inbound message (`Benchmarks/spam-classify.sh`; figures in BENCHMARKS.md): ASCII is decided and lower-cased in place, scalars below U+0800 (Latin, Greek,
     /// Cyrillic, Hebrew, Arabic) through `ScalarTable`, and only rarer scalars ask Unicode's properties;
     /// a word holding one of those is lower-cased with `String.lowercased()`. `SpamFilterTests` keeps the
     /// examples; equality with the scalar-by-scalar definition was checked on random text of every range.

@@ -1,7 +1,7 @@
 import Models
 import Storage
 
-/// Which part of a folder rule finds the conversations (issue 7). `FolderQuery` walks one index
+/// Which part of a folder rule finds the conversations. `FolderQuery` walks one index
 /// newest first and tests every row it meets, so the first page costs about `limit ÷ (share of rows
 /// that match)` rows: a walk over all conversations for a rule whose matches are rare. Walking the
 /// index of the rule's rarest indexed part instead bounds that by the part's own size.

@@ -7,9 +7,9 @@ import Synchronization
 /// database enlarges the cache, the last one to end puts the old size back (SQLite frees the pages over
 /// it), so idle memory stays as it was.
 enum ImportCache {
-    /// The writer's page cache during an import, in KiB. Measured at 1,000,000 customers: 32 MB gives
-    /// VmHWM 73 MB (shuffled file 15.5 s, ordered 7.5–9.2 s); 48 MB gave 91 MB, too near issue 5's
-    /// 100 MB, and was no faster for an ordered file (11.0 s).
+    /// The writer's page cache during an import, in KiB: large enough that a million-customer import
+    /// is not slowed by it, small enough that the service stays under its 100 MB memory budget while
+    /// importing (the measurements are in BENCHMARKS.md).
     static let kibibytes = 32_000
 
     /// Per database: imports running, and the `cache_size` to put back after the last.
