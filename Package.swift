@@ -34,7 +34,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .systemLibrary(name: "CTLS", path: "Shared/CTLS"),
         .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
-        shared("Models", ["CSystem"]),
+        shared("Models", []),
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
         
@@ -49,7 +49,7 @@ let package = Package(
         service("ContactsService", folder: "concierge-contacts"),
         service("ConversationsService", folder: "concierge-conversations"),
         service("RoutingService", folder: "concierge-routing"),
-        service("CRMLookupService", folder: "concierge-crm-lookup"),
+        service("CRMLookupService", folder: "concierge-crm-lookup", ["CSystem"]),
         .executableTarget(
             name: "ConciergeCLI",
             dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient", "Storage"],

@@ -3,13 +3,13 @@ import CSystem
 /// The kernel's random bits (getrandom(2), like `SystemRandomNumberGenerator`), 32 words per system
 /// call instead of one: for a thread that makes ids in a loop (an import of a million customers spent
 /// 5 % of its reading thread in getrandom). One per thread: not `Sendable`.
-public struct BufferedRandomNumberGenerator: RandomNumberGenerator {
+struct BufferedRandomNumberGenerator: RandomNumberGenerator {
     private var words = [UInt64](repeating: 0, count: 32)
     private var index = 32
 
-    public init() {}
+    init() {}
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         if index == words.count { refill() }
         defer { index += 1 }
         return words[index]
