@@ -99,13 +99,7 @@ public final class Outbox: Sendable {
         let entryID = id ?? Identifier.make()
         let now = OutboxClock.milliseconds()
         let due = now + Int64((heldFor ?? 0) * 1000)
-        try connection.run(
-            """
-            INSERT INTO outbox (id, kind, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            entryID, call.kind.rawValue, call.target, call.method, call.path, SQLValue.blob(call.body), RequestTrace.requestID, due,
-            now, call.key)
+        try OutboxStore.insert(connection, call, id: entryID, requestID: RequestTrace.requestID, due: due, now: now)
         // An entry held for its caller needs no dispatcher yet; if the caller fails, `attempt` wakes it.
         if due == now { written.add(1, ordering: .releasing) }
         return entryID
@@ -140,11 +134,7 @@ public final class Outbox: Sendable {
     /// Entries waiting, per target, and the age of the oldest in seconds (for `/metrics`).
     public func depth() -> [(target: String, count: Int, oldestSeconds: Double)] {
         let now = OutboxClock.milliseconds()
-        return (try? db.read { connection in
-            try connection.query("SELECT target, count(*), min(created_at) FROM outbox GROUP BY target ORDER BY target") {
-                (target: $0.string(0), count: $0.int(1), oldestSeconds: Double(now - $0.int64(2)) / 1000)
-            }
-        }) ?? []
+        return (try? db.read { try OutboxStore.depth($0, now: now) }) ?? []
     }
 
     /// Delivers until `stop()`. Runs on its own thread: deliveries are blocking calls with timeouts.
@@ -223,12 +213,7 @@ public final class Outbox: Sendable {
         guard claim(id) else { return .busy }
         defer { release(id) }
         // The entry and whether an earlier one of its group is still waiting, in one read transaction.
-        let found = try? db.read { connection -> (entry: Entry, earlier: Int)? in
-            guard let entry = try connection.first(Self.selectSQL + " WHERE id = ?", [id], Self.entry) else { return nil }
-            let earlier = try connection.scalarInt(
-                "SELECT count(*) FROM outbox WHERE target = ? AND ordering_key IS ? AND seq < ?", [entry.target, entry.key, entry.seq])
-            return (entry, earlier ?? 0)
-        }
+        let found = try? db.read { try OutboxStore.entryAndEarlier($0, id: id) }
         guard let found = found ?? nil else { return .gone }
         guard found.earlier == 0 else { return .busy }
         let entry = found.entry
@@ -253,21 +238,6 @@ public final class Outbox: Sendable {
     }
 
     // MARK: - Dispatcher
-
-    private static let selectSQL = "SELECT seq, id, kind, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
-
-    private static let dueSQL = " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
-        + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
-        + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?) ORDER BY seq LIMIT 200"
-    private static let manyDueSQL = selectSQL + dueSQL
-    private static let fewDueSQL = selectSQL + " INDEXED BY outbox_due" + dueSQL
-
-    private static func entry(_ row: Row) -> Entry {
-        Entry(
-            seq: row.int64(0), id: row.string(1), kind: OutboxCall.Kind(rawValue: row.string(2)), target: row.string(3),
-            method: row.string(4), path: row.string(5), body: row.bytes(6), requestID: row.optionalString(7), attempts: row.int(8),
-            key: row.optionalString(9))
-    }
 
     private func loop() {
         while !stopping.load(ordering: .acquiring) {
@@ -306,7 +276,7 @@ public final class Outbox: Sendable {
     /// be reached at all is skipped whole.
     private func deliverDue() -> Pass {
         let now = OutboxClock.milliseconds()
-        guard let due = try? db.read({ try Self.due($0, now: now) }) else { return .idle(nextDue: nil) }
+        guard let due = try? db.read({ try OutboxStore.due($0, now: now) }) else { return .idle(nextDue: nil) }
         guard !due.entries.isEmpty else { return .idle(nextDue: due.next) }
         var blocked = Set<String>()
         var unreachable = Set<String>()
@@ -335,25 +305,6 @@ public final class Outbox: Sendable {
         return deliveredAny ? .delivered : .failing
     }
 
-    /// Up to 200 due entries in order, or none and when the first waiting one will be due. An entry is
-    /// not due while an earlier one of its group (target and key) waits out its backoff.
-    ///
-    /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs. Walking
-    /// the table in `seq` order to find the due ones then read every waiting entry (15,000 in the
-    /// routing benchmark: up to 420 KB read per decision made meanwhile); so the due ones are first counted
-    /// on `outbox_due`, and when there are few they are found through it.
-    static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
-        let dueCount = try connection.scalarInt(
-            "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)", [now]) ?? 0
-        guard dueCount > 0 else {
-            let next = try connection.first("SELECT min(next_attempt_at) FROM outbox") { $0.optionalInt(0) } ?? nil
-            return ([], next.map(Int64.init))
-        }
-        // Many due: the walk in `seq` order meets 200 of them early. Few: found through the index, sorted.
-        let entries = try connection.query(dueCount < 1000 ? Self.fewDueSQL : Self.manyDueSQL, [now, now], Self.entry)
-        return (entries, nil)
-    }
-
     private enum Outcome {
         case answered(ClientResponse)
         case failed(HTTPClientError)
@@ -376,7 +327,7 @@ public final class Outbox: Sendable {
         let apply = hooks.withLock { $0[entry.kind] }?.apply
         return { connection in
             // Already settled by a concurrent attempt: nothing to apply twice.
-            guard try connection.run("DELETE FROM outbox WHERE id = ?", entry.id) == 1 else { return }
+            guard try OutboxStore.delete(connection, id: entry.id) else { return }
             try apply?(entry, answer, connection)
         }
     }
@@ -399,12 +350,7 @@ public final class Outbox: Sendable {
             // The receiver refused the call as invalid: retrying cannot help. Keep it for operators.
             logger.error("outbox entry refused", ["entry": entry.id, "target": entry.target, "path": entry.path, "status": String(status)])
             try? db.write { connection in
-                try connection.run(
-                    """
-                    INSERT OR REPLACE INTO outbox_dead (id, target, method, path, body, status, error, created_at, failed_at)
-                    SELECT id, target, method, path, body, ?, ?, created_at, ? FROM outbox WHERE id = ?
-                    """, status, reason, OutboxClock.milliseconds(), entry.id)
-                try connection.run("DELETE FROM outbox WHERE id = ?", entry.id)
+                try OutboxStore.moveToDeadLetters(connection, id: entry.id, status: status, reason: reason, now: OutboxClock.milliseconds())
             }
             return true
         case .answered(let response):
@@ -425,9 +371,8 @@ public final class Outbox: Sendable {
             logger.warning("outbox delivery failed", ["entry": entry.id, "target": entry.target, "attempts": String(attempts), "error": error])
         }
         _ = try? db.write { connection in
-            try connection.run(
-                "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                attempts, OutboxClock.milliseconds() + delay, error, entry.id)
+            try OutboxStore.postpone(
+                connection, id: entry.id, attempts: attempts, until: OutboxClock.milliseconds() + delay, error: error)
         }
     }
 

@@ -91,7 +91,7 @@ import Testing
             try connection.run("UPDATE outbox SET next_attempt_at = ? + seq", now + 60_000)
         }
         try db.read { connection in
-            let idle = try Outbox.due(connection, now: now)
+            let idle = try OutboxStore.due(connection, now: now)
             #expect(idle.entries.isEmpty)
             #expect(idle.next == now + 60_001)
         }
@@ -101,11 +101,11 @@ import Testing
             try Outbox.enqueue(connection, Fixture.call("late", key: "e1500"), id: "late")
             try connection.run("UPDATE outbox SET next_attempt_at = ? WHERE id = 'late'", now - 1)
         }
-        let fewDue = try db.read { try Outbox.due($0, now: now) }
+        let fewDue = try db.read { try OutboxStore.due($0, now: now) }
         #expect(fewDue.entries.map(\.id) == (1...30).map { "e\($0 * 100 - 1)" })
         // Many due (all but every 7th): the first 200 in order, again without the blocked one.
         try db.write { try $0.run("UPDATE outbox SET next_attempt_at = ? WHERE seq % 7 != 0", now - 1) }
-        let manyDue = try db.read { try Outbox.due($0, now: now) }
+        let manyDue = try db.read { try OutboxStore.due($0, now: now) }
         let expected = names.enumerated().filter { ($0.offset + 1) % 7 != 0 || ($0.offset + 1) % 100 == 0 }.map(\.element)
         #expect(manyDue.entries.map(\.id) == Array(expected.prefix(200)))
     }
