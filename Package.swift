@@ -19,6 +19,15 @@ func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -
     )
 }
 
+func serviceTests(_ service: String) -> Target {
+    .testTarget(
+        name: "\(service)Tests",
+        dependencies: [.target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPServer", "TestSupport"],
+        path: "Tests/\(service)Tests",
+        swiftSettings: settings
+    )
+}
+
 let package = Package(
     name: "Concierge",
     products: [
@@ -63,15 +72,18 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
+        // In-process tests of the shared modules and the CLI.
         .testTarget(
             name: "UnitTests",
-            dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ContactsService", "ConversationsService", "CRMLookupService",
-                "RoutingService", "ConciergeCLI",
-            ],
+            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCLI", "TestSupport"],
             path: "Tests/UnitTests",
             swiftSettings: settings
         ),
+        // One in-process target per service: its rules over a temporary database, no processes.
+        serviceTests("ContactsService"),
+        serviceTests("ConversationsService"),
+        serviceTests("RoutingService"),
+        serviceTests("CRMLookupService"),
         .testTarget(
             name: "NetworkTests",
             dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients", "TestSupport"],

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import TestSupport
 import Testing
 
 /// `JSONParser` reads what RFC 8259 allows, refuses all that `JSONSerialization` refuses, and never

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs `body` with a new empty folder that is removed afterwards.
-func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
+public func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-unit-\(UUID().uuidString)")
         .path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -10,7 +10,7 @@ func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 /// `withTemporaryFolder` for an async body.
-func withTemporaryFolderAsync<T>(_ body: (String) async throws -> T) async throws -> T {
+public func withTemporaryFolderAsync<T>(_ body: (String) async throws -> T) async throws -> T {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-unit-\(UUID().uuidString)")
         .path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

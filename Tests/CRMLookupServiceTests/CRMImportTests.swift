@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Models
+import TestSupport
 import Testing
 
 @testable import CRMLookupService
