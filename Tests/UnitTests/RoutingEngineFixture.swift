@@ -78,16 +78,18 @@ final class RoutingEngineFixture: Sendable {
 
     // MARK: - Routing
 
-    /// `POST /v1/route` for a new conversation from contact `k-1` (or `contact`), message id `<id>-m`.
+    /// `POST /v1/route` for a new conversation from contact `k-1` (or `contact`); the message id is
+    /// `<conversation>-m-<event>` unless given.
     func route(
         _ conversationID: String, _ channel: Channel, hero: DedicatedHero? = nil, contact: RouteContact? = nil,
-        body: String = "Hello", event: RouteEvent = .new, inboxID: String? = nil, on engine: RoutingEngine? = nil
+        body: String = "Hello", event: RouteEvent = .new, inboxID: String? = nil, messageID: String? = nil,
+        on engine: RoutingEngine? = nil
     ) async throws -> RouteResult {
         var who = contact ?? RouteContact(id: "k-1", name: "Kim")
         if let hero { who.dedicatedHero = hero }
         let request = RouteRequest(
             conversationId: conversationID, event: event, channel: channel, inboxId: inboxID, contact: who,
-            message: RouteMessage(id: "\(conversationID)-m-\(event.rawValue)", body: body))
+            message: RouteMessage(id: messageID ?? "\(conversationID)-m-\(event.rawValue)", body: body))
         return try await (engine ?? self.engine).route(request).result
     }
 
