@@ -221,6 +221,38 @@ import Testing
         }
     }
 
+    @Test func movingAConversationToAnotherInboxServesTheLineItLeft() async throws {
+        try await RoutingEngineFixture.with { fixture in
+            let chat = try await fixture.inbox("Chat", defaultFor: [.messaging])
+            let vip = try await fixture.inbox("VIP")
+            let a = try await fixture.agent("A", inboxes: [chat], capacity: PartialCounts(messaging: 1))
+            let v = try await fixture.agent("V", inboxes: [vip])
+            #expect(try await fixture.route("m-1", .messaging).assigneeId == a.id)
+            #expect(try await fixture.route("w-1", .messaging).routingState == .queued)
+            let moved = try await fixture.route("m-1", .messaging, event: .moved, inboxID: vip.id)
+            #expect(moved.assigneeId == v.id)
+            #expect(moved.inboxId == vip.id)
+            #expect(try fixture.decision("w-1").assigneeId == a.id)
+            #expect(try fixture.load(a.id).messaging == 1)
+            #expect(try fixture.waiting(chat.id) == [])
+        }
+    }
+
+    @Test func aQueuedConversationTransferredByHandLeavesItsLineForGood() async throws {
+        try await RoutingEngineFixture.with { fixture in
+            let chat = try await fixture.inbox("Chat", defaultFor: [.messaging])
+            let a = try await fixture.agent("A", inboxes: [chat], availability: .away)
+            for id in ["w-1", "w-2"] { _ = try await fixture.route(id, .messaging) }
+            let transferred = try await fixture.engine.transfer("w-1", AssignRequest(agentId: a.id))
+            #expect(transferred.assigneeId == a.id)
+            #expect(transferred.inboxId == chat.id)
+            #expect(try fixture.waiting(chat.id) == ["w-2"])
+            let restarted = try fixture.reloaded()
+            #expect(try fixture.waiting(chat.id, on: restarted) == ["w-2"])
+            #expect(try fixture.load(a.id, on: restarted).messaging == 1)
+        }
+    }
+
     @Test func deactivationReroutesOpenConversationsWithinTheirInbox() async throws {
         try await RoutingEngineFixture.with { fixture in
             let support = try await fixture.inbox("Support", defaultFor: [.messaging])
