@@ -66,7 +66,8 @@ import Testing
                         TraceStep(step: "assign", outcome: "assigned to agent \(desk.hero.id)"),
                     ], "\(channel)")
             }
-            #expect(try desk.fixture.load(desk.hero.id) == ChannelCounts(email: 1, messaging: 1, voice: 1, voicemail: 1))
+            #expect(
+                try desk.fixture.load(desk.hero.id) == ChannelCounts(email: 1, messaging: 1, voice: 1, voicemail: 1))
         }
     }
 
@@ -80,7 +81,8 @@ import Testing
             #expect(result.inboxId == desk.home.id)
             #expect(
                 result.outcome("dedicatedHero")
-                    == "hero agent \(desk.hero.id) is \(availability.rawValue); \(channel.rawValue) goes to the hero regardless")
+                    == "hero agent \(desk.hero.id) is \(availability.rawValue); \(channel.rawValue) goes to the hero regardless"
+            )
             #expect(try desk.fixture.load(desk.hero.id)[channel] == 1)
         }
     }
@@ -94,7 +96,8 @@ import Testing
             #expect(full.assigneeId == desk.hero.id)
             #expect(
                 full.outcome("dedicatedHero")
-                    == "hero agent \(desk.hero.id) is at capacity (1/1 \(channel.rawValue)); \(channel.rawValue) goes to the hero regardless")
+                    == "hero agent \(desk.hero.id) is at capacity (1/1 \(channel.rawValue)); \(channel.rawValue) goes to the hero regardless"
+            )
             #expect(try desk.fixture.load(desk.hero.id)[channel] == 2)
             #expect(try desk.fixture.load(desk.mailAgent.id) == ChannelCounts())
             #expect(try desk.fixture.waiting(desk.home.id) == [])
@@ -107,20 +110,26 @@ import Testing
             let away = try await desk.route("m-1", .messaging)
             #expect(away.assigneeId == desk.mate.id)
             #expect(away.inboxId == desk.home.id)
-            #expect(Array(away.trace.dropFirst()) == [
-                TraceStep(
-                    step: "dedicatedHero",
-                    outcome: "hero agent \(desk.hero.id) is away; messaging goes to hero inbox \(desk.home.id)"),
-                TraceStep(step: "skip", outcome: "\(desk.hero.id): away"),
-                TraceStep(step: "select", outcome: "\(desk.mate.id) chosen by round_robin in inbox \(desk.home.id) (load 0/3 messaging)"),
-            ])
+            #expect(
+                Array(away.trace.dropFirst()) == [
+                    TraceStep(
+                        step: "dedicatedHero",
+                        outcome: "hero agent \(desk.hero.id) is away; messaging goes to hero inbox \(desk.home.id)"),
+                    TraceStep(step: "skip", outcome: "\(desk.hero.id): away"),
+                    TraceStep(
+                        step: "select",
+                        outcome: "\(desk.mate.id) chosen by round_robin in inbox \(desk.home.id) (load 0/3 messaging)"),
+                ])
 
             // An available hero at capacity on messaging is not eligible either.
             try await desk.set(desk.hero, .available)
             try await desk.capacity(desk.hero, PartialCounts(messaging: 0))
             let full = try await desk.route("m-2", .messaging)
             #expect(full.assigneeId == desk.mate.id)
-            #expect(full.outcome("dedicatedHero") == "hero agent \(desk.hero.id) is at capacity (0/0 messaging); messaging goes to hero inbox \(desk.home.id)")
+            #expect(
+                full.outcome("dedicatedHero")
+                    == "hero agent \(desk.hero.id) is at capacity (0/0 messaging); messaging goes to hero inbox \(desk.home.id)"
+            )
 
             // Nobody eligible in the hero inbox: it waits there, not in the default messaging inbox.
             try await desk.set(desk.mate, .away)
@@ -138,13 +147,15 @@ import Testing
         try await Self.withDesk { desk in
             let loner = try await desk.fixture.agent("Loner", availability: .away)
             #expect(loner.heroInboxId == nil)
-            let result = try await desk.fixture.route("m-1", .messaging, hero: DedicatedHero(type: .agent, id: loner.id))
+            let result = try await desk.fixture.route(
+                "m-1", .messaging, hero: DedicatedHero(type: .agent, id: loner.id))
             #expect(result.assigneeId == desk.chatAgent.id)
             #expect(result.inboxId == desk.chat.id)
-            #expect(Array(result.trace.dropFirst().prefix(2)) == [
-                TraceStep(step: "dedicatedHero", outcome: "hero agent \(loner.id) is away and has no hero inbox"),
-                TraceStep(step: "defaultInbox", outcome: "messaging goes to its default inbox \(desk.chat.id)"),
-            ])
+            #expect(
+                Array(result.trace.dropFirst().prefix(2)) == [
+                    TraceStep(step: "dedicatedHero", outcome: "hero agent \(loner.id) is away and has no hero inbox"),
+                    TraceStep(step: "defaultInbox", outcome: "messaging goes to its default inbox \(desk.chat.id)"),
+                ])
         }
     }
 
@@ -157,7 +168,8 @@ import Testing
             #expect(full.inboxId == desk.phones.id)
             #expect(
                 full.outcome("dedicatedHero")
-                    == "hero agent \(desk.hero.id) is at capacity (1/1 voice); voice falls back to the default voice inbox")
+                    == "hero agent \(desk.hero.id) is at capacity (1/1 voice); voice falls back to the default voice inbox"
+            )
             _ = try await desk.fixture.engine.release("v-0")
             try await desk.set(desk.hero, .away)
             let away = try await desk.route("v-2", .voice)
@@ -213,7 +225,8 @@ import Testing
             #expect(agent.assigneeId == desk.mailAgent.id)
             #expect(agent.inboxId == desk.mail.id)
             #expect(agent.outcome("dedicatedHero") == "hero agent ghost does not exist")
-            let inbox = try await desk.fixture.route("g-2", .messaging, hero: DedicatedHero(type: .inbox, id: "ghost-team"))
+            let inbox = try await desk.fixture.route(
+                "g-2", .messaging, hero: DedicatedHero(type: .inbox, id: "ghost-team"))
             #expect(inbox.assigneeId == desk.chatAgent.id)
             #expect(inbox.inboxId == desk.chat.id)
             #expect(inbox.outcome("dedicatedHero") == "hero inbox ghost-team does not exist")
@@ -229,7 +242,9 @@ import Testing
             let result = try await desk.route("e-1", .email)
             #expect(result.assigneeId == desk.mate.id)
             #expect(result.inboxId == desk.home.id)
-            #expect(result.outcome("dedicatedHero") == "hero agent \(desk.hero.id) is inactive; email goes to hero inbox \(desk.home.id)")
+            #expect(
+                result.outcome("dedicatedHero")
+                    == "hero agent \(desk.hero.id) is inactive; email goes to hero inbox \(desk.home.id)")
             #expect(try desk.fixture.load(desk.hero.id) == ChannelCounts())
         }
     }
@@ -243,7 +258,9 @@ import Testing
             #expect(voicemail.routingState == .none)
             #expect(voicemail.inboxId == nil)
             #expect(voicemail.queueId == nil)
-            #expect(voicemail.trace.last == TraceStep(step: "unassigned", outcome: "no rule applies and voicemail has no default inbox"))
+            #expect(
+                voicemail.trace.last
+                    == TraceStep(step: "unassigned", outcome: "no rule applies and voicemail has no default inbox"))
             #expect(try desk.fixture.load(desk.hero.id) == ChannelCounts())
         }
     }
@@ -253,10 +270,11 @@ import Testing
             #expect(try await desk.route("h-1", .messaging).assigneeId == desk.hero.id)
             let handed = try await desk.fixture.engine.transfer("h-1", AssignRequest(agentId: desk.chatAgent.id))
             #expect(handed.assigneeId == desk.chatAgent.id)
-            #expect(handed.trace == [
-                TraceStep(step: "transfer", outcome: "manual transfer to agent \(desk.chatAgent.id)"),
-                TraceStep(step: "assign", outcome: "assigned to agent \(desk.chatAgent.id)"),
-            ])
+            #expect(
+                handed.trace == [
+                    TraceStep(step: "transfer", outcome: "manual transfer to agent \(desk.chatAgent.id)"),
+                    TraceStep(step: "assign", outcome: "assigned to agent \(desk.chatAgent.id)"),
+                ])
             #expect(try desk.fixture.load(desk.hero.id).messaging == 0)
             #expect(try desk.fixture.load(desk.chatAgent.id).messaging == 1)
             #expect(try await desk.route("h-2", .messaging).assigneeId == desk.hero.id)

@@ -23,11 +23,12 @@ import Testing
                 #expect(result.assigneeId == nil)
                 #expect(result.inboxId == chat.id)
                 #expect(result.queueId == nil)
-                #expect(Array(result.trace.dropFirst(3)) == [
-                    TraceStep(step: "skip", outcome: "\(a.id): away"),
-                    TraceStep(step: "select", outcome: "no eligible member of inbox \(chat.id) for messaging"),
-                    TraceStep(step: "queue", outcome: "waiting in the implicit queue of inbox \(chat.id)"),
-                ])
+                #expect(
+                    Array(result.trace.dropFirst(3)) == [
+                        TraceStep(step: "skip", outcome: "\(a.id): away"),
+                        TraceStep(step: "select", outcome: "no eligible member of inbox \(chat.id) for messaging"),
+                        TraceStep(step: "queue", outcome: "waiting in the implicit queue of inbox \(chat.id)"),
+                    ])
             }
             #expect(try fixture.waiting(chat.id) == ["w-1", "w-2"])
             #expect(try fixture.decision("w-2").routingState == .queued)
@@ -64,7 +65,8 @@ import Testing
             case .conversationTransferredAway:
                 _ = try await engine.transfer("m-0", AssignRequest(agentId: b.id))
                 #expect(try fixture.load(b.id).messaging == 1)
-            case .capacityRaised: _ = try await engine.updateAgent(a.id, AgentPatch(capacity: PartialCounts(messaging: 2)))
+            case .capacityRaised:
+                _ = try await engine.updateAgent(a.id, AgentPatch(capacity: PartialCounts(messaging: 2)))
             case .agentJoinsInbox:
                 _ = try await engine.setMembers(chat.id, [a.id, b.id])
                 expected = b
@@ -79,10 +81,14 @@ import Testing
             let skips = trigger == .agentJoinsInbox ? [TraceStep(step: "skip", outcome: "\(a.id): away")] : []
             let load = trigger == .capacityRaised ? "1/2" : "0/1"
             #expect(
-                drained.trace == [TraceStep(step: "drain", outcome: "capacity appeared in inbox \(chat.id)")] + skips + [
-                    TraceStep(step: "select", outcome: "\(expected.id) chosen by round_robin in inbox \(chat.id) (load \(load) messaging)"),
-                    TraceStep(step: "assign", outcome: "assigned to agent \(expected.id) after waiting"),
-                ])
+                drained.trace == [TraceStep(step: "drain", outcome: "capacity appeared in inbox \(chat.id)")] + skips
+                    + [
+                        TraceStep(
+                            step: "select",
+                            outcome: "\(expected.id) chosen by round_robin in inbox \(chat.id) (load \(load) messaging)"
+                        ),
+                        TraceStep(step: "assign", outcome: "assigned to agent \(expected.id) after waiting"),
+                    ])
             #expect(try fixture.decision("w-2").routingState == .queued)
             #expect(try fixture.waiting(chat.id) == ["w-2"])
             let agent = try fixture.engine.agent(expected.id)
@@ -97,8 +103,11 @@ import Testing
     @Test func drainServesEachChannelOldestFirstUpToItsCapacity() async throws {
         try await RoutingEngineFixture.with { fixture in
             let desk = try await fixture.inbox("Desk", defaultFor: [.email, .messaging])
-            let a = try await fixture.agent("A", inboxes: [desk], capacity: PartialCounts(email: 2, messaging: 1), availability: .away)
-            for (id, channel) in [("e-1", Channel.email), ("m-1", .messaging), ("e-2", .email), ("m-2", .messaging), ("e-3", .email)] {
+            let a = try await fixture.agent(
+                "A", inboxes: [desk], capacity: PartialCounts(email: 2, messaging: 1), availability: .away)
+            for (id, channel) in [
+                ("e-1", Channel.email), ("m-1", .messaging), ("e-2", .email), ("m-2", .messaging), ("e-3", .email),
+            ] {
                 #expect(try await fixture.route(id, channel).routingState == .queued, "\(id)")
             }
             #expect(try fixture.waiting(desk.id) == ["e-1", "m-1", "e-2", "m-2", "e-3"])
@@ -138,7 +147,8 @@ import Testing
             let gold = try await engine.createQueue(NewQueue(name: "Gold", inboxId: desk.id, priority: 10))
             let normal = try await engine.createQueue(NewQueue(name: "Normal", inboxId: desk.id, priority: 1))
             let other = try await engine.createQueue(NewQueue(name: "Other", inboxId: desk.id, priority: 1))
-            let a = try await fixture.agent("A", inboxes: [desk], capacity: PartialCounts(messaging: 3), availability: .away)
+            let a = try await fixture.agent(
+                "A", inboxes: [desk], capacity: PartialCounts(messaging: 3), availability: .away)
             try fixture.publish(
                 """
                 {"start": "pick", "steps": [
@@ -152,7 +162,10 @@ import Testing
                   {"id": "other", "type": "assign", "to": {"queue": "\(other.id)"}},
                   {"id": "plain", "type": "assign", "to": {"inbox": "\(desk.id)"}}]}
                 """)
-            for (id, lane) in [("o-1", "other"), ("n-1", "normal"), ("p-1", "plain"), ("g-1", "gold"), ("n-2", "normal"), ("g-2", "gold")] {
+            for (id, lane) in [
+                ("o-1", "other"), ("n-1", "normal"), ("p-1", "plain"), ("g-1", "gold"), ("n-2", "normal"),
+                ("g-2", "gold"),
+            ] {
                 let queued = try await fixture.route(id, .messaging, body: "a \(lane) question")
                 #expect(queued.routingState == .queued, "\(id)")
                 #expect(queued.inboxId == desk.id, "\(id)")
@@ -204,7 +217,8 @@ import Testing
     @Test func queuedConversationsSurviveAReloadAndDrainAfterwards() async throws {
         try await RoutingEngineFixture.with { fixture in
             let chat = try await fixture.inbox("Chat", defaultFor: [.messaging])
-            let a = try await fixture.agent("A", inboxes: [chat], capacity: PartialCounts(messaging: 2), availability: .away)
+            let a = try await fixture.agent(
+                "A", inboxes: [chat], capacity: PartialCounts(messaging: 2), availability: .away)
             var before = 0
             for id in ["w-1", "w-2", "w-3"] { before = max(before, try await fixture.route(id, .messaging).version) }
             let restarted = try fixture.reloaded()
@@ -257,7 +271,8 @@ import Testing
         try await RoutingEngineFixture.with { fixture in
             let support = try await fixture.inbox("Support", defaultFor: [.messaging])
             let a = try await fixture.agent("A", inboxes: [support])
-            let b = try await fixture.agent("B", inboxes: [support], capacity: PartialCounts(messaging: 1), availability: .away)
+            let b = try await fixture.agent(
+                "B", inboxes: [support], capacity: PartialCounts(messaging: 1), availability: .away)
             #expect(try await fixture.route("m-1", .messaging).assigneeId == a.id)
             #expect(try await fixture.route("m-2", .messaging).assigneeId == a.id)
             _ = try await fixture.engine.setAvailability(b.id, .available)
@@ -267,7 +282,9 @@ import Testing
             let moved = try fixture.decision("m-1")
             #expect(moved.assigneeId == b.id)
             #expect(moved.inboxId == support.id)
-            #expect(moved.trace.first == TraceStep(step: "deactivation", outcome: "agent \(a.id) was deactivated; routing again"))
+            #expect(
+                moved.trace.first
+                    == TraceStep(step: "deactivation", outcome: "agent \(a.id) was deactivated; routing again"))
             let waiting = try fixture.decision("m-2")
             #expect(waiting.routingState == .queued)
             #expect(try fixture.waiting(support.id) == ["m-2"])

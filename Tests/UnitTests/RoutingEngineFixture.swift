@@ -34,13 +34,17 @@ final class RoutingEngineFixture: Sendable {
     }
 
     private static func engine(_ db: Database, _ runner: WorkflowRunner) throws -> RoutingEngine {
-        let outbox = Outbox(db: db, targets: [:], logger: Logger(service: "routing-tests", level: .error, sink: MemorySink()))
+        let outbox = Outbox(
+            db: db, targets: [:], logger: Logger(service: "routing-tests", level: .error, sink: MemorySink()))
         return try RoutingEngine(
-            store: RoutingStore(db: db), workflows: try WorkflowStore(db: db), runner: runner, outbox: outbox, metrics: Metrics())
+            store: RoutingStore(db: db), workflows: try WorkflowStore(db: db), runner: runner, outbox: outbox,
+            metrics: Metrics())
     }
 
     /// Runs `body` with a fixture over a new database in a temporary folder removed afterwards.
-    static func with<T>(runner: WorkflowRunner = runner(), _ body: (RoutingEngineFixture) async throws -> T) async throws -> T {
+    static func with<T>(runner: WorkflowRunner = runner(), _ body: (RoutingEngineFixture) async throws -> T)
+        async throws -> T
+    {
         try await withTemporaryFolderAsync { folder in
             try await body(try RoutingEngineFixture(path: folder + "/routing.sqlite", runner: runner))
         }
@@ -65,7 +69,8 @@ final class RoutingEngineFixture: Sendable {
     ) async throws -> Agent {
         try await engine.createAgent(
             NewAgent(
-                name: name, email: "\(name.lowercased())@example.com", availability: availability, inboxIds: inboxes.map(\.id),
+                name: name, email: "\(name.lowercased())@example.com", availability: availability,
+                inboxIds: inboxes.map(\.id),
                 heroInboxId: heroInbox?.id, capacity: capacity))
     }
 

@@ -26,7 +26,9 @@ import Testing
                     TraceStep(step: "event", outcome: "new messaging message"),
                     TraceStep(step: "dedicatedHero", outcome: "contact has no dedicated hero"),
                     TraceStep(step: "defaultInbox", outcome: "messaging goes to its default inbox \(chat.id)"),
-                    TraceStep(step: "select", outcome: "\(a.id) chosen by round_robin in inbox \(chat.id) (load 1/3 messaging)"),
+                    TraceStep(
+                        step: "select",
+                        outcome: "\(a.id) chosen by round_robin in inbox \(chat.id) (load 1/3 messaging)"),
                 ])
             #expect(try fixture.load(a.id).messaging == 2)
         }
@@ -46,11 +48,14 @@ import Testing
             // The pointer is at A: B (away) and C (full) are passed over, and the trace says so.
             let fifth = try await fixture.route("m-5", .messaging)
             #expect(fifth.assigneeId == a.id)
-            #expect(Array(fifth.trace.dropFirst(3)) == [
-                TraceStep(step: "skip", outcome: "\(b.id): away"),
-                TraceStep(step: "skip", outcome: "\(c.id): at capacity (1/1 messaging)"),
-                TraceStep(step: "select", outcome: "\(a.id) chosen by round_robin in inbox \(chat.id) (load 2/3 messaging)"),
-            ])
+            #expect(
+                Array(fifth.trace.dropFirst(3)) == [
+                    TraceStep(step: "skip", outcome: "\(b.id): away"),
+                    TraceStep(step: "skip", outcome: "\(c.id): at capacity (1/1 messaging)"),
+                    TraceStep(
+                        step: "select",
+                        outcome: "\(a.id) chosen by round_robin in inbox \(chat.id) (load 2/3 messaging)"),
+                ])
             #expect(try fixture.load(a.id).messaging == 3)
             #expect(try fixture.load(b.id).messaging == 1)
             #expect(try fixture.load(c.id).messaging == 1)
@@ -82,7 +87,9 @@ import Testing
             let b = try await fixture.agent("B", inboxes: [desk])
             let c = try await fixture.agent("C", inboxes: [desk])
             // A carries two emails, B one messaging conversation, C one email.
-            for (conversation, agent, channel) in [("x-1", a, Channel.email), ("x-2", a, .email), ("x-3", b, .messaging), ("x-4", c, .email)] {
+            for (conversation, agent, channel) in [
+                ("x-1", a, Channel.email), ("x-2", a, .email), ("x-3", b, .messaging), ("x-4", c, .email),
+            ] {
                 _ = try await fixture.engine.transfer(conversation, AssignRequest(agentId: agent.id, channel: channel))
             }
             // B and C tie at one in total: C was given its conversation last, B has been idle longer.
@@ -163,8 +170,10 @@ import Testing
     func capacityPerChannelIsNeverExceeded(_ strategy: Strategy) async throws {
         try await RoutingEngineFixture.with { fixture in
             let desk = try await fixture.inbox("Desk", defaultFor: [.email, .messaging, .voice], strategy: strategy)
-            let a = try await fixture.agent("A", inboxes: [desk], capacity: PartialCounts(email: 1, messaging: 2, voice: 1))
-            let b = try await fixture.agent("B", inboxes: [desk], capacity: PartialCounts(email: 2, messaging: 1, voice: 0))
+            let a = try await fixture.agent(
+                "A", inboxes: [desk], capacity: PartialCounts(email: 1, messaging: 2, voice: 1))
+            let b = try await fixture.agent(
+                "B", inboxes: [desk], capacity: PartialCounts(email: 2, messaging: 1, voice: 0))
             let capacity = [a.id: a.capacity, b.id: b.capacity]
             var states: [Channel: [RoutingState]] = [:]
             for index in 1...5 {
@@ -173,7 +182,9 @@ import Testing
                     states[channel, default: []].append(result.routingState)
                     for agent in [a, b] {
                         let load = try fixture.load(agent.id)
-                        #expect(load[channel] <= capacity[agent.id]?[channel] ?? 0, "\(agent.name) \(channel) after \(index)")
+                        #expect(
+                            load[channel] <= capacity[agent.id]?[channel] ?? 0,
+                            "\(agent.name) \(channel) after \(index)")
                     }
                 }
             }
@@ -201,15 +212,18 @@ import Testing
             #expect(fourth.assigneeId == nil)
             #expect(fourth.inboxId == chat.id)
             #expect(fourth.queueId == nil)
-            #expect(Array(fourth.trace.dropFirst(3)) == [
-                TraceStep(step: "skip", outcome: "\(busy.id): busy"),
-                TraceStep(step: "skip", outcome: "\(offline.id): offline"),
-                TraceStep(step: "skip", outcome: "\(gone.id): inactive"),
-                TraceStep(step: "skip", outcome: "\(a.id): at capacity (3/3 messaging)"),
-                TraceStep(step: "select", outcome: "no eligible member of inbox \(chat.id) for messaging"),
-                TraceStep(step: "queue", outcome: "waiting in the implicit queue of inbox \(chat.id)"),
-            ])
-            for agent in [busy, offline, gone, outsider] { #expect(try fixture.load(agent.id) == ChannelCounts(), "\(agent.name)") }
+            #expect(
+                Array(fourth.trace.dropFirst(3)) == [
+                    TraceStep(step: "skip", outcome: "\(busy.id): busy"),
+                    TraceStep(step: "skip", outcome: "\(offline.id): offline"),
+                    TraceStep(step: "skip", outcome: "\(gone.id): inactive"),
+                    TraceStep(step: "skip", outcome: "\(a.id): at capacity (3/3 messaging)"),
+                    TraceStep(step: "select", outcome: "no eligible member of inbox \(chat.id) for messaging"),
+                    TraceStep(step: "queue", outcome: "waiting in the implicit queue of inbox \(chat.id)"),
+                ])
+            for agent in [busy, offline, gone, outsider] {
+                #expect(try fixture.load(agent.id) == ChannelCounts(), "\(agent.name)")
+            }
             #expect(try fixture.waiting(chat.id) == ["m-4"])
         }
     }

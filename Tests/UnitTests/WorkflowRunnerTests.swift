@@ -14,7 +14,8 @@ import Testing
     }
 
     static func context(
-        _ contact: RouteContact = RouteContact(id: "k-1", name: "Kim"), channel: Channel = .email, body: String = "Hello"
+        _ contact: RouteContact = RouteContact(id: "k-1", name: "Kim"), channel: Channel = .email,
+        body: String = "Hello"
     ) -> WorkflowContext {
         WorkflowContext(contact: contact, channel: channel, messageBody: body, variables: [:])
     }
@@ -57,23 +58,35 @@ import Testing
 
     static let cases: [Case] = [
         Case(name: "channel, case-insensitive", context: context(channel: .voice), holds: 1, goes: "voice"),
-        Case(name: "a tag in a list, any of several tags", context: context(RouteContact(id: "k", tags: ["new", "GOLD"])), holds: 2, goes: "vip"),
         Case(
-            name: "an attribute's prefix", context: context(RouteContact(id: "k", tags: ["spam-suspect"], attributes: ["tier": "Platinum+"])),
+            name: "a tag in a list, any of several tags",
+            context: context(RouteContact(id: "k", tags: ["new", "GOLD"])), holds: 2, goes: "vip"),
+        Case(
+            name: "an attribute's prefix",
+            context: context(RouteContact(id: "k", tags: ["spam-suspect"], attributes: ["tier": "Platinum+"])),
             holds: 3, goes: "platinum"),
         Case(
-            name: "all: corporate email without a refund", context: context(RouteContact(id: "k", emails: ["a@x.example", "Bo@Corp.Example"])),
+            name: "all: corporate email without a refund",
+            context: context(RouteContact(id: "k", emails: ["a@x.example", "Bo@Corp.Example"])),
             holds: 4, goes: "corp"),
         Case(
-            name: "all fails on its not: a refund", context: context(RouteContact(id: "k", emails: ["bo@corp.example"]), body: "I want a REFUND"),
+            name: "all fails on its not: a refund",
+            context: context(RouteContact(id: "k", emails: ["bo@corp.example"]), body: "I want a REFUND"),
             holds: nil, goes: "rest"),
         Case(
             name: "any: a dedicated hero",
-            context: context(RouteContact(id: "k", dedicatedHero: DedicatedHero(type: .agent, id: "ada"))), holds: 5, goes: "known"),
-        Case(name: "any: a phone", context: context(RouteContact(id: "k", phones: ["+4512345678"])), holds: 5, goes: "known"),
-        Case(name: "notEquals on tags", context: context(RouteContact(id: "k", tags: ["newcomer"])), holds: 6, goes: "tagged"),
+            context: context(RouteContact(id: "k", dedicatedHero: DedicatedHero(type: .agent, id: "ada"))), holds: 5,
+            goes: "known"),
+        Case(
+            name: "any: a phone", context: context(RouteContact(id: "k", phones: ["+4512345678"])), holds: 5,
+            goes: "known"),
+        Case(
+            name: "notEquals on tags", context: context(RouteContact(id: "k", tags: ["newcomer"])), holds: 6,
+            goes: "tagged"),
         // On a multi-valued field, notEquals holds when no value equals (not when some value differs).
-        Case(name: "notEquals fails when any tag equals", context: context(RouteContact(id: "k", tags: ["x", "Spam-Suspect"])), holds: nil, goes: "rest"),
+        Case(
+            name: "notEquals fails when any tag equals",
+            context: context(RouteContact(id: "k", tags: ["x", "Spam-Suspect"])), holds: nil, goes: "rest"),
         Case(name: "nothing holds", context: context(RouteContact(id: "k")), holds: nil, goes: "rest"),
     ]
 
@@ -82,11 +95,12 @@ import Testing
         let result = await Self.offline.start(try Self.document(Self.triage), version: 3, context: example.context)
         #expect(result.outcome == .assign(.agent(example.goes)))
         let branch = example.holds.map { "case \($0) holds → \(example.goes)" } ?? "no case holds → rest"
-        #expect(result.trace == [
-            TraceStep(step: "workflow", outcome: "version 3 starts at check"),
-            TraceStep(step: "check", outcome: branch),
-            TraceStep(step: example.goes, outcome: "assign to agent \(example.goes)"),
-        ])
+        #expect(
+            result.trace == [
+                TraceStep(step: "workflow", outcome: "version 3 starts at check"),
+                TraceStep(step: "check", outcome: branch),
+                TraceStep(step: example.goes, outcome: "assign to agent \(example.goes)"),
+            ])
         #expect(result.replies == [])
     }
 
@@ -106,13 +120,14 @@ import Testing
         #expect(result.outcome == .assign(.inbox("support", strategy: .leastBusy)))
         #expect(result.tags == ["Billing", "workflow-seen", "greeted"])
         #expect(result.replies == [Reply(body: "Hi Tia on messaging, tia@example.com.")])
-        #expect(result.trace == [
-            TraceStep(step: "workflow", outcome: "version 1 starts at tag"),
-            TraceStep(step: "tag", outcome: "tagged Billing, workflow-seen"),
-            TraceStep(step: "greet", outcome: "replied"),
-            TraceStep(step: "more", outcome: "tagged greeted"),
-            TraceStep(step: "place", outcome: "assign to inbox support by least_busy"),
-        ])
+        #expect(
+            result.trace == [
+                TraceStep(step: "workflow", outcome: "version 1 starts at tag"),
+                TraceStep(step: "tag", outcome: "tagged Billing, workflow-seen"),
+                TraceStep(step: "greet", outcome: "replied"),
+                TraceStep(step: "more", outcome: "tagged greeted"),
+                TraceStep(step: "place", outcome: "assign to inbox support by least_busy"),
+            ])
     }
 
     @Test(arguments: [
@@ -129,17 +144,22 @@ import Testing
     }
 
     @Test func aRunThatEndsWithoutAssignFallsBackToDefaultRouting() async throws {
-        let document = try Self.document(#"{"start": "bye", "steps": [{"id": "bye", "type": "reply", "body": "We will be in touch."}]}"#)
+        let document = try Self.document(
+            #"{"start": "bye", "steps": [{"id": "bye", "type": "reply", "body": "We will be in touch."}]}"#)
         let result = await Self.offline.start(document, version: 1, context: Self.context())
         #expect(result.outcome == .fallback)
         #expect(result.replies == [Reply(body: "We will be in touch.")])
-        #expect(result.trace.last == TraceStep(step: "workflow", outcome: "ended without an assign step; default routing"))
+        #expect(
+            result.trace.last == TraceStep(step: "workflow", outcome: "ended without an assign step; default routing"))
     }
 
     @Test func aRunStopsAfterOneHundredSteps() async throws {
-        let tags = (1...101).map { #"{"id": "t\#($0)", "type": "tag", "tags": ["n\#($0)"], "next": "\#($0 == 101 ? "done" : "t\($0 + 1)")"}"# }
+        let tags = (1...101).map {
+            #"{"id": "t\#($0)", "type": "tag", "tags": ["n\#($0)"], "next": "\#($0 == 101 ? "done" : "t\($0 + 1)")"}"#
+        }
         let document = try Self.document(
-            #"{"start": "t1", "steps": [\#(tags.joined(separator: ", ")), {"id": "done", "type": "assign", "to": {"agent": "ada"}}]}"#)
+            #"{"start": "t1", "steps": [\#(tags.joined(separator: ", ")), {"id": "done", "type": "assign", "to": {"agent": "ada"}}]}"#
+        )
         let result = await Self.offline.start(document, version: 1, context: Self.context())
         #expect(result.outcome == .fallback)
         #expect(result.tags.count == 100)
@@ -175,11 +195,12 @@ import Testing
         #expect(resumed.outcome == .assign(.inbox("orders", strategy: nil)))
         #expect(resumed.context.variables["Order"] == .string("A-1234"))
         #expect(resumed.replies == [Reply(body: "Thanks, looking up A-1234.")])
-        #expect(resumed.trace == [
-            TraceStep(step: "ask", outcome: "valid answer saved to var.Order: A-1234"),
-            TraceStep(step: "check", outcome: "case 1 holds → orders"),
-            TraceStep(step: "orders", outcome: "assign to inbox orders"),
-        ])
+        #expect(
+            resumed.trace == [
+                TraceStep(step: "ask", outcome: "valid answer saved to var.Order: A-1234"),
+                TraceStep(step: "check", outcome: "case 1 holds → orders"),
+                TraceStep(step: "orders", outcome: "assign to inbox orders"),
+            ])
     }
 
     @Test func invalidAnswersAskAgainUntilTheRetriesRunOut() async throws {
@@ -191,7 +212,8 @@ import Testing
               {"id": "found", "type": "assign", "to": {"inbox": "support"}},
               {"id": "manager", "type": "assign", "to": {"agent": "manager"}}]}
             """)
-        guard case .pause(let asked) = await Self.offline.start(document, version: 1, context: Self.context()).outcome else {
+        guard case .pause(let asked) = await Self.offline.start(document, version: 1, context: Self.context()).outcome
+        else {
             Issue.record("the ask did not pause the run")
             return
         }
@@ -206,10 +228,11 @@ import Testing
         let exhausted = await Self.offline.resume(document, run: again, answer: "still@not")
         #expect(exhausted.outcome == .assign(.agent("manager")))
         #expect(exhausted.replies == [])
-        #expect(exhausted.trace == [
-            TraceStep(step: "ask", outcome: "invalid answer 2; retries exhausted"),
-            TraceStep(step: "manager", outcome: "assign to agent manager"),
-        ])
+        #expect(
+            exhausted.trace == [
+                TraceStep(step: "ask", outcome: "invalid answer 2; retries exhausted"),
+                TraceStep(step: "manager", outcome: "assign to agent manager"),
+            ])
         #expect(exhausted.context.variables["Email"] == nil)
     }
 
@@ -234,7 +257,8 @@ import Testing
             switch request.query["email"] {
             case "tia@example.com":
                 let record: JSONValue = .object([
-                    "customerType": .string("VIP"), "attributes": .object(["tiers": .array([.string("gold"), .string("silver")])]),
+                    "customerType": .string("VIP"),
+                    "attributes": .object(["tiers": .array([.string("gold"), .string("silver")])]),
                 ])
                 return try .json(LookupResult(found: true, source: "directory", data: record))
             case "down@example.com":
@@ -268,22 +292,25 @@ import Testing
             let result = await runner.start(try Self.document(Self.lookup), version: 1, context: Self.context(contact))
             #expect(result.outcome == .assign(.inbox("vip", strategy: nil)))
             #expect(result.context.variables == ["Type": .string("VIP"), "Tier": .string("gold")])
-            #expect(Array(result.trace.dropFirst()) == [
-                TraceStep(step: "lookup", outcome: "directory: found None=∅ Tier=gold Type=VIP → isVip"),
-                TraceStep(step: "isVip", outcome: "case 1 holds → vip"),
-                TraceStep(step: "vip", outcome: "assign to inbox vip"),
-            ])
+            #expect(
+                Array(result.trace.dropFirst()) == [
+                    TraceStep(step: "lookup", outcome: "directory: found None=∅ Tier=gold Type=VIP → isVip"),
+                    TraceStep(step: "isVip", outcome: "case 1 holds → vip"),
+                    TraceStep(step: "vip", outcome: "assign to inbox vip"),
+                ])
         }
     }
 
     @Test func notFoundAndFailingLookupsTakeTheirOwnWay() async throws {
         try await Self.withCRMStub { runner in
             let document = try Self.document(Self.lookup)
-            let unknown = await runner.start(document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["who@example.com"])))
+            let unknown = await runner.start(
+                document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["who@example.com"])))
             #expect(unknown.outcome == .assign(.inbox("strangers", strategy: nil)))
             #expect(unknown.trace[1] == TraceStep(step: "lookup", outcome: "directory: not found → stranger"))
 
-            let down = await runner.start(document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["down@example.com"])))
+            let down = await runner.start(
+                document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["down@example.com"])))
             #expect(down.outcome == .assign(.inbox("fallback", strategy: nil)))
             #expect(down.trace[1].step == "lookup")
             #expect(down.trace[1].outcome.hasPrefix("directory: error ("), "\(down.trace[1])")
@@ -293,11 +320,13 @@ import Testing
 
     @Test func aLookupNeedsNoCallWithoutTheIdentityAndAnUnreachableCRMIsAnError() async throws {
         let document = try Self.document(Self.lookup)
-        let noEmail = await Self.offline.start(document, version: 1, context: Self.context(RouteContact(id: "k", phones: ["+4512345678"])))
+        let noEmail = await Self.offline.start(
+            document, version: 1, context: Self.context(RouteContact(id: "k", phones: ["+4512345678"])))
         #expect(noEmail.outcome == .assign(.inbox("strangers", strategy: nil)))
         #expect(noEmail.trace[1] == TraceStep(step: "lookup", outcome: "contact has no email → stranger"))
 
-        let unreachable = await Self.offline.start(document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["tia@example.com"])))
+        let unreachable = await Self.offline.start(
+            document, version: 1, context: Self.context(RouteContact(id: "k", emails: ["tia@example.com"])))
         #expect(unreachable.outcome == .assign(.inbox("fallback", strategy: nil)))
         #expect(unreachable.trace[1].outcome.hasPrefix("directory: error ("), "\(unreachable.trace[1])")
     }
@@ -322,14 +351,17 @@ import Testing
             #expect(result.assigneeId == b.id)  // least busy overrides the inbox's round robin
             #expect(result.tags == ["Billing"])
             #expect(result.replies == [Reply(body: "Hi Kim")])
-            #expect(result.trace == [
-                TraceStep(step: "event", outcome: "new email message"),
-                TraceStep(step: "workflow", outcome: "version 1 starts at tag"),
-                TraceStep(step: "tag", outcome: "tagged Billing"),
-                TraceStep(step: "greet", outcome: "replied"),
-                TraceStep(step: "place", outcome: "assign to inbox \(support.id) by least_busy"),
-                TraceStep(step: "select", outcome: "\(b.id) chosen by least_busy in inbox \(support.id) (load 0/10 email)"),
-            ])
+            #expect(
+                result.trace == [
+                    TraceStep(step: "event", outcome: "new email message"),
+                    TraceStep(step: "workflow", outcome: "version 1 starts at tag"),
+                    TraceStep(step: "tag", outcome: "tagged Billing"),
+                    TraceStep(step: "greet", outcome: "replied"),
+                    TraceStep(step: "place", outcome: "assign to inbox \(support.id) by least_busy"),
+                    TraceStep(
+                        step: "select", outcome: "\(b.id) chosen by least_busy in inbox \(support.id) (load 0/10 email)"
+                    ),
+                ])
             #expect(try fixture.decision("c-1") == result)
         }
     }
@@ -337,8 +369,10 @@ import Testing
     @Test func anAgentTargetTakesTheConversationWithoutAnAvailabilityCheck() async throws {
         try await RoutingEngineFixture.with { fixture in
             let support = try await fixture.inbox("Support", defaultFor: [.voice])
-            let manager = try await fixture.agent("Manager", inboxes: [support], capacity: PartialCounts(voice: 0), availability: .offline)
-            try fixture.publish(#"{"start": "a", "steps": [{"id": "a", "type": "assign", "to": {"agent": "\#(manager.id)"}}]}"#)
+            let manager = try await fixture.agent(
+                "Manager", inboxes: [support], capacity: PartialCounts(voice: 0), availability: .offline)
+            try fixture.publish(
+                #"{"start": "a", "steps": [{"id": "a", "type": "assign", "to": {"agent": "\#(manager.id)"}}]}"#)
             let result = try await fixture.route("v-1", .voice)
             #expect(result.assigneeId == manager.id)
             #expect(result.inboxId == support.id)
@@ -359,14 +393,16 @@ import Testing
             #expect(asked.assigneeId == nil)
             #expect(asked.replies == [Reply(body: "Your order number, Kim?")])
             // The answer arrives as the conversation's next message.
-            let answered = try await fixture.route("m-1", .messaging, body: "a-77", event: .message, messageID: "m-1-answer")
+            let answered = try await fixture.route(
+                "m-1", .messaging, body: "a-77", event: .message, messageID: "m-1-answer")
             #expect(answered.routingState == .assigned)
             #expect(answered.assigneeId == clerk.id)
             #expect(answered.inboxId == orders.id)
             #expect(answered.replies == [Reply(body: "Thanks, looking up a-77.")])
             #expect(answered.steps == ["event", "ask", "check", "orders", "select"])
             // Once placed, further messages leave the conversation where it is.
-            let later = try await fixture.route("m-1", .messaging, body: "any news?", event: .message, messageID: "m-1-later")
+            let later = try await fixture.route(
+                "m-1", .messaging, body: "any news?", event: .message, messageID: "m-1-later")
             #expect(later.outcome("unchanged") == "already assigned")
         }
     }
