@@ -279,6 +279,13 @@ import Testing
             let deactivated = try await fixture.engine.deactivate(a.id)
             #expect(deactivated.active == false)
             #expect(fixture.engine.isDeactivated(a.id))
+            // Contacts is asked to hand A's hero contacts to A's hero inbox.
+            #expect(
+                try fixture.outbox("agent-deactivation", as: AgentHeroHandover.self) == [
+                    AgentHeroHandover(agentId: a.id, heroInboxId: support.id)
+                ])
+            // Both rerouted conversations are announced to the conversations service.
+            #expect(try fixture.announced().suffix(2).map(\.conversationId) == ["m-1", "m-2"])
             let moved = try fixture.decision("m-1")
             #expect(moved.assigneeId == b.id)
             #expect(moved.inboxId == support.id)

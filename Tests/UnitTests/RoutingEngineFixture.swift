@@ -118,13 +118,14 @@ final class RoutingEngineFixture: Sendable {
     }
 
     /// Decisions announced to the conversations service through the outbox, oldest first.
-    func announced() throws -> [RouteResult] {
+    func announced() throws -> [RouteResult] { try outbox("routing-decision", as: RouteResult.self) }
+
+    /// Bodies of the outbox entries of one kind (`OutboxCall.Kind`), oldest first.
+    func outbox<T: Decodable>(_ kind: String, as type: T.Type) throws -> [T] {
         let bodies = try db.read { connection in
-            try connection.query("SELECT body FROM outbox WHERE kind = ? ORDER BY seq", ["routing-decision"]) {
-                $0.bytes(0)
-            }
+            try connection.query("SELECT body FROM outbox WHERE kind = ? ORDER BY seq", [kind]) { $0.bytes(0) }
         }
-        return try bodies.map { try JSONCoding.decode(RouteResult.self, from: $0) }
+        return try bodies.map { try JSONCoding.decode(T.self, from: $0) }
     }
 }
 
