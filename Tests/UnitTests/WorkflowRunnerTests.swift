@@ -236,6 +236,60 @@ import Testing
         #expect(exhausted.context.variables["Email"] == nil)
     }
 
+    static let askEmail = """
+        {"start": "ask", "steps": [
+          {"id": "ask", "type": "ask", "question": "Your email?", "expect": "email", "saveTo": "contact.email",
+           "retryMessage": "Please try another address.", "next": "done"},
+          {"id": "done", "type": "assign", "to": {"inbox": "support"}}]}
+        """
+
+    @Test func anEmailAnswerIsKeptForTheRunWhenContactsCannotBeReached() async throws {
+        let document = try Self.document(Self.askEmail)
+        guard case .pause(let asked) = await Self.offline.start(document, version: 1, context: Self.context()).outcome
+        else {
+            Issue.record("the ask did not pause the run")
+            return
+        }
+        let resumed = await Self.offline.resume(document, run: asked, answer: " kim@example.com ")
+        #expect(resumed.outcome == .assign(.inbox("support", strategy: nil)))
+        #expect(resumed.context.contact.emails == ["kim@example.com"])
+        #expect(resumed.trace.count == 3)
+        #expect(resumed.trace[0].step == "ask")
+        #expect(resumed.trace[0].outcome.hasPrefix("could not save kim@example.com to the contact ("))
+        #expect(resumed.trace[0].outcome.hasSuffix("); kept for this run"))
+        #expect(
+            resumed.trace[1] == TraceStep(step: "ask", outcome: "valid answer saved to contact.email: kim@example.com"))
+    }
+
+    @Test func anEmailAnswerOwnedByAnotherContactIsInvalidAndAskedAgain() async throws {
+        let router = Router()
+        router.patch("/v1/contacts/{id}", access: .open) { _, _ in
+            .problem(Problem(status: 409, title: "Email already in use", detail: "It belongs to another contact."))
+        }
+        try await Self.withStub(router) { url in
+            let runner = RoutingEngineFixture.runner(contactsURL: url)
+            let document = try Self.document(Self.askEmail)
+            guard case .pause(let asked) = await runner.start(document, version: 1, context: Self.context()).outcome
+            else {
+                Issue.record("the ask did not pause the run")
+                return
+            }
+            let resumed = await runner.resume(document, run: asked, answer: "taken@example.com")
+            #expect(resumed.replies == [Reply(body: "Please try another address.")])
+            #expect(
+                resumed.trace == [
+                    TraceStep(step: "ask", outcome: "answer taken@example.com belongs to another contact"),
+                    TraceStep(step: "ask", outcome: "invalid answer 1 of 4; asking again"),
+                ])
+            #expect(resumed.context.contact.emails == nil)
+            guard case .pause(let again) = resumed.outcome else {
+                Issue.record("expected a second pause, got \(resumed.outcome)")
+                return
+            }
+            #expect(again.attempts == 1)
+        }
+    }
+
     // MARK: - lookup
 
     static let lookup = """
@@ -267,14 +321,19 @@ import Testing
                 return try .json(LookupResult(found: false, source: "directory"))
             }
         }
+        return try await withStub(router) { url in try await body(RoutingEngineFixture.runner(crmURL: url)) }
+    }
+
+    /// Serves `router` on a free local port for the duration of `body`, which gets its base URL.
+    static func withStub<T: Sendable>(_ router: Router, _ body: (String) async throws -> T) async throws -> T {
         let server = HTTPServer(
             ServerConfiguration(host: "127.0.0.1", port: 0, eventLoops: 1), router: router,
-            logger: Logger(service: "crm-stub", level: .error, sink: MemorySink()), signer: nil)
+            logger: Logger(service: "stub", level: .error, sink: MemorySink()), signer: nil)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             do {
                 let port = try await server.waitUntilListening()
-                let result = try await body(RoutingEngineFixture.runner(crmURL: "http://127.0.0.1:\(port)"))
+                let result = try await body("http://127.0.0.1:\(port)")
                 server.shutdown()
                 try await group.waitForAll()
                 return result
