@@ -22,7 +22,7 @@ func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -
 func serviceTests(_ service: String) -> Target {
     .testTarget(
         name: "\(service)Tests",
-        dependencies: [.target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPServer", "TestSupport"],
+        dependencies: [.target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPClient", "HTTPServer", "Logging", "TestSupport"],
         path: "Tests/\(service)Tests",
         swiftSettings: settings
     )

@@ -44,13 +44,15 @@ struct SourceLookup: Sendable {
                 guard let data = try? JSONCoding.decode(JSONValue.self, from: response.body) else {
                     throw HTTPClientError.malformedResponse("body is not JSON")
                 }
+                // The source answered: the breaker hears so before anything of ours can fail (a trial
+                // left unreported would keep the source skipped until an administrator stepped in).
+                breaker.succeeded(name)
                 let entry = SourceStore.Cached(found: true, data: try JSONCoding.encode(data), fetchedAt: now)
                 try store.cache(source: name, key: key, entry)
-                breaker.succeeded(name)
                 return LookupResult(found: true, source: name, stale: false, data: data)
             case 404:
-                try store.cache(source: name, key: key, SourceStore.Cached(found: false, data: nil, fetchedAt: now))
                 breaker.succeeded(name)
+                try store.cache(source: name, key: key, SourceStore.Cached(found: false, data: nil, fetchedAt: now))
                 return LookupResult(found: false, source: name)
             default:
                 throw HTTPClientError.malformedResponse("HTTP \(response.status)")

@@ -74,8 +74,11 @@ extension RoutingEngine {
             try Self.apply(patch.capacity, to: &agent.capacity)
             let inboxIDs = try patch.inboxIds.map { try Self.checkInboxes($0, state: state, field: "inboxIds") }
             if let hero = patch.heroInboxId { agent.heroInboxID = try Self.checkInbox(hero, state: state, field: "heroInboxId") }
+            let isBackAtWork = patch.availability == .available && agent.availability != .available
             if let availability = patch.availability { agent.availability = availability }
             // Validation is done; from here the state changes.
+            // Back at work: idle from now, for least_busy's ties — as through PUT …/availability.
+            if isBackAtWork { agent.lastActivity = state.nextVersion() }
             if let newEmail {
                 state.agentIDByEmail[agent.email] = nil
                 state.agentIDByEmail[newEmail] = agent.id

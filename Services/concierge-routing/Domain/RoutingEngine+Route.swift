@@ -82,8 +82,9 @@ extension RoutingEngine {
     }
 
     /// `POST /v1/assignments/{id}/assign`: a manual transfer to any active agent, capacity notwithstanding.
+    /// It ends a workflow run that was waiting for the customer: the agent has the conversation now.
     func transfer(_ conversationID: String, _ input: AssignRequest) async throws -> RouteResult {
-        try await change { state, tx in
+        let result = try await change { state, tx in
             guard let agent = state.agents[input.agentId] else {
                 throw RoutingError.invalid(field: "agentId", message: "No agent has id \(input.agentId).")
             }
@@ -99,11 +100,14 @@ extension RoutingEngine {
             var trace = [TraceStep(step: "transfer", outcome: "manual transfer to agent \(agent.id)")]
             let previous = current?.agentID
             let record = try state.place(conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, tx)
+            try tx.deleteRun(conversationID: conversationID)
             let result = state.result(conversationID, record, trace: trace)
             try tx.saveDecision(result)
             if let previous, previous != agent.id, let old = state.agents[previous] { try state.drain(old.inboxIDs, tx) }
             return result
         }
+        workflows.remember(paused: conversationID, false)
+        return result
     }
 
     func decision(_ conversationID: String) throws -> RouteResult {

@@ -124,9 +124,9 @@ import Testing
     }
 
     /// `PUT /v1/agents/{id}/availability` and `PATCH /v1/agents/{id}` with `availability` both bring
-    /// an agent back to work, so both should make it idle from then for least busy's ties. Known bug:
-    /// the PATCH keeps the agent's last assignment as its idle time, so an agent back from a long
-    /// absence counts as idle longest and takes the tie.
+    /// an agent back to work, so both make it idle from then for least busy's ties (the PATCH used to
+    /// keep the agent's last assignment as its idle time, so an agent back from a long absence counted
+    /// as idle longest and took the tie).
     @Test(arguments: [false, true])
     func anAgentBackAtWorkIsIdleFromThenWhicheverCallBroughtItBack(_ throughPatch: Bool) async throws {
         try await RoutingEngineFixture.with { fixture in
@@ -143,11 +143,7 @@ import Testing
                 _ = try await fixture.engine.setAvailability(b.id, .available)
             }
             let next = try await fixture.route("m-2", .messaging)
-            withKnownIssue("PATCH availability does not reset the agent's idle time") {
-                #expect(next.assigneeId == a.id)
-            } when: {
-                throughPatch
-            }
+            #expect(next.assigneeId == a.id)
         }
     }
 

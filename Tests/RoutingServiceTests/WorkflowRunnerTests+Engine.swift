@@ -81,9 +81,9 @@ extension WorkflowRunnerTests {
     }
 
     /// A conversation awaiting the customer's answer that an agent takes by hand (`/assign`) is the
-    /// agent's: like a release or a move, the transfer ends the paused run. Known bug: `transfer`
-    /// leaves the run in place, so the customer's next message resumes it and the workflow takes the
-    /// conversation away from the agent (to Clerk here), unasked.
+    /// agent's: like a release or a move, the transfer ends the paused run (it used to stay, so the
+    /// customer's next message resumed it and the workflow took the conversation away from the agent,
+    /// to Clerk here, unasked).
     @Test func aManualTransferEndsAPausedRun() async throws {
         try await RoutingEngineFixture.with { fixture in
             let orders = try await fixture.inbox("Orders")
@@ -98,11 +98,9 @@ extension WorkflowRunnerTests {
             let next = try await fixture.route("m-1", .messaging, body: "a-1", event: .message, messageID: "m-1-next")
             let helperLoad = try fixture.load(helper.id).messaging
             let clerkLoad = try fixture.load(clerk.id).messaging
-            withKnownIssue("transfer does not delete the conversation's paused workflow run") {
-                #expect(next.assigneeId == helper.id)
-                #expect(helperLoad == 1)
-                #expect(clerkLoad == 0)
-            }
+            #expect(next.assigneeId == helper.id)
+            #expect(helperLoad == 1)
+            #expect(clerkLoad == 0)
         }
     }
 }

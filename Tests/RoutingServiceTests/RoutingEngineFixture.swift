@@ -4,6 +4,7 @@ import Logging
 import Models
 import Outbox
 import Storage
+import TestSupport
 
 @testable import HTTPServer
 @testable import RoutingService
@@ -77,8 +78,8 @@ final class RoutingEngineFixture: Sendable {
     /// A workflow checked against the ids the engine knows, then saved as the active version.
     func publish(_ workflow: String) throws {
         let json = try JSONCoding.decode(JSONValue.self, from: Array(workflow.utf8))
-        _ = try WorkflowParser.parse(json, known: engine.read { $0.knownIDs })
-        _ = try engine.workflows.save(json)
+        let document = try WorkflowParser.parse(json, known: engine.read { $0.knownIDs })
+        _ = try engine.workflows.save(json, parsed: document)
     }
 
     // MARK: - Routing

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import Models
 import Storage
+import TestSupport
 import Testing
 
 @testable import CRMLookupService
@@ -110,7 +111,8 @@ import Testing
 
     /// The breaker's half-open trial must always be reported back, or the source stays skipped for
     /// good. Here the CRM answers the trial, but caching the answer fails (a storage error, made by
-    /// a trigger): `SourceLookup` then rethrows without telling the breaker either way.
+    /// a trigger): `SourceLookup` must still tell the breaker the source answered (it used to rethrow
+    /// without telling it either way, and the source stayed skipped).
     @Test func aTrialWhoseAnswerCannotBeCachedDoesNotLeaveTheSourceSkippedForGood() async throws {
         try await withTemporaryFolderAsync { folder in
             let db = try Database(path: folder + "/crm.sqlite", migrations: CRMMigrations.all, checkpointInterval: nil)
@@ -135,13 +137,9 @@ import Testing
                 }
 
                 try db.write { try $0.execute("DROP TRIGGER no_cache") }
-                // The CRM works and storage is back: the source must be tried again, not skipped. Known
-                // bug: it is skipped (503) until an administrator re-saves or deletes the source.
-                await withKnownIssue("SourceLookup leaves the breaker's trial in flight when caching the answer throws")
-                {
-                    let next = try await lookup.lookup(source: "crm", by: "email", value: "a@example.com")
-                    #expect(next.found)
-                }
+                // The CRM works and storage is back: the source is tried again, not skipped.
+                let next = try await lookup.lookup(source: "crm", by: "email", value: "a@example.com")
+                #expect(next.found)
             }
         }
     }
