@@ -324,7 +324,6 @@ final class EventLoop: @unchecked Sendable {
             if n > 0 {
                 if connection.requestStarted == 0 && !connection.inFlight { connection.requestStarted = now }
                 connection.input.append(contentsOf: readBuffer[0..<n])
-                connection.lastActivity = now
                 total += n
                 if n < readBuffer.count { break }
             } else if n == 0 {
@@ -361,7 +360,8 @@ final class EventLoop: @unchecked Sendable {
                 connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
             case .request(let head, let body):
                 connection.inFlight = true
-                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                connection.requestStarted = 0
+                connection.bodyStarted = 0
                 dispatch(Request(head: head, body: body), on: connection)
             case .bodyChunk(let bytes):
                 if connection.spool == nil { connection.spool = SpoolFile() }
@@ -377,10 +377,13 @@ final class EventLoop: @unchecked Sendable {
                 let spool = connection.spool ?? SpoolFile()
                 connection.spool = nil
                 connection.inFlight = true
-                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                connection.requestStarted = 0
+                connection.bodyStarted = 0
                 dispatch(Request(head: head, body: [], bodyFile: spool?.finish()), on: connection)
             }
         }
+        // The body's clock starts when its head is complete (checked per read, not per byte).
+        if connection.bodyStarted == 0 && !connection.inFlight && connection.parser.isReadingBody { connection.bodyStarted = now }
         connection.compactInput()
         if connection.hasPendingOutput { flush(connection, now: now) }
         guard connections[connection.fd] === connection else { return }
@@ -438,6 +441,8 @@ final class EventLoop: @unchecked Sendable {
             connection.fileOffset = 0
             if !completion.keepAlive || draining { connection.closeAfterFlush = true }
             connection.lastActivity = now
+            // Bytes that came while the handler ran start the next head's clock now, not when they came.
+            connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
             flush(connection, now: now)
             if connections[connection.fd] === connection && !connection.closeAfterFlush {
                 process(connection, now: now)
@@ -503,26 +508,39 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Bookkeeping
 
+    /// Closes connections past their deadline, once a second: a head due since `requestStarted`, a body
+    /// slower than its minimum rate since `bodyStarted`, an answer the client does not read, or an idle
+    /// keep-alive since its last answer. Only here, never per byte read.
     private func sweepTimeouts(now: UInt64) {
-        let headerLimit = UInt64(server.configuration.headerTimeoutSeconds) * 1_000_000_000
-        let idleLimit = UInt64(server.configuration.idleTimeoutSeconds) * 1_000_000_000
+        let configuration = server.configuration
+        let headerLimit = UInt64(configuration.headerTimeoutSeconds) * 1_000_000_000
+        let bodyLimit = UInt64(configuration.bodyTimeoutSeconds) * 1_000_000_000
+        let nanosecondsPerBodyByte = 1_000_000_000 / UInt64(max(1, configuration.minBodyBytesPerSecond))
+        let idleLimit = UInt64(configuration.idleTimeoutSeconds) * 1_000_000_000
         for connection in Array(connections.values) where !connection.inFlight {
             if connection.hasPendingOutput {
                 if now - connection.lastActivity > idleLimit { close(connection) }
-            } else if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
-                if connection.requestStarted != 0 && now - connection.requestStarted > headerLimit
-                    && connection.parser.isReadingHead
-                {
-                    connection.output.append(contentsOf: server.timeoutAnswer)
-                    connection.closeAfterFlush = true
-                    flush(connection, now: now)
-                } else if now - connection.lastActivity > idleLimit {
-                    close(connection)
+            } else if connection.bodyStarted != 0 {
+                let allowance = bodyLimit + UInt64(connection.parser.bodyBytesRead) * nanosecondsPerBodyByte
+                if now - connection.bodyStarted > allowance { refuse(connection, with: server.deadlineAnswer(forBody: true), now: now) }
+            } else if connection.requestStarted != 0 {
+                guard now - connection.requestStarted > headerLimit else { continue }
+                if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
+                    refuse(connection, with: server.deadlineAnswer(forBody: false), now: now)
+                } else {
+                    close(connection)  // not a byte since accepted: nobody to answer
                 }
             } else if now - connection.lastActivity > idleLimit {
                 close(connection)
             }
         }
+    }
+
+    /// Answers a request that cannot go on (its deadline passed) and closes the connection once it is sent.
+    private func refuse(_ connection: HTTPConnection, with answer: [UInt8], now: UInt64) {
+        connection.output.append(contentsOf: answer)
+        connection.closeAfterFlush = true
+        flush(connection, now: now)
     }
 
     private func register(_ fd: Int32, token: UInt64, events: UInt32) {

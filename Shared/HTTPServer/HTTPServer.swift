@@ -29,7 +29,8 @@ public final class HTTPServer: Sendable {
     private let started = Mutex<(waiters: [CheckedContinuation<Int, any Error>], failure: (any Error)?)>(([], nil))
 
     let overloadAnswer: [UInt8]
-    let timeoutAnswer: [UInt8]
+    private let timeoutAnswer: [UInt8]
+    private let bodyTimeoutAnswer: [UInt8]
     let spoolFailureAnswer: [UInt8]
 
     /// - Parameters:
@@ -53,6 +54,9 @@ public final class HTTPServer: Sendable {
         ).serialized(requestID: nil, keepAlive: false)
         timeoutAnswer = Response.problem(
             Problem(status: 408, title: "Request timeout", detail: "The request head did not arrive in time.")
+        ).serialized(requestID: nil, keepAlive: false)
+        bodyTimeoutAnswer = Response.problem(
+            Problem(status: 408, title: "Request timeout", detail: "The request body arrived too slowly.")
         ).serialized(requestID: nil, keepAlive: false)
     }
 
@@ -211,6 +215,15 @@ public final class HTTPServer: Sendable {
         logger.info(
             "request rejected", ["method": "-", "route": "unparsed", "status": String(error.status), "reason": error.problem.detail ?? ""])
         return Response.problem(error.problem).serialized(requestID: nil, keepAlive: false)
+    }
+
+    /// The 408 for a request whose head or body missed its deadline, counted and logged as a rejected one.
+    func deadlineAnswer(forBody: Bool) -> [UInt8] {
+        metrics.record(method: "-", route: "unparsed", status: 408, seconds: 0)
+        logger.info(
+            "request rejected",
+            ["method": "-", "route": "unparsed", "status": "408", "reason": forBody ? "body too slow" : "head too slow"])
+        return forBody ? bodyTimeoutAnswer : timeoutAnswer
     }
 
     func nextRequestID(from request: Request) -> String {

@@ -8,9 +8,19 @@ public struct ServerConfiguration: Sendable {
     public var eventLoops: Int
     /// Open connections allowed; past it new ones get 503 and are closed. Default 4096.
     public var maxConnections = 4096
-    /// Seconds a client may take to send a complete request head; default 10.
+    /// Seconds a client may take to send a complete request head, counted from accepting the connection
+    /// or, on a kept-alive one, from the first byte of the next request; default 10 (SPEC §2). Past it:
+    /// 408 and close, or a plain close for a connection that never sent a byte.
     public var headerTimeoutSeconds = 10
-    /// Seconds a keep-alive connection may sit idle, or a body/write make no progress; default 60.
+    /// Seconds a request body may take before `minBodyBytesPerSecond` applies; default 10. Past the two:
+    /// 408 and close.
+    public var bodyTimeoutSeconds = 10
+    /// Slowest average rate of a request body after `bodyTimeoutSeconds`: each byte received extends the
+    /// body's deadline by `1 / minBodyBytesPerSecond` s; default 1 KiB/s (a 1 MiB body: 10 s + 1,024 s at
+    /// worst), so a client trickling bytes cannot hold a connection.
+    public var minBodyBytesPerSecond = 1024
+    /// Seconds a kept-alive connection may wait for its next request after the last answer was written,
+    /// or an answer may make no progress to a client that does not read; default 60 (SPEC §2).
     public var idleTimeoutSeconds = 60
     /// Seconds in-flight requests get to finish after SIGTERM; default 10.
     public var shutdownGraceSeconds = 10

@@ -44,6 +44,16 @@ public struct RequestParser: Sendable {
         return false
     }
 
+    /// True between a complete head and the end of its body (trailers included).
+    public var isReadingBody: Bool {
+        if case .head = state { return pendingEnd }
+        return true
+    }
+
+    /// Bytes of the current request's body read so far, chunk framing and trailers included (for the
+    /// body's minimum rate).
+    public private(set) var bodyBytesRead = 0
+
     /// What to do with a request's body, decided from its head (by its route).
     public enum BodyHandling: Sendable, Equatable {
         /// Collected in memory, at most this many bytes (and at most `limits.maxBodyBytes`).
@@ -71,6 +81,7 @@ public struct RequestParser: Sendable {
                 let parsed = try Self.parseHead(buffer, index..<end, limits: limits)
                 index = end + 4
                 scanned = 0
+                bodyBytesRead = 0
                 head = parsed
                 body = []
                 switch handling(parsed) {
@@ -100,6 +111,7 @@ public struct RequestParser: Sendable {
                 guard take > 0 else { return nil }
                 let chunk = buffer[index..<index + take]
                 index += take
+                bodyBytesRead += take
                 state = take == remaining ? .head : .fixedBody(remaining: remaining - take)
                 if spooling {
                     if take == remaining { pendingEnd = true }
@@ -113,6 +125,7 @@ public struct RequestParser: Sendable {
                     return nil
                 }
                 let size = try Self.chunkSize(buffer[index..<lineEnd])
+                bodyBytesRead += lineEnd + 2 - index
                 index = lineEnd + 2
                 if size == 0 {
                     state = .trailers
@@ -125,6 +138,7 @@ public struct RequestParser: Sendable {
                 guard take > 0 else { return nil }
                 let chunk = buffer[index..<index + take]
                 index += take
+                bodyBytesRead += take
                 state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
                 if spooling { return .bodyChunk(Array(chunk)) }
                 body.append(contentsOf: chunk)
@@ -132,6 +146,7 @@ public struct RequestParser: Sendable {
                 guard buffer.count - index >= 2 else { return nil }
                 guard buffer[index] == 13, buffer[index + 1] == 10 else { throw .malformed("Chunk data not followed by CRLF.") }
                 index += 2
+                bodyBytesRead += 2
                 state = .chunkSize
             case .trailers:
                 // Trailer fields are read and dropped; an empty line ends the message. Their total is capped,
@@ -142,6 +157,7 @@ public struct RequestParser: Sendable {
                     return nil
                 }
                 trailerBytes += lineEnd + 2 - index
+                bodyBytesRead += lineEnd + 2 - index
                 guard trailerBytes <= limits.maxTrailerBytes else { throw .trailersTooLarge }
                 let empty = lineEnd == index
                 index = lineEnd + 2
