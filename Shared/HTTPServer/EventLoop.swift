@@ -31,6 +31,11 @@ final class EventLoop: @unchecked Sendable {
     private static let wakeToken = UInt64.max - 1
     /// Marks epoll tokens of client sockets a task waits on (server connections' tokens are their fd).
     private static let clientWaitBit: UInt64 = 1 << 40
+    /// Marks epoll tokens of refused sockets being drained before they are closed (`linger`).
+    private static let lingerBit: UInt64 = 1 << 41
+    /// Most refused sockets one loop drains at a time; past it they are closed at once (a flood of
+    /// refusals must not hold descriptors beyond the cap without bound).
+    private static let maxLingering = 128
 
     /// A task waiting for a client socket to become readable; loop thread only.
     private struct ReadWait {
@@ -39,6 +44,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private var readWaits: [Int32: ReadWait] = [:]
+    /// Refused sockets shut down for writing, each with the time it is closed at; loop thread only.
+    private var lingering: [Int32: UInt64] = [:]
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -121,6 +128,7 @@ final class EventLoop: @unchecked Sendable {
                     case Self.listenerToken: acceptAll(now: now)
                     case Self.wakeToken: consumeWake()
                     case let token where token & Self.clientWaitBit != 0: resumeReader(Int32(truncatingIfNeeded: token), readable: true)
+                    case let token where token & Self.lingerBit != 0: drainLingering(Int32(truncatingIfNeeded: token), events: event.events)
                     default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
                     }
                 }
@@ -144,6 +152,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        for fd in Array(lingering.keys) { endLingering(fd) }
         finished.store(true, ordering: .sequentiallyConsistent)
         closeHandedOver()
         // Handlers still running for clients that are gone may be waiting to resume here: keep
@@ -220,10 +229,10 @@ final class EventLoop: @unchecked Sendable {
                 return  // EAGAIN, or a transient error such as EMFILE: try again on the next event
             }
             guard server.admitConnection() else {
-                // Over the connection cap: a short canned answer, then close. The server stays up.
+                // Over the connection cap: a short canned answer, then a graceful close. The server stays up.
                 let answer = server.overloadAnswer
                 answer.withUnsafeBytes { _ = Socket.write(fd, $0) }
-                Glibc.close(fd)
+                linger(fd, registered: false, now: now)
                 continue
             }
             Socket.setNoDelay(fd)
@@ -348,10 +357,7 @@ final class EventLoop: @unchecked Sendable {
             } catch {
                 connection.spool?.discard()
                 connection.spool = nil
-                let answer = server.parseFailureAnswer(error)
-                connection.output.append(contentsOf: answer)
-                connection.closeAfterFlush = true
-                flush(connection, now: now)
+                refuse(connection, with: server.parseFailureAnswer(error), now: now)
                 return
             }
             guard let event else { break }
@@ -368,9 +374,7 @@ final class EventLoop: @unchecked Sendable {
                 guard let spool = connection.spool, spool.write(bytes) else {
                     connection.spool?.discard()
                     connection.spool = nil
-                    connection.output.append(contentsOf: server.spoolFailureAnswer)
-                    connection.closeAfterFlush = true
-                    flush(connection, now: now)
+                    refuse(connection, with: server.spoolFailureAnswer, now: now)
                     return
                 }
             case .spooledRequest(let head):
@@ -475,7 +479,7 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
             connection.outputIndex = 0
             if connection.closeAfterFlush && !connection.inFlight {
-                close(connection)
+                close(connection, lingering: connection.isRefused)
                 return
             }
         }
@@ -534,13 +538,61 @@ final class EventLoop: @unchecked Sendable {
                 close(connection)
             }
         }
+        for (fd, deadline) in lingering where deadline <= now { endLingering(fd) }
     }
 
-    /// Answers a request that cannot go on (its deadline passed) and closes the connection once it is sent.
+    /// Answers a request that cannot go on (bad, too large, too slow) and closes the connection
+    /// gracefully once the answer is sent.
     private func refuse(_ connection: HTTPConnection, with answer: [UInt8], now: UInt64) {
         connection.output.append(contentsOf: answer)
         connection.closeAfterFlush = true
+        connection.isRefused = true
         flush(connection, now: now)
+    }
+
+    /// Closes a refused socket gracefully once its answer is written: our side is shut down (the client
+    /// reads the answer, then end of stream) and what the client still sends is read and dropped until
+    /// it closes, at most `lingerSeconds`. Closed at once instead, a socket with unread input sends a
+    /// reset, which fails a client still sending its request before it ever reads the answer.
+    private func linger(_ fd: Int32, registered: Bool, now: UInt64) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        guard !draining, lingering.count < Self.maxLingering, discardInput(fd) else {
+            if registered { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+            Glibc.close(fd)
+            return
+        }
+        lingering[fd] = now + UInt64(server.configuration.lingerSeconds) * 1_000_000_000
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        event.data.u64 = Self.lingerBit | UInt64(UInt32(bitPattern: fd))
+        epoll_ctl(epollFD, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    private func drainLingering(_ fd: Int32, events: UInt32) {
+        guard lingering[fd] != nil else { return }
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 || !discardInput(fd) { endLingering(fd) }
+    }
+
+    /// Reads and drops what a refused client sent (at most 1 MiB a turn); false once it closed or failed.
+    private func discardInput(_ fd: Int32) -> Bool {
+        var total = 0
+        while total < 1 << 20 {
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                total += n
+            } else if n == 0 {
+                return false
+            } else if errno != EINTR {
+                return errno == EAGAIN || errno == EWOULDBLOCK
+            }
+        }
+        return true
+    }
+
+    private func endLingering(_ fd: Int32) {
+        guard lingering.removeValue(forKey: fd) != nil else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+        Glibc.close(fd)
     }
 
     private func register(_ fd: Int32, token: UInt64, events: UInt32) {
@@ -560,14 +612,19 @@ final class EventLoop: @unchecked Sendable {
         epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
     }
 
-    private func close(_ connection: HTTPConnection) {
+    /// Ends a connection and frees its slot; `lingering` closes it gracefully (see `linger`).
+    private func close(_ connection: HTTPConnection, lingering: Bool = false) {
         guard connections[connection.fd] === connection else { return }
         connection.spool?.discard()
         connection.spool = nil
         connections[connection.fd] = nil
         openConnections.subtract(1, ordering: .relaxed)
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
-        Glibc.close(connection.fd)
+        if lingering && !connection.readClosed {
+            linger(connection.fd, registered: true, now: Monotonic.nanoseconds())
+        } else {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+            Glibc.close(connection.fd)
+        }
         server.connectionClosed()
     }
 }

@@ -17,6 +17,8 @@ final class HTTPConnection {
     /// A request is with its handler; later pipelined requests wait so answers stay in order.
     var inFlight = false
     var closeAfterFlush = false
+    /// The last answer refused the request (a 4xx/503 of the server's own): the close is graceful.
+    var isRefused = false
     /// The peer closed its sending side; answer what is pending, then close.
     var readClosed = false
     var readingPaused = false

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a kept-alive connection may wait for its next request after the last answer was written,
     /// or an answer may make no progress to a client that does not read; default 60 (SPEC §2).
     public var idleTimeoutSeconds = 60
+    /// Seconds a refused connection (past the cap, or after a 4xx of the server's own such as 408, 413
+    /// or 431) is drained after its answer before it is closed, unless the client closes first; default 2.
+    public var lingerSeconds = 2
     /// Seconds in-flight requests get to finish after SIGTERM; default 10.
     public var shutdownGraceSeconds = 10
     public var limits = ParserLimits()
