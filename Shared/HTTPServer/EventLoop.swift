@@ -66,6 +66,13 @@ final class EventLoop: @unchecked Sendable {
     /// Set once `run()` has returned: a socket handed over after that is closed by whoever sees it.
     private let finished = Atomic<Bool>(false)
     private var nextGeneration: UInt64 = 0
+    /// A descriptor held in reserve (on /dev/null): out of descriptors, closing it makes room to accept
+    /// one waiting client, answer it 503 and close it, instead of leaving the queue unanswered.
+    private var spareFD: Int32 = -1
+    /// When the listener, out of this loop's epoll for lack of descriptors, is polled again (ns); 0: polled.
+    private var listenerPausedUntil: UInt64 = 0
+    /// Until when refused sockets are closed at once rather than drained, descriptors having run out (ns).
+    private var noLingeringUntil: UInt64 = 0
     private var draining = false
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -78,6 +85,7 @@ final class EventLoop: @unchecked Sendable {
         guard wakeFD >= 0 else { throw SocketError(call: "eventfd", code: errno) }
         register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
         register(wakeFD, token: Self.wakeToken, events: EPOLLIN.rawValue)
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     // Closed here rather than when `run()` ends: a late `shutdown()` may still hold this loop and write
@@ -85,6 +93,7 @@ final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(wakeFD)
         Glibc.close(epollFD)
+        if spareFD >= 0 { Glibc.close(spareFD) }
     }
 
     /// Posts a finished answer from any thread.
@@ -137,6 +146,7 @@ final class EventLoop: @unchecked Sendable {
             expireReadWaits(now: now)
             runJobs()
             drainCompletions(now: now)
+            if listenerPausedUntil != 0 && now >= listenerPausedUntil { resumeListening() }
             if !draining && drainRequested.load(ordering: .acquiring) {
                 draining = true
                 drainDeadline = server.shutdownDeadline
@@ -180,6 +190,11 @@ final class EventLoop: @unchecked Sendable {
     /// deadline, at most `limit`.
     private func pollTimeout(limit: Int32) -> Int32 {
         if hasQueuedWork { return 0 }
+        var limit = limit
+        if listenerPausedUntil != 0 {
+            let left = listenerPausedUntil - min(listenerPausedUntil, Monotonic.nanoseconds())
+            limit = min(limit, Int32((left + 999_999) / 1_000_000))
+        }
         guard let nearest = readWaits.values.map(\.deadline).min() else { return limit }
         let now = Monotonic.nanoseconds()
         guard nearest > now else { return 0 }
@@ -225,8 +240,24 @@ final class EventLoop: @unchecked Sendable {
         while true {
             let fd = csystem_accept_nonblocking(listenerFD)
             if fd < 0 {
-                if errno == EINTR { continue }
-                return  // EAGAIN, or a transient error such as EMFILE: try again on the next event
+                switch errno {
+                case EINTR, ECONNABORTED: continue  // the next one waiting may be fine
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors or memory the listener stays readable: returning would wake this
+                    // loop again at once, for ever (both loops spun at 111 % CPU and no one was answered).
+                    // Answering comes before closing gracefully: drained refusals give their descriptors
+                    // back. Then the first waiting client is refused with the spare descriptor, or, with
+                    // none to spare, the listener rests a moment.
+                    shedLingering(now: now)
+                    switch refuseWithSpareDescriptor() {
+                    case .refused: continue
+                    case .nothingWaiting: return
+                    case .unavailable:
+                        pauseListening(now: now)
+                        return
+                    }
+                default: return  // EAGAIN: all taken
+                }
             }
             guard server.admitConnection() else {
                 // Over the connection cap: a short canned answer, then a graceful close. The server stays up.
@@ -296,10 +327,55 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private enum SpareOutcome {
+        case refused, nothingWaiting, unavailable
+    }
+
+    /// Frees the spare descriptor to accept one waiting client, answers it 503 and closes it, then takes
+    /// the spare again. `unavailable` when there is no spare, or another thread took the descriptor.
+    private func refuseWithSpareDescriptor() -> SpareOutcome {
+        if spareFD < 0 { spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        guard spareFD >= 0 else { return .unavailable }
+        Glibc.close(spareFD)
+        let fd = csystem_accept_nonblocking(listenerFD)
+        let acceptError = errno
+        if fd >= 0 {
+            server.overloadAnswer.withUnsafeBytes { _ = Socket.write(fd, $0) }
+            _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+            _ = discardInput(fd)  // what has come already, so closing sends no reset for it
+            Glibc.close(fd)
+            server.connectionRefused()
+        }
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if fd < 0 && (acceptError == EAGAIN || acceptError == EWOULDBLOCK) { return spareFD >= 0 ? .nothingWaiting : .unavailable }
+        return fd >= 0 && spareFD >= 0 ? .refused : .unavailable
+    }
+
+    /// Closes every refused socket still being drained and closes new ones at once for a second.
+    private func shedLingering(now: UInt64) {
+        noLingeringUntil = now + 1_000_000_000
+        for fd in Array(lingering.keys) { endLingering(fd) }
+    }
+
+    /// Takes the listener out of this loop's epoll for 100 ms (descriptors may be freed by then).
+    private func pauseListening(now: UInt64) {
+        guard listenerFD >= 0, listenerPausedUntil == 0 else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
+        listenerPausedUntil = now + 100_000_000
+    }
+
+    private func resumeListening() {
+        listenerPausedUntil = 0
+        if spareFD < 0 { spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        guard listenerFD >= 0 else { return }
+        register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+    }
+
     /// Stops accepting; the server closes the shared socket once every loop has stopped.
     private func stopListening() {
         guard listenerFD >= 0 else { return }
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
+        if listenerPausedUntil == 0 { epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil) }
+        listenerPausedUntil = 0
         listenerFD = -1
     }
 
@@ -556,7 +632,7 @@ final class EventLoop: @unchecked Sendable {
     /// reset, which fails a client still sending its request before it ever reads the answer.
     private func linger(_ fd: Int32, registered: Bool, now: UInt64) {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
-        guard !draining, lingering.count < Self.maxLingering, discardInput(fd) else {
+        guard !draining, now >= noLingeringUntil, lingering.count < Self.maxLingering, discardInput(fd) else {
             if registered { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
             Glibc.close(fd)
             return

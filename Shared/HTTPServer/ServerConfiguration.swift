@@ -6,7 +6,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Event-loop threads; default: one per core.
     public var eventLoops: Int
-    /// Open connections allowed; past it new ones get 503 and are closed. Default 4096.
+    /// Open connections allowed; past it new ones get 503 and are closed. Default 4096. At start the
+    /// descriptor limit is raised to fit it; where the hard limit is too low, the cap is lowered (logged).
     public var maxConnections = 4096
     /// Seconds a client may take to send a complete request head, counted from accepting the connection
     /// or, on a kept-alive one, from the first byte of the next request; default 10 (SPEC §2). Past it:
@@ -38,4 +39,17 @@ public struct ServerConfiguration: Sendable {
 
 public enum System {
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Raises the soft limit on open descriptors towards `wanted`, never past the hard limit, and
+    /// returns the soft limit in force (`rlim_t.max` is RLIM_INFINITY, which Swift imports badly).
+    static func raiseDescriptorLimit(to wanted: Int) -> Int {
+        var limits = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits) == 0 else { return wanted }
+        if limits.rlim_cur != rlim_t.max && limits.rlim_cur < rlim_t(wanted) {
+            limits.rlim_cur = limits.rlim_max == rlim_t.max ? rlim_t(wanted) : min(limits.rlim_max, rlim_t(wanted))
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limits)
+        }
+        return limits.rlim_cur == rlim_t.max ? wanted : Int(clamping: limits.rlim_cur)
+    }
 }
