@@ -632,7 +632,9 @@ final class EventLoop: @unchecked Sendable {
     /// reset, which fails a client still sending its request before it ever reads the answer.
     private func linger(_ fd: Int32, registered: Bool, now: UInt64) {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
-        guard !draining, now >= noLingeringUntil, lingering.count < Self.maxLingering, discardInput(fd) else {
+        // Read first in any case: a close with nothing unread sends no reset.
+        let clientOpen = discardInput(fd)
+        guard clientOpen, !draining, now >= noLingeringUntil, lingering.count < Self.maxLingering else {
             if registered { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
             Glibc.close(fd)
             return
