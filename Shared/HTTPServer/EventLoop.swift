@@ -543,6 +543,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if n == 0 { break }
             connection.outputIndex += n
+            connection.bytesSentSinceStall += n
             connection.lastActivity = now
         }
         if connection.outputIndex == connection.output.count, let file = connection.file {
@@ -561,6 +562,10 @@ final class EventLoop: @unchecked Sendable {
         }
         if connection.hasPendingOutput != connection.writeInterest {
             connection.writeInterest = connection.hasPendingOutput
+            if connection.writeInterest {
+                connection.writeStalled = now
+                connection.bytesSentSinceStall = 0
+            }
             updateInterest(connection)
         }
     }
@@ -573,6 +578,7 @@ final class EventLoop: @unchecked Sendable {
             let n = sendfile(connection.fd, file.descriptor, &offset, file.length - connection.fileOffset)
             if n > 0 {
                 connection.fileOffset = Int(offset)
+                connection.bytesSentSinceStall += n
                 connection.lastActivity = now
             } else if n < 0 && errno == EINTR {
                 continue
@@ -589,8 +595,8 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Bookkeeping
 
     /// Closes connections past their deadline, once a second: a head due since `requestStarted`, a body
-    /// slower than its minimum rate since `bodyStarted`, an answer the client does not read, or an idle
-    /// keep-alive since its last answer. Only here, never per byte read.
+    /// slower than its minimum rate since `bodyStarted`, an answer the client reads slower than that rate
+    /// since `writeStalled`, or an idle keep-alive since its last answer. Only here, never per byte.
     private func sweepTimeouts(now: UInt64) {
         let configuration = server.configuration
         let headerLimit = UInt64(configuration.headerTimeoutSeconds) * 1_000_000_000
@@ -599,7 +605,8 @@ final class EventLoop: @unchecked Sendable {
         let idleLimit = UInt64(configuration.idleTimeoutSeconds) * 1_000_000_000
         for connection in Array(connections.values) where !connection.inFlight {
             if connection.hasPendingOutput {
-                if now - connection.lastActivity > idleLimit { close(connection) }
+                let allowance = bodyLimit + UInt64(connection.bytesSentSinceStall) * nanosecondsPerBodyByte
+                if connection.writeStalled != 0 && now - connection.writeStalled > allowance { close(connection) }
             } else if connection.bodyStarted != 0 {
                 let allowance = bodyLimit + UInt64(connection.parser.bodyBytesRead) * nanosecondsPerBodyByte
                 if now - connection.bodyStarted > allowance { refuse(connection, with: server.deadlineAnswer(forBody: true), now: now) }

@@ -31,6 +31,10 @@ final class HTTPConnection {
     var requestStarted: UInt64
     /// When the head of the request being read was complete and its body began (ns); 0 with no body due.
     var bodyStarted: UInt64 = 0
+    /// When the socket last took less than a whole answer (the client reads slower than we write) (ns).
+    var writeStalled: UInt64 = 0
+    /// Answer bytes sent since `writeStalled`.
+    var bytesSentSinceStall = 0
     /// The file a streaming route's body is being written to.
     var spool: SpoolFile?
 

@@ -13,15 +13,17 @@ public struct ServerConfiguration: Sendable {
     /// or, on a kept-alive one, from the first byte of the next request; default 10 (SPEC §2). Past it:
     /// 408 and close, or a plain close for a connection that never sent a byte.
     public var headerTimeoutSeconds = 10
-    /// Seconds a request body may take before `minBodyBytesPerSecond` applies; default 10. Past the two:
-    /// 408 and close.
+    /// Seconds a request body, or an answer the client reads slower than it is written, may take before
+    /// `minBodyBytesPerSecond` applies; default 10. Past the two: 408 and close for a request body, a
+    /// plain close for an answer.
     public var bodyTimeoutSeconds = 10
-    /// Slowest average rate of a request body after `bodyTimeoutSeconds`: each byte received extends the
-    /// body's deadline by `1 / minBodyBytesPerSecond` s; default 1 KiB/s (a 1 MiB body: 10 s + 1,024 s at
-    /// worst), so a client trickling bytes cannot hold a connection.
+    /// Slowest average rate of a request body, or of an answer the socket cannot take at once, after
+    /// `bodyTimeoutSeconds`: each byte moved extends the deadline by `1 / minBodyBytesPerSecond` s;
+    /// default 1 KiB/s (a 1 MiB body: 10 s + 1,024 s at worst), so a client trickling bytes, or reading
+    /// them a few at a time, cannot hold a connection.
     public var minBodyBytesPerSecond = 1024
-    /// Seconds a kept-alive connection may wait for its next request after the last answer was written,
-    /// or an answer may make no progress to a client that does not read; default 60 (SPEC §2).
+    /// Seconds a kept-alive connection may wait for its next request after the last answer was written;
+    /// default 60 (SPEC §2).
     public var idleTimeoutSeconds = 60
     /// Seconds a refused connection (past the cap, or after a 4xx of the server's own such as 408, 413
     /// or 431) is drained after its answer before it is closed, unless the client closes first; default 2.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPClient
 @testable import HTTPServer
 import Testing
 
@@ -101,6 +102,42 @@ import Testing
             let response = try await connection.response()
             #expect(response.status == 200)
             #expect(response.body.count == 3072)
+        }
+    }
+
+    @Test func aClientReadingAnAnswerSlowerThanTheMinimumRateIsClosed() async throws {
+        let router = basicRouter()
+        router.get("/large", access: .open) { _, _ in
+            Response(status: 200, headers: [("Content-Type", "application/octet-stream")], body: [UInt8](repeating: 7, count: 16 << 20))
+        }
+        try await withServer(
+            router,
+            configure: {
+                $0.bodyTimeoutSeconds = 1
+                $0.minBodyBytesPerSecond = 256 * 1024
+            }
+        ) { server, port in
+            // A client that reads fast gets the whole answer.
+            #expect(try await HTTPClient().get(url(port, "/large")).body.count == 16 << 20)
+            #expect(await eventually { server.connectionCount <= 1 })
+
+            // 16 KiB every 0.1 s is 160 KiB/s: progress all the time, yet below the minimum rate. Each
+            // write moved the old idle clock, so this client held its connection for as long as it liked.
+            let reader = try await RawConnection.connect(port: port)
+            try await reader.send("GET /large HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            let stop = Flag()
+            let slowReader = Thread {
+                var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+                while !stop.isSet {
+                    _ = recv(reader.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+            }
+            slowReader.start()
+            defer { stop.set() }
+            #expect(await eventually { server.connectionCount == 1 })
+            #expect(await eventually(timeout: 10) { server.connectionCount == 0 }, "the slow reader is still served")
+            stop.set()
         }
     }
 
