@@ -102,7 +102,8 @@ func withContacts(ulimit: String, _ body: (LimitedService) async throws -> Void)
     }
     let ready = await eventually(timeout: 15) {
         guard process.isRunning else { return true }
-        return (try? await HTTPClient().send(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz"), timeout: 1))?.status == 200
+        let readiness = ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz")
+        return (try? await HTTPClient().send(readiness, timeout: 1))?.status == 200
     }
     let startLog = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     try #require(ready && process.isRunning, "contacts did not start: \(startLog)")
