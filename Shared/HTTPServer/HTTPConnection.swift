@@ -24,7 +24,7 @@ final class HTTPConnection {
     var readingPaused = false
     var writeInterest = false
     /// Last time an answer's bytes went out, or the connection was accepted (ns, monotonic): the idle
-    /// and write-stall clock. Bytes arriving do not move it, so a trickle cannot keep a connection open.
+    /// clock. Bytes arriving do not move it, so a trickle cannot keep a connection open.
     var lastActivity: UInt64
     /// When the head clock of the request now due started (ns): the accept, the first byte after an idle
     /// wait, or the end of the previous answer when bytes were already waiting; 0 while idle or in flight.
