@@ -31,6 +31,11 @@ final class EventLoop: @unchecked Sendable {
     private static let wakeToken = UInt64.max - 1
     /// Marks epoll tokens of client sockets a task waits on (server connections' tokens are their fd).
     private static let clientWaitBit: UInt64 = 1 << 40
+    /// Marks epoll tokens of refused sockets being drained before they are closed (`linger`).
+    private static let lingerBit: UInt64 = 1 << 41
+    /// Most refused sockets one loop drains at a time; past it they are closed at once (a flood of
+    /// refusals must not hold descriptors beyond the cap without bound).
+    private static let maxLingering = 128
 
     /// A task waiting for a client socket to become readable; loop thread only.
     private struct ReadWait {
@@ -39,6 +44,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private var readWaits: [Int32: ReadWait] = [:]
+    /// Refused sockets shut down for writing, each with the time it is closed at; loop thread only.
+    private var lingering: [Int32: UInt64] = [:]
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -59,6 +66,13 @@ final class EventLoop: @unchecked Sendable {
     /// Set once `run()` has returned: a socket handed over after that is closed by whoever sees it.
     private let finished = Atomic<Bool>(false)
     private var nextGeneration: UInt64 = 0
+    /// A descriptor held in reserve (on /dev/null): out of descriptors, closing it makes room to accept
+    /// one waiting client, answer it 503 and close it, instead of leaving the queue unanswered.
+    private var spareFD: Int32 = -1
+    /// When the listener, out of this loop's epoll for lack of descriptors, is polled again (ns); 0: polled.
+    private var listenerPausedUntil: UInt64 = 0
+    /// Until when refused sockets are closed at once rather than drained, descriptors having run out (ns).
+    private var noLingeringUntil: UInt64 = 0
     private var draining = false
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
@@ -71,6 +85,7 @@ final class EventLoop: @unchecked Sendable {
         guard wakeFD >= 0 else { throw SocketError(call: "eventfd", code: errno) }
         register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
         register(wakeFD, token: Self.wakeToken, events: EPOLLIN.rawValue)
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     // Closed here rather than when `run()` ends: a late `shutdown()` may still hold this loop and write
@@ -78,6 +93,7 @@ final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(wakeFD)
         Glibc.close(epollFD)
+        if spareFD >= 0 { Glibc.close(spareFD) }
     }
 
     /// Posts a finished answer from any thread.
@@ -121,6 +137,7 @@ final class EventLoop: @unchecked Sendable {
                     case Self.listenerToken: acceptAll(now: now)
                     case Self.wakeToken: consumeWake()
                     case let token where token & Self.clientWaitBit != 0: resumeReader(Int32(truncatingIfNeeded: token), readable: true)
+                    case let token where token & Self.lingerBit != 0: drainLingering(Int32(truncatingIfNeeded: token), events: event.events)
                     default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
                     }
                 }
@@ -129,6 +146,7 @@ final class EventLoop: @unchecked Sendable {
             expireReadWaits(now: now)
             runJobs()
             drainCompletions(now: now)
+            if listenerPausedUntil != 0 && now >= listenerPausedUntil { resumeListening() }
             if !draining && drainRequested.load(ordering: .acquiring) {
                 draining = true
                 drainDeadline = server.shutdownDeadline
@@ -144,6 +162,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        for fd in Array(lingering.keys) { endLingering(fd) }
         finished.store(true, ordering: .sequentiallyConsistent)
         closeHandedOver()
         // Handlers still running for clients that are gone may be waiting to resume here: keep
@@ -171,6 +190,11 @@ final class EventLoop: @unchecked Sendable {
     /// deadline, at most `limit`.
     private func pollTimeout(limit: Int32) -> Int32 {
         if hasQueuedWork { return 0 }
+        var limit = limit
+        if listenerPausedUntil != 0 {
+            let left = listenerPausedUntil - min(listenerPausedUntil, Monotonic.nanoseconds())
+            limit = min(limit, Int32((left + 999_999) / 1_000_000))
+        }
         guard let nearest = readWaits.values.map(\.deadline).min() else { return limit }
         let now = Monotonic.nanoseconds()
         guard nearest > now else { return 0 }
@@ -216,14 +240,30 @@ final class EventLoop: @unchecked Sendable {
         while true {
             let fd = csystem_accept_nonblocking(listenerFD)
             if fd < 0 {
-                if errno == EINTR { continue }
-                return  // EAGAIN, or a transient error such as EMFILE: try again on the next event
+                switch errno {
+                case EINTR, ECONNABORTED: continue  // the next one waiting may be fine
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors or memory the listener stays readable: returning would wake this
+                    // loop again at once, for ever (both loops spun at 111 % CPU and no one was answered).
+                    // Answering comes before closing gracefully: drained refusals give their descriptors
+                    // back. Then the first waiting client is refused with the spare descriptor, or, with
+                    // none to spare, the listener rests a moment.
+                    shedLingering(now: now)
+                    switch refuseWithSpareDescriptor() {
+                    case .refused: continue
+                    case .nothingWaiting: return
+                    case .unavailable:
+                        pauseListening(now: now)
+                        return
+                    }
+                default: return  // EAGAIN: all taken
+                }
             }
             guard server.admitConnection() else {
-                // Over the connection cap: a short canned answer, then close. The server stays up.
+                // Over the connection cap: a short canned answer, then a graceful close. The server stays up.
                 let answer = server.overloadAnswer
                 answer.withUnsafeBytes { _ = Socket.write(fd, $0) }
-                Glibc.close(fd)
+                linger(fd, registered: false, now: now)
                 continue
             }
             Socket.setNoDelay(fd)
@@ -287,10 +327,55 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private enum SpareOutcome {
+        case refused, nothingWaiting, unavailable
+    }
+
+    /// Frees the spare descriptor to accept one waiting client, answers it 503 and closes it, then takes
+    /// the spare again. `unavailable` when there is no spare, or another thread took the descriptor.
+    private func refuseWithSpareDescriptor() -> SpareOutcome {
+        if spareFD < 0 { spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        guard spareFD >= 0 else { return .unavailable }
+        Glibc.close(spareFD)
+        let fd = csystem_accept_nonblocking(listenerFD)
+        let acceptError = errno
+        if fd >= 0 {
+            server.overloadAnswer.withUnsafeBytes { _ = Socket.write(fd, $0) }
+            _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+            _ = discardInput(fd)  // what has come already, so closing sends no reset for it
+            Glibc.close(fd)
+            server.connectionRefused()
+        }
+        spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if fd < 0 && (acceptError == EAGAIN || acceptError == EWOULDBLOCK) { return spareFD >= 0 ? .nothingWaiting : .unavailable }
+        return fd >= 0 && spareFD >= 0 ? .refused : .unavailable
+    }
+
+    /// Closes every refused socket still being drained and closes new ones at once for a second.
+    private func shedLingering(now: UInt64) {
+        noLingeringUntil = now + 1_000_000_000
+        for fd in Array(lingering.keys) { endLingering(fd) }
+    }
+
+    /// Takes the listener out of this loop's epoll for 100 ms (descriptors may be freed by then).
+    private func pauseListening(now: UInt64) {
+        guard listenerFD >= 0, listenerPausedUntil == 0 else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
+        listenerPausedUntil = now + 100_000_000
+    }
+
+    private func resumeListening() {
+        listenerPausedUntil = 0
+        if spareFD < 0 { spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        guard listenerFD >= 0 else { return }
+        register(listenerFD, token: Self.listenerToken, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+    }
+
     /// Stops accepting; the server closes the shared socket once every loop has stopped.
     private func stopListening() {
         guard listenerFD >= 0 else { return }
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil)
+        if listenerPausedUntil == 0 { epoll_ctl(epollFD, EPOLL_CTL_DEL, listenerFD, nil) }
+        listenerPausedUntil = 0
         listenerFD = -1
     }
 
@@ -324,7 +409,6 @@ final class EventLoop: @unchecked Sendable {
             if n > 0 {
                 if connection.requestStarted == 0 && !connection.inFlight { connection.requestStarted = now }
                 connection.input.append(contentsOf: readBuffer[0..<n])
-                connection.lastActivity = now
                 total += n
                 if n < readBuffer.count { break }
             } else if n == 0 {
@@ -349,10 +433,7 @@ final class EventLoop: @unchecked Sendable {
             } catch {
                 connection.spool?.discard()
                 connection.spool = nil
-                let answer = server.parseFailureAnswer(error)
-                connection.output.append(contentsOf: answer)
-                connection.closeAfterFlush = true
-                flush(connection, now: now)
+                refuse(connection, with: server.parseFailureAnswer(error), now: now)
                 return
             }
             guard let event else { break }
@@ -361,26 +442,28 @@ final class EventLoop: @unchecked Sendable {
                 connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
             case .request(let head, let body):
                 connection.inFlight = true
-                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                connection.requestStarted = 0
+                connection.bodyStarted = 0
                 dispatch(Request(head: head, body: body), on: connection)
             case .bodyChunk(let bytes):
                 if connection.spool == nil { connection.spool = SpoolFile() }
                 guard let spool = connection.spool, spool.write(bytes) else {
                     connection.spool?.discard()
                     connection.spool = nil
-                    connection.output.append(contentsOf: server.spoolFailureAnswer)
-                    connection.closeAfterFlush = true
-                    flush(connection, now: now)
+                    refuse(connection, with: server.spoolFailureAnswer, now: now)
                     return
                 }
             case .spooledRequest(let head):
                 let spool = connection.spool ?? SpoolFile()
                 connection.spool = nil
                 connection.inFlight = true
-                connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
+                connection.requestStarted = 0
+                connection.bodyStarted = 0
                 dispatch(Request(head: head, body: [], bodyFile: spool?.finish()), on: connection)
             }
         }
+        // The body's clock starts when its head is complete (checked per read, not per byte).
+        if connection.bodyStarted == 0 && !connection.inFlight && connection.parser.isReadingBody { connection.bodyStarted = now }
         connection.compactInput()
         if connection.hasPendingOutput { flush(connection, now: now) }
         guard connections[connection.fd] === connection else { return }
@@ -438,6 +521,8 @@ final class EventLoop: @unchecked Sendable {
             connection.fileOffset = 0
             if !completion.keepAlive || draining { connection.closeAfterFlush = true }
             connection.lastActivity = now
+            // Bytes that came while the handler ran start the next head's clock now, not when they came.
+            connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
             flush(connection, now: now)
             if connections[connection.fd] === connection && !connection.closeAfterFlush {
                 process(connection, now: now)
@@ -458,6 +543,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if n == 0 { break }
             connection.outputIndex += n
+            connection.bytesSentSinceStall += n
             connection.lastActivity = now
         }
         if connection.outputIndex == connection.output.count, let file = connection.file {
@@ -470,12 +556,16 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
             connection.outputIndex = 0
             if connection.closeAfterFlush && !connection.inFlight {
-                close(connection)
+                close(connection, lingering: connection.isRefused)
                 return
             }
         }
         if connection.hasPendingOutput != connection.writeInterest {
             connection.writeInterest = connection.hasPendingOutput
+            if connection.writeInterest {
+                connection.writeStalled = now
+                connection.bytesSentSinceStall = 0
+            }
             updateInterest(connection)
         }
     }
@@ -488,6 +578,7 @@ final class EventLoop: @unchecked Sendable {
             let n = sendfile(connection.fd, file.descriptor, &offset, file.length - connection.fileOffset)
             if n > 0 {
                 connection.fileOffset = Int(offset)
+                connection.bytesSentSinceStall += n
                 connection.lastActivity = now
             } else if n < 0 && errno == EINTR {
                 continue
@@ -503,26 +594,90 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Bookkeeping
 
+    /// Closes connections past their deadline, once a second: a head due since `requestStarted`, a body
+    /// slower than its minimum rate since `bodyStarted`, an answer the client reads slower than that rate
+    /// since `writeStalled`, or an idle keep-alive since its last answer. Only here, never per byte.
     private func sweepTimeouts(now: UInt64) {
-        let headerLimit = UInt64(server.configuration.headerTimeoutSeconds) * 1_000_000_000
-        let idleLimit = UInt64(server.configuration.idleTimeoutSeconds) * 1_000_000_000
+        let configuration = server.configuration
+        let headerLimit = UInt64(configuration.headerTimeoutSeconds) * 1_000_000_000
+        let bodyLimit = UInt64(configuration.bodyTimeoutSeconds) * 1_000_000_000
+        let nanosecondsPerBodyByte = 1_000_000_000 / UInt64(max(1, configuration.minBodyBytesPerSecond))
+        let idleLimit = UInt64(configuration.idleTimeoutSeconds) * 1_000_000_000
         for connection in Array(connections.values) where !connection.inFlight {
             if connection.hasPendingOutput {
-                if now - connection.lastActivity > idleLimit { close(connection) }
-            } else if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
-                if connection.requestStarted != 0 && now - connection.requestStarted > headerLimit
-                    && connection.parser.isReadingHead
-                {
-                    connection.output.append(contentsOf: server.timeoutAnswer)
-                    connection.closeAfterFlush = true
-                    flush(connection, now: now)
-                } else if now - connection.lastActivity > idleLimit {
-                    close(connection)
+                let allowance = bodyLimit + UInt64(connection.bytesSentSinceStall) * nanosecondsPerBodyByte
+                if connection.writeStalled != 0 && now - connection.writeStalled > allowance { close(connection) }
+            } else if connection.bodyStarted != 0 {
+                let allowance = bodyLimit + UInt64(connection.parser.bodyBytesRead) * nanosecondsPerBodyByte
+                if now - connection.bodyStarted > allowance { refuse(connection, with: server.deadlineAnswer(forBody: true), now: now) }
+            } else if connection.requestStarted != 0 {
+                guard now - connection.requestStarted > headerLimit else { continue }
+                if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
+                    refuse(connection, with: server.deadlineAnswer(forBody: false), now: now)
+                } else {
+                    close(connection)  // not a byte since accepted: nobody to answer
                 }
             } else if now - connection.lastActivity > idleLimit {
                 close(connection)
             }
         }
+        for (fd, deadline) in lingering where deadline <= now { endLingering(fd) }
+    }
+
+    /// Answers a request that cannot go on (bad, too large, too slow) and closes the connection
+    /// gracefully once the answer is sent.
+    private func refuse(_ connection: HTTPConnection, with answer: [UInt8], now: UInt64) {
+        connection.output.append(contentsOf: answer)
+        connection.closeAfterFlush = true
+        connection.isRefused = true
+        flush(connection, now: now)
+    }
+
+    /// Closes a refused socket gracefully once its answer is written: our side is shut down (the client
+    /// reads the answer, then end of stream) and what the client still sends is read and dropped until
+    /// it closes, at most `lingerSeconds`. Closed at once instead, a socket with unread input sends a
+    /// reset, which fails a client still sending its request before it ever reads the answer.
+    private func linger(_ fd: Int32, registered: Bool, now: UInt64) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        // Read first in any case: a close with nothing unread sends no reset.
+        let clientOpen = discardInput(fd)
+        guard clientOpen, !draining, now >= noLingeringUntil, lingering.count < Self.maxLingering else {
+            if registered { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+            Glibc.close(fd)
+            return
+        }
+        lingering[fd] = now + UInt64(server.configuration.lingerSeconds) * 1_000_000_000
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        event.data.u64 = Self.lingerBit | UInt64(UInt32(bitPattern: fd))
+        epoll_ctl(epollFD, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    private func drainLingering(_ fd: Int32, events: UInt32) {
+        guard lingering[fd] != nil else { return }
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 || !discardInput(fd) { endLingering(fd) }
+    }
+
+    /// Reads and drops what a refused client sent (at most 1 MiB a turn); false once it closed or failed.
+    private func discardInput(_ fd: Int32) -> Bool {
+        var total = 0
+        while total < 1 << 20 {
+            let n = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                total += n
+            } else if n == 0 {
+                return false
+            } else if errno != EINTR {
+                return errno == EAGAIN || errno == EWOULDBLOCK
+            }
+        }
+        return true
+    }
+
+    private func endLingering(_ fd: Int32) {
+        guard lingering.removeValue(forKey: fd) != nil else { return }
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+        Glibc.close(fd)
     }
 
     private func register(_ fd: Int32, token: UInt64, events: UInt32) {
@@ -542,14 +697,19 @@ final class EventLoop: @unchecked Sendable {
         epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
     }
 
-    private func close(_ connection: HTTPConnection) {
+    /// Ends a connection and frees its slot; `lingering` closes it gracefully (see `linger`).
+    private func close(_ connection: HTTPConnection, lingering: Bool = false) {
         guard connections[connection.fd] === connection else { return }
         connection.spool?.discard()
         connection.spool = nil
         connections[connection.fd] = nil
         openConnections.subtract(1, ordering: .relaxed)
-        epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
-        Glibc.close(connection.fd)
+        if lingering && !connection.readClosed {
+            linger(connection.fd, registered: true, now: Monotonic.nanoseconds())
+        } else {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+            Glibc.close(connection.fd)
+        }
         server.connectionClosed()
     }
 }

@@ -17,14 +17,24 @@ final class HTTPConnection {
     /// A request is with its handler; later pipelined requests wait so answers stay in order.
     var inFlight = false
     var closeAfterFlush = false
+    /// The last answer refused the request (a 4xx/503 of the server's own): the close is graceful.
+    var isRefused = false
     /// The peer closed its sending side; answer what is pending, then close.
     var readClosed = false
     var readingPaused = false
     var writeInterest = false
-    /// Last time bytes moved in either direction (ns, monotonic).
+    /// Last time an answer's bytes went out, or the connection was accepted (ns, monotonic): the idle
+    /// clock. Bytes arriving do not move it, so a trickle cannot keep a connection open.
     var lastActivity: UInt64
-    /// When the first byte of the request now being read arrived (ns); 0 when none is.
-    var requestStarted: UInt64 = 0
+    /// When the head clock of the request now due started (ns): the accept, the first byte after an idle
+    /// wait, or the end of the previous answer when bytes were already waiting; 0 while idle or in flight.
+    var requestStarted: UInt64
+    /// When the head of the request being read was complete and its body began (ns); 0 with no body due.
+    var bodyStarted: UInt64 = 0
+    /// When the socket last took less than a whole answer (the client reads slower than we write) (ns).
+    var writeStalled: UInt64 = 0
+    /// Answer bytes sent since `writeStalled`.
+    var bytesSentSinceStall = 0
     /// The file a streaming route's body is being written to.
     var spool: SpoolFile?
 
@@ -33,6 +43,7 @@ final class HTTPConnection {
         self.generation = generation
         self.parser = RequestParser(limits: limits)
         self.lastActivity = now
+        self.requestStarted = now
     }
 
     var hasPendingOutput: Bool { outputIndex < output.count || file != nil }

@@ -14,14 +14,16 @@ extension HTTPServer {
         let requestID = nextRequestID(from: request)
         var context = RequestContext(requestID: requestID, logger: logger.with("requestId", requestID))
         var routeLabel = "unmatched"
+        let methodLabel = Self.methodLabel(request.method)
         var response: Response
         do {
             switch match {
             case .notFound:
                 response = .problem(Problem(status: 404, title: "Not found", detail: "No route for \(request.path)."))
             case .methodNotAllowed(let allowed):
-                response = .problem(
-                    Problem(status: 405, title: "Method not allowed", detail: "\(request.method) is not allowed here."))
+                // A method of the client's own invention is not echoed: it may be kilobytes long.
+                let method = methodLabel == "other" ? "This method" : methodLabel
+                response = .problem(Problem(status: 405, title: "Method not allowed", detail: "\(method) is not allowed here."))
                 response.headers.append(("Allow", allowed.joined(separator: ", ")))
             case .found(let route, let parameters):
                 routeLabel = route.pattern
@@ -40,16 +42,25 @@ extension HTTPServer {
         }
         let keepAlive = request.head.keepAlive
         let seconds = Double(Monotonic.nanoseconds() - start) / 1e9
-        metrics.record(method: request.method, route: routeLabel, status: response.status, seconds: seconds)
+        metrics.record(method: methodLabel, route: routeLabel, status: response.status, seconds: seconds)
         context.logger.info(
             "request",
             [
-                "method": request.method, "route": routeLabel, "status": String(response.status),
+                "method": methodLabel, "route": routeLabel, "status": String(response.status),
                 "ms": String(Double(Int(seconds * 100_000)) / 100),
             ])
         let includeBody = request.method != "HEAD"
         let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
         return (bytes, includeBody ? response.file : nil, keepAlive)
+    }
+
+    /// The method as metrics and logs name it: a standard method (RFC 9110 §9, and PATCH) as sent, any
+    /// other `other`, so what unauthenticated clients send cannot grow the label set without bound.
+    static func methodLabel(_ method: String) -> String {
+        switch method {
+        case "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT": method
+        default: "other"
+        }
     }
 
     /// 415 for a POST, PUT or PATCH whose body is not JSON, on a route that takes only JSON (SPEC §2):

@@ -14,6 +14,8 @@ public final class HTTPServer: Sendable {
     let revocation: (any TokenRevocation)?
     public let metrics: Metrics
     private let openConnections = Atomic<Int>(0)
+    /// `configuration.maxConnections`, or less where the descriptor limit cannot hold it (set by `run()`).
+    private let connectionCap = Atomic<Int>(0)
     private let requestsInFlight = Atomic<Int>(0)
     private let requestCounter = Atomic<UInt64>(0)
     private let requestIDPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -29,7 +31,8 @@ public final class HTTPServer: Sendable {
     private let started = Mutex<(waiters: [CheckedContinuation<Int, any Error>], failure: (any Error)?)>(([], nil))
 
     let overloadAnswer: [UInt8]
-    let timeoutAnswer: [UInt8]
+    private let timeoutAnswer: [UInt8]
+    private let bodyTimeoutAnswer: [UInt8]
     let spoolFailureAnswer: [UInt8]
 
     /// - Parameters:
@@ -54,6 +57,9 @@ public final class HTTPServer: Sendable {
         timeoutAnswer = Response.problem(
             Problem(status: 408, title: "Request timeout", detail: "The request head did not arrive in time.")
         ).serialized(requestID: nil, keepAlive: false)
+        bodyTimeoutAnswer = Response.problem(
+            Problem(status: 408, title: "Request timeout", detail: "The request body arrived too slowly.")
+        ).serialized(requestID: nil, keepAlive: false)
     }
 
     /// Binds, serves until `shutdown()`, drains, and returns.
@@ -61,6 +67,7 @@ public final class HTTPServer: Sendable {
         var listener: Int32 = -1
         var port = configuration.port
         let eventLoops: [EventLoop]
+        connectionCap.store(fitConnectionCap(), ordering: .relaxed)
         do {
             // One listening socket; every loop waits on it with EPOLLEXCLUSIVE, so one wakes per connection
             // and gives it to the loop serving the fewest (`loopForNewConnection`).
@@ -158,16 +165,39 @@ public final class HTTPServer: Sendable {
 
     private var graceFromNow: UInt64 { Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000 }
 
+    /// Descriptors kept beyond the connection cap for everything else: database files, spooled bodies,
+    /// calls to other services, refused connections being drained, the event loops' own.
+    static let descriptorReserve = 256
+
+    /// The connection cap the descriptor limit can hold. The soft limit is raised (up to the hard one)
+    /// to the cap plus the reserve; if even that is short, the cap is lowered to fit, keeping a quarter
+    /// of the limit (at most the reserve) for the rest, so the cap is reached before descriptors run out.
+    private func fitConnectionCap() -> Int {
+        let wanted = configuration.maxConnections + Self.descriptorReserve
+        let limit = System.raiseDescriptorLimit(to: wanted)
+        guard limit < wanted else { return configuration.maxConnections }
+        let cap = max(1, limit - min(Self.descriptorReserve, limit / 4))
+        logger.warning(
+            "connection cap lowered to fit the descriptor limit",
+            ["maxConnections": String(cap), "configured": String(configuration.maxConnections), "descriptorLimit": String(limit)])
+        return cap
+    }
+
     // MARK: - Called by the event loops
 
     func admitConnection() -> Bool {
         let count = openConnections.add(1, ordering: .relaxed).newValue
-        if count > configuration.maxConnections {
+        if count > connectionCap.load(ordering: .relaxed) {
             openConnections.subtract(1, ordering: .relaxed)
-            metrics.increment("http_connections_refused_total", help: "Connections refused over the connection cap.")
+            connectionRefused()
             return false
         }
         return true
+    }
+
+    /// Counts a connection answered 503 and closed: over the cap, or accepted with the last descriptor.
+    func connectionRefused() {
+        metrics.increment("http_connections_refused_total", help: "Connections refused over the connection cap or the descriptor limit.")
     }
 
     func connectionClosed() { openConnections.subtract(1, ordering: .relaxed) }
@@ -215,6 +245,15 @@ public final class HTTPServer: Sendable {
         logger.info(
             "request rejected", ["method": "-", "route": "unparsed", "status": String(error.status), "reason": error.problem.detail ?? ""])
         return Response.problem(error.problem).serialized(requestID: nil, keepAlive: false)
+    }
+
+    /// The 408 for a request whose head or body missed its deadline, counted and logged as a rejected one.
+    func deadlineAnswer(forBody: Bool) -> [UInt8] {
+        metrics.record(method: "-", route: "unparsed", status: 408, seconds: 0)
+        logger.info(
+            "request rejected",
+            ["method": "-", "route": "unparsed", "status": "408", "reason": forBody ? "body too slow" : "head too slow"])
+        return forBody ? bodyTimeoutAnswer : timeoutAnswer
     }
 
     func nextRequestID(from request: Request) -> String {

@@ -190,6 +190,31 @@ private let archived = Mutex<[String]>([])
         }
     }
 
+    /// Labels come from what the server knows, never from what a client invents: otherwise every new
+    /// method name is a new series kept for the life of the process.
+    @Test func inventedMethodsShareOneMetricLabelAndAre405WithoutAnEcho() async throws {
+        try await withServer(Self.router()) { server, port in
+            let client = HTTPClient()
+            for i in 0..<50 {
+                let method = "X\(i)" + String(repeating: "M", count: 2_000)
+                let refused = try await client.send(ClientRequest(method: method, url: url(port, "/ping")))
+                #expect(refused.status == 405)
+                #expect(refused.header("allow") == "GET")
+                let detail = try #require(refused.problem?.detail)
+                #expect(detail.utf8.count < 100, "405 detail echoes the method: \(detail.prefix(80))…")
+                #expect(try await client.send(ClientRequest(method: method, url: url(port, "/nowhere/\(i)"))).status == 404)
+            }
+            #expect(try await client.send(ClientRequest(method: "DELETE", url: url(port, "/ping"))).problem?.detail
+                == "DELETE is not allowed here.")
+            let series = server.metrics.render().split(separator: "\n").filter { $0.hasPrefix("http_requests_total{") }
+            #expect(series.sorted() == [
+                #"http_requests_total{method="DELETE",route="unmatched",status="405"} 1"#,
+                #"http_requests_total{method="other",route="unmatched",status="404"} 50"#,
+                #"http_requests_total{method="other",route="unmatched",status="405"} 50"#,
+            ])
+        }
+    }
+
     @Test func metricsCountRequestsByMethodRouteAndStatus() async throws {
         try await withServer(Self.router()) { server, port in
             let client = HTTPClient()

@@ -60,6 +60,38 @@ import Testing
         }
     }
 
+    /// A refused client may still be sending its request: the server shuts down its side and drains
+    /// what comes, so the client can finish sending and then read the answer. Closed at once with
+    /// unread input, the socket sends a reset and the client's send fails before it reads anything.
+    @Test(arguments: [503, 413])
+    func aRefusedClientStillSendingGetsToReadItsAnswer(status: Int) async throws {
+        try await withServer(basicRouter(), configure: { $0.maxConnections = 1 }) { _, port in
+            let admitted = try await RawConnection.connect(port: port)
+            try await admitted.send("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try await admitted.response().status == 200)
+            if status == 413 { admitted.close() }
+            // 503: a second connection past the cap of one; 413: the first one, over 1 MiB.
+            let body = [UInt8](repeating: 120, count: 8 << 20)
+            let refused = try await eventually {
+                let connection = try await RawConnection.connect(port: port)
+                let sent = try await offPool { () -> Bool in
+                    do {
+                        try connection.writeAll(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+                        try connection.writeAll(body)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+                #expect(sent, "the request could not be sent whole")
+                guard let response = try? await connection.response(timeout: 3) else { return false }
+                #expect(try await connection.closedByPeer())
+                return response.status == status
+            }
+            #expect(refused)
+        }
+    }
+
     @Test func connectionsOpenedAtOnceAreSpreadOverTheLoops() async throws {
         try await withServer(basicRouter(), configure: { $0.eventLoops = 2 }) { server, port in
             // Opened back to back, as a client's pool is: one loop's accept would take them all.

@@ -80,6 +80,34 @@ import Testing
         }
     }
 
+    /// RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, is 400; an absolute-form target
+    /// is served as its path (§3.2.2); a bare LF ends nothing, and is refused at once rather than
+    /// left waiting for the header timeout.
+    @Test func hostIsRequiredAbsoluteFormIsServedAndABareLFIs400AtOnce() async throws {
+        try await withServer(basicRouter()) { _, port in
+            for request in [
+                "GET /ping HTTP/1.1\r\nAccept: */*\r\n\r\n",
+                "GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET /ping HTTP/1.1\nHost: t\n\n",
+                "GET /ping HTTP/1.1\r\nHost: t\n\n",
+            ] {
+                let connection = try await RawConnection.connect(port: port)
+                let start = Monotonic.nanoseconds()
+                try await connection.send(request)
+                let response = try await connection.response(timeout: 2)
+                #expect(response.status == 400, "\(request.debugDescription)")
+                #expect(response.header("content-type") == "application/problem+json")
+                #expect(try await connection.closedByPeer(timeout: 2))
+                #expect(secondsSince(start) < 1, "\(request.debugDescription) answered after \(secondsSince(start)) s")
+            }
+            let connection = try await RawConnection.connect(port: port)
+            try await connection.send("GET http://t:8080/ping?x=1 HTTP/1.1\r\nHost: t:8080\r\n\r\n")
+            let response = try await connection.response()
+            #expect(response.status == 200)
+            #expect(response.bodyText == "pong")
+        }
+    }
+
     @Test func contentLengthWithTransferEncodingIs400AndCloses() async throws {
         try await withServer(basicRouter()) { _, port in
             let connection = try await RawConnection.connect(port: port)

@@ -23,18 +23,18 @@ import Testing
     }
 
     @Test func leadingEmptyLinesBeforeTheRequestLineAreIgnored() throws {
-        let events = try parseAll(bytes("\r\nGET /healthz HTTP/1.1\r\n\r\n"))
+        let events = try parseAll(bytes("\r\nGET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"))
         #expect(events.count == 1)
         #expect(events.first?.request?.head.target == "/healthz")
     }
 
     @Test func parserConsumesExactlyOneRequestAndReportsMoreNeededForAPartialOne() throws {
         var parser = RequestParser()
-        let buffer = bytes("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nHo")
+        let buffer = bytes("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nHo")
         var index = 0
         let first = try parser.parse(buffer, index: &index)
         #expect(first?.request?.head.target == "/a")
-        #expect(index == "GET /a HTTP/1.1\r\n\r\n".utf8.count)
+        #expect(index == "GET /a HTTP/1.1\r\nHost: h\r\n\r\n".utf8.count)
         #expect(try parser.parse(buffer, index: &index) == nil)
         #expect(parser.isReadingHead)
     }
@@ -52,14 +52,14 @@ import Testing
     ])
     func keepAliveFollowsVersionAndConnectionHeader(_ example: KeepAliveCase) throws {
         let connectionLine = example.connection.map { "Connection: \($0)\r\n" } ?? ""
-        let events = try parseAll(bytes("GET / \(example.version)\r\n\(connectionLine)\r\n"))
+        let events = try parseAll(bytes("GET / \(example.version)\r\nHost: h\r\n\(connectionLine)\r\n"))
         let head = try #require(events.first?.request?.head)
         #expect(head.minorVersion == (example.version == "HTTP/1.1" ? 1 : 0))
         #expect(head.keepAlive == example.keepAlive)
     }
 
     @Test func contentLengthBodyDeliveredByteByByteIsAssembled() throws {
-        let message = bytes("POST /v1/contacts HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world")
+        let message = bytes("POST /v1/contacts HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world")
         let headLength = message.count - 11
         var parser = RequestParser()
         var buffer: [UInt8] = []
@@ -85,9 +85,9 @@ import Testing
     @Test func pipelinedRequestsInOneBufferAreParsedInOrder() throws {
         let message = bytes(
             "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-                + "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"
-                + "DELETE /d HTTP/1.1\r\n\r\n")
+                + "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+                + "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"
+                + "DELETE /d HTTP/1.1\r\nHost: h\r\n\r\n")
         for events in [try parseAll(message), try parseByteByByte(message)] {
             let requests = events.compactMap(\.request)
             #expect(events.count == 4)
@@ -99,13 +99,13 @@ import Testing
 
     @Test func chunkedBodyWithExtensionsAndTrailersIsAssembled() throws {
         let chunked =
-            "POST /upload HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"
+            "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
             + "5;name=value\r\nhello\r\n"
             + "6 ; quoted=\"a;b\"\r\n world\r\n"
             + "A\r\n0123456789\r\n"
             + "b\r\n-lower-hex-\r\n"
             + "0;last\r\nX-Checksum: abc\r\nX-Other: d\r\n\r\n"
-        let message = bytes(chunked + "GET /next HTTP/1.1\r\n\r\n")
+        let message = bytes(chunked + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
         for events in [try parseAll(message), try parseByteByByte(message)] {
             let requests = events.compactMap(\.request)
             #expect(requests.count == 2)
@@ -129,8 +129,39 @@ import Testing
         #expect(try parseAll(message).first?.request?.body == bytes("abc"))
     }
 
+    @Test(arguments: [
+        ("GET http://example.com:8080/v1/x?y=1 HTTP/1.1", "/v1/x?y=1"),
+        ("GET HTTPS://example.com/ HTTP/1.1", "/"),
+        ("GET http://example.com?y=1 HTTP/1.1", "/?y=1"),
+        ("GET http://[::1]:8080 HTTP/1.1", "/"),
+    ])
+    func absoluteFormTargetIsServedAsItsPathAndQuery(requestLine: String, target: String) throws {
+        let events = try parseAll(bytes(requestLine + "\r\nHost: example.com\r\n\r\n"))
+        #expect(events.first?.request?.head.target == target)
+    }
+
+    @Test func hostIsOptionalOnlyInHTTP10AndMayBeEmpty() throws {
+        #expect(try parseAll(bytes("GET / HTTP/1.0\r\n\r\n")).count == 1)
+        #expect(try parseAll(bytes("GET / HTTP/1.1\r\nHost:\r\n\r\n")).first?.request?.head.header("host") == "")
+        #expect(try parseAll(bytes("GET / HTTP/1.1\r\nHOST: [::1]:80\r\n\r\n")).count == 1)
+    }
+
+    @Test func trailerSectionIsCappedAsAWhole() throws {
+        var limits = ParserLimits()
+        limits.maxTrailerBytes = 40
+        let body = "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+        // Three 12-byte lines and the final CRLF: 38 bytes fit; a fourth line does not.
+        let fits = body + String(repeating: "X-T: 12345\r\n", count: 3) + "\r\n"
+        #expect(try parseByteByByte(bytes(fits), limits: limits).first?.request?.body == bytes("a"))
+        let over = body + String(repeating: "X-T: 12345\r\n", count: 4) + "\r\n"
+        #expect(failure { () throws(ParseError) in try parseAll(bytes(over), limits: limits) } == .trailersTooLarge)
+        // Refused while the lines are still coming, not only once the section ends.
+        let endless = body + String(repeating: "X-T: 12345\r\n", count: 4)
+        #expect(failure { () throws(ParseError) in try parseByteByByte(bytes(endless), limits: limits) } == .trailersTooLarge)
+    }
+
     @Test func expectContinueIsReportedBeforeTheBodyArrives() throws {
-        let head = bytes("POST /v1/inbound HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n")
+        let head = bytes("POST /v1/inbound HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n")
         var parser = RequestParser()
         var buffer = head
         var index = 0
@@ -144,7 +175,7 @@ import Testing
 
     @Test func expectContinueWithChunkedBodyIsReportedToo() throws {
         var parser = RequestParser()
-        var buffer = bytes("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
+        var buffer = bytes("POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
         var index = 0
         #expect(try parser.parse(buffer, index: &index)?.isContinue == true)
         buffer += bytes("4\r\nping\r\n0\r\n\r\n")
@@ -152,7 +183,7 @@ import Testing
     }
 
     @Test func expectContinueIsNotReportedWhenTheBodyAlreadyArrived() throws {
-        let events = try parseAll(bytes("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok"))
+        let events = try parseAll(bytes("POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok"))
         #expect(events.count == 1)
         #expect(events.first?.request?.body == bytes("ok"))
     }
@@ -161,31 +192,31 @@ import Testing
         for header in [
             "Content-Length: 3\r\nContent-Length: 3\r\n", "Content-Length: 3, 3\r\n", "Content-Length:3 ,3\r\n",
         ] {
-            let events = try parseAll(bytes("POST /x HTTP/1.1\r\n\(header)\r\nabc"))
+            let events = try parseAll(bytes("POST /x HTTP/1.1\r\nHost: h\r\n\(header)\r\nabc"))
             #expect(events.first?.request?.body == bytes("abc"), "\(header)")
         }
     }
 
     @Test func limitsAreInclusive() throws {
         let limits = ParserLimits()
-        // Exactly 100 headers.
-        let hundred = (0..<limits.maxHeaderCount).map { "X-H\($0): v\r\n" }.joined()
-        #expect(try parseAll(bytes("GET / HTTP/1.1\r\n\(hundred)\r\n")).first?.request?.head.headers.count == 100)
+        // Exactly 100 headers, Host one of them.
+        let hundred = (1..<limits.maxHeaderCount).map { "X-H\($0): v\r\n" }.joined()
+        #expect(try parseAll(bytes("GET / HTTP/1.1\r\nHost: h\r\n\(hundred)\r\n")).first?.request?.head.headers.count == 100)
         // A target whose request line fills the 16 KiB head alone (SPEC §2 bounds line and headers together).
         let target = "/" + String(repeating: "a", count: limits.maxHeadBytes - "GET  HTTP/1.1".utf8.count - 1)
         #expect("GET \(target) HTTP/1.1".utf8.count == limits.maxHeadBytes)
-        #expect(try parseAll(bytes("GET \(target) HTTP/1.1\r\n\r\n")).first?.request?.head.target == target)
+        #expect(try parseAll(bytes("GET \(target) HTTP/1.0\r\n\r\n")).first?.request?.head.target == target)
         // A head of exactly 16 KiB, not counting the final empty line.
-        let prefix = "GET / HTTP/1.1\r\nX-Pad: "
+        let prefix = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: "
         let head = prefix + String(repeating: "p", count: limits.maxHeadBytes - prefix.utf8.count)
         #expect(head.utf8.count == limits.maxHeadBytes)
         #expect(try parseByteByByte(bytes(head + "\r\n\r\n")).count == 1)
         // A body of exactly the limit, announced or chunked.
         let body = String(repeating: "b", count: 10)
-        let announced = try parseAll(bytes("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n\(body)"), bodyLimit: 10)
+        let announced = try parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n\(body)"), bodyLimit: 10)
         #expect(announced.first?.request?.body.count == 10)
         let chunked = try parseAll(
-            bytes("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\n\r\n"),
+            bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\n\r\n"),
             bodyLimit: 10)
         #expect(chunked.first?.request?.body.count == 10)
     }
@@ -213,8 +244,8 @@ import Testing
     @Test func randomlyMutatedRequestsNeverCrashTheParser() {
         let seeds = [
             "GET /v1/contacts?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-            "POST /v1/inbound HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
-            "PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: v\r\n\r\n",
+            "POST /v1/inbound HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
+            "PUT /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: v\r\n\r\n",
         ].map(bytes)
         var limits = ParserLimits()
         limits.maxHeadBytes = 96
@@ -283,6 +314,9 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     static func tooManyHeaders(_ name: String, _ text: String) -> BadInput {
         BadInput(name, text, .tooManyHeaders, 431)
     }
+    static func trailersTooLarge(_ name: String, _ text: String) -> BadInput {
+        BadInput(name, text, .trailersTooLarge, 431)
+    }
     static func bodyTooLarge(_ name: String, _ text: String, bodyLimit: Int = .max) -> BadInput {
         BadInput(name, text, .bodyTooLarge, 413, bodyLimit: bodyLimit)
     }
@@ -302,11 +336,12 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     static let all: [BadInput] = {
         let limits = ParserLimits()
         func text(_ count: Int, _ character: Character = "a") -> String { String(repeating: character, count: count) }
-        let get = "GET / HTTP/1.1\r\n"
-        let post = "POST /x HTTP/1.1\r\n"
+        let get = "GET / HTTP/1.1\r\nHost: h\r\n"
+        let post = "POST /x HTTP/1.1\r\nHost: h\r\n"
         let te = "Transfer-Encoding: chunked\r\n"
         let cl = "Content-Length: 5\r\n"
         let chunked = post + te + "\r\n"
+        let manyTrailers = String(repeating: "X-T: 0123456789\r\n", count: limits.maxTrailerBytes / 17 + 1)
         let tooManyHeaders = (0...limits.maxHeaderCount).map { "X-H\($0): v\r\n" }.joined()
         let largeHeaders = (0..<50).map { "X-M\($0): \(text(400))\r\n" }.joined()
         let padded = get + "X-Pad: "
@@ -315,7 +350,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             .headersTooLarge("head over 16 KiB in one header", get + "X-Big: \(text(17_000))\r\n\r\n"),
             .headersTooLarge("head one byte over 16 KiB", headOneByteOver + "\r\n\r\n"),
             .headersTooLarge("head over 16 KiB in 50 headers", get + largeHeaders + "\r\n"),
-            .headersTooLarge("trailer line over 16 KiB", chunked + "0\r\nX-T: \(text(17_000))\r\n\r\n"),
+            .trailersTooLarge("trailer line over 16 KiB", chunked + "0\r\nX-T: \(text(17_000))\r\n\r\n"),
+            .trailersTooLarge("trailer lines over 16 KiB together", chunked + "0\r\n" + manyTrailers + "\r\n"),
             .tooManyHeaders("101 headers", get + tooManyHeaders + "\r\n"),
             .uriTooLong("target one byte over 16 KiB", "GET /\(text(limits.maxURLBytes)) HTTP/1.1\r\n\r\n"),
             .uriTooLong("request line one byte over 16 KiB", "GET /\(text(limits.maxHeadBytes - 13)) HTTP/1.1\r\n\r\n"),
@@ -375,6 +411,19 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             .malformed(
                 "binary garbage", bytes: [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 13, 10, 13, 10]),
             .malformed("empty head", "\r\n\r\n\r\n"),
+            .malformed("HTTP/1.1 without Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"),
+            .malformed("two Host headers", get + "Host: h\r\n\r\n"),
+            .malformed("two Host headers in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"),
+            .malformed("Host with user info", "GET / HTTP/1.1\r\nHost: user@h\r\n\r\n"),
+            .malformed("Host with a path", "GET / HTTP/1.1\r\nHost: h/x\r\n\r\n"),
+            .malformed("request line ended by a bare LF", "GET / HTTP/1.1\nHost: h\r\n\r\n"),
+            .malformed("head of bare LFs", "GET / HTTP/1.1\nHost: h\n\n"),
+            .malformed("header line ended by a bare LF", get + "X-A: b\n\r\n"),
+            .malformed("bare LF before the request line", "\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .malformed("absolute form of another scheme", "GET ftp://h/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .malformed("absolute form without a host", "GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .malformed("absolute form with user info", "GET http://u:p@h/x HTTP/1.1\r\nHost: h\r\n\r\n"),
+            .malformed("absolute form without //", "GET http:h/x HTTP/1.1\r\nHost: h\r\n\r\n"),
         ]
     }()
 }
@@ -382,7 +431,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 /// `ParseError` without its message, for comparing outcomes.
 enum ParseErrorKind: Sendable {
     case malformed, uriTooLong, headersTooLarge, tooManyHeaders, bodyTooLarge, ambiguousFraming
-    case unsupportedTransferEncoding
+    case unsupportedTransferEncoding, trailersTooLarge
 }
 
 extension ParseError {
@@ -395,6 +444,7 @@ extension ParseError {
         case .bodyTooLarge: .bodyTooLarge
         case .ambiguousFraming: .ambiguousFraming
         case .unsupportedTransferEncoding: .unsupportedTransferEncoding
+        case .trailersTooLarge: .trailersTooLarge
         }
     }
 }

@@ -6,6 +6,8 @@ public enum ParseError: Error, Equatable, Sendable {
     case uriTooLong
     case headersTooLarge
     case tooManyHeaders
+    /// The trailer fields after a chunked body exceed their limit.
+    case trailersTooLarge
     case bodyTooLarge
     /// Both `Content-Length` and `Transfer-Encoding`, or two different `Content-Length`s.
     case ambiguousFraming(String)
@@ -15,7 +17,7 @@ public enum ParseError: Error, Equatable, Sendable {
         switch self {
         case .malformed, .ambiguousFraming, .unsupportedTransferEncoding: 400
         case .uriTooLong: 414
-        case .headersTooLarge, .tooManyHeaders: 431
+        case .headersTooLarge, .tooManyHeaders, .trailersTooLarge: 431
         case .bodyTooLarge: 413
         }
     }
@@ -28,6 +30,8 @@ public enum ParseError: Error, Equatable, Sendable {
             Problem(status: 431, title: "Request header fields too large", detail: "Request line and headers exceed 16 KiB.")
         case .tooManyHeaders:
             Problem(status: 431, title: "Request header fields too large", detail: "More than 100 header fields.")
+        case .trailersTooLarge:
+            Problem(status: 431, title: "Request header fields too large", detail: "Trailer fields exceed 16 KiB.")
         case .bodyTooLarge: Problem(status: 413, title: "Content too large", detail: "The request body exceeds the limit.")
         case .ambiguousFraming(let why): Problem(status: 400, title: "Ambiguous message framing", detail: why)
         case .unsupportedTransferEncoding:

@@ -11,6 +11,9 @@ public struct ParserLimits: Sendable {
     public var maxBodyBytes = 1024 * 1024
     /// Longest chunk-size line (with extensions) in bytes; default 1 KiB.
     public var maxChunkLineBytes = 1024
+    /// Largest trailer section of a chunked body (its lines after the last chunk) in bytes; default
+    /// 16 KiB, as for the head. Past it: 431.
+    public var maxTrailerBytes = 16 * 1024
 
     public init() {}
 }

@@ -22,11 +22,14 @@ extension RequestParser {
         }
         let methodBytes = buffer[i..<firstSpace]
         guard !methodBytes.isEmpty, methodBytes.allSatisfy(isTokenByte) else { throw .malformed("Invalid method.") }
-        let targetBytes = buffer[(firstSpace + 1)..<lastSpace]
+        var targetBytes = buffer[(firstSpace + 1)..<lastSpace]
         guard targetBytes.count <= limits.maxURLBytes else { throw .uriTooLong }
-        guard let first = targetBytes.first, first == UInt8(ascii: "/") || targetBytes.elementsEqual("*".utf8),
-            targetBytes.allSatisfy({ $0 > 32 && $0 < 127 })
-        else { throw .malformed("Invalid request target.") }
+        guard let first = targetBytes.first, targetBytes.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw .malformed("Invalid request target.")
+        }
+        if first != UInt8(ascii: "/") && !targetBytes.elementsEqual("*".utf8) {
+            targetBytes = try originForm(ofAbsolute: targetBytes)
+        }
         let version = buffer[(lastSpace + 1)..<requestLineEnd]
         let minor: Int
         if version.elementsEqual("HTTP/1.1".utf8) {
@@ -38,18 +41,59 @@ extension RequestParser {
         }
 
         var headers: [(name: String, value: String)] = []
+        var hosts = 0
         i = requestLineEnd + 2
         while i < range.upperBound {
             let end = lineEnd(buffer, from: i, to: range.upperBound)
             guard headers.count < limits.maxHeaderCount else { throw .tooManyHeaders }
-            headers.append(try parseField(buffer[i..<end]))
+            let field = try parseField(buffer[i..<end])
+            if field.name == "host" {
+                hosts += 1
+                guard field.value.utf8.allSatisfy(isHostByte) else { throw .malformed("Invalid Host header.") }
+            }
+            headers.append(field)
             i = end + 2
         }
+        // RFC 9112 §3.2: the one Host names the origin; none (in HTTP/1.1) or two leave it unknown or ambiguous.
+        guard hosts <= 1 else { throw .malformed("More than one Host header.") }
+        guard hosts == 1 || minor == 0 else { throw .malformed("An HTTP/1.1 request needs a Host header.") }
         return RequestHead(
             method: String(decoding: methodBytes, as: UTF8.self),
             target: String(decoding: targetBytes, as: UTF8.self),
             minorVersion: minor,
             headers: headers)
+    }
+
+    /// The path and query of an absolute-form target (`http://host:8080/v1/x?y=1` → `/v1/x?y=1`), which a
+    /// server must accept (RFC 9112 §3.2.2); only `http` and `https`, with a host and no user info.
+    private static func originForm(ofAbsolute target: ArraySlice<UInt8>) throws(ParseError) -> ArraySlice<UInt8> {
+        let invalid = ParseError.malformed("Invalid request target.")
+        guard let colon = target.firstIndex(of: UInt8(ascii: ":")) else { throw invalid }
+        let scheme = target[target.startIndex..<colon]
+        guard scheme.elementsEqual("http".utf8, by: { $0 | 0x20 == $1 }) || scheme.elementsEqual("https".utf8, by: { $0 | 0x20 == $1 }),
+            target[colon...].starts(with: "://".utf8)
+        else { throw invalid }
+        let authorityStart = colon + 3
+        let pathStart = target[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? target.endIndex
+        let authority = target[authorityStart..<pathStart]
+        guard !authority.isEmpty, authority.allSatisfy(isHostByte) else { throw invalid }
+        let rest = target[pathStart...]
+        if rest.first == UInt8(ascii: "/") { return rest }
+        return ArraySlice("/".utf8) + rest  // no path: the root, before any query
+    }
+
+    /// A byte of `uri-host [ ":" port ]` (RFC 3986 reg-name, IP literal or IPv4 address): no user info, path or space.
+    static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "!"),
+            UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"),
+            UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["),
+            UInt8(ascii: "]"):
+            true
+        default: false
+        }
     }
 
     private static func lineEnd(_ buffer: [UInt8], from start: Int, to limit: Int) -> Int {

@@ -31,6 +31,8 @@ public struct RequestParser: Sendable {
     private var pendingEnd = false
     /// How far the current head has been scanned for its terminator, so a slow client costs O(n).
     private var scanned = 0
+    /// Bytes of trailer lines read so far after a chunked body's last chunk.
+    private var trailerBytes = 0
 
     public init(limits: ParserLimits = ParserLimits()) {
         self.limits = limits
@@ -41,6 +43,16 @@ public struct RequestParser: Sendable {
         if case .head = state { return scanned > 0 }
         return false
     }
+
+    /// True between a complete head and the end of its body (trailers included).
+    public var isReadingBody: Bool {
+        if case .head = state { return pendingEnd }
+        return true
+    }
+
+    /// Bytes of the current request's body read so far, chunk framing and trailers included (for the
+    /// body's minimum rate).
+    public private(set) var bodyBytesRead = 0
 
     /// What to do with a request's body, decided from its head (by its route).
     public enum BodyHandling: Sendable, Equatable {
@@ -62,13 +74,14 @@ public struct RequestParser: Sendable {
         while true {
             switch state {
             case .head:
-                guard let end = findHeadEnd(buffer, from: index) else {
+                guard let end = try findHeadEnd(buffer, from: index) else {
                     try checkPartialHead(buffer, index: index)
                     return nil
                 }
                 let parsed = try Self.parseHead(buffer, index..<end, limits: limits)
                 index = end + 4
                 scanned = 0
+                bodyBytesRead = 0
                 head = parsed
                 body = []
                 switch handling(parsed) {
@@ -87,6 +100,7 @@ public struct RequestParser: Sendable {
                     if !spooling { body.reserveCapacity(length) }
                     state = .fixedBody(remaining: length)
                 case .chunked:
+                    trailerBytes = 0
                     state = .chunkSize
                 }
                 if parsed.header("expect")?.lowercased() == "100-continue", index == buffer.count {
@@ -97,6 +111,7 @@ public struct RequestParser: Sendable {
                 guard take > 0 else { return nil }
                 let chunk = buffer[index..<index + take]
                 index += take
+                bodyBytesRead += take
                 state = take == remaining ? .head : .fixedBody(remaining: remaining - take)
                 if spooling {
                     if take == remaining { pendingEnd = true }
@@ -110,6 +125,7 @@ public struct RequestParser: Sendable {
                     return nil
                 }
                 let size = try Self.chunkSize(buffer[index..<lineEnd])
+                bodyBytesRead += lineEnd + 2 - index
                 index = lineEnd + 2
                 if size == 0 {
                     state = .trailers
@@ -122,6 +138,7 @@ public struct RequestParser: Sendable {
                 guard take > 0 else { return nil }
                 let chunk = buffer[index..<index + take]
                 index += take
+                bodyBytesRead += take
                 state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
                 if spooling { return .bodyChunk(Array(chunk)) }
                 body.append(contentsOf: chunk)
@@ -129,13 +146,19 @@ public struct RequestParser: Sendable {
                 guard buffer.count - index >= 2 else { return nil }
                 guard buffer[index] == 13, buffer[index + 1] == 10 else { throw .malformed("Chunk data not followed by CRLF.") }
                 index += 2
+                bodyBytesRead += 2
                 state = .chunkSize
             case .trailers:
-                // Trailer fields are read and dropped; an empty line ends the message.
-                guard let lineEnd = findCRLF(buffer, from: index, limit: limits.maxHeadBytes) else {
-                    if buffer.count - index > limits.maxHeadBytes { throw .headersTooLarge }
+                // Trailer fields are read and dropped; an empty line ends the message. Their total is capped,
+                // or a client could send trailer lines for as long as it liked.
+                let allowance = limits.maxTrailerBytes - trailerBytes
+                guard let lineEnd = findCRLF(buffer, from: index, limit: allowance) else {
+                    if buffer.count - index > allowance { throw .trailersTooLarge }
                     return nil
                 }
+                trailerBytes += lineEnd + 2 - index
+                bodyBytesRead += lineEnd + 2 - index
+                guard trailerBytes <= limits.maxTrailerBytes else { throw .trailersTooLarge }
                 let empty = lineEnd == index
                 index = lineEnd + 2
                 if empty { return finish() }
@@ -155,15 +178,20 @@ public struct RequestParser: Sendable {
         return .request(head, body: body)
     }
 
-    private mutating func findHeadEnd(_ buffer: [UInt8], from index: Int) -> Int? {
-        let available = buffer.count - index
-        var i = index + max(0, scanned - 3)
-        let end = buffer.count - 3
-        while i < end {
-            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+    /// Where the head's final CRLFCRLF starts. A line ended by a bare LF is refused as soon as that LF
+    /// arrives (RFC 9112 §2.2 lets a server reject it), rather than left waiting for a CRLFCRLF the
+    /// client will never send.
+    private mutating func findHeadEnd(_ buffer: [UInt8], from index: Int) throws(ParseError) -> Int? {
+        var i = index + scanned
+        while i < buffer.count {
+            if buffer[i] == 10 {
+                guard i > index, buffer[i - 1] == 13 else { throw .malformed("A line ends in a bare LF; lines end in CRLF.") }
+                // The LF two back passed this same check, so a CR precedes it: CR LF CR LF.
+                if i - index >= 3 && buffer[i - 2] == 10 { return i - 3 }
+            }
             i += 1
         }
-        scanned = available
+        scanned = buffer.count - index
         return nil
     }
 
