@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTPClient
 @testable import HTTPServer
+import TestSupport
 import Testing
 
 /// Every connection has a deadline: clients that send nothing, or trickle a body, are closed on time
@@ -21,7 +22,7 @@ import Testing
 
             // The header deadline counts from the accept: they go after 2 s (the sweep runs each second),
             // not after the 60 s idle timeout.
-            #expect(await eventually(timeout: 8) { server.connectionCount == 0 }, "\(server.connectionCount) still open")
+            #expect(await eventually(within: 8) { server.connectionCount == 0 }, "\(server.connectionCount) still open")
             let seconds = secondsSince(openedAt)
             #expect(seconds >= 1.9 && seconds < 5, "closed after \(seconds) s")
             let closed = try await offPool { silent.filter { $0.waitForClose(timeout: 0.01) }.count }
@@ -136,7 +137,7 @@ import Testing
             slowReader.start()
             defer { stop.set() }
             #expect(await eventually { server.connectionCount == 1 })
-            #expect(await eventually(timeout: 10) { server.connectionCount == 0 }, "the slow reader is still served")
+            #expect(await eventually(within: 10) { server.connectionCount == 0 }, "the slow reader is still served")
             stop.set()
         }
     }

@@ -23,7 +23,7 @@ import TestSupport
             let busy = try await service.cpuSeconds(over: 1)
             #expect(busy < 0.3, "\(busy) s of CPU in 1 s with descriptors exhausted")
             for connection in crowd { connection.close() }
-            let servedAgain = await eventually(timeout: 15) {
+            let servedAgain = await eventually(within: 15) {
                 (try? await HTTPClient().get("http://127.0.0.1:\(service.port)/healthz"))?.status == 200
             }
             #expect(servedAgain)
@@ -100,7 +100,7 @@ func withContacts(ulimit: String, _ body: (LimitedService) async throws -> Void)
             process.waitUntilExit()
         }
     }
-    let ready = await eventually(timeout: 15) {
+    let ready = await eventually(within: 15) {
         guard process.isRunning else { return true }
         let readiness = ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz")
         return (try? await HTTPClient().send(readiness, timeout: 1))?.status == 200
@@ -109,5 +109,5 @@ func withContacts(ulimit: String, _ body: (LimitedService) async throws -> Void)
     try #require(ready && process.isRunning, "contacts did not start: \(startLog)")
     try await body(LimitedService(process: process, port: port, logPath: logPath))
     kill(process.processIdentifier, SIGTERM)
-    _ = await eventually(timeout: 12) { !process.isRunning }
+    _ = await eventually(within: 12) { !process.isRunning }
 }
