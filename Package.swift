@@ -43,14 +43,16 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .systemLibrary(name: "CTLS", path: "Shared/CTLS"),
         .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
+        // Clocks, metrics and how a task waits on an event loop: what both HTTP modules and the services share.
+        shared("ConciergeCore", []),
         shared("Models", []),
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
         
         shared("Storage", ["CSQLite", "CSystem"]),
         shared("Auth", ["CCrypto", "Models"]),
-        shared("HTTPServer", ["CSystem", "Logging", "Models", "Auth", "HTTPClient"]),
-        shared("HTTPClient", ["CSystem", "CTLS", "Logging", "Models"]),
+        shared("HTTPServer", ["CSystem", "ConciergeCore", "Logging", "Models", "Auth"]),
+        shared("HTTPClient", ["CSystem", "CTLS", "ConciergeCore", "Logging", "Models"]),
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(

@@ -1,7 +1,7 @@
 import CSystem
+import ConciergeCore
 import Foundation
 import Glibc
-import HTTPClient
 import Synchronization
 
 /// One epoll thread: accepts on the server's shared listener, reads and parses requests, hands
@@ -722,16 +722,6 @@ extension EventLoop: TaskExecutor {
             return queue.count == 1
         }
         if wasEmpty && !onLoopThread { wake() }
-    }
-}
-
-/// What a handler may learn about the event loop it runs on.
-public enum EventLoopContext {
-    /// Whether the caller runs on an event loop with no other job waiting (no other request's handler
-    /// to run now): a short wait there holds up nobody else. False off the loops.
-    public static var isOnIdleLoop: Bool {
-        guard let loop = ClientIO.waiter as? EventLoop, loop.isCurrentThread else { return false }
-        return !loop.hasOtherJobs
     }
 }
 

@@ -1,4 +1,5 @@
 import Auth
+import ConciergeCore
 import Glibc
 import Logging
 import Models

@@ -1,4 +1,5 @@
 import Auth
+import ConciergeCore
 import Foundation
 import Logging
 import Models

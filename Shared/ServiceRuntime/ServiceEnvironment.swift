@@ -1,5 +1,6 @@
 import Auth
 import Clients
+import ConciergeCore
 import Config
 import HTTPServer
 import Logging

@@ -1,4 +1,5 @@
 import Clients
+import ConciergeCore
 import Foundation
 import Logging
 import Models

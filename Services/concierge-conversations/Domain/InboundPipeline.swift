@@ -1,6 +1,6 @@
 import Clients
+import ConciergeCore
 import Foundation
-import HTTPServer
 import Models
 import Outbox
 import ServiceRuntime

@@ -1,3 +1,4 @@
+import ConciergeCore
 import HTTPServer
 import Models
 import ServiceRuntime

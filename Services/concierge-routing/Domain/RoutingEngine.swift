@@ -1,6 +1,6 @@
 import Auth
+import ConciergeCore
 import Foundation
-import HTTPServer
 import Models
 import Outbox
 import Storage

@@ -1,4 +1,5 @@
 import Auth
+import ConciergeCore
 import Foundation
 import HTTPClient
 import HTTPServer

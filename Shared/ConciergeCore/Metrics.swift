@@ -97,7 +97,7 @@ public final class Metrics: Sendable {
     }
 
     /// Records one finished request: the request counter and the latency histogram.
-    func record(method: String, route: String, status: Int, seconds: Double) {
+    public func record(method: String, route: String, status: Int, seconds: Double) {
         let key = RequestKey(method: method, route: route, status: status)
         state.withLock { state in
             state.requests[key, default: 0] += 1
