@@ -48,7 +48,7 @@ public final class Outbox: Sendable {
     /// request's other writes, so a burst costs a few transactions. The dispatcher writes directly.
     private let writer: GroupWriter?
     /// A class around the hooks: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
-    /// thunks each time it is read back, and the chain grows with every delivery (measured).
+    /// thunks each time it is read back, and the chain grows with every delivery (measured; see BENCHMARKS.md).
     private final class HookBox: Sendable {
         let apply: DeliveryHook
         init(_ apply: @escaping DeliveryHook) { self.apply = apply }
@@ -339,9 +339,10 @@ public final class Outbox: Sendable {
     /// not due while an earlier one of its group (target and key) waits out its backoff.
     ///
     /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs. Walking
-    /// the table in `seq` order to find the due ones then read every waiting entry (15,000 in the
-    /// routing benchmark: up to 420 KB read per decision made meanwhile); so the due ones are first counted
-    /// on `outbox_due`, and when there are few they are found through it.
+    /// the table in `seq` order to find the due ones then read every waiting entry, after every commit
+    /// that woke the dispatcher (`Benchmarks/routing.sh`; BENCHMARKS.md, "Routing decisions": "the outbox
+    /// rescanned its backlog"); so the due ones are first counted on `outbox_due`, and when there are few
+    /// they are found through it.
     static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
         let dueCount = try connection.scalarInt(
             "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)", [now]) ?? 0
