@@ -108,7 +108,8 @@ public struct MergeRequest: Codable, Sendable, Equatable {
     public init(sourceId: String) { self.sourceId = sourceId }
 }
 
-/// Every list answer (SPEC §2).
+/// Every list answer (SPEC §2): `items` in a stable order, newest first unless said, and `nextCursor`,
+/// `null` on the last page.
 public struct Page<Item: Codable & Sendable>: Codable, Sendable {
     public var items: [Item]
     @Nullable public var nextCursor: String?
