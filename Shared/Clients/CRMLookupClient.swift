@@ -1,7 +1,8 @@
 import HTTPClient
 import Models
 
-/// Typed client of the CRM-lookup service (SPEC §7).
+/// Typed client of the CRM-lookup service (SPEC §7): the customer directory and its import, lookups, and
+/// external CRM sources.
 public struct CRMLookupClient: Sendable {
     public let client: ServiceClient
 

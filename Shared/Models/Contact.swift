@@ -24,7 +24,8 @@ public struct DedicatedHero: Codable, Sendable, Equatable {
     }
 }
 
-/// A customer as the contacts service knows them (SPEC §3).
+/// A customer as the contacts service knows them (SPEC §3); each email, phone and handle belongs to at most
+/// one live contact.
 public struct Contact: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
