@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GET /v1/conversations?assigneeId=X (issue 4) from 10,000 to 1,000,000 conversations: the first page
+# GET /v1/conversations?assigneeId=X from 10,000 to 1,000,000 conversations: the first page
 # (limit 50) should cost the same at every size. Same seed shape at each size (Benchmarks/seed_conversations.py):
 # the same 200 agents, so each agent's share of the conversations is the same; requests cycle through the
 # 20 agents with the most conversations (every first page a full 50 rows, also at 10,000).

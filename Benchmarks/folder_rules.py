@@ -69,7 +69,7 @@ def escape(text):
 
 
 def reference(rule, values):
-    """The rule as the service compiled it before issue 7: IN lists and coalesce()."""
+    """The rule as the service first compiled it, before FolderQuery and FolderPlan: IN lists and coalesce()."""
     if "all" in rule or "any" in rule:
         key = "all" if "all" in rule else "any"
         return "(" + (" AND " if key == "all" else " OR ").join(reference(r, values) for r in rule[key]) + ")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smart folders over many conversations (issue 7): the first page of GET /v1/folders/{id}/conversations
+# Smart folders over many conversations (target: ≤ 20 ms p50 for a three-condition rule): the first page of GET /v1/folders/{id}/conversations
 # for rules common and rare, through the real concierge-conversations (release build).
 #   Benchmarks/folders.sh          # COUNT (default 1000000), ROUNDS (3), DUR (5 s), CONNS (4), RULES (all)
 # The service creates and migrates its database, is stopped, Benchmarks/seed_conversations.py fills it,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End to end through the four real services (issue 4): POST /v1/inbound of new and existing
+# End to end through the four real services (target: ≥ 2,000 messages/s for 60 s, p99 ≤ 25 ms, no
+# errors): POST /v1/inbound of new and existing
 # contacts. One support inbox (default for email) with AGENTS agents of large email capacity, so
 # messages are assigned. Reports wrk's figures and each service's CPU per inbound message.
 #   Benchmarks/inbound.sh        # DUR (default 60), AGENTS (default 20), EXISTING (default 2000)

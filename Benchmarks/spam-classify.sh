@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The spam filter's time per message inside the real service (issue 7: ≤ 100 µs for 2 KB): the four
+# The spam filter's time per message inside the real service (target: ≤ 100 µs for 2 KB): the four
 # release services, the filter trained through the API past its 5 + 5 threshold (Benchmarks/spam_classify.py),
 # then ROUNDS batches of MESSAGES ~2 KB inbound emails (English and Danish); each batch's
 # concierge_spam_classify_seconds histogram (from /metrics, before and after) gives mean, p50 and p99.

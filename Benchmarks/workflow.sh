@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Workflow overhead (issue #6, see BENCHMARKS.md): POST /v1/route for new conversations from
+# Workflow overhead (see BENCHMARKS.md): POST /v1/route for new conversations from
 # directory customers, against two release concierge-routing services seeded alike — one with no
 # workflow (default routing), one with an active 10-step workflow whose one lookup step calls a
 # real concierge-crm-lookup over CUSTOMERS directory customers (Benchmarks/seed_workflow.py) —
 # with wrk at each of WRK_CONFIGS, ROUNDS rounds alternating between the two (ABBA order), after
 # a warm-up. Prints each run and the medians: req/s, p50, p99, server CPU per request (routing,
-# and crm-lookup), and the p50 difference (issue #6: ≤ 1 ms).
+# and crm-lookup), and the p50 difference (target: ≤ 1 ms).
 #   Benchmarks/workflow.sh     # release build; ROUNDS (3), DUR (10), CUSTOMERS (5000), LOG_LEVEL (info),
 #                              # WRK_CONFIGS ("-t1 -c4;-t2 -c16"), SCRATCH (.build-wf-rel)
 #   BIN=/other/release Benchmarks/workflow.sh   # measures already built executables (no build)

@@ -3,8 +3,8 @@ import ServiceRuntime
 
 await ServiceRuntime.main(
     // Each inbound message dirties a page of many indexes (thread, assignee, inbox, status, keys,
-    // outbox): 1 KiB pages write a quarter of the bytes per page (measured: 2,130–2,380 messages/s
-    // end to end with 1 KiB pages, 1,810–2,250 with 4 KiB).
+    // outbox): 1 KiB pages write a quarter of the bytes per page (`Benchmarks/inbound.sh`; BENCHMARKS.md,
+    // "Inbound end to end": "1 KiB pages").
     service: "conversations", migrations: ConversationMigrations.all, pageSize: 1024,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
 ) { environment in

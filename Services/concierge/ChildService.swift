@@ -1,4 +1,5 @@
-/// One of the four services `concierge up` runs: its name, executable and port (SPEC §1).
+/// One of the four services `concierge up` runs: its name, executable and port (SPEC §1 defaults: contacts
+/// 8081, conversations 8082, routing 8083, crm-lookup 8084).
 struct ChildService: Equatable, Sendable {
     /// `contacts`, `conversations`, `routing` or `crm-lookup`: the name in file names and status lines.
     let name: String

@@ -2,7 +2,7 @@ import Foundation
 import Models
 import Synchronization
 
-/// The claims Concierge reads from a token (SPEC §2).
+/// The claims Concierge reads from a token (SPEC §2: `sub`, `role` and `exp` required, `iat` optional).
 public struct Claims: Codable, Sendable, Equatable {
     public var sub: String
     public var role: Role

@@ -1,7 +1,8 @@
 import HTTPClient
 import Models
 
-/// Typed client of the CRM-lookup service (SPEC §7).
+/// Typed client of the CRM-lookup service (SPEC §7): the customer directory and its import, lookups, and
+/// external CRM sources.
 public struct CRMLookupClient: Sendable {
     public let client: ServiceClient
 
@@ -30,10 +31,11 @@ public struct CRMLookupClient: Sendable {
         return try Self.lookupResult(response.body)
     }
 
-    /// Reads a lookup answer with `JSONParser`: `JSONDecoder` (through `JSONValue`'s `Decodable`, which
-    /// tries each type in turn) was 8 % of the routing service's CPU with a workflow doing one lookup
-    /// per conversation. The fields are read as `Decodable` read them: `found`, `source` and `stale`
-    /// required with their types, `data` optional (`null` reads as absent), other keys ignored.
+    /// Reads a lookup answer with `JSONParser`: `JSONDecoder` (through `JSONValue`'s `Decodable`, which tries
+    /// each type in turn) was a large share of the routing service's CPU with a workflow doing one lookup per
+    /// conversation (`Benchmarks/workflow.sh`; BENCHMARKS.md, "Workflow overhead"). The fields are read as
+    /// `Decodable` read them: `found`, `source` and `stale` required with their types, `data` optional
+    /// (`null` reads as absent), other keys ignored.
     static func lookupResult(_ body: [UInt8]) throws(ServiceError) -> LookupResult {
         let json: JSONValue
         do {

@@ -1,7 +1,8 @@
 import HTTPClient
 import Models
 
-/// Typed client of the contacts service (SPEC §3).
+/// Typed client of the contacts service (SPEC §3): contacts and their identities, resolve, merge, blocking
+/// and the dedicated hero.
 public struct ContactsClient: Sendable {
     public let client: ServiceClient
 

@@ -1,7 +1,8 @@
 import HTTPClient
 import Models
 
-/// Typed client of the conversations service (SPEC §4).
+/// Typed client of the conversations service (SPEC §4): inbound messages, conversations and agents'
+/// actions on them, reports.
 public struct ConversationsClient: Sendable {
     public let client: ServiceClient
 

@@ -1,7 +1,8 @@
 import HTTPClient
 import Models
 
-/// Typed client of the routing service (SPEC §5).
+/// Typed client of the routing service (SPEC §5): agents and their availability, inboxes, queues, route
+/// decisions and assignments.
 public struct RoutingClient: Sendable {
     public let client: ServiceClient
 

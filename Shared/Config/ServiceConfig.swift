@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 import Logging
 
-/// A service's settings from its environment (SPEC §1), validated as a whole.
+/// A service's settings from its environment, validated as a whole (SPEC §1: the same variables in every
+/// service; a bad value stops it at start, naming the variable).
 public struct ServiceConfig: Sendable, Equatable {
     public var service: String
     public var host: String

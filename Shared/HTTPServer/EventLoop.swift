@@ -9,8 +9,8 @@ import Synchronization
 /// on this thread; other threads talk to it through `completions`, `jobs`, `handedOver` and the eventfd.
 ///
 /// Whichever loop wakes for the listener accepts every connection waiting, so a client opening a
-/// pool at once had all of it land on one loop (one core busy, the other idle: measured with 16
-/// connections at 5,000 requests/s). An accepted connection therefore goes to the loop serving the
+/// pool at once had all of it land on one loop (one core busy, the other idle: `Benchmarks/routing.sh`,
+/// BENCHMARKS.md "Routing decisions"). An accepted connection therefore goes to the loop serving the
 /// fewest, this one when tied (`HTTPServer.loopForNewConnection`), handed over through `adopt`.
 ///
 /// The loop is also a `TaskExecutor`: a request on a route marked `runsOnEventLoop` gets a task that

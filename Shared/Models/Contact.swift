@@ -24,7 +24,8 @@ public struct DedicatedHero: Codable, Sendable, Equatable {
     }
 }
 
-/// A customer as the contacts service knows them (SPEC §3).
+/// A customer as the contacts service knows them (SPEC §3); each email, phone and handle belongs to at most
+/// one live contact.
 public struct Contact: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
@@ -108,7 +109,8 @@ public struct MergeRequest: Codable, Sendable, Equatable {
     public init(sourceId: String) { self.sourceId = sourceId }
 }
 
-/// Every list answer (SPEC §2).
+/// Every list answer (SPEC §2): `items` in a stable order, newest first unless said, and `nextCursor`,
+/// `null` on the last page.
 public struct Page<Item: Codable & Sendable>: Codable, Sendable {
     public var items: [Item]
     @Nullable public var nextCursor: String?

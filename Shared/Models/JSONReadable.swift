@@ -1,6 +1,8 @@
-/// A type `JSONCoding.decode` can build straight from `JSONParser`'s tree, skipping `JSONDecoder`
-/// (measured 6–9 % of each service's CPU on the inbound path: the route, resolve and inbound bodies
-/// and their answers). Only the hot bodies conform.
+/// A type `JSONCoding.decode` can build straight from `JSONParser`'s tree, skipping `JSONDecoder`,
+/// which was a visible share of every service's CPU on the inbound path (the route, resolve and inbound
+/// bodies and their answers). Only the hot bodies conform.
+/// Evidence: `Benchmarks/inbound.sh`, BENCHMARKS.md "Inbound end to end" (`JSONReadable`); equal to
+/// `JSONDecoder`: `JSONReadableTests`, `JSONFastPathFuzzTests`.
 ///
 /// The fast path is an optimisation, never a second set of rules: `init(json:)` accepts only what
 /// the type's `Decodable` conformance decodes to the same value, and returns nil for anything else —

@@ -1,6 +1,6 @@
 /// Hand-written JSON for the inbound path's own bodies: the route request each inbound message
-/// stores in the outbox, its resolve call to contacts, and the answer (`JSONEncoder` was 8 % of
-/// the conversations service's CPU per message). Same rules as the encoder: optional properties
+/// stores in the outbox, its resolve call to contacts, and the answer (measured: `JSONEncoder` was 8 %
+/// of the conversations service's CPU per message; see BENCHMARKS.md). Same rules as the encoder: optional properties
 /// are left out when nil, `@Nullable` ones written as null.
 extension RouteRequest: JSONWritable {
     public func write(to writer: inout JSONWriter) {

@@ -1,4 +1,5 @@
-/// The roles a token can carry (SPEC §2).
+/// The roles a token can carry (SPEC §2): agent, team manager and administrator, each allowed what the one
+/// before is and more, and `service` for the calls services and channel connectors make.
 public enum Role: String, Codable, Sendable, CaseIterable {
     case agent
     case teamManager = "team_manager"

@@ -1,4 +1,4 @@
-/// An agent's availability (SPEC §5).
+/// An agent's availability; only an `available` (and active) agent below its capacity is routed to (SPEC §5).
 public enum Availability: String, Codable, Sendable, CaseIterable {
     case available, busy, away, offline
 }

@@ -48,7 +48,7 @@ public final class Outbox: Sendable {
     /// request's other writes, so a burst costs a few transactions. The dispatcher writes directly.
     private let writer: GroupWriter?
     /// A class around the hooks: a closure kept directly in a `Mutex` gets re-wrapped in reabstraction
-    /// thunks each time it is read back, and the chain grows with every delivery (measured).
+    /// thunks each time it is read back, and the chain grows with every delivery (measured; see BENCHMARKS.md).
     private final class HookBox: Sendable {
         let apply: DeliveryHook
         init(_ apply: @escaping DeliveryHook) { self.apply = apply }

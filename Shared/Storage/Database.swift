@@ -11,16 +11,18 @@ import Synchronization
 /// WAL checkpoints: a background connection copies committed frames into the main file every 100 ms
 /// (PASSIVE: it never waits for anyone). Often and small on purpose: each pass fsyncs the WAL it
 /// copies from, and a large fsync stalls the commits behind it (measured under routing load: passes
-/// every 1 s gave p99 46–105 ms, every 100 ms 10 ms). Under a steady stream of writes those passes
-/// never finish — new frames arrive while they copy — so the WAL would never start over and grow
-/// without bound (3 GB in a minute of routing load, every read probing a huge WAL index). Once the WAL
+/// every 1 s gave p99 46–105 ms, every 100 ms 10 ms; see BENCHMARKS.md). Under a steady stream of
+/// writes those passes never finish — new frames arrive while they copy — so the WAL would never start
+/// over and grow without bound, every read probing a huge WAL index (measured: 3 GB in a minute of
+/// routing load; see BENCHMARKS.md). Once the WAL
 /// passes `rewindFrames`, a background pass therefore also rewinds it: two more unlocked passes, each
 /// followed by a sync of the main file, shrink what is left; then, holding the write lock so no frame
 /// arrives meanwhile, a `RESTART` checkpoint copies the last few frames and the next transaction writes
 /// the WAL from its start. Commits wait only for that short last step (a few hundred frames and two
-/// small fsyncs), not for a checkpoint of whatever piled up: when the writer checkpointed at 64 MiB
-/// inside its own commit, routing's p99 at 2–4 connections was 7–15 ms; rewound here, 2.4–4.0 ms. The
-/// writer still checkpoints at 4 × `rewindFrames`, in case the background passes cannot keep up.
+/// small fsyncs), not for a checkpoint of whatever piled up, as they did when the writer checkpointed
+/// at 64 MiB inside its own commit (`Benchmarks/routing.sh`; BENCHMARKS.md, "Routing decisions": "WAL
+/// rewinds without a stall"). The writer still checkpoints at 4 × `rewindFrames`, in case the
+/// background passes cannot keep up.
 public final class Database: @unchecked Sendable {
     /// WAL length in frames (a page each) past which a background pass rewinds the WAL.
     let rewindFrames: Int
@@ -167,7 +169,8 @@ public final class Database: @unchecked Sendable {
         defer { checkpointLock.unlock() }
         guard let frames = passiveCheckpoint(), frames >= rewindFrames else { return }
         // Two more unlocked rounds of copying and syncing leave the locked step only the frames of
-        // the last few milliseconds (measured: the locked step took 7–28 ms without them, 1–4 ms with).
+        // the last few milliseconds, so commits wait for a short step (traced: BENCHMARKS.md, "WAL rewinds
+        // without a stall").
         for _ in 0..<2 {
             _ = passiveCheckpoint()
             syncMainFile()
@@ -214,9 +217,10 @@ public final class Database: @unchecked Sendable {
 
     /// Background passes run on a thread of their own at a lower CPU priority (nice 5): a pass copies
     /// a hundred milliseconds of commits — megabytes under load — and on a dispatch timer (whose
-    /// thread ran at nice −4, above the event loops) it took a core from them for the first 10–15 ms
-    /// of every 100 (decisions taking 1–3 ms instead of 0.05 clustered there). It still gets its share
-    /// of an idle or evenly loaded machine.
+    /// thread ran at nice −4, above the event loops) it took a core from them at the start of every
+    /// pass, and slow decisions clustered there (`Benchmarks/routing.sh`; BENCHMARKS.md, "Routing
+    /// decisions": "the checkpoint thread outranked the event loops"). It still gets its share of an idle
+    /// or evenly loaded machine.
     private func startCheckpoints(every interval: DispatchTimeInterval) {
         let microseconds: UInt32 = switch interval {
         case .seconds(let value): UInt32(clamping: value * 1_000_000)

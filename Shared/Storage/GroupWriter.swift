@@ -15,6 +15,8 @@ import Synchronization
 /// means two more waits for a CPU per change; under load batching is the same. A caller that finds a
 /// transaction running and nobody else waiting may watch for its end without sleeping for up to
 /// `spinMicroseconds` (when `maySpin` agrees) and then lead at once, instead of queueing and being woken.
+/// Evidence for the spin: `Benchmarks/routing.sh`, BENCHMARKS.md "Routing decisions" ("a decision that finds another
+/// committing waits without sleeping"); it changes only who waits: `GroupWriterTests` (`spinning…`, `aChange…`).
 ///
 /// A change whose error `isRecoverable` accepts is rolled back alone (its savepoint) and its caller
 /// gets the error. Any other error — or one after which SQLite itself ended the transaction (a full
@@ -57,8 +59,9 @@ public final class GroupWriter: @unchecked Sendable {
     public var onAbort: @Sendable () -> Void = {}
     /// With `runsOnCallers`: how long a caller that finds a transaction running, and no other change
     /// waiting, watches for its end without sleeping before it queues (0, the default: never). A
-    /// transaction takes 50–100 µs; queueing means the caller's thread sleeps and is woken to lead
-    /// the next, which on a virtual machine whose idle CPUs halt is itself that long or longer.
+    /// transaction is short (BENCHMARKS.md times one under "what is left of the tail"); queueing means the
+    /// caller's thread sleeps and is woken to lead the next, which on a virtual machine whose idle CPUs
+    /// halt takes about as long as the transaction or longer.
     public var spinMicroseconds = 0
     /// Whether the calling thread may spin now (e.g. its event loop has nothing else to do).
     public var maySpin: () -> Bool = { true }

@@ -214,7 +214,7 @@ import Testing
                 }
             }
 
-            let steady = try await eventually(within: 20) { ledger.acceptedCount >= 60 }
+            let steady = await eventually(within: 20) { ledger.acceptedCount >= 60 }
             #expect(steady, "only \(ledger.acceptedCount) messages accepted before SIGTERM")
             let signalled = Date()
             let status = await conversations.stop(signal: SIGTERM, timeout: 15)
@@ -222,7 +222,7 @@ import Testing
             let termination = conversations.termination
             // A few more sends meet the closed port, then the load stops.
             let afterExit = ledger.count
-            _ = try await eventually(within: 2) { ledger.count >= afterExit + senders }
+            _ = await eventually(within: 2) { ledger.count >= afterExit + senders }
             ledger.stop()
             await load.value
 

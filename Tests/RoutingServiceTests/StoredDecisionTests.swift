@@ -59,6 +59,30 @@ import Testing
         }
     }
 
+    /// Random decisions as the store writes them (`JSONCoding.encode`, then packed): the JSON holds no
+    /// raw byte below 0x20, the packing's premise, and reads back byte for byte and as the same decision.
+    @Test func randomDecisionsPackAndReadBackUnchanged() throws {
+        var random = SplitMix64(seed: 0xDEC1_5105)
+        for round in 0..<500 {
+            var result = random.routeResult()
+            if random.chance(2) {
+                let inbox = Identifier.make()
+                result.inboxId = inbox
+                result.trace += (0..<random.below(25)).map { _ in
+                    TraceStep(step: "skip", outcome: "\(Identifier.make()): at capacity (\(random.below(4))/3 messaging)")
+                }
+                result.trace.append(TraceStep(step: "select", outcome: "no eligible member of inbox \(inbox) for messaging"))
+            }
+            let json = try JSONCoding.encode(result)
+            #expect(json.allSatisfy { $0 >= 0x20 }, "round \(round)")
+            let packed = StoredDecision.pack(json)
+            #expect(packed.count <= json.count, "round \(round)")
+            let unpacked = try #require(StoredDecision.unpack(packed), "round \(round)")
+            #expect(unpacked == json, "round \(round)")
+            #expect(try JSONCoding.decode(RouteResult.self, from: unpacked) == result, "round \(round)")
+        }
+    }
+
     /// A cut-off UUID code or a byte that is not a code is damage, not text.
     @Test func brokenPackingIsRefused() {
         let uuid = Array("01a23474-46ab-7a1f-9bd2-32bc9564ceb4".utf8)

@@ -1,5 +1,4 @@
 import Foundation
-import TestSupport
 
 /// Re-checks `condition` every `interval` seconds until it holds or `seconds` pass, then once more;
 /// returns whether it held. Tests wait on state like this, never on a sleep of a guessed length.

@@ -218,6 +218,60 @@ extension GroupWriterTests {
     }
 }
 
+extension GroupWriterTests {
+    /// The spin changes who waits, never what commits: the same changes, a fifth of them refused, sent
+    /// from threads of their own while a transaction holds the writer, leave the same rows and get the
+    /// same answers whether callers queue at once (0), watch briefly (200 µs) or watch until the end.
+    /// Only the batching differs: queued changes share one transaction; callers that all watch (none of
+    /// them queued, so none sees another waiting) take the writer one after another.
+    @Test(arguments: [0, 200, 5_000_000])
+    func spinningChangesNothingButWhoWaits(spinMicroseconds: Int) async throws {
+        try await withTemporaryFolderAsync { folder in
+            let (db, writer, commits, aborts) = try Self.started(in: folder, runsOnCallers: true)
+            writer.spinMicroseconds = spinMicroseconds
+            writer.maySpin = { true }
+            let release = Flag()
+            let holder = try await Self.holdWriter(writer, until: release)
+            let sent = Counter()
+            var changes: [Task<Bool, Never>] = []
+            for i in 0..<24 {
+                changes.append(
+                    Task(executorPreference: ThreadExecutor()) {
+                        sent.add()
+                        do {
+                            let id = try await writer.write { connection in
+                                try connection.run("INSERT INTO rows (name) VALUES (?)", "change-\(i)")
+                                if i % 5 == 0 { throw Refused() }
+                                return connection.lastInsertRowID
+                            }
+                            // Committed, and so visible to another connection, when the caller resumes.
+                            let seen = try? db.read { try $0.scalarInt("SELECT count(*) FROM rows WHERE id = ?", [id]) }
+                            #expect(seen == 1, "change \(i)")
+                            return true
+                        } catch {
+                            #expect(error is Refused, "change \(i): \(error)")
+                            return false
+                        }
+                    })
+            }
+            try await Self.waitUntil { sent.value == 24 && (spinMicroseconds > 0 || writer.waitingChanges == 24) }
+            release.set()
+            try await holder.value
+            var committed: [Bool] = []
+            for change in changes { committed.append(await change.value) }
+            #expect(committed == (0..<24).map { $0 % 5 != 0 })
+            #expect(try Self.names(db) == Set((0..<24).filter { $0 % 5 != 0 }.map { "change-\($0)" }))
+            #expect(aborts.value == 0)
+            // The holder's transaction, then one for the queued changes, one per watching caller, or a mix.
+            switch spinMicroseconds {
+            case 0: #expect(writer.changesQueued == 24 && commits.value == 2)
+            case 5_000_000: #expect(writer.changesQueued == 0 && commits.value == 25)
+            default: #expect(commits.value >= 2 && commits.value <= 25)
+            }
+        }
+    }
+}
+
 /// A task executor with one thread of its own, which ends when nothing refers to the executor.
 private final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` is guarded by `condition`.

@@ -1,7 +1,8 @@
 import Foundation
 import Models
 
-/// Normalisation and validation of the identities a contact owns (SPEC §3).
+/// Normalisation and validation of the identities a contact owns (SPEC §3): emails trimmed, lower-cased
+/// and checked; phones in E.164, a number without `+` refused.
 enum Identity {
     static func normalizeEmail(_ raw: String, field: String) throws(ContactError) -> String {
         guard let email = Addresses.email(raw) else {
@@ -55,7 +56,8 @@ enum Identity {
         }
     }
 
-    /// Which identity an inbound address resolves to (SPEC §3 resolve).
+    /// Which identity an inbound address resolves to (SPEC §3 resolve): email → email; voice, voicemail →
+    /// phone; messaging → phone when the address is E.164, else a handle on that channel.
     static func forAddress(channel: Channel, address: String) throws(ContactError) -> (kind: String, value: String) {
         switch channel {
         case .email:

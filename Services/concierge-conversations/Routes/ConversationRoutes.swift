@@ -4,7 +4,8 @@ import HTTPServer
 import Models
 import ServiceRuntime
 
-/// HTTP shape of /v1/inbound and /v1/conversations (SPEC §4).
+/// HTTP shape of /v1/inbound and /v1/conversations (SPEC §4): the inbound pipeline, and agents' reads and
+/// actions (spam conversations only for managers and administrators).
 struct ConversationRoutes: Sendable {
     let store: ConversationStore
     let pipeline: InboundPipeline

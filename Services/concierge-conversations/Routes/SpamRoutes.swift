@@ -4,7 +4,8 @@ import Models
 import Outbox
 import ServiceRuntime
 
-/// HTTP shape of spam marking and the filter (SPEC §6).
+/// HTTP shape of spam marking and the filter (SPEC §6): marking spam trains the filter and blocks the
+/// contact; not-spam (managers) trains the other way and does not unblock.
 struct SpamRoutes: Sendable {
     let store: ConversationStore
     let filter: SpamFilter

@@ -9,7 +9,8 @@ import Storage
 /// SQLite cannot pick that part itself: without STAT4 statistics it does not know that one tag is on
 /// 100 conversations and another on 100,000. So the candidates — top-level parts (of the rule or its
 /// outermost `all`) that an index answers alone — are counted first, each up to a cap, in the same
-/// read transaction as the query (5,000 index entries take about a quarter of a millisecond).
+/// read transaction as the query, cheap beside the query itself (`Benchmarks/folders.sh`; BENCHMARKS.md,
+/// "Smart folders over 1,000,000 conversations").
 /// Indexes that answer a part: tags, statuses, inboxes and assignees (equals, in); tag patterns,
 /// through the distinct tags in use; contact emails and tags; an email's end (SPEC §6's domain
 /// example) through `contact_emails.reversed`; subject words through the trigram index
@@ -53,7 +54,7 @@ struct FolderPlan: Equatable {
         }
     }
 
-    /// Counting stops here (a quarter of a millisecond): an ordered source this big is walked only
+    /// Counting stops here (still cheap; see the type doc): an ordered source this big is walked only
     /// until a page is full, which is quick unless the rest of the rule is rare in it…
     static let orderedCap = 5_000
     /// …and an unordered one is read and sorted whole, each row costing ~8 times a row walked…

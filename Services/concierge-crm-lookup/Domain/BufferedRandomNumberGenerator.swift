@@ -1,8 +1,8 @@
 import CSystem
 
 /// The kernel's random bits (getrandom(2), like `SystemRandomNumberGenerator`), 32 words per system
-/// call instead of one: for a thread that makes ids in a loop (an import of a million customers spent
-/// 5 % of its reading thread in getrandom). One per thread: not `Sendable`.
+/// call instead of one: for a thread that makes ids in a loop, as an import's reading thread does, where
+/// getrandom stood out (`Benchmarks/crm.sh`; BENCHMARKS.md, "CRM-lookup"). One per thread: not `Sendable`.
 struct BufferedRandomNumberGenerator: RandomNumberGenerator {
     private var words = [UInt64](repeating: 0, count: 32)
     private var index = 32

@@ -36,8 +36,8 @@ struct ImportKeyFilter {
     }
 
     /// FNV-1a over the UTF-8 bytes, then MurmurHash3's finaliser to spread them over all 64 bits. Not
-    /// `Hasher` (SipHash; twice the cost here): a crafted file that collides only holds rows back, and
-    /// `ImportWriter.heldBackLimit` bounds that.
+    /// `Hasher` (SipHash; measured at twice the cost here; see BENCHMARKS.md): a crafted file that
+    /// collides only holds rows back, and `ImportWriter.heldBackLimit` bounds that.
     private static func hash(_ key: String, seed: UInt64) -> UInt64 {
         var key = key
         return key.withUTF8 { bytes in

@@ -3,7 +3,8 @@ import Models
 /// A customer upsert worked out as far as it can be without the database: the draft, and the new
 /// customer it becomes if nobody owns its email or phone yet. An import prepares these on its reading
 /// thread; its writer's thread encodes the record (`Customer.record`) as it inserts, which evens out
-/// the two threads' work (the reading thread was the slower one by a third with it).
+/// the two threads' work (the reading thread was the slower one with it: `Benchmarks/crm.sh`, BENCHMARKS.md
+/// "CRM-lookup").
 /// A class, so a batch hands them around without copying every field.
 final class PreparedUpsert: Sendable {
     let draft: CustomerDraft

@@ -3,7 +3,8 @@ import HTTPServer
 import Models
 import ServiceRuntime
 
-/// HTTP shape of /v1/customers and /v1/lookup (SPEC §7).
+/// HTTP shape of /v1/customers and /v1/lookup (SPEC §7): directory upserts and import, and lookups that
+/// answer 200 whether found or not.
 struct CustomerRoutes: Sendable {
     let customers: CustomerStore
     let sources: SourceLookup

@@ -1,15 +1,15 @@
 import Storage
 import Synchronization
 
-/// The writer connection's page cache while imports run. A shuffled file inserts all over the e-mail
-/// and phone indexes (57 MB of leaves at 1,000,000 customers); with the default 16 MB cache most rows
-/// miss in both, reading a page back and writing a dirty one out to make room. The first import on a
-/// database enlarges the cache, the last one to end puts the old size back (SQLite frees the pages over
-/// it), so idle memory stays as it was.
+/// The writer connection's page cache while imports run. A shuffled file inserts all over the e-mail and
+/// phone indexes (at a million customers their leaves are several times the cache); with the default
+/// 16 MB cache most rows miss in both, reading a page back and writing a dirty one out to make room. The
+/// first import on a database enlarges the cache, the last one to end puts the old size back (SQLite
+/// frees the pages over it), so idle memory stays as it was.
 enum ImportCache {
     /// The writer's page cache during an import, in KiB: large enough that a million-customer import
     /// is not slowed by it, small enough that the service stays under its 100 MB memory budget while
-    /// importing (the measurements are in BENCHMARKS.md).
+    /// importing (`Benchmarks/crm.sh`; BENCHMARKS.md, "CRM-lookup").
     static let kibibytes = 32_000
 
     /// Per database: imports running, and the `cache_size` to put back after the last.

@@ -10,8 +10,9 @@ import Storage
 /// builds the indexes by sorting and applies the held-back rows as ordinary upserts, in line order. A
 /// held-back row can only touch rows before it, which are all in by then, so the outcome is the same
 /// as row by row. Inserting a shuffled file into two live indexes costs a random B-tree descent and a
-/// dirty page per key (13.5 s for 1,000,000 customers); appending and sorting once costs far less (see
-/// BENCHMARKS.md). Other writes to the directory wait until it commits; readers see the empty directory
+/// dirty page per key (measured: 13.5 s for 1,000,000 customers; see BENCHMARKS.md); appending and
+/// sorting once costs far less (`Benchmarks/crm.sh`, `SHUFFLE=1`; BENCHMARKS.md, "CRM-lookup"). Other
+/// writes to the directory wait until it commits; readers see the empty directory
 /// until then. More than `heldBackLimit` held-back rows end the bulk load early (indexes built, rows
 /// applied, committed) and the rest goes the ordinary way, so a file of repeats cannot fill memory.
 /// Until the commit the WAL holds the whole load (about the directory's size again on disk).
@@ -19,8 +20,9 @@ import Storage
 /// **Otherwise** batches share transactions: one commits after `rowsPerTransaction` rows, as soon as another writer
 /// waits for the lock (a single upsert waits for one batch, not for the whole transaction), when the
 /// upload pauses for 50 ms, or when the import ends. A commit writes every page it dirtied to the WAL, and a file in random e-mail/phone
-/// order dirties a page of each index per row: 1,000-row commits wrote 7.8 GB for 1,000,000 customers,
-/// 100,000-row ones 2.2 GB (with `ImportCache`). What committed stays if the import is interrupted.
+/// order dirties a page of each index per row, so fewer, larger commits write far fewer bytes (with
+/// `ImportCache`; `Benchmarks/crm.sh`, BENCHMARKS.md "CRM-lookup"). What committed stays if the import is
+/// interrupted.
 ///
 /// `@unchecked Sendable`: `waiting`, `committed`, `failure`, `isClosed`, `isDone` and `spent` are only
 /// touched with `condition` locked.
@@ -139,10 +141,11 @@ final class ImportWriter: @unchecked Sendable {
     /// The bulk load described above, as the import's first transaction; nil (and nothing done) when the
     /// directory is not empty.
     private func loadInBulk() throws -> Committed? {
-        // The index builds sort on disk (with the database's in-memory temp store VmHWM reached 165 MB
-        // at 1,000,000 customers) and in memory only up to the page cache's size, so that is 8 MB here
-        // (32 MB: 131 MB); appends need little cache. The WAL of one large transaction is left to the
-        // background pass: checkpointing it in the commit delayed the answer by ~2 s.
+        // The index builds sort on disk (the database's in-memory temp store took the service far past
+        // its 100 MB memory budget) and in memory only up to the page cache's size, so that is 8 MB here
+        // (32 MB went over it too); appends need little cache. The WAL of one large transaction is left to
+        // the background pass: checkpointing it in the commit delayed the answer by seconds. Figures:
+        // `Benchmarks/crm.sh`, BENCHMARKS.md "CRM-lookup" ("a first load").
         try db.write(settings: ["temp_store": 1, "wal_autocheckpoint": 0, "cache_size": -8000]) { connection in
             guard try connection.scalarInt("SELECT EXISTS (SELECT 1 FROM customers)") == 0 else { return nil }
             try connection.execute(CRMMigrations.dropKeyIndexes)

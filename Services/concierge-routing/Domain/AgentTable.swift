@@ -3,7 +3,8 @@ import Models
 /// Every agent, by id, kept in one array: an agent's slot (its index) never changes, because agents
 /// are deactivated, never removed. Picking a member of an inbox reads the members' slots straight
 /// from the array, where looking each one up by id cost a string hash and compare and a copy of the
-/// whole record per member — with 25 members, the largest share of a routing decision's CPU.
+/// whole record per member — with 25 members, the largest share of a routing decision's CPU
+/// (`Benchmarks/routing.sh`; BENCHMARKS.md, "picking a member").
 struct AgentTable: Sendable {
     private(set) var records: [AgentRecord] = []
     private var slots: [String: Int] = [:]
@@ -43,7 +44,7 @@ struct AgentTable: Sendable {
 
     /// "<agent id>: <reason>" for a trace, made again only when the reason changed since the last
     /// time this agent was skipped: a busy inbox skips the same members for the same reason over and
-    /// over, and making the line was a tenth of a decision's CPU.
+    /// over, and making the line was a tenth of a decision's CPU (measured; see BENCHMARKS.md).
     mutating func skipLine(slot: Int, _ reason: EngineState.Ineligibility) -> String {
         if let memo = skipLines[slot], memo.reason == reason { return memo.text }
         let text = records[slot].id + ": " + reason.description

@@ -44,6 +44,9 @@ extension EngineState {
     }
 
     /// Default routing (no workflow): the dedicated hero exactly as SPEC §5 says, else the channel's default inbox.
+    /// A hero agent gets the conversation when eligible, and email or voicemail whatever its availability or
+    /// load while it is active; otherwise voice goes to the default voice inbox and the rest to its hero inbox.
+    /// A hero inbox picks a member by its strategy.
     func heroOrDefaultTarget(_ hero: DedicatedHero?, channel: Channel, trace: inout [TraceStep]) -> Target {
         guard let hero else {
             trace.append(TraceStep(step: "dedicatedHero", outcome: "contact has no dedicated hero"))

@@ -8,7 +8,7 @@ extension RoutingEngine {
         let answer = try await gate.run(request.conversationId) { () async throws -> RouteAnswer in
             // Without a workflow to run, the retry check is the first step of the decision's own
             // transaction: no read transaction of its own (a reader re-reads every page it needs
-            // after each commit; measured at 5 preads and 3 lock calls per request).
+            // after each commit: BENCHMARKS.md, "Routing decisions", "the retry check").
             guard workflows.mayRun(request) else { return try await routeByDefault(request, checkingRetry: true) }
             // A workflow may await CRM lookups, so a retry is answered before it runs.
             if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {

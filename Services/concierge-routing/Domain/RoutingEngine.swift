@@ -21,8 +21,8 @@ final class RoutingEngine: Sendable {
     let gate = ConversationGate()
     private let state: Mutex<EngineState>
     /// Ids of deactivated agents, apart from `state`: every request's token check reads it, and
-    /// the state's lock is held by the writer thread for whole changes (SQL included) — measured as
-    /// 7 % of routing's CPU in contended futex calls when token checks took that lock.
+    /// the state's lock is held for whole changes (SQL included) — measured as 7 % of routing's CPU in
+    /// contended futex calls when token checks took that lock (see BENCHMARKS.md).
     private let inactive: Mutex<Set<String>>
     private let writer: GroupWriter
 
@@ -43,7 +43,8 @@ final class RoutingEngine: Sendable {
         writer = GroupWriter(db: store.db, runsOnCallers: true) { $0 is RoutingError }
         writer.onAbort = { [weak self] in self?.reload() }
         // A decision that finds another committing waits for it on its own loop without sleeping,
-        // if that loop has nothing else to do (see BENCHMARKS.md: 2 connections, +40 % decisions/s).
+        // if that loop has nothing else to do: a wake-up through the host costs more than the wait
+        // (`Benchmarks/routing.sh`; BENCHMARKS.md, "a decision that finds another committing waits").
         writer.spinMicroseconds = 200
         writer.maySpin = { EventLoopContext.isOnIdleLoop }
         writer.start()

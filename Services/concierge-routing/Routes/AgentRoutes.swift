@@ -2,7 +2,8 @@ import HTTPServer
 import Models
 import ServiceRuntime
 
-/// HTTP shape of /v1/agents (SPEC §5).
+/// HTTP shape of /v1/agents (SPEC §5): administrators create and edit agents, an agent sets its own
+/// availability, a team manager anyone's, and deactivates and reactivates them.
 struct AgentRoutes: Sendable {
     let engine: RoutingEngine
 

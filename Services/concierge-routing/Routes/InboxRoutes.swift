@@ -2,7 +2,8 @@ import HTTPServer
 import Models
 import ServiceRuntime
 
-/// HTTP shape of /v1/inboxes and /v1/queues (SPEC §5).
+/// HTTP shape of /v1/inboxes and /v1/queues (SPEC §5): inboxes with their members and strategy, queues
+/// inside an inbox served by priority, higher first.
 struct InboxRoutes: Sendable {
     let engine: RoutingEngine
 

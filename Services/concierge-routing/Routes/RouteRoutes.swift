@@ -2,7 +2,8 @@ import HTTPServer
 import Models
 import ServiceRuntime
 
-/// HTTP shape of /v1/route, /v1/routes, /v1/assignments and routing's internal routes (SPEC §5).
+/// HTTP shape of /v1/route, /v1/routes, /v1/assignments and routing's internal routes (SPEC §5): a route
+/// request is idempotent on (conversation, message id); releases and manual assigns keep load right.
 struct RouteRoutes: Sendable {
     let engine: RoutingEngine
 

@@ -100,8 +100,9 @@ enum RoutingMigrations {
         },
         Migration(5, "decisions appended in a rowid table") { connection in
             // Decisions carry a trace of ~2 KB. In a WITHOUT ROWID table keyed by a random conversation id
-            // every insert split a random leaf full of such rows (~5 KB of pages written and read per
-            // decision); appended by rowid they fill pages in order, and only a small index is random.
+            // every insert split a random leaf full of such rows (measured: ~5 KB of pages written and read per
+            // decision; see BENCHMARKS.md); appended by rowid they fill pages in order, and only a small index
+            // is random.
             try connection.execute(
                 """
                 CREATE TABLE decisions_by_seq (

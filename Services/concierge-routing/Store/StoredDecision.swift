@@ -2,9 +2,11 @@ import Glibc
 
 /// Decisions as stored: their JSON with its most common fragments and every lower-case UUID packed
 /// into one byte and seventeen. A decision's trace names every agent considered and why each was
-/// skipped, so a decision at a 25-agent inbox is 2,514 bytes of JSON, a 4 KiB page to itself: every
-/// decision appended a page to the WAL. Packed it is about a third of that, several to a page, and
-/// routing's p99 follows (see BENCHMARKS.md). The answer sent is the JSON itself, never packed.
+/// skipped, so a decision at a 25-agent inbox fills a 4 KiB page alone: every decision appended a
+/// page to the WAL. Packed it is under a third of that, several to a page, and routing's tail latency
+/// follows. The answer sent is the JSON itself, never packed.
+/// Evidence: `Benchmarks/routing.sh`, BENCHMARKS.md "Routing decisions" ("decisions stored packed"); the
+/// JSON comes back byte for byte: `StoredDecisionTests`.
 ///
 /// The JSON we write never holds a raw byte below 0x20 (inside strings those are escaped), so such a
 /// byte is a code: 0x01–0x1E stand for `fragments`, 0x1F for a UUID whose 16 bytes follow. A body

@@ -28,11 +28,11 @@ final class WorkflowStore: Sendable {
         }
         activeCache = Mutex(active)
         pausedCache = Mutex(paused)
-        // Every version a decision may run is read here, at start, and each new one when it is saved,
-        // so decisions, which run on event loops with 1 MiB of stack, never read one: a version saved
-        // before conditions were limited may nest one as deep as JSON allows (512 levels), and reading
-        // that overflowed a loop's stack. A version that no longer reads is left for `document` to
-        // report when a run needs it.
+        // Every version a decision may run is read here, at start, and each new one when it is saved, so
+        // decisions, which run on event loops, never read one: a version saved before conditions were limited
+        // may nest one as deep as JSON allows (512 levels), and reading that overflowed a loop's stack when
+        // loops had 1 MiB (8 MiB now, see `HTTPServer`). A version that no longer reads is left for
+        // `document` to report when a run needs it.
         for version in Set(runVersions + (active.map { [$0] } ?? [])) { _ = try? document(version) }
     }
 

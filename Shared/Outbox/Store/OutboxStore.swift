@@ -33,10 +33,11 @@ enum OutboxStore {
     /// Up to 200 due entries in order, or none and when the first waiting one will be due. An entry is
     /// not due while an earlier one of its group (target and key) waits out its backoff.
     ///
-    /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs, and
-    /// walking the table in `seq` order to find the due ones would read every one of them on each
-    /// pass; so the due ones are first counted on `outbox_due`, and when there are few they are found
-    /// through it (`Benchmarks/routing.sh` with a receiver down; see BENCHMARKS.md).
+    /// A backlog — a receiver down for a while — is mostly entries waiting out long backoffs. Walking
+    /// the table in `seq` order to find the due ones then read every waiting entry, after every commit
+    /// that woke the dispatcher (`Benchmarks/routing.sh`; BENCHMARKS.md, "Routing decisions": "the outbox
+    /// rescanned its backlog"); so the due ones are first counted on `outbox_due`, and when there are few
+    /// they are found through it.
     static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
         let dueCount = try connection.scalarInt(
             "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)", [now]) ?? 0

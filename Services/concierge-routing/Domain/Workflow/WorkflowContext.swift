@@ -64,7 +64,8 @@ struct WorkflowContext: Sendable, Codable, Equatable {
     ///
     /// Matches and trims as Foundation's `range(of:)` and `trimmingCharacters(in: .whitespaces)` did
     /// (checked against them on a million random templates), without their round trip through
-    /// `NSString`: ~8 µs for a reply of two or three placeholders, ten times the scan below.
+    /// `NSString`, which made a reply of two or three placeholders cost ten times the scan below
+    /// (measured; see BENCHMARKS.md, "Workflow overhead", from `Benchmarks/workflow.sh`).
     func fill(_ template: String) -> String {
         guard template.utf8.contains(UInt8(ascii: "{")) else { return template }
         var out = ""

@@ -30,7 +30,7 @@ struct WorkflowRunner: Sendable {
         var context: WorkflowContext
     }
 
-    /// Steps per run before it is stopped (SPEC §5).
+    /// Steps per run before it is stopped and default routing takes over (SPEC §5: a run stops after 100).
     static let stepLimit = 100
     let crm: CRMLookupClient
     let contacts: ContactsClient
