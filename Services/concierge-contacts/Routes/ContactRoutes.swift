@@ -35,6 +35,7 @@ struct ContactRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
         let draft = try ContactDraft(try request.decode(NewContact.self))
+        try draft.checkIdentifiable()
         let contact = try store.insert(draft)
         environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
         context.logger.debug("contact created", ["contactId": contact.id])
@@ -68,7 +69,10 @@ struct ContactRoutes: Sendable {
         let input = try request.decode(ResolveRequest.self)
         let identity = try Identity.forAddress(channel: input.channel, address: input.address)
         let name = input.name?.trimmingSpaces
-        if let name { try Identity.checkText(name, field: "name") }
+        if let name {
+            try Identity.checkText(name, field: "name")
+            try ContactLimits.checkLength(name, ContactLimits.nameLength, field: "name")
+        }
         let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
         environment.metrics.increment(
             "concierge_contacts_resolved_total", labels: [("created", String(created))], help: Self.resolvedHelp)
