@@ -151,6 +151,39 @@ import Testing
         }
     }
 
+    @Test func internalRoutesCheckTheirBodies() async throws {
+        try await withServices([.contacts, .conversations]) { cluster in
+            let result = try await cluster.conversations().inbound(InboundRequest(channel: .email, from: "ann@example.com", body: "hello"))
+            let conversationID = try #require(result.conversationId)
+            let before = try await cluster.conversations().conversation(conversationID)
+            let service = cluster.raw(.conversations, token: cluster.token(.service))
+            let decisions: [(String, String)] = [
+                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99}"#, "decidedAt"),
+                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":""}"#, "decidedAt"),
+                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"yesterday"}"#, "decidedAt"),
+                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#, "assigneeId"),
+                (#"{"conversationId":"","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#, "conversationId"),
+            ]
+            for (body, field) in decisions {
+                let response = try await service.raw("POST", "/v1/internal/routing-decisions", body: Array(body.utf8))
+                #expect(response.status == 400, "\(body)")
+                #expect(try problem(response).errors?.first?.field == field, "\(body)")
+            }
+            #expect(try await cluster.conversations().conversation(conversationID) == before)
+
+            let snapshot = #"{"id":"c1","name":"","emails":[],"phones":[],"handles":[],"tags":[],"attributes":{},"blocked":false,"createdAt":"2026-11-22T14:05:09.123Z","updatedAt":""}"#
+            let snapshotResponse = try await service.raw("POST", "/v1/internal/contact-snapshots", body: Array(snapshot.utf8))
+            #expect(snapshotResponse.status == 400)
+            #expect(try problem(snapshotResponse).errors?.first?.field == "updatedAt")
+            let merge = try await service.raw("POST", "/v1/internal/contact-merges", body: Array(#"{"sourceId":"","targetId":"x"}"#.utf8))
+            #expect(merge.status == 400)
+
+            let handover = try await cluster.raw(.contacts, token: cluster.token(.service))
+                .raw("POST", "/v1/internal/agent-deactivations", body: Array(#"{"agentId":"","heroInboxId":"inbox"}"#.utf8))
+            #expect(handover.status == 400)
+        }
+    }
+
     /// An optional field of a create or command body may be left out, not sent as `null` — as `PATCH`
     /// refuses `name: null` — on public and internal routes alike.
     @Test func nullForAnOptionalFieldIs400NamingIt() async throws {
@@ -179,6 +212,19 @@ import Testing
             #expect(try await cluster.conversations().conversations().items.isEmpty)
             #expect(try await cluster.routing().agents().items.isEmpty)
             #expect(try await cluster.routing().inboxes().items.isEmpty)
+        }
+    }
+
+    @Test func dedicatedHeroWithAnEmptyIDIs400AndLeaksNothing() async throws {
+        try await withServices([.contacts, .routing]) { cluster in
+            let contact = try await cluster.contacts().create(NewContact(name: "H", emails: ["h@example.com"]))
+            let response = try await cluster.raw(.contacts, token: cluster.token(.agent))
+                .raw("PUT", "/v1/contacts/\(contact.id)/dedicated-hero", body: Array(#"{"type":"agent","id":""}"#.utf8))
+            #expect(response.status == 400)
+            let text = String(decoding: response.body, as: UTF8.self)
+            #expect(!text.contains("DecodingError") && !text.contains("keyNotFound") && !text.contains("CodingKeys"))
+            #expect(try problem(response).errors?.first?.field == "id")
+            #expect(try await cluster.contacts().get(contact.id) == contact)
         }
     }
 

@@ -143,6 +143,13 @@ import Testing
         #expect(throws: Never.self) { try ContactMerge(target: tagged, source: sameTags) }
     }
 
+    @Test func heroIDsAreCheckedBeforeRoutingIsAsked() {
+        #expect(throws: ContactError.invalid(field: "id", message: "id must not be empty.")) {
+            try HeroValidator.checkShape(DedicatedHero(type: .agent, id: ""), field: "id")
+        }
+        #expect(throws: ContactError.self) { try HeroValidator.checkShape(DedicatedHero(type: .inbox, id: "a\u{1F}"), field: "id") }
+    }
+
     @Test func everyJSONPathRefusesARepeatedKey() {
         #expect(throws: JSONParseError(reason: "repeated key in an object", offset: 8)) {
             try JSONParser.parse(Array(#"{"a":1, "a":2}"#.utf8))
@@ -154,6 +161,31 @@ import Testing
             #expect(throws: Problem.self, "fast reader") { try JSONCoding.decode(ResolveRequest.self, from: Array(body.utf8)) }
         }
         #expect(throws: Problem.self, "merge patch") { try JSONCoding.decode(JSONValue.self, from: Array(#"{"n":1,"n":null}"#.utf8)) }
+    }
+
+    @Test func canonicalTimestampsOnly() {
+        #expect(Timestamp.isCanonical("2026-11-22T14:05:09.123Z"))
+        #expect(Timestamp.isCanonical(Timestamp.now()))
+        for text in ["", "2026-11-22T14:05:09Z", "2026-11-22T14:05:09.123+00:00", "2026-13-22T14:05:09.123Z", "yesterday", "2026-11-22T14:05:09.123z"] {
+            #expect(!Timestamp.isCanonical(text), "\(text)")
+        }
+    }
+
+    @Test func internalRoutingDecisionsNeedDecidedAtAndRealIDs() throws {
+        var decision = RouteResult(
+            conversationId: "c", routingState: .assigned, assigneeId: "ghost", inboxId: nil, queueId: nil, replies: [], trace: [],
+            version: 1, decidedAt: "")
+        #expect(throws: ConversationError.self) { try InputCheck.routingDecision(decision) }
+        decision.decidedAt = "2026-11-22T14:05:09.123Z"
+        try InputCheck.routingDecision(decision)
+        decision.assigneeId = ""
+        #expect(throws: ConversationError.self) { try InputCheck.routingDecision(decision) }
+        let snapshot = Contact(id: "c", name: "", createdAt: "2026-11-22T14:05:09.123Z", updatedAt: "")
+        #expect(throws: ConversationError.self) { try InputCheck.snapshot(snapshot) }
+        #expect(throws: ConversationError.self) {
+            try InputCheck.inbound(InboundRequest(channel: .email, from: "x\u{1F}y@corp.example", body: "hi"))
+        }
+        try InputCheck.inbound(InboundRequest(channel: .email, from: "a@corp.example", body: "line one\r\n\tline two"))
     }
 
     @Test func aCSVHeaderNeedsAnEmailOrPhoneColumn() throws {
