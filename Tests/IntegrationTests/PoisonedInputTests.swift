@@ -262,6 +262,31 @@ import Testing
         }
     }
 
+    /// The served documents state the limits the services enforce, and the refusals' answers.
+    @Test func openAPIDocumentsStateTheLimits() async throws {
+        try await withServices([.contacts, .crmLookup]) { cluster in
+            func document(_ kind: ServiceKind) async throws -> [String: Any] {
+                let response = try await cluster.raw(kind).raw("GET", "/openapi.json")
+                return try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+            }
+            func object(_ value: Any?, _ keys: String...) -> [String: Any]? {
+                keys.reduce(value as? [String: Any]) { $0?[$1] as? [String: Any] }
+            }
+            let contacts = try await document(.contacts)
+            let newContact = try #require(object(contacts, "components", "schemas", "NewContact", "properties"))
+            #expect(object(newContact, "name")?["maxLength"] as? Int == 200)
+            for list in ["emails", "phones", "handles"] { #expect(object(newContact, list)?["maxItems"] as? Int == 50, "\(list)") }
+            #expect(object(newContact, "tags")?["maxItems"] as? Int == 100)
+            #expect(object(newContact, "attributes")?["maxProperties"] as? Int == 200)
+            #expect(object(newContact, "attributes", "additionalProperties")?["maxLength"] as? Int == 4096)
+            #expect(object(contacts, "paths", "/v1/contacts/{id}/merge", "post", "responses", "422") != nil)
+            let hero = try #require(object(contacts, "components", "schemas", "DedicatedHero", "properties", "id"))
+            #expect(hero["minLength"] as? Int == 1)
+            let crm = try await document(.crmLookup)
+            #expect(object(crm, "paths", "/v1/customers/import", "post", "responses", "422") != nil)
+        }
+    }
+
     @Test func csvImportWithoutEmailOrPhoneColumnIs422() async throws {
         try await withServices([.crmLookup]) { cluster in
             let csv = "name,customerType\r\nAda,VIP\r\n"
