@@ -249,9 +249,17 @@ import Testing
                 #expect(response.status == (kind == .routing ? 422 : 400), "\(path) \(body)")
                 #expect(try problem(response).errors?.first?.field == field, "\(path) \(body)")
             }
+            for body in [
+                #"{"urlTemplate":"http://crm.example/c?email={{email}}","headers":{"X-Key":"a\u0000b"}}"#,
+                #"{"urlTemplate":"http://crm.example/c?email={{email}}\u001f"}"#,
+            ] {
+                let response = try await cluster.raw(.crmLookup, token: admin).raw("PUT", "/v1/sources/crm", body: Array(body.utf8))
+                #expect(response.status == 422, "\(body)")
+            }
             #expect(try await cluster.routing().agents().items.isEmpty)
             #expect(try await cluster.routing().inboxes().items.isEmpty)
             #expect(try await cluster.crmLookup().lookup(email: "c@example.com").found == false)
+            #expect(try await cluster.raw(.crmLookup, token: admin).raw("GET", "/v1/sources/crm").status == 404)
             // Line breaks stay allowed where text spans lines.
             let inbox = try await cluster.raw(.routing, token: admin)
                 .raw("POST", "/v1/inboxes", body: Array(#"{"name":"Desk","signature":"Regards,\r\n\tThe desk"}"#.utf8))
