@@ -22,6 +22,16 @@ public enum ServiceError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What a problem detail of ours may say about this failure: the status, or what was expected, or
+    /// why no answer came — never text the other service (or a proxy in between) wrote.
+    public var summary: String {
+        switch self {
+        case .problem(let problem): "it answered HTTP \(problem.status)"
+        case .unreachable(let error): "unreachable: \(error)"
+        case .invalidResponse(let why): why
+        }
+    }
+
     /// The HTTP status if the service answered.
     public var status: Int? {
         if case .problem(let problem) = self { return problem.status }

@@ -1,3 +1,4 @@
+import Clients
 import Foundation
 import Models
 import Storage
@@ -148,6 +149,19 @@ import Testing
             try HeroValidator.checkShape(DedicatedHero(type: .agent, id: ""), field: "id")
         }
         #expect(throws: ContactError.self) { try HeroValidator.checkShape(DedicatedHero(type: .inbox, id: "a\u{1F}"), field: "id") }
+    }
+
+    /// A dependency's failure reaches our problem details as its status or what we expected, never as
+    /// text the other side (or a decoder) wrote.
+    @Test func dependencyFailuresSayNothingTheOtherSideWrote() {
+        let leaked = #"DecodingError.keyNotFound(CodingKeys(stringValue: "type", intValue: nil))"#
+        let answered = ServiceError.problem(Problem(status: 500, title: "HTTP 500", detail: leaked))
+        #expect(answered.summary == "it answered HTTP 500")
+        #expect(ServiceError.invalidResponse("the answer is not the expected Agent JSON").summary == "the answer is not the expected Agent JSON")
+        let problem = ContactError.routingFailed(answered.summary).problem
+        #expect(problem.status == 502)
+        #expect(problem.detail?.contains("Decoding") == false)
+        #expect(ConversationError.dependencyFailed(service: "contacts", detail: answered.summary).problem.detail?.contains("Decoding") == false)
     }
 
     @Test func everyJSONPathRefusesARepeatedKey() {

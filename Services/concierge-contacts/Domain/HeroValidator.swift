@@ -31,8 +31,7 @@ struct HeroValidator: Sendable {
             case .problem(let problem) where problem.status == 404: throw .heroNotFound(hero)
             case .problem(let problem) where problem.status == 503: throw .routingUnavailable(problem.detail ?? "unavailable")
             case .unreachable(let why): throw .routingUnavailable(why.description)
-            case .problem(let problem): throw .routingFailed("it answered \(problem.status).")
-            case .invalidResponse: throw .routingFailed("its answer was not the expected JSON.")
+            case .problem, .invalidResponse: throw .routingFailed(error.summary)
             }
         } catch {
             // Nothing else is thrown by the client; its text is not ours to show either way.
