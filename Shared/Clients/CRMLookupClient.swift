@@ -41,7 +41,7 @@ public struct CRMLookupClient: Sendable {
         do {
             json = try JSONParser.parse(body)
         } catch {
-            throw .invalidResponse("LookupResult: \(error)")
+            throw .invalidResponse("the answer is not the expected LookupResult JSON")
         }
         guard case .object(let fields) = json else { throw .invalidResponse("LookupResult: the answer is \(json.typeName), not an object") }
         guard case .bool(let found)? = fields["found"] else { throw .invalidResponse("LookupResult: found is missing or not a boolean") }
@@ -58,7 +58,7 @@ public struct CRMLookupClient: Sendable {
         do {
             return try JSONCoding.decode(ImportResult.self, from: response.body)
         } catch {
-            throw .invalidResponse("ImportResult: \(error)")
+            throw .invalidResponse("the answer is not the expected ImportResult JSON")
         }
     }
 

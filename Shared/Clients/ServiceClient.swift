@@ -10,7 +10,8 @@ public enum ServiceError: Error, Sendable, CustomStringConvertible {
     case problem(Problem)
     /// No HTTP answer (down, timed out, connection broke).
     case unreachable(HTTPClientError)
-    /// A 2xx answer whose body was not the expected JSON.
+    /// A 2xx answer whose body was not the expected JSON; the text names what was expected and
+    /// never carries a decoder's message, as it may end up in a problem detail.
     case invalidResponse(String)
 
     public var description: String {
@@ -18,6 +19,16 @@ public enum ServiceError: Error, Sendable, CustomStringConvertible {
         case .problem(let problem): "\(problem.status) \(problem.title): \(problem.detail ?? "")"
         case .unreachable(let error): "unreachable: \(error)"
         case .invalidResponse(let why): "invalid response: \(why)"
+        }
+    }
+
+    /// What a problem detail of ours may say about this failure: the status, or what was expected, or
+    /// why no answer came — never text the other service (or a proxy in between) wrote.
+    public var summary: String {
+        switch self {
+        case .problem(let problem): "it answered HTTP \(problem.status)"
+        case .unreachable(let error): "unreachable: \(error)"
+        case .invalidResponse(let why): why
         }
     }
 
@@ -106,7 +117,9 @@ public struct ServiceClient: Sendable {
         do {
             return try JSONDecoder().decode(Output.self, from: Data(response.body))
         } catch {
-            throw .invalidResponse("\(Output.self): \(error)")
+            // The decoder's own text (coding paths, Swift type names) would reach problem details that
+            // callers build from this error: it says what was expected, not how decoding failed.
+            throw .invalidResponse("the answer is not the expected \(Output.self) JSON")
         }
     }
 
@@ -117,7 +130,7 @@ public struct ServiceClient: Sendable {
     ) async throws(ServiceError) -> ClientResponse {
         var bytes: [UInt8]?
         if let body {
-            do { bytes = try JSONCoding.encode(body) } catch { throw .invalidResponse("cannot encode request: \(error)") }
+            do { bytes = try JSONCoding.encode(body) } catch { throw .invalidResponse("the request body cannot be encoded") }
         }
         let response = try await raw(method, path, body: bytes, headers: headers)
         guard response.isSuccess else { throw .problem(Self.problem(from: response)) }

@@ -33,6 +33,7 @@ extension HTTPServer {
                     context.claims = try authorize(request, for: route)
                 }
                 try Self.checkMediaType(of: request, for: route)
+                try request.checkQueryEncoding()
                 let handlerContext = context
                 response = try await RequestTrace.$requestID.withValue(requestID) {
                     try await route.handler(request, handlerContext)

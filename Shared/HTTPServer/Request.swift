@@ -41,6 +41,24 @@ public struct Request: Sendable {
         return result
     }
 
+    /// 400 naming the parameter when a query name or value is not valid percent-encoding (`%zz`, a lone
+    /// `%`, bytes that are not UTF-8): read as absent, such a filter would widen a search to everything.
+    /// The server checks every routed request, so `query` only ever sees well-formed text.
+    func checkQueryEncoding() throws {
+        guard let rawQuery, !rawQuery.isEmpty else { return }
+        for pair in rawQuery.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = URLCoding.decodeQueryComponent(parts[0]) else {
+                throw Problem.badRequest("A query parameter's name is not valid percent-encoded UTF-8.")
+            }
+            if parts.count > 1, URLCoding.decodeQueryComponent(parts[1]) == nil {
+                // The name is echoed only when it is short printable ASCII, as parameter names are.
+                let field = name.utf8.count <= 100 && name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) ? name : "query"
+                throw Problem.badRequest("Query parameter \(field) is not valid percent-encoded UTF-8.", field: field)
+            }
+        }
+    }
+
     /// Decodes the JSON body: 415 for another content type, 400 naming the field for bad JSON.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         guard let contentType = header("content-type"), Self.isJSON(contentType) else {

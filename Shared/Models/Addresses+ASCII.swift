@@ -15,7 +15,8 @@ extension Addresses {
         let dot = UInt8(ascii: ".")
         guard !local.isEmpty, local.count <= 64, domain.contains(dot), domain.first != dot, domain.last != dot,
             !zip(domain, domain.dropFirst()).contains(where: { $0 == dot && $1 == dot }),
-            !email.contains(where: { isSpace($0) || isForbiddenInEmail($0) })
+            !email.contains(where: { isSpace($0) || isForbiddenInEmail($0) }), isDotAtom(local),
+            hasNoHyphenAtLabelEdge(domain)
         else { return nil }
         return String(decoding: email, as: UTF8.self)
     }
@@ -37,6 +38,9 @@ extension Addresses {
         switch byte {
         case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","), UInt8(ascii: ";"),
             UInt8(ascii: ":"), UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
+        // Control characters (StoredText's rule; ASCII has no C1): NUL, the storage separators, ESC.
+        case 0x00..<0x20, 0x7F:
             true
         default: false
         }

@@ -13,10 +13,21 @@ public enum JSONCoding {
         return Array(try encoder.encode(value))
     }
 
-    /// Decodes `T`; a failure becomes a 400 problem naming the offending field path. `JSONReadable`
-    /// types are built from `JSONParser`'s tree when they can be, else decoded as any other.
+    /// Decodes `T`; a failure becomes a 400 problem naming the offending field path. Every body is
+    /// read by `JSONParser` first, whatever builds `T` after it, so every route refuses the same
+    /// documents: a repeated key, a lone surrogate escape, invalid UTF-8 — also in a value `T` ignores.
+    /// `JSONReadable` types (and `JSONValue`) are built from that tree when they can be, others decoded
+    /// by `JSONDecoder` from the bytes.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        if let value = readFast(type, from: bytes) { return value }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON: \(error.description).")
+        }
+        if let refusing = type as? any NullRefusing.Type, let problem = refusing.nullProblem(in: json) { throw problem }
+        if let value = json as? T { return value }
+        if let readable = type as? any JSONReadable.Type, let value = readable.init(json: json) as? T { return value }
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let error as DecodingError {

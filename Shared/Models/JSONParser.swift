@@ -3,8 +3,10 @@
 ///
 /// It refuses all that `JSONSerialization` refuses — invalid UTF-8, unpaired surrogate escapes, raw
 /// control characters in strings, leading zeros, numbers beyond `Double`, nesting deeper than 512 —
-/// and also trailing commas, which Foundation lets through. Any value may stand at the top, a leading
-/// UTF-8 BOM is skipped, and of repeated object keys the last wins, all as in `JSONSerialization`.
+/// and also trailing commas, which Foundation lets through, and a key repeated in one object (RFC 8259
+/// leaves its meaning open; readers disagree on which value wins, so a document that has one is refused
+/// rather than read one way here and another way elsewhere). Any value may stand at the top and a
+/// leading UTF-8 BOM is skipped, as in `JSONSerialization`.
 /// Input never traps: every byte is read behind a bounds check and the depth limit bounds recursion.
 public struct JSONParser {
     /// Deepest nesting of arrays and objects; 512, as in `JSONSerialization`.
@@ -63,11 +65,12 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
             guard bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+            let keyStart = index
             let key = try string()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
             index += 1
-            members[key] = try value()
+            guard members.updateValue(try value(), forKey: key) == nil else { throw failure("repeated key in an object", at: keyStart) }
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
             switch bytes[index] {

@@ -43,6 +43,30 @@ public enum Timestamp {
         out += text
     }
 
+    /// True for a timestamp exactly as `now()` writes it (`2026-11-22T14:05:09.123Z`): RFC 3339 UTC with
+    /// milliseconds, the form stored values are compared in as text, so ordering them is ordering time.
+    public static func isCanonical(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.count == 24 else { return false }
+        for (i, byte) in bytes.enumerated() {
+            let expected: UInt8? =
+                switch i {
+                case 4, 7: UInt8(ascii: "-")
+                case 10: UInt8(ascii: "T")
+                case 13, 16: UInt8(ascii: ":")
+                case 19: UInt8(ascii: ".")
+                case 23: UInt8(ascii: "Z")
+                default: nil
+                }
+            if let expected {
+                guard byte == expected else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+            }
+        }
+        return parse(text) != nil
+    }
+
     /// Parses an RFC 3339 timestamp (with or without fraction, `Z` or an offset).
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()

@@ -60,8 +60,11 @@ import Testing
         }
     }
 
-    @Test func keepsTheLastOfRepeatedKeysAndSkipsALeadingBOM() throws {
-        #expect(try parse(#"{"a":1,"a":2}"#) == .object(["a": .number(2)]))
+    @Test func refusesRepeatedKeysAndSkipsALeadingBOM() throws {
+        // Foundation keeps one of the two; which one is not promised, so the document is refused.
+        #expect(throws: JSONParseError(reason: "repeated key in an object", offset: 7)) { try parse(#"{"a":1,"a":2}"#) }
+        #expect(throws: JSONParseError.self) { try parse(#"{"x":{"a":1,"b":[{"a":2,"a":3}]}}"#) }
+        #expect(try parse(#"{"a":{"a":1},"b":{"a":2}}"#) == .object(["a": .object(["a": .number(1)]), "b": .object(["a": .number(2)])]))
         #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("[]".utf8)) == .array([]))
     }
 

@@ -12,18 +12,20 @@ struct ContactDraft: Equatable {
 
     /// Validates a create body: every identity normalised, duplicates within the body collapsed.
     init(_ input: NewContact) throws(ContactError) {
-        name = (input.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        name = ""
         emails = []
         phones = []
         handles = []
         tags = []
         attributes = [:]
-        try Identity.checkText(name, field: "name")
+        try setName(input.name ?? "")
         try setEmails(input.emails ?? [])
         try setPhones(input.phones ?? [])
         try setHandles(input.handles ?? [])
         tags = try Identity.normalizeTags(input.tags ?? [])
-        for (key, value) in input.attributes ?? [:] { try setAttribute(key, value) }
+        let newAttributes = input.attributes ?? [:]
+        try ContactLimits.checkCount(newAttributes.count, ContactLimits.attributes, field: "attributes")
+        for (key, value) in newAttributes { try setAttribute(key, value) }
     }
 
     init(_ contact: Contact) {
@@ -35,7 +37,30 @@ struct ContactDraft: Equatable {
         attributes = contact.attributes
     }
 
+    /// Trimmed; at most `ContactLimits.nameLength` characters, no control characters.
+    mutating func setName(_ raw: String) throws(ContactError) {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Identity.checkText(trimmed, field: "name")
+        try ContactLimits.checkLength(trimmed, ContactLimits.nameLength, field: "name")
+        name = trimmed
+    }
+
+    /// A contact is someone named or someone to reach: an empty one could never be found or merged
+    /// by an identity, only pile up.
+    func checkIdentifiable() throws(ContactError) {
+        guard !name.isEmpty || !emails.isEmpty || !phones.isEmpty || !handles.isEmpty else {
+            throw .invalid(field: "name", message: "A contact needs a name or at least one email, phone or handle.")
+        }
+    }
+
+    /// 400 naming `attributes` when the contact holds more than `ContactLimits.attributes`.
+    func checkAttributeCount() throws(ContactError) {
+        try ContactLimits.checkCount(attributes.count, ContactLimits.attributes, field: "attributes")
+    }
+
     mutating func setEmails(_ raw: [String]) throws(ContactError) {
+        // Counted before the duplicate check, which compares each item with those kept before it.
+        try ContactLimits.checkCount(raw.count, ContactLimits.identities, field: "emails")
         var result: [String] = []
         for (i, email) in raw.enumerated() {
             let normalized = try Identity.normalizeEmail(email, field: "emails[\(i)]")
@@ -45,6 +70,7 @@ struct ContactDraft: Equatable {
     }
 
     mutating func setPhones(_ raw: [String]) throws(ContactError) {
+        try ContactLimits.checkCount(raw.count, ContactLimits.identities, field: "phones")
         var result: [String] = []
         for (i, phone) in raw.enumerated() {
             let normalized = try Identity.normalizePhone(phone, field: "phones[\(i)]")
@@ -54,6 +80,7 @@ struct ContactDraft: Equatable {
     }
 
     mutating func setHandles(_ raw: [Handle]) throws(ContactError) {
+        try ContactLimits.checkCount(raw.count, ContactLimits.identities, field: "handles")
         var result: [Handle] = []
         for (i, handle) in raw.enumerated() {
             let normalized = try Identity.normalizeHandle(handle, field: "handles[\(i)]")
@@ -64,12 +91,15 @@ struct ContactDraft: Equatable {
 
     mutating func setAttribute(_ key: String, _ value: String?) throws(ContactError) {
         let field = "attributes.\(key)"
-        guard !key.isEmpty, key.count <= 100 else {
-            throw .invalid(field: field, message: "Attribute names must be 1 to 100 characters.")
+        guard !key.isEmpty, !StoredText.exceeds(key, maxLength: ContactLimits.attributeKeyLength) else {
+            throw .invalid(field: field, message: "Attribute names must be 1 to \(ContactLimits.attributeKeyLength) characters.")
         }
         try Identity.checkText(key, field: field)
         if let value {
             try Identity.checkText(value, field: field)
+            guard value.utf8.count <= ContactLimits.attributeValueBytes else {
+                throw .invalid(field: field, message: "\(field) must be at most \(ContactLimits.attributeValueBytes) bytes of UTF-8.")
+            }
             attributes[key] = value
         } else {
             attributes[key] = nil

@@ -7,6 +7,7 @@ enum ContactError: Error, Equatable, ProblemConvertible {
     case identityTaken(field: String, value: String, ownerID: String)
     case alreadyMerged(id: String)
     case mergeIntoSelf
+    case mergeTooLarge(field: String, count: Int, limit: Int)
     case heroNotFound(DedicatedHero)
     case heroInactive(agentID: String)
     case routingUnavailable(String)
@@ -29,6 +30,11 @@ enum ContactError: Error, Equatable, ProblemConvertible {
             Problem(
                 status: 422, title: "Unprocessable content", detail: "A contact cannot be merged into itself.",
                 errors: [.init(field: "sourceId", message: "must differ from the target contact")])
+        case .mergeTooLarge(let field, let count, let limit):
+            Problem(
+                status: 422, title: "Unprocessable content",
+                detail: "The merged contact would have \(count) \(field), more than the \(limit) a contact may have; nothing was merged.",
+                errors: [.init(field: field, message: "at most \(limit) items after the merge")])
         case .heroNotFound(let hero):
             Problem(
                 status: 422, title: "Unknown dedicated hero", detail: "No \(hero.type.rawValue) has id \(hero.id).",

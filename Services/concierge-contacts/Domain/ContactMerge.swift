@@ -10,7 +10,8 @@ struct ContactMerge: Equatable {
     /// The hero the survivor takes over from the source (`nil`: it keeps its own, or neither has one).
     var heroFromSource: DedicatedHero?
 
-    /// - Throws: `alreadyMerged` when the source was merged before, `mergeIntoSelf` for one contact.
+    /// - Throws: `alreadyMerged` when the source was merged before, `mergeIntoSelf` for one contact,
+    ///   `mergeTooLarge` when the survivor would pass a `ContactLimits` bound.
     init(target: Contact, source: Contact) throws(ContactError) {
         guard source.mergedInto == nil else { throw .alreadyMerged(id: source.id) }
         guard source.id != target.id else { throw .mergeIntoSelf }
@@ -18,8 +19,11 @@ struct ContactMerge: Equatable {
         draft.emails += source.emails.filter { !draft.emails.contains($0) }
         draft.phones += source.phones.filter { !draft.phones.contains($0) }
         draft.handles += source.handles.filter { !draft.handles.contains($0) }
-        draft.tags = try Identity.normalizeTags(draft.tags + source.tags)
+        // Both lists are stored, so normalised already: only the case-insensitive union is left to do.
+        var seenTags = Set(draft.tags.map { $0.lowercased() })
+        draft.tags += source.tags.filter { seenTags.insert($0.lowercased()).inserted }
         draft.attributes = target.attributes.merging(source.attributes) { mine, _ in mine }
+        try ContactLimits.checkMerged(draft)
         survivor = draft
         heroFromSource = target.dedicatedHero == nil ? source.dedicatedHero : nil
     }

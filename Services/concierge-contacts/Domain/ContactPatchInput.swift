@@ -12,8 +12,7 @@ enum ContactPatchInput {
             switch key {
             case "name":
                 guard let name = value.stringValue else { throw wrongType("name", "a string", value) }
-                try Identity.checkText(name, field: "name")
-                draft.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+                try draft.setName(name)
             case "emails": try draft.setEmails(try strings(value, field: "emails"))
             case "phones": try draft.setPhones(try strings(value, field: "phones"))
             case "tags": draft.tags = try Identity.normalizeTags(try strings(value, field: "tags"))
@@ -35,6 +34,10 @@ enum ContactPatchInput {
                 continue  // Unknown fields are ignored (SPEC §2), read-only ones too.
             }
         }
+        // Checked on the result: a patch may add some attributes while it removes others. A contact stored
+        // before the limit keeps its attributes through patches that leave them alone.
+        if fields["attributes"] != nil { try draft.checkAttributeCount() }
+        try draft.checkIdentifiable()
     }
 
     private static func strings(_ value: JSONValue, field: String) throws(ContactError) -> [String] {

@@ -6,6 +6,15 @@ import Models
 struct HeroValidator: Sendable {
     let routing: RoutingClient
 
+    /// The id is one routing could have issued: not empty, no control characters, at most
+    /// `ContactLimits.heroIDLength` characters. Checked before the call, so a malformed id is this
+    /// request's 400, never a failed call to routing.
+    static func checkShape(_ hero: DedicatedHero, field: String) throws(ContactError) {
+        guard !hero.id.isEmpty else { throw .invalid(field: field, message: "\(field) must not be empty.") }
+        try Identity.checkText(hero.id, field: field)
+        try ContactLimits.checkLength(hero.id, ContactLimits.heroIDLength, field: field)
+    }
+
     func validate(_ hero: DedicatedHero) async throws(ContactError) {
         do {
             switch hero.type {
@@ -22,10 +31,11 @@ struct HeroValidator: Sendable {
             case .problem(let problem) where problem.status == 404: throw .heroNotFound(hero)
             case .problem(let problem) where problem.status == 503: throw .routingUnavailable(problem.detail ?? "unavailable")
             case .unreachable(let why): throw .routingUnavailable(why.description)
-            default: throw .routingFailed(error.description)
+            case .problem, .invalidResponse: throw .routingFailed(error.summary)
             }
         } catch {
-            throw .routingFailed("\(error)")
+            // Nothing else is thrown by the client; its text is not ours to show either way.
+            throw .routingFailed("the call failed.")
         }
     }
 }

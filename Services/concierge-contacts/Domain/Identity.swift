@@ -5,6 +5,8 @@ import Models
 /// and checked; phones in E.164, a number without `+` refused.
 enum Identity {
     static func normalizeEmail(_ raw: String, field: String) throws(ContactError) -> String {
+        // Addresses.email refuses control characters itself, by StoredText's rule, so an email never
+        // carries a storage separator.
         guard let email = Addresses.email(raw) else {
             throw .invalid(field: field, message: "\(field) is not a valid email address.")
         }
@@ -31,17 +33,21 @@ enum Identity {
         guard !value.isEmpty else { throw .invalid(field: "\(field).value", message: "\(field).value must not be empty.") }
         try checkText(channel, field: "\(field).channel")
         try checkText(value, field: "\(field).value")
+        try ContactLimits.checkLength(channel, ContactLimits.handleChannelLength, field: "\(field).channel")
+        try ContactLimits.checkLength(value, ContactLimits.handleValueLength, field: "\(field).value")
         return Handle(channel: channel, value: value)
     }
 
     /// Tags are trimmed, kept in their case, and de-duplicated case-insensitively.
     static func normalizeTags(_ tags: [String], field: String = "tags") throws(ContactError) -> [String] {
+        try ContactLimits.checkCount(tags.count, ContactLimits.tags, field: field)
         var seen = Set<String>()
         var result: [String] = []
         for (i, raw) in tags.enumerated() {
             let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !tag.isEmpty, tag.count <= 100 else {
-                throw .invalid(field: "\(field)[\(i)]", message: "\(field)[\(i)] must be 1 to 100 characters.")
+            guard !tag.isEmpty, !StoredText.exceeds(tag, maxLength: ContactLimits.tagLength) else {
+                throw .invalid(
+                    field: "\(field)[\(i)]", message: "\(field)[\(i)] must be 1 to \(ContactLimits.tagLength) characters.")
             }
             try checkText(tag, field: "\(field)[\(i)]")
             if seen.insert(tag.lowercased()).inserted { result.append(tag) }
@@ -49,11 +55,9 @@ enum Identity {
         return result
     }
 
-    /// Stored lists use ASCII unit/record separators, so those two characters are refused in input.
+    /// Every string a contact stores passes `StoredText`'s one check (no control characters).
     static func checkText(_ text: String, field: String) throws(ContactError) {
-        if text.unicodeScalars.contains(where: { $0.value == 0x1E || $0.value == 0x1F || $0.value == 0 }) {
-            throw .invalid(field: field, message: "\(field) contains a control character that is not allowed.")
-        }
+        guard StoredText.isAllowed(text) else { throw .invalid(field: field, message: StoredText.refusal(field: field)) }
     }
 
     /// Which identity an inbound address resolves to (SPEC §3 resolve): email → email; voice, voicemail →
@@ -69,6 +73,7 @@ enum Identity {
             let value = address.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !value.isEmpty else { throw .invalid(field: "address", message: "address must not be empty.") }
             try checkText(value, field: "address")
+            try ContactLimits.checkLength(value, ContactLimits.handleValueLength, field: "address")
             return (IdentityKind.handle(channel.rawValue), value)
         }
     }

@@ -35,6 +35,7 @@ struct ContactRoutes: Sendable {
 
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
         let draft = try ContactDraft(try request.decode(NewContact.self))
+        try draft.checkIdentifiable()
         let contact = try store.insert(draft)
         environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
         context.logger.debug("contact created", ["contactId": contact.id])
@@ -68,7 +69,10 @@ struct ContactRoutes: Sendable {
         let input = try request.decode(ResolveRequest.self)
         let identity = try Identity.forAddress(channel: input.channel, address: input.address)
         let name = input.name?.trimmingSpaces
-        if let name { try Identity.checkText(name, field: "name") }
+        if let name {
+            try Identity.checkText(name, field: "name")
+            try ContactLimits.checkLength(name, ContactLimits.nameLength, field: "name")
+        }
         let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
         environment.metrics.increment(
             "concierge_contacts_resolved_total", labels: [("created", String(created))], help: Self.resolvedHelp)
@@ -92,6 +96,7 @@ struct ContactRoutes: Sendable {
     @Sendable func setHero(_ request: Request, _ context: RequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let hero = try request.decode(DedicatedHero.self)
+        try HeroValidator.checkShape(hero, field: "id")  // 400 before anything is asked of routing
         _ = try store.get(id)  // 404 before asking routing about the hero
         try await heroes.validate(hero)
         let contact = try store.setHero(id, hero)
@@ -104,6 +109,9 @@ struct ContactRoutes: Sendable {
 
     @Sendable func handOver(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(AgentHeroHandover.self)
+        // An internal caller is checked like any other: an empty or malformed id would hand contacts to nobody.
+        try HeroValidator.checkShape(DedicatedHero(type: .agent, id: input.agentId), field: "agentId")
+        try HeroValidator.checkShape(DedicatedHero(type: .inbox, id: input.heroInboxId), field: "heroInboxId")
         let count = try store.handOver(input, entryID: request.header("idempotency-key"))
         context.logger.info("hero handover", ["agentId": input.agentId, "contacts": String(count)])
         return try .json(HandoverResult(contactsUpdated: count))

@@ -53,5 +53,17 @@ enum ContactMigrations {
             }
         },
         Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(5, "stored lists escape % inside values") { connection in
+            // ListCoding now writes `%`, U+001E and U+001F inside a value as %25, %1E, %1F, so that no value
+            // can pass for a boundary. Rows written before held separators only as boundaries: escaping
+            // their `%` is the whole conversion.
+            try connection.execute(
+                """
+                UPDATE contacts SET emails = replace(emails, '%', '%25'), phones = replace(phones, '%', '%25'),
+                    handles = replace(handles, '%', '%25'), tags = replace(tags, '%', '%25'),
+                    attributes = replace(attributes, '%', '%25')
+                WHERE instr(emails || phones || handles || tags || attributes, '%') > 0
+                """)
+        },
     ]
 }

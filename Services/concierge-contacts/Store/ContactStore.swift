@@ -54,7 +54,8 @@ struct ContactStore: Sendable {
             values.append(tag.lowercased())
         }
         if let q = filters.q, !q.isEmpty {
-            let pattern = "%" + Self.escapeLike(Self.searchFolded(q)) + "%"
+            // Emails and phones are searched in their stored lists, so the text is escaped as they are.
+            let pattern = "%" + Self.escapeLike(ListCoding.escape(Self.searchFolded(q))) + "%"
             clauses.append("(name_folded LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')")
             values += [pattern, pattern, pattern]
         }
@@ -277,18 +278,5 @@ struct ContactStore: Sendable {
     private static func escapeLike(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
-    }
-}
-
-/// The stored form of lists: items joined by U+001F, an item's parts by U+001E.
-enum ListCoding {
-    static func join(_ items: [String]) -> String { items.joined(separator: "\u{1F}") }
-    static func join(_ items: [[String]]) -> String { items.map { $0.joined(separator: "\u{1E}") }.joined(separator: "\u{1F}") }
-
-    static func split(_ text: String) -> [[String]] {
-        guard !text.isEmpty else { return [] }
-        return text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map {
-            $0.split(separator: "\u{1E}", omittingEmptySubsequences: false).map(String.init)
-        }
     }
 }

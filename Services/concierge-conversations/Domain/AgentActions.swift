@@ -59,7 +59,7 @@ struct AgentActions: Sendable {
             case .unreachable(let why): throw ConversationError.dependencyDown(service: service, detail: why.description)
             case .problem(let problem) where problem.status == 503:
                 throw ConversationError.dependencyDown(service: service, detail: problem.detail ?? "unavailable")
-            default: throw ConversationError.dependencyFailed(service: service, detail: error.description)
+            default: throw ConversationError.dependencyFailed(service: service, detail: error.summary)
             }
         }
     }

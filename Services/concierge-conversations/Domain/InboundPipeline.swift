@@ -84,7 +84,7 @@ struct InboundPipeline: Sendable {
             case .unreachable(let why): throw ConversationError.dependencyDown(service: "contacts", detail: why.description)
             case .problem(let problem) where problem.status == 503:
                 throw ConversationError.dependencyDown(service: "contacts", detail: problem.detail ?? "unavailable")
-            default: throw ConversationError.dependencyFailed(service: "contacts", detail: error.description)
+            default: throw ConversationError.dependencyFailed(service: "contacts", detail: error.summary)
             }
         }
     }

@@ -30,6 +30,7 @@ struct ConversationRoutes: Sendable {
         guard !input.from.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ConversationError.invalid(field: "from", message: "from must not be empty.")
         }
+        try InputCheck.inbound(input)
         let outcome = try await pipeline.handle(input)
         return try .json(outcome.result, status: outcome.created ? 201 : 200)
     }
@@ -67,6 +68,7 @@ struct ConversationRoutes: Sendable {
         guard !input.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConversationError.invalid(field: "body", message: "body must not be empty.")
         }
+        try InputCheck.text(input.body, field: "body", lines: .multiline)
         let conversation = try visible(context)
         guard conversation.status != .closed else { throw ConversationError.closed(conversation.id) }
         let sender = await inboxes.sender(for: conversation.inboxId)
@@ -124,7 +126,7 @@ struct ConversationRoutes: Sendable {
     static func cleanTags(_ tags: [String], field: String) throws -> [String] {
         try tags.enumerated().map { index, raw in
             let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !tag.isEmpty, tag.count <= 100, !tag.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            guard !tag.isEmpty, !StoredText.exceeds(tag, maxLength: 100), StoredText.isAllowed(tag) else {
                 throw ConversationError.invalid(field: "\(field)[\(index)]", message: "Tags must be 1 to 100 printable characters.")
             }
             return tag

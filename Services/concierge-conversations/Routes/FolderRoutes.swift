@@ -49,6 +49,7 @@ struct FolderRoutes: Sendable {
     private static func validated(_ input: FolderInput) throws -> FolderInput {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw Problem.badRequest("name must be 1 to 200 characters.", field: "name") }
+        try InputCheck.text(name, field: "name")
         _ = try FolderRule.parse(input.rule, isNew: true)
         return FolderInput(name: name, rule: input.rule)
     }

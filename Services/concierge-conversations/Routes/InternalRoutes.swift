@@ -15,18 +15,24 @@ struct InternalRoutes: Sendable {
 
     /// The contacts service's latest view of a contact, for smart-folder rules on contact fields.
     @Sendable func snapshot(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try store.saveSnapshot(try request.decode(Contact.self))
+        let contact = try request.decode(Contact.self)
+        try InputCheck.snapshot(contact)
+        try store.saveSnapshot(contact)
         return .noContent()
     }
 
     /// A decision routing made on its own (draining, deactivation); stale versions are ignored.
     @Sendable func decision(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try store.applyRouting(try request.decode(RouteResult.self))
+        let decision = try request.decode(RouteResult.self)
+        try InputCheck.routingDecision(decision)
+        try store.applyRouting(decision)
         return .noContent()
     }
 
     @Sendable func merge(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try store.recordMerge(try request.decode(ContactMerged.self))
+        let merge = try request.decode(ContactMerged.self)
+        try InputCheck.merge(merge)
+        try store.recordMerge(merge)
         return .noContent()
     }
 
@@ -34,6 +40,7 @@ struct InternalRoutes: Sendable {
     /// outbox; routing's answers are applied when they come.
     @Sendable func heroReplaced(_ request: Request, _ context: RequestContext) async throws -> Response {
         let event = try request.decode(HeroReplaced.self)
+        try InputCheck.heroReplacement(event)
         let handedOver = try store.recordHeroReplacement(event, deliveryID: request.header("idempotency-key"))
         context.logger.info("hero replaced", ["contactId": event.contactId, "conversations": String(handedOver)])
         return .noContent()

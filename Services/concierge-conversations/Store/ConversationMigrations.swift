@@ -158,5 +158,10 @@ enum ConversationMigrations {
                 """)
         },
         Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(8, "stored tag lists escape % inside a tag") { connection in
+            // Tags are now a ListCoding list (`%` inside a tag written %25, so no tag can pass for a
+            // boundary); lists written before held U+001F only as boundaries.
+            try connection.execute("UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
+        },
     ]
 }

@@ -248,12 +248,10 @@ struct ConversationStore: Sendable {
     }
 }
 
-/// Conversation tags as stored: joined by U+001F.
+/// Conversation tags as stored: a `ListCoding` list, so no tag can pass for a boundary.
 enum Tags {
-    static func join(_ tags: [String]) -> String { tags.joined(separator: "\u{1F}") }
-    static func split(_ text: String) -> [String] {
-        text.isEmpty ? [] : text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-    }
+    static func join(_ tags: [String]) -> String { ListCoding.join(tags) }
+    static func split(_ text: String) -> [String] { ListCoding.split(text).map { $0.joined() } }
 }
 
 /// An inbox's sender identity, carried by agents' replies.

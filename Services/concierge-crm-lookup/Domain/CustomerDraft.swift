@@ -32,6 +32,7 @@ struct CustomerDraft: Sendable, Equatable {
             guard value.isFinite else { throw .invalid(field: "lifetimeValue", message: "lifetimeValue must be a finite number.") }
             lifetimeValue = value
         }
+        if let attributes = input.attributes { try Self.checkAttributes(attributes) }
         attributes = input.attributes
     }
 
@@ -42,7 +43,37 @@ struct CustomerDraft: Sendable, Equatable {
         guard trimmed.utf8.count <= 200 || trimmed.count <= 200 else {
             throw .invalid(field: field, message: "\(field) must be at most 200 characters.")
         }
+        try checkStored(trimmed, field: field)
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    private static func checkStored(_ text: String, field: String, lines: StoredText.Lines = .single) throws(CRMError) {
+        guard StoredText.isAllowed(text, lines: lines) else {
+            throw .invalid(field: field, message: StoredText.refusal(field: field, lines: lines))
+        }
+    }
+
+    /// Attribute names and every string inside their values pass the same check as the other fields;
+    /// values may span lines (a quoted CSV field may hold a line break).
+    private static func checkAttributes(_ attributes: [String: JSONValue]) throws(CRMError) {
+        for (key, value) in attributes {
+            let field = "attributes.\(key)"
+            try checkStored(key, field: field)
+            try checkStrings(in: value, field: field)
+        }
+    }
+
+    private static func checkStrings(in value: JSONValue, field: String) throws(CRMError) {
+        switch value {
+        case .string(let text): try checkStored(text, field: field, lines: .multiline)
+        case .array(let items): for item in items { try checkStrings(in: item, field: field) }
+        case .object(let members):
+            for (key, member) in members {
+                try checkStored(key, field: field)
+                try checkStrings(in: member, field: field)
+            }
+        default: break
+        }
     }
 
     private static func hasOuterWhitespace(_ value: String) -> Bool {

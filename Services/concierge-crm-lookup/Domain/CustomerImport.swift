@@ -87,7 +87,9 @@ struct CustomerImport {
             }
         case .fields(let line, let fields):
             guard let header else {
-                self.header = fields.map { $0.trimmingCharacters(in: .whitespaces) }
+                let names = fields.map { $0.trimmingCharacters(in: .whitespaces) }
+                try Self.checkHeader(names)
+                self.header = names
                 return
             }
             do {
@@ -98,6 +100,15 @@ struct CustomerImport {
             }
         }
         if batch.count >= Self.batchSize { try flush() }
+    }
+
+    /// A directory customer is found by email or phone (SPEC §7), so a file with neither column could only
+    /// be refused line by line: the whole import is refused before any line is read (422 naming both).
+    static func checkHeader(_ names: [String]) throws(CRMError) {
+        guard names.contains("email") || names.contains("phone") else {
+            throw .unprocessable(
+                field: "header", message: "The CSV header has neither an email nor a phone column; one of them is required.")
+        }
     }
 
     static func input(header: [String], fields: [String]) throws(CRMError) -> CustomerInput {

@@ -35,7 +35,7 @@ struct SourceRoutes: Sendable {
         // In name order, so of several bad headers the same one is named every time.
         for (header, value) in (input.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard !header.isEmpty, header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-                !value.contains(where: { $0 == "\r" || $0 == "\n" })
+                StoredText.isAllowed(value)  // no CR/LF to split the request, nor any other control character
             else { throw CRMError.unprocessable(field: "headers.\(header)", message: "Invalid header name or value.") }
             guard !SourceLookup.reservedHeaders.contains(header.lowercased()) else {
                 throw CRMError.unprocessable(
@@ -80,6 +80,9 @@ struct SourceRoutes: Sendable {
 
     /// Only http or https URLs with a host and a `{{email}}` or `{{phone}}` placeholder.
     static func check(_ template: String) throws {
+        guard StoredText.isAllowed(template) else {
+            throw CRMError.unprocessable(field: "urlTemplate", message: StoredText.refusal(field: "urlTemplate"))
+        }
         guard template.contains("{{email}}") || template.contains("{{phone}}") else {
             throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate needs a {{email}} or {{phone}} placeholder.")
         }

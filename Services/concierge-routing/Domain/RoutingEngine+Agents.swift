@@ -168,11 +168,20 @@ extension RoutingEngine {
 
     static func checkName(_ name: String) throws(RoutingError) {
         guard !name.isEmpty, name.count <= 200 else { throw .invalid(field: "name", message: "name must be 1 to 200 characters.") }
+        try checkText(name, field: "name")
     }
 
+    /// `StoredText`'s check, as every service runs it on what it stores.
+    static func checkText(_ text: String, field: String, lines: StoredText.Lines = .single) throws(RoutingError) {
+        guard StoredText.isAllowed(text, lines: lines) else {
+            throw .invalid(field: field, message: StoredText.refusal(field: field, lines: lines))
+        }
+    }
+
+    /// The contacts service's rules for an email (`Addresses.email`), so an agent's address is one a
+    /// contact could have.
     static func checkEmail(_ email: String) throws(RoutingError) {
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(where: \.isWhitespace) else {
+        guard Addresses.email(email) != nil else {
             throw .invalid(field: "email", message: "email is not a valid email address.")
         }
     }

@@ -18,6 +18,7 @@ extension RoutingEngine {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
         return try await change { state, tx in
             try Self.checkName(name)
+            try Self.checkSender(input.senderName, signature: input.signature)
             let defaultFor = Self.unique(input.defaultFor ?? [])
             try Self.checkDefaults(defaultFor, state: state, except: nil)
             let members = try Self.checkAgents(input.memberIds ?? [], state: state, field: "memberIds")
@@ -43,6 +44,7 @@ extension RoutingEngine {
                 inbox.defaultFor = Self.unique(defaultFor)
                 try Self.checkDefaults(inbox.defaultFor, state: state, except: id)
             }
+            try Self.checkSender(patch.senderName, signature: patch.signature)
             if let senderName = patch.senderName { inbox.senderName = senderName }
             if let signature = patch.signature { inbox.signature = signature }
             if let strategy = patch.strategy { inbox.strategy = strategy }
@@ -126,6 +128,22 @@ extension RoutingEngine {
     }
 
     // MARK: - Validation
+
+    /// The sender name is one line; a signature may span lines (it is appended to replies).
+    static func checkSender(_ senderName: String?, signature: String?) throws(RoutingError) {
+        if let senderName {
+            try checkText(senderName, field: "senderName")
+            guard !StoredText.exceeds(senderName, maxLength: 200) else {
+                throw .invalid(field: "senderName", message: "senderName must be at most 200 characters.")
+            }
+        }
+        if let signature {
+            try checkText(signature, field: "signature", lines: .multiline)
+            guard !StoredText.exceeds(signature, maxLength: 2000) else {
+                throw .invalid(field: "signature", message: "signature must be at most 2000 characters.")
+            }
+        }
+    }
 
     static func unique(_ channels: [Channel]) -> [Channel] {
         channels.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
