@@ -22,7 +22,10 @@ func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -
 func serviceTests(_ service: String) -> Target {
     .testTarget(
         name: "\(service)Tests",
-        dependencies: [.target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPClient", "HTTPServer", "Logging", "TestSupport"],
+        dependencies: [
+            .target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPClient", "HTTPServer", "Logging",
+            "TestSupport",
+        ],
         path: "Tests/\(service)Tests",
         swiftSettings: settings
     )
@@ -48,7 +51,7 @@ let package = Package(
         shared("Models", []),
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
-        
+
         shared("Storage", ["CSQLite", "CSystem"]),
         shared("Auth", ["CCrypto", "Models"]),
         shared("HTTPServer", ["CSystem", "ConciergeCore", "Logging", "Models", "Auth"]),
@@ -56,7 +59,8 @@ let package = Package(
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(
-            "ServiceRuntime", ["Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Clients"]),
+            "ServiceRuntime",
+            ["Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Clients"]),
         service("ContactsService", folder: "concierge-contacts"),
         service("ConversationsService", folder: "concierge-conversations"),
         service("RoutingService", folder: "concierge-routing"),
@@ -77,7 +81,9 @@ let package = Package(
         // In-process tests of the shared modules and the CLI.
         .testTarget(
             name: "UnitTests",
-            dependencies: ["Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCLI", "TestSupport"],
+            dependencies: [
+                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCLI", "TestSupport",
+            ],
             path: "Tests/UnitTests",
             swiftSettings: settings
         ),
@@ -88,7 +94,9 @@ let package = Package(
         serviceTests("CRMLookupService"),
         .testTarget(
             name: "NetworkTests",
-            dependencies: ["Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients", "TestSupport"],
+            dependencies: [
+                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients", "TestSupport",
+            ],
             path: "Tests/NetworkTests",
             swiftSettings: settings
         ),

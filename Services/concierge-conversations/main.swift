@@ -14,7 +14,8 @@ await ServiceRuntime.main(
     let pipeline = InboundPipeline(
         store: store, contacts: environment.contacts, outbox: environment.outbox, metrics: environment.metrics,
         spamFilter: spamFilter)
-    let actions = AgentActions(store: store, routing: environment.routing, contacts: environment.contacts, outbox: environment.outbox)
+    let actions = AgentActions(
+        store: store, routing: environment.routing, contacts: environment.contacts, outbox: environment.outbox)
     ConversationRoutes(
         store: store, pipeline: pipeline, actions: actions,
         inboxes: InboxDirectory(routing: environment.routing, store: store)

@@ -38,7 +38,8 @@ struct BackupCommand: Equatable {
         } catch {
             throw .failure("cannot create \(folder): \(error.localizedDescription)")
         }
-        for member in suite.members where FileManager.default.fileExists(atPath: Self.path(of: member.name, in: folder)) {
+        for member in suite.members where FileManager.default.fileExists(atPath: Self.path(of: member.name, in: folder))
+        {
             throw .failure("\(Self.path(of: member.name, in: folder)) exists; back up into a new folder")
         }
         let takenAt = Date()
@@ -87,7 +88,9 @@ struct BackupCommand: Equatable {
             throw .failure("\(member.url): \(error)")
         }
         guard response.status == 200 else {
-            throw .failure("\(member.url) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+            throw .failure(
+                "\(member.url) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+            )
         }
         let check: DatabaseFile.Check
         do {
@@ -100,15 +103,19 @@ struct BackupCommand: Equatable {
             unlink(partial)
             throw .failure("the copy failed its integrity check: \(check.problems.prefix(3).joined(separator: "; "))")
         }
-        guard rename(partial, final) == 0 else { throw .failure("cannot rename \(partial): \(String(cString: strerror(errno)))") }
+        guard rename(partial, final) == 0 else {
+            throw .failure("cannot rename \(partial): \(String(cString: strerror(errno)))")
+        }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: final)[.size] as? Int) ?? 0
-        return Entry(service: member.name, file: "\(member.name).sqlite", bytes: bytes, schemaVersion: check.schemaVersion)
+        return Entry(
+            service: member.name, file: "\(member.name).sqlite", bytes: bytes, schemaVersion: check.schemaVersion)
     }
 
     static func path(of service: String, in folder: String) -> String { "\(folder)/\(service).sqlite" }
 
     static func size(_ bytes: Int) -> String {
-        bytes < 1 << 20 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+        bytes < 1 << 20
+            ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -9,7 +9,9 @@ import Models
 /// where each conversation went and the trace of why. Names carry a run id, so it can run again.
 struct DemoCommand: Equatable {
     init(parsing words: ArraySlice<String>) throws(CLIError) {
-        guard words.isEmpty else { throw .usage("demo takes no options; it uses the *_URL (or *_PORT) variables and the suite's secret") }
+        guard words.isEmpty else {
+            throw .usage("demo takes no options; it uses the *_URL (or *_PORT) variables and the suite's secret")
+        }
     }
 
     func run(environment: [String: String]) async throws(CLIError) -> Int32 {
@@ -65,7 +67,8 @@ struct DemoScript {
         let support = try await inbox("Support", senderName: "Acme Support", strategy: .roundRobin)
         let vip = try await inbox("VIP Team", senderName: "Acme VIP Desk", strategy: .leastBusy)
         let voice = try await inbox("Phones", senderName: "Acme Phones", strategy: .roundRobin)
-        let priority = try await routing.createQueue(NewQueue(name: "Priority (\(run))", inboxId: voice.id, priority: 10))
+        let priority = try await routing.createQueue(
+            NewQueue(name: "Priority (\(run))", inboxId: voice.id, priority: 10))
         let general = try await routing.createQueue(NewQueue(name: "General (\(run))", inboxId: voice.id, priority: 0))
         names[priority.id] = "the Priority queue"
         names[general.id] = "the General queue"
@@ -79,24 +82,32 @@ struct DemoScript {
         let heroAgent = try await agent("Hana", in: support)
         _ = try await routing.setAvailability(heroAgent.id, .away)
 
-        _ = try await crm.upsert(CustomerInput(email: "vip-\(run)@acme.example", customerType: "VIP", loyaltyStatus: "platinum"))
+        _ = try await crm.upsert(
+            CustomerInput(email: "vip-\(run)@acme.example", customerType: "VIP", loyaltyStatus: "platinum"))
         _ = try await crm.upsert(CustomerInput(phone: goldPhone, customerType: "regular", loyaltyStatus: "gold"))
-        var helga = try await contacts.create(NewContact(name: "Helga", emails: ["helga-\(run)@example.com"], phones: [heroPhone]))
+        var helga = try await contacts.create(
+            NewContact(name: "Helga", emails: ["helga-\(run)@example.com"], phones: [heroPhone]))
         helga = try await contacts.setDedicatedHero(helga.id, DedicatedHero(type: .agent, id: heroAgent.id))
         hero = helga
 
-        let workflow = Self.workflow(vip: vip.id, support: support.id, manager: manager.id, priority: priority.id, general: general.id)
+        let workflow = Self.workflow(
+            vip: vip.id, support: support.id, manager: manager.id, priority: priority.id, general: general.id)
         let saved = try await routing.client.call(
             "PUT", "/v1/workflow", body: workflow, as: JSONValue.self)
-        Console.out("Workflow saved (version \(saved.objectValue?["version"]?.text ?? "?")): vip-routing with a loyalty branch for calls.")
+        Console.out(
+            "Workflow saved (version \(saved.objectValue?["version"]?.text ?? "?")): vip-routing with a loyalty branch for calls."
+        )
         Console.out("Hana is Helga's dedicated agent, and she is away today. Pat on the phones is busy.\n")
     }
 
     mutating func playTheDay() async throws {
         try await show(
             "1. A VIP writes an email",
-            InboundRequest(channel: .email, from: "vip-\(run)@acme.example", name: "Viktoria", subject: "Invoice", body: "Hello, my invoice is wrong."))
-        let chat = InboundRequest(channel: .messaging, from: "web-visitor-\(run)", name: "Chris", body: "Hi, I need help with my order.")
+            InboundRequest(
+                channel: .email, from: "vip-\(run)@acme.example", name: "Viktoria", subject: "Invoice",
+                body: "Hello, my invoice is wrong."))
+        let chat = InboundRequest(
+            channel: .messaging, from: "web-visitor-\(run)", name: "Chris", body: "Hi, I need help with my order.")
         let first = try await show("2. A regular customer opens a chat (we do not know their email)", chat)
         var answer = chat
         answer.conversationId = first.conversationId
@@ -104,7 +115,8 @@ struct DemoScript {
         _ = try await show("   …they answer with something that is not an email", answer)
         answer.body = "chris-\(run)@example.com"
         _ = try await show("   …then with their email", answer)
-        try await show("3. A gold loyalty member calls", InboundRequest(channel: .voice, from: goldPhone, body: "(call)"))
+        try await show(
+            "3. A gold loyalty member calls", InboundRequest(channel: .voice, from: goldPhone, body: "(call)"))
         try await show(
             "4. Helga, whose dedicated agent Hana is away, writes on chat",
             InboundRequest(channel: .messaging, from: heroPhone, name: "Helga", body: "Is Hana in today?"))
@@ -123,7 +135,9 @@ struct DemoScript {
         for reply in result.replies { Console.out("   automatic reply: “\(reply.body)”") }
         if let decision = try? await routing.decision(conversationID) {
             Console.out("   why:")
-            for step in decision.trace where step.step != "skip" { Console.out("     \(step.step): \(readable(step.outcome))") }
+            for step in decision.trace where step.step != "skip" {
+                Console.out("     \(step.step): \(readable(step.outcome))")
+            }
         }
         Console.out("")
         return result
@@ -146,7 +160,8 @@ struct DemoScript {
     }
 
     private mutating func inbox(_ name: String, senderName: String, strategy: Strategy) async throws -> Inbox {
-        let inbox = try await routing.createInbox(NewInbox(name: "\(name) (\(run))", senderName: senderName, strategy: strategy))
+        let inbox = try await routing.createInbox(
+            NewInbox(name: "\(name) (\(run))", senderName: senderName, strategy: strategy))
         names[inbox.id] = name
         return inbox
     }
@@ -158,7 +173,8 @@ struct DemoScript {
         return agent
     }
 
-    static func workflow(vip: String, support: String, manager: String, priority: String, general: String) -> JSONValue {
+    static func workflow(vip: String, support: String, manager: String, priority: String, general: String) -> JSONValue
+    {
         let text = """
             {"start": "isCall",
              "steps": [

@@ -65,14 +65,17 @@ final class ProcessRunner: Sendable {
             feedback.append(launch(name, children: &children))
         case .restart(let name, let delay):
             let why = children[name].map(Self.describeExit) ?? "could not be started"
-            Console.err(Console.styled("↻", .yellow) + " concierge: \(name) \(why); restarting in \(Self.seconds(delay))")
+            Console.err(
+                Console.styled("↻", .yellow) + " concierge: \(name) \(why); restarting in \(Self.seconds(delay))")
             deliver(.restartDue(name), after: delay)
         case .terminate(let names):
             signal(SIGTERM, to: names, in: children)
         case .scheduleKill(let delay):
             deliver(.stopGraceExpired, after: delay)
         case .kill(let names):
-            Console.err(Console.styled("✗", .red) + " concierge: \(names.joined(separator: ", ")) did not stop in time; killing")
+            Console.err(
+                Console.styled("✗", .red) + " concierge: \(names.joined(separator: ", ")) did not stop in time; killing"
+            )
             signal(SIGKILL, to: names, in: children)
         case .finish(let exitCode):
             return exitCode

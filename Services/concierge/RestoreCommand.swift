@@ -52,7 +52,8 @@ struct RestoreCommand: Equatable {
                 throw .failure("\(source) is not a readable SQLite database: \(error)")
             }
             guard check.isSound, check.schemaVersion != nil else {
-                throw .failure("\(source) failed its integrity check: \(check.problems.prefix(3).joined(separator: "; "))")
+                throw .failure(
+                    "\(source) failed its integrity check: \(check.problems.prefix(3).joined(separator: "; "))")
             }
         }
         // 2. No service may have its current file open.
@@ -85,14 +86,18 @@ struct RestoreCommand: Equatable {
                 if FileManager.default.fileExists(atPath: target) {
                     try FileManager.default.moveItem(atPath: target, toPath: "\(target).replaced-\(stamp)")
                 }
-                for suffix in ["-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: target + suffix) }
+                for suffix in ["-wal", "-shm", "-journal"] {
+                    try? FileManager.default.removeItem(atPath: target + suffix)
+                }
                 guard rename(staging, target) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             } catch {
                 throw .failure("cannot put \(source) in place of \(target): \(error.localizedDescription)")
             }
             Console.out(Console.styled("✓", .green) + " \(name) restored to \(target)")
         }
-        Console.out("restored \(services.count) service\(services.count == 1 ? "" : "s"); start them again (concierge up, or docker compose start)")
+        Console.out(
+            "restored \(services.count) service\(services.count == 1 ? "" : "s"); start them again (concierge up, or docker compose start)"
+        )
         return 0
     }
 }

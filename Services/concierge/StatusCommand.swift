@@ -44,7 +44,8 @@ struct StatusCommand: Equatable {
         let client = ServiceClient(baseURL: member.url, tokens: nil, timeout: 2)
         row.healthy = (try? await client.health()) != nil
         row.ready = (try? await client.ready()) != nil
-        if let response = try? await HTTPClient.shared.send(ClientRequest(method: "GET", url: member.url + "/metrics"), timeout: 2),
+        if let response = try? await HTTPClient.shared.send(
+            ClientRequest(method: "GET", url: member.url + "/metrics"), timeout: 2),
             response.status == 200
         {
             row.metrics = parseMetrics(String(decoding: response.body, as: UTF8.self))
@@ -57,11 +58,15 @@ struct StatusCommand: Equatable {
     static func parseMetrics(_ text: String) -> [String: Double] {
         var sums: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             let series = line[..<space]
             let name = String(series.prefix { $0 != "{" })
             sums[name, default: 0] += value
-            if name == "http_requests_total" && series.contains("status=\"5") { sums[name + ":5xx", default: 0] += value }
+            if name == "http_requests_total" && series.contains("status=\"5") {
+                sums[name + ":5xx", default: 0] += value
+            }
             sums[name + ":max"] = max(sums[name + ":max"] ?? value, value)
         }
         return sums
@@ -91,7 +96,9 @@ struct StatusCommand: Equatable {
         func line(_ values: [String], _ tints: [Console.Color?]) -> String {
             values.indices.map { column in
                 let last = column == values.count - 1
-                let padded = last ? values[column] : values[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                let padded =
+                    last
+                    ? values[column] : values[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
                 return tints[column].map { Console.styled(padded, $0) } ?? padded
             }.joined(separator: "  ")
         }

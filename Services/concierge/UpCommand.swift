@@ -64,7 +64,7 @@ struct UpCommand: Equatable {
             source.resume()
             return source
         }
-        defer { signalSources.forEach { $0.cancel() } }
+        defer { for source in signalSources { source.cancel() } }
 
         let tokenHint = Self.tokenHint(secretFile: secretFromFile ? secretFile : nil)
         return await withTaskGroup(of: Int32?.self) { group in
@@ -91,7 +91,9 @@ struct UpCommand: Equatable {
         guard !Task.isCancelled else { return }
         guard late.isEmpty else {
             for service in late {
-                Console.err(Console.styled("✗", .red) + " concierge: \(service.name) was not ready within \(check.timeout); stopping")
+                Console.err(
+                    Console.styled("✗", .red)
+                        + " concierge: \(service.name) was not ready within \(check.timeout); stopping")
             }
             runner.stop(exitCode: 1)
             return

@@ -25,7 +25,8 @@ public struct Claims: Codable, Sendable, Equatable {
         sub = try container.decode(String.self, forKey: .sub)
         role = try container.decode(Role.self, forKey: .role)
         exp = try Self.numericDate(container, .exp)
-        iat = try container.contains(.iat) && !container.decodeNil(forKey: .iat) ? Self.numericDate(container, .iat) : nil
+        iat =
+            try container.contains(.iat) && !container.decodeNil(forKey: .iat) ? Self.numericDate(container, .iat) : nil
     }
 
     private static func numericDate(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int {
@@ -53,7 +54,9 @@ public enum AuthError: Error, Equatable, ProblemConvertible {
         case .missingToken:
             Problem(status: 401, title: "Unauthorized", detail: "An Authorization: Bearer token is required.")
         case .malformed:
-            Problem(status: 401, title: "Unauthorized", detail: "The token is not a well-formed JWT with sub, role and exp.")
+            Problem(
+                status: 401, title: "Unauthorized", detail: "The token is not a well-formed JWT with sub, role and exp."
+            )
         case .unsupportedAlgorithm:
             Problem(status: 401, title: "Unauthorized", detail: "Only HS256 tokens are accepted.")
         case .badSignature:

@@ -26,8 +26,11 @@ public struct CRMLookupClient: Sendable {
     }
 
     /// Looks a customer up by email (or phone) in the directory or a named source.
-    public func lookup(email: String? = nil, phone: String? = nil, source: String? = nil) async throws(ServiceError) -> LookupResult {
-        let response = try await client.send("GET", "/v1/lookup" + queryString([("email", email), ("phone", phone), ("source", source)]))
+    public func lookup(email: String? = nil, phone: String? = nil, source: String? = nil) async throws(ServiceError)
+        -> LookupResult
+    {
+        let response = try await client.send(
+            "GET", "/v1/lookup" + queryString([("email", email), ("phone", phone), ("source", source)]))
         return try Self.lookupResult(response.body)
     }
 
@@ -43,10 +46,18 @@ public struct CRMLookupClient: Sendable {
         } catch {
             throw .invalidResponse("the answer is not the expected LookupResult JSON")
         }
-        guard case .object(let fields) = json else { throw .invalidResponse("LookupResult: the answer is \(json.typeName), not an object") }
-        guard case .bool(let found)? = fields["found"] else { throw .invalidResponse("LookupResult: found is missing or not a boolean") }
-        guard case .string(let source)? = fields["source"] else { throw .invalidResponse("LookupResult: source is missing or not a string") }
-        guard case .bool(let stale)? = fields["stale"] else { throw .invalidResponse("LookupResult: stale is missing or not a boolean") }
+        guard case .object(let fields) = json else {
+            throw .invalidResponse("LookupResult: the answer is \(json.typeName), not an object")
+        }
+        guard case .bool(let found)? = fields["found"] else {
+            throw .invalidResponse("LookupResult: found is missing or not a boolean")
+        }
+        guard case .string(let source)? = fields["source"] else {
+            throw .invalidResponse("LookupResult: source is missing or not a string")
+        }
+        guard case .bool(let stale)? = fields["stale"] else {
+            throw .invalidResponse("LookupResult: stale is missing or not a boolean")
+        }
         let data = fields["data"].flatMap { $0 == .null ? nil : $0 }
         return LookupResult(found: found, source: source, stale: stale, data: data)
     }

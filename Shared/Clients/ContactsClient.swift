@@ -62,7 +62,8 @@ public struct ContactsClient: Sendable {
     }
 
     public func merge(into targetID: String, sourceID: String) async throws(ServiceError) -> Contact {
-        try await client.call("POST", "/v1/contacts/\(URLCoding.encodeComponent(targetID))/merge", body: MergeRequest(sourceId: sourceID))
+        try await client.call(
+            "POST", "/v1/contacts/\(URLCoding.encodeComponent(targetID))/merge", body: MergeRequest(sourceId: sourceID))
     }
 
     public func block(_ id: String) async throws(ServiceError) -> Contact {
@@ -122,7 +123,9 @@ public struct ContactPatch: Encodable, Sendable {
         if let attributes {
             var nested = container.nestedContainer(keyedBy: AttributeKey.self, forKey: .attributes)
             for (key, value) in attributes {
-                if let value { try nested.encode(value, forKey: AttributeKey(stringValue: key)) } else {
+                if let value {
+                    try nested.encode(value, forKey: AttributeKey(stringValue: key))
+                } else {
                     try nested.encodeNil(forKey: AttributeKey(stringValue: key))
                 }
             }

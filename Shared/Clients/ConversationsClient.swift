@@ -24,7 +24,8 @@ public struct ConversationsClient: Sendable {
         public var limit: Int?
         public var cursor: String?
         public init(
-            status: ConversationStatus? = nil, inboxId: String? = nil, assigneeId: String? = nil, contactId: String? = nil,
+            status: ConversationStatus? = nil, inboxId: String? = nil, assigneeId: String? = nil,
+            contactId: String? = nil,
             tag: String? = nil, channel: Channel? = nil, spam: Bool? = nil, limit: Int? = nil, cursor: String? = nil
         ) {
             self.status = status
@@ -58,9 +59,13 @@ public struct ConversationsClient: Sendable {
         return try await client.call("GET", "/v1/conversations" + query)
     }
 
-    public func messages(_ id: String, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<Message> {
+    public func messages(_ id: String, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<
+        Message
+    > {
         try await client.call(
-            "GET", "/v1/conversations/\(Self.path(id))/messages" + queryString([("limit", limit.map(String.init)), ("cursor", cursor)]))
+            "GET",
+            "/v1/conversations/\(Self.path(id))/messages"
+                + queryString([("limit", limit.map(String.init)), ("cursor", cursor)]))
     }
 
     public func reply(_ id: String, body: String) async throws(ServiceError) -> Message {
@@ -72,7 +77,8 @@ public struct ConversationsClient: Sendable {
     }
 
     public func assign(_ id: String, agentId: String) async throws(ServiceError) -> Conversation {
-        try await client.call("POST", "/v1/conversations/\(Self.path(id))/assign", body: TransferRequest(agentId: agentId))
+        try await client.call(
+            "POST", "/v1/conversations/\(Self.path(id))/assign", body: TransferRequest(agentId: agentId))
     }
 
     public func reassignToHero(_ id: String) async throws(ServiceError) -> Conversation {
@@ -83,15 +89,19 @@ public struct ConversationsClient: Sendable {
         try await client.call("POST", "/v1/conversations/\(Self.path(id))/move", body: MoveRequest(inboxId: inboxId))
     }
 
-    public func tags(_ id: String, add: [String] = [], remove: [String] = []) async throws(ServiceError) -> Conversation {
-        try await client.call("POST", "/v1/conversations/\(Self.path(id))/tags", body: TagChange(add: add, remove: remove))
+    public func tags(_ id: String, add: [String] = [], remove: [String] = []) async throws(ServiceError) -> Conversation
+    {
+        try await client.call(
+            "POST", "/v1/conversations/\(Self.path(id))/tags", body: TagChange(add: add, remove: remove))
     }
 
     /// Report filters of `GET /v1/reports/conversations`; timestamps RFC 3339.
     public func report(
         from: String? = nil, to: String? = nil, tag: String? = nil, inboxId: String? = nil, channel: Channel? = nil
     ) async throws(ServiceError) -> ConversationReport {
-        let query = queryString([("from", from), ("to", to), ("tag", tag), ("inboxId", inboxId), ("channel", channel?.rawValue)])
+        let query = queryString([
+            ("from", from), ("to", to), ("tag", tag), ("inboxId", inboxId), ("channel", channel?.rawValue),
+        ])
         return try await client.call("GET", "/v1/reports/conversations" + query)
     }
 }

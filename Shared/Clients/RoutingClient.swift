@@ -18,9 +18,12 @@ public struct RoutingClient: Sendable {
         try await client.call("POST", "/v1/agents", body: agent)
     }
 
-    public func agents(inboxId: String? = nil, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<Agent> {
+    public func agents(inboxId: String? = nil, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError)
+        -> Page<Agent>
+    {
         try await client.call(
-            "GET", "/v1/agents" + queryString([("inboxId", inboxId), ("limit", limit.map(String.init)), ("cursor", cursor)]))
+            "GET",
+            "/v1/agents" + queryString([("inboxId", inboxId), ("limit", limit.map(String.init)), ("cursor", cursor)]))
     }
 
     public func agent(_ id: String) async throws(ServiceError) -> Agent {
@@ -32,7 +35,8 @@ public struct RoutingClient: Sendable {
     }
 
     public func setAvailability(_ id: String, _ availability: Availability) async throws(ServiceError) -> Agent {
-        try await client.call("PUT", "/v1/agents/\(Self.path(id))/availability", body: AvailabilityUpdate(availability: availability))
+        try await client.call(
+            "PUT", "/v1/agents/\(Self.path(id))/availability", body: AvailabilityUpdate(availability: availability))
     }
 
     public func deactivate(_ id: String) async throws(ServiceError) -> Agent {
@@ -50,7 +54,8 @@ public struct RoutingClient: Sendable {
     }
 
     public func inboxes(limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<Inbox> {
-        try await client.call("GET", "/v1/inboxes" + queryString([("limit", limit.map(String.init)), ("cursor", cursor)]))
+        try await client.call(
+            "GET", "/v1/inboxes" + queryString([("limit", limit.map(String.init)), ("cursor", cursor)]))
     }
 
     public func inbox(_ id: String) async throws(ServiceError) -> Inbox {
@@ -62,16 +67,20 @@ public struct RoutingClient: Sendable {
     }
 
     public func setMembers(_ inboxId: String, _ agentIds: [String]) async throws(ServiceError) -> Inbox {
-        try await client.call("PUT", "/v1/inboxes/\(Self.path(inboxId))/members", body: MembersUpdate(agentIds: agentIds))
+        try await client.call(
+            "PUT", "/v1/inboxes/\(Self.path(inboxId))/members", body: MembersUpdate(agentIds: agentIds))
     }
 
     public func createQueue(_ queue: NewQueue) async throws(ServiceError) -> Queue {
         try await client.call("POST", "/v1/queues", body: queue)
     }
 
-    public func queues(inboxId: String? = nil, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError) -> Page<Queue> {
+    public func queues(inboxId: String? = nil, limit: Int? = nil, cursor: String? = nil) async throws(ServiceError)
+        -> Page<Queue>
+    {
         try await client.call(
-            "GET", "/v1/queues" + queryString([("inboxId", inboxId), ("limit", limit.map(String.init)), ("cursor", cursor)]))
+            "GET",
+            "/v1/queues" + queryString([("inboxId", inboxId), ("limit", limit.map(String.init)), ("cursor", cursor)]))
     }
 
     /// A queue with its waiting conversations in service order; an inbox id gives its implicit queue.

@@ -130,7 +130,9 @@ public struct ServiceClient: Sendable {
     ) async throws(ServiceError) -> ClientResponse {
         var bytes: [UInt8]?
         if let body {
-            do { bytes = try JSONCoding.encode(body) } catch { throw .invalidResponse("the request body cannot be encoded") }
+            do { bytes = try JSONCoding.encode(body) } catch {
+                throw .invalidResponse("the request body cannot be encoded")
+            }
         }
         let response = try await raw(method, path, body: bytes, headers: headers)
         guard response.isSuccess else { throw .problem(Self.problem(from: response)) }
@@ -139,7 +141,9 @@ public struct ServiceClient: Sendable {
 
     public static func problem(from response: ClientResponse) -> Problem {
         if let problem = try? JSONDecoder().decode(Problem.self, from: Data(response.body)) { return problem }
-        return Problem(status: response.status, title: "HTTP \(response.status)", detail: String(decoding: response.body.prefix(200), as: UTF8.self))
+        return Problem(
+            status: response.status, title: "HTTP \(response.status)",
+            detail: String(decoding: response.body.prefix(200), as: UTF8.self))
     }
 }
 

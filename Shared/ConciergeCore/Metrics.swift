@@ -4,7 +4,9 @@ import Synchronization
 /// Prometheus counters, gauges and histograms, rendered in text format 0.0.4 at `/metrics`.
 public final class Metrics: Sendable {
     /// Upper bounds of the latency histogram buckets, in seconds.
-    public static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let buckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]
 
     private struct Histogram {
         var counts = [Int](repeating: 0, count: Metrics.buckets.count)
@@ -35,7 +37,9 @@ public final class Metrics: Sendable {
         /// `gauge`, or `counter` for a total kept elsewhere and read at scrape time.
         let type: String
         let read: @Sendable () -> [(labels: String, value: Double)]
-        init(name: String, help: String, type: String, read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+        init(
+            name: String, help: String, type: String, read: @escaping @Sendable () -> [(labels: String, value: Double)]
+        ) {
             self.name = name
             self.help = help
             self.type = type
@@ -72,14 +76,17 @@ public final class Metrics: Sendable {
     }
 
     /// Registers a gauge read at scrape time (e.g. outbox depth), one sample per label set.
-    public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+    public func gauge(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)])
+    {
         let gauge = Gauge(name: name, help: help, type: "gauge", read: read)
         gauges.withLock { $0.append(gauge) }
     }
 
     /// Registers a counter whose total another component keeps (e.g. the database's WAL rewinds), read
     /// at scrape time like a gauge.
-    public func counter(_ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]) {
+    public func counter(
+        _ name: String, help: String, _ read: @escaping @Sendable () -> [(labels: String, value: Double)]
+    ) {
         let counter = Gauge(name: name, help: help, type: "counter", read: read)
         gauges.withLock { $0.append(counter) }
     }
@@ -111,12 +118,14 @@ public final class Metrics: Sendable {
 
     public func render() -> String {
         let snapshot = state.withLock { $0 }
-        var out = "# HELP http_requests_total HTTP requests by method, route and status.\n# TYPE http_requests_total counter\n"
+        var out =
+            "# HELP http_requests_total HTTP requests by method, route and status.\n# TYPE http_requests_total counter\n"
         let requestLines = snapshot.requests.map { key, value in
             "http_requests_total{method=\"\(Self.escape(key.method))\",route=\"\(Self.escape(key.route))\",status=\"\(key.status)\"} \(value)\n"
         }
         for line in requestLines.sorted() { out += line }
-        out += "# HELP http_request_duration_seconds HTTP request latency by route.\n# TYPE http_request_duration_seconds histogram\n"
+        out +=
+            "# HELP http_request_duration_seconds HTTP request latency by route.\n# TYPE http_request_duration_seconds histogram\n"
         for (route, histogram) in snapshot.histograms.sorted(by: { $0.key < $1.key }) {
             let label = "route=\"\(Self.escape(route))\""
             var cumulative = 0
@@ -140,8 +149,10 @@ public final class Metrics: Sendable {
         for gauge in gauges.withLock({ $0 }) {
             out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) \(gauge.type)\n"
             for sample in gauge.read() {
-                out += sample.labels.isEmpty
-                    ? "\(gauge.name) \(Self.number(sample.value))\n" : "\(gauge.name){\(sample.labels)} \(Self.number(sample.value))\n"
+                out +=
+                    sample.labels.isEmpty
+                    ? "\(gauge.name) \(Self.number(sample.value))\n"
+                    : "\(gauge.name){\(sample.labels)} \(Self.number(sample.value))\n"
             }
         }
         return out

@@ -41,7 +41,8 @@ public struct ServiceConfig: Sendable, Equatable {
         let host = env["HOST"] ?? "127.0.0.1"
         var address = in_addr()
         guard host == "localhost" || inet_pton(AF_INET, host, &address) == 1 else {
-            throw Invalid(variable: "HOST", reason: "must be an IPv4 address (e.g. 0.0.0.0) or localhost, got \"\(host)\"")
+            throw Invalid(
+                variable: "HOST", reason: "must be an IPv4 address (e.g. 0.0.0.0) or localhost, got \"\(host)\"")
         }
         var port = defaultPort
         if let text = env["PORT"] {
@@ -58,7 +59,8 @@ public struct ServiceConfig: Sendable, Equatable {
                 reason: "is required (at least 32 bytes); `concierge up` creates one in ./data/jwt-secret")
         }
         guard secret.utf8.count >= 32 else {
-            throw Invalid(variable: "CONCIERGE_JWT_SECRET", reason: "must be at least 32 bytes, got \(secret.utf8.count)")
+            throw Invalid(
+                variable: "CONCIERGE_JWT_SECRET", reason: "must be at least 32 bytes, got \(secret.utf8.count)")
         }
         var level = LogLevel.info
         if let text = env["LOG_LEVEL"] {
@@ -71,7 +73,8 @@ public struct ServiceConfig: Sendable, Equatable {
         if let text = env["CONCIERGE_WAL_REWIND_FRAMES"] {
             guard let value = Int(text), (16...16_777_216).contains(value) else {
                 throw Invalid(
-                    variable: "CONCIERGE_WAL_REWIND_FRAMES", reason: "must be a number from 16 to 16777216, got \"\(text)\"")
+                    variable: "CONCIERGE_WAL_REWIND_FRAMES",
+                    reason: "must be a number from 16 to 16777216, got \"\(text)\"")
             }
             walRewindFrames = value
         }

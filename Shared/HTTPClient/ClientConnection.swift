@@ -89,13 +89,18 @@ final class ClientConnection: @unchecked Sendable {
         return addresses
     }
 
-    private static func connect(_ address: sockaddr_in, key: String, deadline: UInt64) throws(HTTPClientError) -> ClientConnection {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    private static func connect(_ address: sockaddr_in, key: String, deadline: UInt64) throws(HTTPClientError)
+        -> ClientConnection
+    {
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .connectFailed(String(cString: strerror(errno))) }
         let connection = ClientConnection(fd: fd, key: key)
         var address = address
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         if rc != 0 {
             guard errno == EINPROGRESS else { throw .connectFailed(String(cString: strerror(errno))) }
@@ -209,4 +214,3 @@ enum ClientClock {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }
-

@@ -7,7 +7,9 @@ extension HTTPClient {
     /// Content-Length) into a new file at `path`, never holding it in memory; the returned response
     /// then has an empty body. Any other answer comes back whole, and no file is made.
     /// - Parameter idleTimeout: seconds the exchange may go without progress, not its total length.
-    public func download(_ request: ClientRequest, to path: String, idleTimeout: Double) async throws(HTTPClientError) -> ClientResponse {
+    public func download(_ request: ClientRequest, to path: String, idleTimeout: Double) async throws(HTTPClientError)
+        -> ClientResponse
+    {
         var request = request
         request.headers.append(("Connection", "close"))
         if let requestID = RequestTrace.requestID { request.headers.append(("X-Request-ID", requestID)) }
@@ -23,18 +25,23 @@ extension HTTPClient {
         return try result.get()
     }
 
-    private func performDownload(_ request: ClientRequest, to path: String, idleTimeout: Double) throws(HTTPClientError) -> ClientResponse {
+    private func performDownload(_ request: ClientRequest, to path: String, idleTimeout: Double) throws(HTTPClientError)
+        -> ClientResponse
+    {
         let endpoint = try Endpoint(request.url)
         let patience = UInt64(max(0.001, idleTimeout) * 1e9)
         let connection = try ClientConnection.open(
             endpoint, trusting: configuration.trustedCAFile,
             deadline: ClientClock.now() + min(patience, UInt64(configuration.connectTimeout * 1e9)))
-        try connection.writeAll(Self.serializeHead(request, endpoint: endpoint) + request.body, deadline: ClientClock.now() + patience)
+        try connection.writeAll(
+            Self.serializeHead(request, endpoint: endpoint) + request.body, deadline: ClientClock.now() + patience)
         let reader = ResponseReader(maxBodyBytes: configuration.maxResponseBytes, isHead: false)
         var buffer: [UInt8] = []
         var headEnd: Int?
         while headEnd == nil {
-            guard try connection.readSome(into: &buffer, deadline: ClientClock.now() + patience) > 0 else { throw .connectionClosed }
+            guard try connection.readSome(into: &buffer, deadline: ClientClock.now() + patience) > 0 else {
+                throw .connectionClosed
+            }
             headEnd = reader.find(buffer, [13, 10, 13, 10], from: 0)
             if headEnd == nil && buffer.count > 64 * 1024 { throw .malformedResponse("header block too large") }
         }

@@ -42,7 +42,9 @@ public final class HTTPClient: Sendable {
     /// - Parameter timeout: seconds for this exchange; default `configuration.requestTimeout`.
     public func send(_ request: ClientRequest, timeout: Double? = nil) async throws(HTTPClientError) -> ClientResponse {
         var request = request
-        if let requestID = RequestTrace.requestID, !request.headers.contains(where: { $0.name.lowercased() == "x-request-id" }) {
+        if let requestID = RequestTrace.requestID,
+            !request.headers.contains(where: { $0.name.lowercased() == "x-request-id" })
+        {
             request.headers.append(("X-Request-ID", requestID))
         }
         let seconds = timeout ?? configuration.requestTimeout
@@ -56,7 +58,8 @@ public final class HTTPClient: Sendable {
             // Not a dispatch queue: on a small machine it runs only a few blocking exchanges at once, and
             // callers queued behind slow ones would wait far past their own timeout.
             workers.run {
-                continuation.resume(returning: Result { () throws(HTTPClientError) in try self.perform(prepared, seconds: seconds) })
+                continuation.resume(
+                    returning: Result { () throws(HTTPClientError) in try self.perform(prepared, seconds: seconds) })
             }
         }
         return try result.get()
@@ -82,7 +85,9 @@ public final class HTTPClient: Sendable {
                     guard await waiter.waitReadable(connection.fd, deadline: deadline) else { throw .timedOut }
                     continue
                 }
-                if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) { return response }
+                if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) {
+                    return response
+                }
             }
         } catch .connectionClosed where buffer.isEmpty {
             // A stale keep-alive connection: the server closed it while it sat in the pool.
@@ -118,7 +123,9 @@ public final class HTTPClient: Sendable {
         var buffer: [UInt8] = []
         while true {
             let n = try connection.readSome(into: &buffer, deadline: deadline)
-            if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) { return response }
+            if let response = try answer(in: buffer, afterReading: n, reader: reader, on: connection) {
+                return response
+            }
         }
     }
 
@@ -151,7 +158,9 @@ public final class HTTPClient: Sendable {
         connection.lastUsed = ClientClock.now()
         let limit = configuration.maxIdlePerHost
         idle.withLock { pools in
-            if pools[connection.key, default: []].count < limit { pools[connection.key, default: []].append(connection) }
+            if pools[connection.key, default: []].count < limit {
+                pools[connection.key, default: []].append(connection)
+            }
         }
     }
 
@@ -161,7 +170,10 @@ public final class HTTPClient: Sendable {
     static func serializeHead(_ request: ClientRequest, endpoint: Endpoint) -> [UInt8] {
         var head: [UInt8] = []
         head.reserveCapacity(256 + request.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
-        head.append(contentsOf: "\(request.method) \(endpoint.pathAndQuery) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\n".utf8)
+        head.append(
+            contentsOf:
+                "\(request.method) \(endpoint.pathAndQuery) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\n"
+                .utf8)
         var hasContentLength = false
         for (name, value) in request.headers {
             head.append(contentsOf: name.utf8)
@@ -169,7 +181,9 @@ public final class HTTPClient: Sendable {
             // Header values never carry line breaks, whatever the caller passed.
             for byte in value.utf8 where byte != 13 && byte != 10 { head.append(byte) }
             head.append(contentsOf: "\r\n".utf8)
-            if !hasContentLength && name.utf8.elementsEqual("content-length".utf8, by: { $0 | 0x20 == $1 }) { hasContentLength = true }
+            if !hasContentLength && name.utf8.elementsEqual("content-length".utf8, by: { $0 | 0x20 == $1 }) {
+                hasContentLength = true
+            }
         }
         if !hasContentLength && (!request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)) {
             head.append(contentsOf: "Content-Length: \(request.body.count)\r\n".utf8)

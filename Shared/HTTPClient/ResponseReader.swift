@@ -74,7 +74,9 @@ struct ResponseReader {
         let lines = head.split(separator: 10, omittingEmptySubsequences: false).map {
             String(decoding: $0.last == 13 ? $0.dropLast() : $0, as: UTF8.self)
         }
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.") else { throw .malformedResponse("bad status line") }
+        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.") else {
+            throw .malformedResponse("bad status line")
+        }
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, let status = Int(parts[1]), (100...999).contains(status) else {
             throw .malformedResponse("bad status code")

@@ -136,8 +136,10 @@ final class EventLoop: @unchecked Sendable {
                     switch event.data.u64 {
                     case Self.listenerToken: acceptAll(now: now)
                     case Self.wakeToken: consumeWake()
-                    case let token where token & Self.clientWaitBit != 0: resumeReader(Int32(truncatingIfNeeded: token), readable: true)
-                    case let token where token & Self.lingerBit != 0: drainLingering(Int32(truncatingIfNeeded: token), events: event.events)
+                    case let token where token & Self.clientWaitBit != 0:
+                        resumeReader(Int32(truncatingIfNeeded: token), readable: true)
+                    case let token where token & Self.lingerBit != 0:
+                        drainLingering(Int32(truncatingIfNeeded: token), events: event.events)
                     default: handle(fd: Int32(truncatingIfNeeded: event.data.u64), events: event.events, now: now)
                     }
                 }
@@ -278,7 +280,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func serve(_ fd: Int32, now: UInt64) {
         nextGeneration += 1
-        let connection = HTTPConnection(fd: fd, generation: nextGeneration, limits: server.configuration.limits, now: now)
+        let connection = HTTPConnection(
+            fd: fd, generation: nextGeneration, limits: server.configuration.limits, now: now)
         connections[fd] = connection
         openConnections.add(1, ordering: .relaxed)
         register(fd, token: UInt64(UInt32(bitPattern: fd)), events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
@@ -347,7 +350,9 @@ final class EventLoop: @unchecked Sendable {
             server.connectionRefused()
         }
         spareFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        if fd < 0 && (acceptError == EAGAIN || acceptError == EWOULDBLOCK) { return spareFD >= 0 ? .nothingWaiting : .unavailable }
+        if fd < 0 && (acceptError == EAGAIN || acceptError == EWOULDBLOCK) {
+            return spareFD >= 0 ? .nothingWaiting : .unavailable
+        }
         return fd >= 0 && spareFD >= 0 ? .refused : .unavailable
     }
 
@@ -429,7 +434,8 @@ final class EventLoop: @unchecked Sendable {
             let event: RequestParser.Event?
             do {
                 event = try connection.parser.parse(
-                    connection.input, index: &connection.readIndex, body: { head in self.server.bodyHandling(for: head) })
+                    connection.input, index: &connection.readIndex,
+                    body: { head in self.server.bodyHandling(for: head) })
             } catch {
                 connection.spool?.discard()
                 connection.spool = nil
@@ -463,7 +469,9 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         // The body's clock starts when its head is complete (checked per read, not per byte).
-        if connection.bodyStarted == 0 && !connection.inFlight && connection.parser.isReadingBody { connection.bodyStarted = now }
+        if connection.bodyStarted == 0 && !connection.inFlight && connection.parser.isReadingBody {
+            connection.bodyStarted = now
+        }
         connection.compactInput()
         if connection.hasPendingOutput { flush(connection, now: now) }
         guard connections[connection.fd] === connection else { return }
@@ -493,7 +501,10 @@ final class EventLoop: @unchecked Sendable {
         let loop: EventLoop? = onLoop ? self : nil
         Task(executorPreference: loop) {
             let answer = await ClientIO.$waiter.withValue(loop) { await server.respond(to: request, match: match) }
-            self.complete(Completion(fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive))
+            self.complete(
+                Completion(
+                    fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive)
+            )
         }
     }
 
@@ -609,7 +620,9 @@ final class EventLoop: @unchecked Sendable {
                 if connection.writeStalled != 0 && now - connection.writeStalled > allowance { close(connection) }
             } else if connection.bodyStarted != 0 {
                 let allowance = bodyLimit + UInt64(connection.parser.bodyBytesRead) * nanosecondsPerBodyByte
-                if now - connection.bodyStarted > allowance { refuse(connection, with: server.deadlineAnswer(forBody: true), now: now) }
+                if now - connection.bodyStarted > allowance {
+                    refuse(connection, with: server.deadlineAnswer(forBody: true), now: now)
+                }
             } else if connection.requestStarted != 0 {
                 guard now - connection.requestStarted > headerLimit else { continue }
                 if connection.parser.isReadingHead || connection.readIndex < connection.input.count {
@@ -735,13 +748,15 @@ extension EventLoop: ReadinessWaiter {
             // Not ours to watch from here: wait the plain way (the client only calls from the loop).
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let now = Monotonic.nanoseconds()
-            return deadline > now && poll(&descriptor, 1, Int32(min(UInt64(Int32.max), (deadline - now) / 1_000_000))) > 0
+            return deadline > now
+                && poll(&descriptor, 1, Int32(min(UInt64(Int32.max), (deadline - now) / 1_000_000))) > 0
         }
         return await withCheckedContinuation { continuation in
             var event = epoll_event()
             event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
             event.data.u64 = Self.clientWaitBit | UInt64(UInt32(bitPattern: fd))
-            if epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) != 0 && epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) != 0 {
+            if epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) != 0 && epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) != 0
+            {
                 continuation.resume(returning: false)
                 return
             }

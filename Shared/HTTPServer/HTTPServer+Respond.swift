@@ -8,7 +8,9 @@ extension HTTPServer {
     /// Authorises and runs one request on its route (`match`, from the router); maps every error to a
     /// problem; logs and counts it. Returns the serialised head (and body), the file to stream after it
     /// if any, and whether the connection stays open.
-    func respond(to request: Request, match: Router.Match) async -> (bytes: [UInt8], file: ResponseFile?, keepAlive: Bool) {
+    func respond(to request: Request, match: Router.Match) async -> (
+        bytes: [UInt8], file: ResponseFile?, keepAlive: Bool
+    ) {
         let start = Monotonic.nanoseconds()
         // A spooled body lives as long as its request.
         defer { if let file = request.bodyFile { unlink(file) } }
@@ -24,7 +26,8 @@ extension HTTPServer {
             case .methodNotAllowed(let allowed):
                 // A method of the client's own invention is not echoed: it may be kilobytes long.
                 let method = methodLabel == "other" ? "This method" : methodLabel
-                response = .problem(Problem(status: 405, title: "Method not allowed", detail: "\(method) is not allowed here."))
+                response = .problem(
+                    Problem(status: 405, title: "Method not allowed", detail: "\(method) is not allowed here."))
                 response.headers.append(("Allow", allowed.joined(separator: ", ")))
             case .found(let route, let parameters):
                 routeLabel = route.pattern
@@ -75,7 +78,8 @@ extension HTTPServer {
         guard !request.body.isEmpty, !route.acceptsAnyBody, !route.streamsBody,
             !(request.head.header("content-type").map(Request.isJSON) ?? false)
         else { return }
-        throw Problem(status: 415, title: "Unsupported media type", detail: "Send the body as Content-Type: application/json.")
+        throw Problem(
+            status: 415, title: "Unsupported media type", detail: "Send the body as Content-Type: application/json.")
     }
 
     private func authorize(_ request: Request, for route: Route) throws -> Claims {
@@ -100,7 +104,9 @@ extension HTTPServer {
         default:
             context.logger.error("unhandled error", ["error": String(describing: error)])
             return .problem(
-                Problem(status: 500, title: "Internal server error", detail: "The request failed; see the server log for \(context.requestID)."))
+                Problem(
+                    status: 500, title: "Internal server error",
+                    detail: "The request failed; see the server log for \(context.requestID)."))
         }
     }
 }

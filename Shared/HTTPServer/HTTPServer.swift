@@ -53,7 +53,9 @@ public final class HTTPServer: Sendable {
             Problem(status: 503, title: "Service unavailable", detail: "Too many open connections; try again shortly.")
         ).serialized(requestID: nil, keepAlive: false)
         spoolFailureAnswer = Response.problem(
-            Problem(status: 503, title: "Service unavailable", detail: "The request body could not be stored; try again later.")
+            Problem(
+                status: 503, title: "Service unavailable",
+                detail: "The request body could not be stored; try again later.")
         ).serialized(requestID: nil, keepAlive: false)
         timeoutAnswer = Response.problem(
             Problem(status: 408, title: "Request timeout", detail: "The request head did not arrive in time.")
@@ -76,7 +78,9 @@ public final class HTTPServer: Sendable {
             listeningSocket.withLock { $0 = listener }
             if port == 0 { port = Socket.boundPort(listener) }
             let fd = listener
-            eventLoops = try (0..<configuration.eventLoops).map { _ throws(SocketError) in try EventLoop(server: self, listenerFD: fd) }
+            eventLoops = try (0..<configuration.eventLoops).map { _ throws(SocketError) in
+                try EventLoop(server: self, listenerFD: fd)
+            }
         } catch {
             if listener >= 0 {
                 listeningSocket.withLock { $0 = -1 }
@@ -148,7 +152,8 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), then `run()` returns.
     public func shutdown() {
-        if drainDeadline.compareExchange(expected: 0, desired: graceFromNow, ordering: .acquiringAndReleasing).exchanged {
+        if drainDeadline.compareExchange(expected: 0, desired: graceFromNow, ordering: .acquiringAndReleasing).exchanged
+        {
             // Refuse new connections at once, the queued ones too, rather than leave them unanswered
             // until the loops let go of the socket (a listening socket shut down stops listening).
             listeningSocket.withLock { socket in
@@ -164,7 +169,9 @@ public final class HTTPServer: Sendable {
         return deadline != 0 ? deadline : graceFromNow
     }
 
-    private var graceFromNow: UInt64 { Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000 }
+    private var graceFromNow: UInt64 {
+        Monotonic.nanoseconds() + UInt64(configuration.shutdownGraceSeconds) * 1_000_000_000
+    }
 
     /// Descriptors kept beyond the connection cap for everything else: database files, spooled bodies,
     /// calls to other services, refused connections being drained, the event loops' own.
@@ -180,7 +187,10 @@ public final class HTTPServer: Sendable {
         let cap = max(1, limit - min(Self.descriptorReserve, limit / 4))
         logger.warning(
             "connection cap lowered to fit the descriptor limit",
-            ["maxConnections": String(cap), "configured": String(configuration.maxConnections), "descriptorLimit": String(limit)])
+            [
+                "maxConnections": String(cap), "configured": String(configuration.maxConnections),
+                "descriptorLimit": String(limit),
+            ])
         return cap
     }
 
@@ -198,7 +208,9 @@ public final class HTTPServer: Sendable {
 
     /// Counts a connection answered 503 and closed: over the cap, or accepted with the last descriptor.
     func connectionRefused() {
-        metrics.increment("http_connections_refused_total", help: "Connections refused over the connection cap or the descriptor limit.")
+        metrics.increment(
+            "http_connections_refused_total",
+            help: "Connections refused over the connection cap or the descriptor limit.")
     }
 
     func connectionClosed() { openConnections.subtract(1, ordering: .relaxed) }
@@ -244,7 +256,8 @@ public final class HTTPServer: Sendable {
         metrics.record(method: "-", route: "unparsed", status: error.status, seconds: 0)
         // Unparsed, so no method or route of its own: logged as the metrics count it.
         logger.info(
-            "request rejected", ["method": "-", "route": "unparsed", "status": String(error.status), "reason": error.problem.detail ?? ""])
+            "request rejected",
+            ["method": "-", "route": "unparsed", "status": String(error.status), "reason": error.problem.detail ?? ""])
         return Response.problem(error.problem).serialized(requestID: nil, keepAlive: false)
     }
 
@@ -253,7 +266,10 @@ public final class HTTPServer: Sendable {
         metrics.record(method: "-", route: "unparsed", status: 408, seconds: 0)
         logger.info(
             "request rejected",
-            ["method": "-", "route": "unparsed", "status": "408", "reason": forBody ? "body too slow" : "head too slow"])
+            [
+                "method": "-", "route": "unparsed", "status": "408",
+                "reason": forBody ? "body too slow" : "head too slow",
+            ])
         return forBody ? bodyTimeoutAnswer : timeoutAnswer
     }
 
@@ -267,6 +283,8 @@ public final class HTTPServer: Sendable {
     /// `"` and `\`, so it can be logged, stored and sent on as a header unchanged; another is replaced.
     static func isAcceptableRequestID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128
-            && id.utf8.allSatisfy { byte in byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }
+            && id.utf8.allSatisfy { byte in
+                byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            }
     }
 }

@@ -53,7 +53,8 @@ public struct Request: Sendable {
             }
             if parts.count > 1, URLCoding.decodeQueryComponent(parts[1]) == nil {
                 // The name is echoed only when it is short printable ASCII, as parameter names are.
-                let field = name.utf8.count <= 100 && name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) ? name : "query"
+                let field =
+                    name.utf8.count <= 100 && name.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) ? name : "query"
                 throw Problem.badRequest("Query parameter \(field) is not valid percent-encoded UTF-8.", field: field)
             }
         }

@@ -25,7 +25,9 @@ public struct Response: Sendable {
         Response(status: status, headers: [("Content-Type", "application/json")], body: bytes)
     }
 
-    public static func text(_ text: String, contentType: String = "text/plain; charset=utf-8", status: Int = 200) -> Response {
+    public static func text(_ text: String, contentType: String = "text/plain; charset=utf-8", status: Int = 200)
+        -> Response
+    {
         Response(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
     }
 

@@ -44,7 +44,9 @@ public final class Router: @unchecked Sendable {
 
     public init() {}
 
-    public func get(_ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler) {
+    public func get(
+        _ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler
+    ) {
         add("GET", path, access: access, runsOnEventLoop: runsOnEventLoop, handler: handler)
     }
     public func post(
@@ -52,10 +54,13 @@ public final class Router: @unchecked Sendable {
         runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, _ handler: @escaping Handler
     ) {
         add(
-            "POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody, runsOnEventLoop: runsOnEventLoop,
+            "POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody,
+            runsOnEventLoop: runsOnEventLoop,
             acceptsAnyBody: acceptsAnyBody, handler: handler)
     }
-    public func put(_ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler) {
+    public func put(
+        _ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler
+    ) {
         add("PUT", path, access: access, runsOnEventLoop: runsOnEventLoop, handler: handler)
     }
     public func patch(_ path: String, access: Access = .agents, _ handler: @escaping Handler) {

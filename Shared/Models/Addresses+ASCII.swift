@@ -4,11 +4,13 @@
 extension Addresses {
     /// `generalEmail(_:)`'s answer for ASCII `bytes`.
     static func asciiEmail(_ bytes: [UInt8]) -> String? {
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else {
             return nil
         }
         let email = bytes[first...last].map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
-        guard email.count <= 254, let at = email.firstIndex(of: UInt8(ascii: "@")), email.lastIndex(of: UInt8(ascii: "@")) == at
+        guard email.count <= 254, let at = email.firstIndex(of: UInt8(ascii: "@")),
+            email.lastIndex(of: UInt8(ascii: "@")) == at
         else { return nil }
         let local = email[..<at]
         let domain = email[(at + 1)...]
@@ -26,7 +28,8 @@ extension Addresses {
         let kept = bytes.filter { !isDroppedFromPhone($0) }
         let digits = kept.dropFirst()
         guard kept.first == UInt8(ascii: "+"), (7...15).contains(digits.count),
-            digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), digits.first != UInt8(ascii: "0")
+            digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            digits.first != UInt8(ascii: "0")
         else { return nil }
         return String(decoding: kept, as: UTF8.self)
     }
@@ -36,7 +39,8 @@ extension Addresses {
 
     private static func isForbiddenInEmail(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","), UInt8(ascii: ";"),
+        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","),
+            UInt8(ascii: ";"),
             UInt8(ascii: ":"), UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "["), UInt8(ascii: "]"):
             true
         // Control characters (StoredText's rule; ASCII has no C1): NUL, the storage separators, ESC.
@@ -48,7 +52,8 @@ extension Addresses {
 
     private static func isDroppedFromPhone(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."), UInt8(ascii: "["),
+        case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "."),
+            UInt8(ascii: "["),
             UInt8(ascii: "]"), UInt8(ascii: "\t"):
             true
         default: false

@@ -30,7 +30,8 @@ public enum Addresses {
     /// A local part's dots: none first or last, never two in a row (RFC 5322 dot-atom).
     static func isDotAtom<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bool {
         let dot = UInt8(ascii: ".")
-        return bytes.first != dot && bytes.last != dot && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == dot && $1 == dot })
+        return bytes.first != dot && bytes.last != dot
+            && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == dot && $1 == dot })
     }
 
     /// True unless some label of the domain starts or ends with a hyphen (RFC 1035), read in one pass.
@@ -38,7 +39,9 @@ public enum Addresses {
         let dot = UInt8(ascii: ".")
         let hyphen = UInt8(ascii: "-")
         return domain.first != hyphen && domain.last != hyphen
-            && !zip(domain, domain.dropFirst()).contains(where: { ($0 == dot && $1 == hyphen) || ($0 == hyphen && $1 == dot) })
+            && !zip(domain, domain.dropFirst()).contains(where: {
+                ($0 == dot && $1 == hyphen) || ($0 == hyphen && $1 == dot)
+            })
     }
 
     /// `e164(_:)` for any input.
@@ -46,7 +49,8 @@ public enum Addresses {
         let kept = raw.filter { !" -().[]\t".contains($0) }
         guard kept.hasPrefix("+") else { return nil }
         let digits = kept.dropFirst()
-        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else {
+        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0"
+        else {
             return nil
         }
         return kept

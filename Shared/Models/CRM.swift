@@ -12,7 +12,8 @@ public struct Customer: Codable, Sendable, Equatable {
     public var updatedAt: String
 
     public init(
-        id: String, email: String?, phone: String?, customerType: String, loyaltyStatus: String, accountManager: String?,
+        id: String, email: String?, phone: String?, customerType: String, loyaltyStatus: String,
+        accountManager: String?,
         lifetimeValue: Double?, attributes: [String: JSONValue], createdAt: String, updatedAt: String
     ) {
         self.id = id
@@ -74,7 +75,9 @@ public struct SourceConfig: Codable, Sendable, Equatable {
     public var timeoutMs: Int?
     public var cacheTtlSeconds: Int?
 
-    public init(urlTemplate: String, headers: [String: String]? = nil, timeoutMs: Int? = nil, cacheTtlSeconds: Int? = nil) {
+    public init(
+        urlTemplate: String, headers: [String: String]? = nil, timeoutMs: Int? = nil, cacheTtlSeconds: Int? = nil
+    ) {
         self.urlTemplate = urlTemplate
         self.headers = headers
         self.timeoutMs = timeoutMs
@@ -94,7 +97,8 @@ public struct Source: Codable, Sendable, Equatable {
     public var updatedAt: String
 
     public init(
-        name: String, urlTemplate: String, headers: [String: String], timeoutMs: Int, cacheTtlSeconds: Int, breaker: String,
+        name: String, urlTemplate: String, headers: [String: String], timeoutMs: Int, cacheTtlSeconds: Int,
+        breaker: String,
         updatedAt: String
     ) {
         self.name = name

@@ -49,7 +49,8 @@ public struct ConditionParser {
     }
 
     public init(
-        isAllowedField: @escaping @Sendable (String) -> Bool, allowsDedicatedHero: Bool, fieldHelp: String, reportAs: String? = nil,
+        isAllowedField: @escaping @Sendable (String) -> Bool, allowsDedicatedHero: Bool, fieldHelp: String,
+        reportAs: String? = nil,
         limits: Limits? = nil
     ) {
         self.isAllowedField = isAllowedField
@@ -69,7 +70,8 @@ public struct ConditionParser {
         let condition = parse(json, at: path, depth: 1)
         if let most = limits?.conditions, conditionCount - before > most {
             let count = conditionCount - before
-            fail(path, "At most \(most) conditions (field tests, all, any and not) are allowed here; this has \(count).")
+            fail(
+                path, "At most \(most) conditions (field tests, all, any and not) are allowed here; this has \(count).")
             return nil
         }
         return condition
@@ -78,7 +80,9 @@ public struct ConditionParser {
     private mutating func parse(_ json: JSONValue, at path: String, depth: Int) -> Condition? {
         if let limits, depth > limits.depth {
             // Once is enough: a wide list at this depth would otherwise repeat it for every item.
-            if !isTooDeep { fail(path, "Conditions may nest at most \(limits.depth) levels deep (all, any and not each add one).") }
+            if !isTooDeep {
+                fail(path, "Conditions may nest at most \(limits.depth) levels deep (all, any and not each add one).")
+            }
             isTooDeep = true
             return nil
         }
@@ -102,7 +106,9 @@ public struct ConditionParser {
             }
             var parts: [Condition] = []
             for (index, item) in list.enumerated() {
-                if let part = parse(item, at: "\(path).\(combinator)[\(index)]", depth: depth + 1) { parts.append(part) }
+                if let part = parse(item, at: "\(path).\(combinator)[\(index)]", depth: depth + 1) {
+                    parts.append(part)
+                }
             }
             guard parts.count == list.count else { return nil }
             return combinator == "all" ? .all(parts) : .any(parts)
@@ -127,7 +133,9 @@ public struct ConditionParser {
             return nil
         }
         guard let op = Condition.Operator(rawValue: opName) else {
-            fail("\(path).op", "Unknown op \(opName); use exists, equals, notEquals, in, contains, startsWith or endsWith.")
+            fail(
+                "\(path).op",
+                "Unknown op \(opName); use exists, equals, notEquals, in, contains, startsWith or endsWith.")
             return nil
         }
         let value = object["value"]
@@ -135,7 +143,8 @@ public struct ConditionParser {
         case .exists:
             break
         case .in:
-            guard let list = value?.arrayValue, !list.isEmpty, list.allSatisfy({ $0.text != nil && !$0.isContainer }) else {
+            guard let list = value?.arrayValue, !list.isEmpty, list.allSatisfy({ $0.text != nil && !$0.isContainer })
+            else {
                 fail("\(path).value", "in needs value: a non-empty list of strings.")
                 return nil
             }
@@ -155,7 +164,9 @@ public struct ConditionParser {
     }
 
     private mutating func isShortEnough(_ value: JSONValue, at path: String) -> Bool {
-        guard let most = limits?.valueLength, let text = value.stringValue, text.unicodeScalars.count > most else { return true }
+        guard let most = limits?.valueLength, let text = value.stringValue, text.unicodeScalars.count > most else {
+            return true
+        }
         fail(path, "A value may be at most \(most) characters long; this one has \(text.unicodeScalars.count).")
         return false
     }

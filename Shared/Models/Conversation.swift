@@ -127,7 +127,8 @@ public struct InboundResult: Codable, Sendable, Equatable {
 
     public init(
         conversationId: String?, messageId: String?, contactId: String, status: ConversationStatus?, inboxId: String?,
-        assigneeId: String?, queueId: String?, routingState: RoutingState?, spam: Bool, dropped: Bool, reason: String? = nil,
+        assigneeId: String?, queueId: String?, routingState: RoutingState?, spam: Bool, dropped: Bool,
+        reason: String? = nil,
         replies: [Reply]
     ) {
         self.conversationId = conversationId

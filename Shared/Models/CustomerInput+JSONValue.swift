@@ -10,7 +10,8 @@ extension CustomerInput {
         }
         self.init(
             email: try Self.string(fields, "email"), phone: try Self.string(fields, "phone"),
-            customerType: try Self.string(fields, "customerType"), loyaltyStatus: try Self.string(fields, "loyaltyStatus"),
+            customerType: try Self.string(fields, "customerType"),
+            loyaltyStatus: try Self.string(fields, "loyaltyStatus"),
             accountManager: try Self.string(fields, "accountManager"))
         switch fields["lifetimeValue"] {
         case nil, .null?: break

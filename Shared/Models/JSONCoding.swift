@@ -53,7 +53,9 @@ public enum JSONCoding {
             return .badRequest("Missing required field \(field).", field: field)
         case .typeMismatch(let type, let context):
             let field = path(context.codingPath)
-            return .badRequest("Field \(field.isEmpty ? "(body)" : field) has the wrong type; expected \(describe(type)).", field: field.isEmpty ? nil : field)
+            return .badRequest(
+                "Field \(field.isEmpty ? "(body)" : field) has the wrong type; expected \(describe(type)).",
+                field: field.isEmpty ? nil : field)
         case .valueNotFound(let type, let context):
             let field = path(context.codingPath)
             return .badRequest("Field \(field) must not be null; expected \(describe(type)).", field: field)

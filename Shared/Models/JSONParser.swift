@@ -68,9 +68,13 @@ public struct JSONParser {
             let keyStart = index
             let key = try string()
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw failure("expected ':' after a key")
+            }
             index += 1
-            guard members.updateValue(try value(), forKey: key) == nil else { throw failure("repeated key in an object", at: keyStart) }
+            guard members.updateValue(try value(), forKey: key) == nil else {
+                throw failure("repeated key in an object", at: keyStart)
+            }
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
             switch bytes[index] {
@@ -117,7 +121,8 @@ public struct JSONParser {
 
     private mutating func literal(_ word: StaticString, _ value: JSONValue) throws(JSONParseError) -> JSONValue {
         let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
-        guard bytes.count - index >= expected.count, bytes[index..<index + expected.count].elementsEqual(expected) else {
+        guard bytes.count - index >= expected.count, bytes[index..<index + expected.count].elementsEqual(expected)
+        else {
             throw failure("unexpected character")
         }
         index += expected.count
@@ -194,7 +199,9 @@ public struct JSONParser {
             var code = try hex4()
             if (0xDC00...0xDFFF).contains(code) { throw failure("low surrogate without a high one", at: index - 6) }
             if (0xD800...0xDBFF).contains(code) {
-                guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
+                else {
                     throw failure("high surrogate without a low one", at: index - 6)
                 }
                 index += 2
@@ -235,7 +242,8 @@ public struct JSONParser {
 
     /// Exact powers of ten for the fast path, 1e0 through 1e22.
     private static let powersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20,
         1e21, 1e22,
     ]
 
@@ -248,7 +256,9 @@ public struct JSONParser {
         var exponent = 0
         var isExact = true
         func digit(at index: Int) -> UInt64? {
-            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
+                return nil
+            }
             return UInt64(bytes[index] - UInt8(ascii: "0"))
         }
         func accumulate(_ digit: UInt64) {

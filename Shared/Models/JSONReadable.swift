@@ -153,9 +153,11 @@ extension RouteRequest: JSONReadable {
 extension RouteContact: JSONReadable {
     public init(reading json: JSONObjectReader) throws(JSONMismatch) {
         self.init(
-            id: try json.string("id"), name: try json.optionalString("name"), emails: try json.optionalStrings("emails"),
+            id: try json.string("id"), name: try json.optionalString("name"),
+            emails: try json.optionalStrings("emails"),
             phones: try json.optionalStrings("phones"), tags: try json.optionalStrings("tags"),
-            attributes: try json.optionalStringMap("attributes"), dedicatedHero: try json.optionalObject("dedicatedHero"))
+            attributes: try json.optionalStringMap("attributes"),
+            dedicatedHero: try json.optionalObject("dedicatedHero"))
     }
 }
 
@@ -197,7 +199,9 @@ extension Reply: JSONReadable {
 
 extension ResolveRequest: JSONReadable {
     public init(reading json: JSONObjectReader) throws(JSONMismatch) {
-        self.init(channel: try json.value("channel"), address: try json.string("address"), name: try json.optionalString("name"))
+        self.init(
+            channel: try json.value("channel"), address: try json.string("address"),
+            name: try json.optionalString("name"))
     }
 }
 
@@ -229,6 +233,7 @@ extension InboundRequest: JSONReadable {
         self.init(
             channel: try json.value("channel"), from: try json.string("from"), name: try json.optionalString("name"),
             subject: try json.optionalString("subject"), body: try json.string("body"),
-            conversationId: try json.optionalString("conversationId"), externalId: try json.optionalString("externalId"))
+            conversationId: try json.optionalString("conversationId"), externalId: try json.optionalString("externalId")
+        )
     }
 }

@@ -216,7 +216,10 @@ public struct InboxPatch: Codable, Sendable, Equatable {
     public var signature: String?
     public var defaultFor: [Channel]?
     public var strategy: Strategy?
-    public init(name: String? = nil, senderName: String? = nil, signature: String? = nil, defaultFor: [Channel]? = nil, strategy: Strategy? = nil) {
+    public init(
+        name: String? = nil, senderName: String? = nil, signature: String? = nil, defaultFor: [Channel]? = nil,
+        strategy: Strategy? = nil
+    ) {
         self.name = name
         self.senderName = senderName
         self.signature = signature

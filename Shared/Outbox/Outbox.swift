@@ -95,7 +95,9 @@ public final class Outbox: Sendable {
     ///     caller hands the entry to the dispatcher's backoff at once; after a crash the dispatcher
     ///     takes it when the hold ends.
     @discardableResult
-    public static func enqueue(_ connection: Connection, _ call: OutboxCall, id: String? = nil, heldFor: Double? = nil) throws -> String {
+    public static func enqueue(_ connection: Connection, _ call: OutboxCall, id: String? = nil, heldFor: Double? = nil)
+        throws -> String
+    {
         let entryID = id ?? Identifier.make()
         let now = OutboxClock.milliseconds()
         let due = now + Int64((heldFor ?? 0) * 1000)
@@ -170,7 +172,8 @@ public final class Outbox: Sendable {
     public func settle(_ id: String, timeout: Double) async -> Bool {
         let deadline = DispatchTime.now() + timeout
         while true {
-            let remaining = Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
+            let remaining =
+                Double(Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)) / 1e9
             guard remaining > 0 else {
                 notify()  // the caller stops waiting: the dispatcher takes over
                 return false
@@ -348,9 +351,12 @@ public final class Outbox: Sendable {
             return handle(entry, outcome: .permanent(status: response.status, reason: reason))
         case .permanent(let status, let reason):
             // The receiver refused the call as invalid: retrying cannot help. Keep it for operators.
-            logger.error("outbox entry refused", ["entry": entry.id, "target": entry.target, "path": entry.path, "status": String(status)])
+            logger.error(
+                "outbox entry refused",
+                ["entry": entry.id, "target": entry.target, "path": entry.path, "status": String(status)])
             try? db.write { connection in
-                try OutboxStore.moveToDeadLetters(connection, id: entry.id, status: status, reason: reason, now: OutboxClock.milliseconds())
+                try OutboxStore.moveToDeadLetters(
+                    connection, id: entry.id, status: status, reason: reason, now: OutboxClock.milliseconds())
             }
             return true
         case .answered(let response):
@@ -368,7 +374,9 @@ public final class Outbox: Sendable {
         let base = min(30_000.0, 200.0 * pow(2.0, Double(min(attempts - 1, 10))))
         let delay = Int64(base * Double.random(in: 0.8...1.2))
         if attempts == 1 || attempts % 10 == 0 {
-            logger.warning("outbox delivery failed", ["entry": entry.id, "target": entry.target, "attempts": String(attempts), "error": error])
+            logger.warning(
+                "outbox delivery failed",
+                ["entry": entry.id, "target": entry.target, "attempts": String(attempts), "error": error])
         }
         _ = try? db.write { connection in
             try OutboxStore.postpone(

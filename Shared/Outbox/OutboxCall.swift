@@ -23,7 +23,9 @@ public struct OutboxCall: Sendable {
     /// delivered in the order they were written; `nil` orders by target alone.
     public let key: String?
 
-    public init(kind: Kind, target: String, method: String = "POST", path: String, body: some Encodable, key: String?) throws {
+    public init(kind: Kind, target: String, method: String = "POST", path: String, body: some Encodable, key: String?)
+        throws
+    {
         self.kind = kind
         self.target = target
         self.method = method

@@ -27,13 +27,15 @@ extension OutboxCall.Kind {
 
 extension OutboxCall {
     public static func route(_ request: RouteRequest) throws -> OutboxCall {
-        try OutboxCall(kind: .route, target: OutboxTarget.routing, path: "/v1/route", body: request, key: request.conversationId)
+        try OutboxCall(
+            kind: .route, target: OutboxTarget.routing, path: "/v1/route", body: request, key: request.conversationId)
     }
 
     public static func assign(_ conversationID: String, _ request: AssignRequest) throws -> OutboxCall {
         try OutboxCall(
             kind: .assign, target: OutboxTarget.routing,
-            path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/assign", body: request, key: conversationID)
+            path: "/v1/assignments/\(URLCoding.encodeComponent(conversationID))/assign", body: request,
+            key: conversationID)
     }
 
     public static func release(_ conversationID: String) throws -> OutboxCall {
@@ -45,13 +47,15 @@ extension OutboxCall {
 
     public static func block(contactID: String) throws -> OutboxCall {
         try OutboxCall(
-            kind: .block, target: OutboxTarget.contacts, path: "/v1/contacts/\(URLCoding.encodeComponent(contactID))/block",
+            kind: .block, target: OutboxTarget.contacts,
+            path: "/v1/contacts/\(URLCoding.encodeComponent(contactID))/block",
             body: [String: String](), key: contactID)
     }
 
     public static func heroReplacement(_ event: HeroReplaced) throws -> OutboxCall {
         try OutboxCall(
-            kind: .heroReplacement, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements", body: event,
+            kind: .heroReplacement, target: OutboxTarget.conversations, path: "/v1/internal/hero-replacements",
+            body: event,
             key: event.contactId)
     }
 
@@ -63,19 +67,22 @@ extension OutboxCall {
 
     public static func contactSnapshot(_ contact: Contact) throws -> OutboxCall {
         try OutboxCall(
-            kind: .contactSnapshot, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots", body: contact,
+            kind: .contactSnapshot, target: OutboxTarget.conversations, path: "/v1/internal/contact-snapshots",
+            body: contact,
             key: contact.id)
     }
 
     public static func routingDecision(_ result: RouteResult) throws -> OutboxCall {
         try OutboxCall(
-            kind: .routingDecision, target: OutboxTarget.conversations, path: "/v1/internal/routing-decisions", body: result,
+            kind: .routingDecision, target: OutboxTarget.conversations, path: "/v1/internal/routing-decisions",
+            body: result,
             key: result.conversationId)
     }
 
     public static func agentDeactivation(_ handover: AgentHeroHandover) throws -> OutboxCall {
         try OutboxCall(
-            kind: .agentDeactivation, target: OutboxTarget.contacts, path: "/v1/internal/agent-deactivations", body: handover,
+            kind: .agentDeactivation, target: OutboxTarget.contacts, path: "/v1/internal/agent-deactivations",
+            body: handover,
             key: handover.agentId)
     }
 }

@@ -29,7 +29,8 @@ public enum ServiceRuntime {
         let environment: ServiceEnvironment
         let ownRevocation: (any TokenRevocation)?
         do {
-            environment = try makeEnvironment(config: config, logger: logger, migrations: migrations, pageSize: pageSize)
+            environment = try makeEnvironment(
+                config: config, logger: logger, migrations: migrations, pageSize: pageSize)
             ownRevocation = try setup(environment)
         } catch let invalid as ServiceConfig.Invalid {
             logger.flush()
@@ -42,7 +43,8 @@ public enum ServiceRuntime {
         registerSharedRoutes(environment, openAPI: openAPI.flatMap { try? Data(contentsOf: $0) })
         let cache =
             ownRevocation == nil
-            ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer)) : nil
+            ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer))
+            : nil
         let server = HTTPServer(
             ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
             signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics)
@@ -83,7 +85,7 @@ public enum ServiceRuntime {
             }
             return await group.reduce(false) { $0 || $1 }
         }
-        signals.forEach { $0.cancel() }
+        for signal in signals { signal.cancel() }
         environment.db.checkpoint(truncate: true)
         logger.info("stopped")
         logger.flush()
@@ -96,7 +98,8 @@ public enum ServiceRuntime {
         let db: Database
         do {
             db = try Database(
-                path: config.databasePath, migrations: migrations, rewindFrames: config.walRewindFrames, pageSize: pageSize)
+                path: config.databasePath, migrations: migrations, rewindFrames: config.walRewindFrames,
+                pageSize: pageSize)
         } catch {
             // One line: SQLite's own words, without the statement that met them.
             let why = (error as? SQLiteError).map { "\($0.message) (SQLite error \($0.code))" } ?? "\(error)"
@@ -122,10 +125,13 @@ public enum ServiceRuntime {
         metrics.gauge("concierge_outbox_depth", help: "Outbox entries waiting, per target.") {
             outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: Double($0.count)) }
         }
-        metrics.gauge("concierge_outbox_oldest_age_seconds", help: "Age of the oldest waiting outbox entry, per target.") {
+        metrics.gauge(
+            "concierge_outbox_oldest_age_seconds", help: "Age of the oldest waiting outbox entry, per target."
+        ) {
             outbox.depth().map { (labels: Metrics.render([("target", $0.target)]), value: $0.oldestSeconds) }
         }
-        metrics.counter("concierge_sqlite_wal_rewinds_total", help: "Times the database's write-ahead log was rewound.") {
+        metrics.counter("concierge_sqlite_wal_rewinds_total", help: "Times the database's write-ahead log was rewound.")
+        {
             [(labels: "", value: Double(db.walRewinds))]
         }
         return ServiceEnvironment(
@@ -150,9 +156,12 @@ public enum ServiceRuntime {
             .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/v1/admin/backup", access: .administrators) { _, _ in
-            try await backupResponse(db: db, service: environment.config.service, databasePath: environment.config.databasePath)
+            try await backupResponse(
+                db: db, service: environment.config.service, databasePath: environment.config.databasePath)
         }
-        let document = openAPI.map { Array($0) } ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
+        let document =
+            openAPI.map { Array($0) }
+            ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
         router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
     }
 }

@@ -103,7 +103,7 @@ public final class Database: @unchecked Sendable {
         for (name, value) in settings {
             precondition(name.allSatisfy { $0 == "_" || ($0.isASCII && $0.isLetter) }, "not a pragma name: \(name)")
             guard let old = try writer.scalarInt("PRAGMA \(name)") else {
-                throw SQLiteError(code: 1 /* SQLITE_ERROR */, message: "PRAGMA \(name) has no value")
+                throw SQLiteError(code: SQLiteError.genericError, message: "PRAGMA \(name) has no value")
             }
             try writer.execute("PRAGMA \(name)=\(value)")
             previous.append((name, old))
@@ -209,7 +209,8 @@ public final class Database: @unchecked Sendable {
     /// A PASSIVE checkpoint; the WAL's length in frames, nil if it could not run (SQLite answers -1
     /// while the writer's own checkpoint runs).
     private func passiveCheckpoint() -> Int? {
-        guard let frames = try? checkpointer.first("PRAGMA wal_checkpoint(PASSIVE)", [], { $0.int(1) }), frames >= 0 else {
+        guard let frames = try? checkpointer.first("PRAGMA wal_checkpoint(PASSIVE)", [], { $0.int(1) }), frames >= 0
+        else {
             return nil
         }
         return frames
@@ -222,14 +223,15 @@ public final class Database: @unchecked Sendable {
     /// decisions": "the checkpoint thread outranked the event loops"). It still gets its share of an idle
     /// or evenly loaded machine.
     private func startCheckpoints(every interval: DispatchTimeInterval) {
-        let microseconds: UInt32 = switch interval {
-        case .seconds(let value): UInt32(clamping: value * 1_000_000)
-        case .milliseconds(let value): UInt32(clamping: value * 1_000)
-        case .microseconds(let value): UInt32(clamping: value)
-        case .nanoseconds(let value): UInt32(clamping: value / 1_000)
-        case .never: 0
-        @unknown default: 100_000
-        }
+        let microseconds: UInt32 =
+            switch interval {
+            case .seconds(let value): UInt32(clamping: value * 1_000_000)
+            case .milliseconds(let value): UInt32(clamping: value * 1_000)
+            case .microseconds(let value): UInt32(clamping: value)
+            case .nanoseconds(let value): UInt32(clamping: value / 1_000)
+            case .never: 0
+            @unknown default: 100_000
+            }
         guard microseconds > 0 else { return }
         let thread = Thread { [weak self] in
             _ = csystem_nice_this_thread(5)

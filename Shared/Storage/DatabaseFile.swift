@@ -17,8 +17,9 @@ public enum DatabaseFile {
     public static func check(_ path: String) throws -> Check {
         let connection = try Connection(path: path, readOnly: true, busyTimeoutMilliseconds: 2000)
         let problems = try connection.query("PRAGMA integrity_check") { $0.string(0) }
-        let hasMigrations = try connection.scalarInt(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'") == 1
+        let hasMigrations =
+            try connection.scalarInt(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'") == 1
         let version = hasMigrations ? try connection.scalarInt("SELECT max(version) FROM schema_migrations") : nil
         return Check(problems: problems, schemaVersion: version)
     }
@@ -31,7 +32,8 @@ public enum DatabaseFile {
         let connection = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 500)
         let mode = try connection.first("PRAGMA journal_mode=DELETE") { $0.string(0) }
         guard mode == "delete" else {
-            throw SQLiteError(code: SQLITE_BUSY, message: "the database is in use (journal mode stayed \(mode ?? "unknown"))")
+            throw SQLiteError(
+                code: SQLITE_BUSY, message: "the database is in use (journal mode stayed \(mode ?? "unknown"))")
         }
     }
 }

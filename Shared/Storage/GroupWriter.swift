@@ -71,7 +71,8 @@ public final class GroupWriter: @unchecked Sendable {
     ///   - runsOnCallers: no writer thread; callers run the transactions in turn (type doc).
     ///   - isRecoverable: errors that undo only their own change (domain errors).
     public init(
-        db: Database, maxBatch: Int = 256, runsOnCallers: Bool = false, isRecoverable: @escaping @Sendable (any Error) -> Bool
+        db: Database, maxBatch: Int = 256, runsOnCallers: Bool = false,
+        isRecoverable: @escaping @Sendable (any Error) -> Bool
     ) {
         self.db = db
         self.maxBatch = max(1, maxBatch)

@@ -13,6 +13,11 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         self.sql = sql
     }
 
+    /// `SQLITE_ERROR`, for failures of our own making around a statement (no value, bad shape).
+    public static let genericError = SQLITE_ERROR
+    /// `SQLITE_CORRUPT`, for stored bytes that do not read back.
+    public static let corrupt = SQLITE_CORRUPT
+
     /// A `UNIQUE` or `PRIMARY KEY` constraint refused the write.
     public var isUniqueViolation: Bool {
         code == csqlite_constraint_unique || code == csqlite_constraint_primarykey

@@ -62,7 +62,9 @@ public final class Statement {
                 // An explicit byte count keeps text after an embedded NUL; `-1` would silently cut it there.
                 rc = sqlite3_bind_text(handle, index, v, Int32(v.utf8.count), csqlite_transient())
             case .blob(let v):
-                rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), csqlite_transient()) }
+                rc = v.withUnsafeBytes {
+                    sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), csqlite_transient())
+                }
             }
             guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: connection.lastMessage, sql: sql) }
         }

@@ -33,18 +33,25 @@ import Testing
             }
             #expect(rows == ["1 a a@example.com +4511", "2 b - +4522", "3 c - -"])
             let indexes = try db.read { connection in
-                try connection.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL ORDER BY name") {
+                try connection.query(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND sql IS NOT NULL ORDER BY name"
+                ) {
                     $0.string(0)
                 }
             }
             #expect(indexes == ["customers_email", "customers_phone"])
             for (email, phone) in [("a@example.com", "+4599"), ("z@example.com", "+4522")] {
                 let error = #expect(throws: SQLiteError.self) {
-                    try db.write { try $0.run("INSERT INTO customers (id, email, phone, record) VALUES ('d', ?, ?, x'')", email, phone) }
+                    try db.write {
+                        try $0.run(
+                            "INSERT INTO customers (id, email, phone, record) VALUES ('d', ?, ?, x'')", email, phone)
+                    }
                 }
                 #expect(error.map { $0.code & 0xFF } == SQLITE_CONSTRAINT, "\(email) \(phone)")
             }
-            try db.write { try $0.run("INSERT INTO customers (id, email, phone, record) VALUES ('e', NULL, NULL, x'')") }
+            try db.write {
+                try $0.run("INSERT INTO customers (id, email, phone, record) VALUES ('e', NULL, NULL, x'')")
+            }
         }
     }
 

@@ -2,8 +2,8 @@ import Clients
 import Foundation
 import Models
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @testable import ContactsService
 
@@ -22,7 +22,8 @@ import TestSupport
                         VALUES ('c1', 'Per', 'per', ?, '+4511111111', ?, ?, ?, 'x', 'x')
                         """, "per%cent@example.com\u{1F}plain@example.com", "chat\u{1E}p%1F", "50%\u{1F}vip",
                         "discount\u{1E}10%\u{1F}plan\u{1E}gold")
-                    _ = try connection.run("INSERT INTO identities (kind, value, contact_seq) VALUES ('email', 'per%cent@example.com', 1)")
+                    _ = try connection.run(
+                        "INSERT INTO identities (kind, value, contact_seq) VALUES ('email', 'per%cent@example.com', 1)")
                 }
             }
             let store = ContactStore(db: try Database(path: path, migrations: ContactMigrations.all))
@@ -57,10 +58,16 @@ import TestSupport
         #expect(field(NewContact(handles: (0..<51).map { Handle(channel: "chat", value: "h\($0)") })) == "handles")
         #expect(field(NewContact(tags: (0..<101).map { "t\($0)" })) == "tags")
         #expect(field(NewContact(tags: [String(repeating: "t", count: 101)])) == "tags[0]")
-        #expect(field(NewContact(attributes: Dictionary(uniqueKeysWithValues: (0..<201).map { ("k\($0)", "v") }))) == "attributes")
+        #expect(
+            field(NewContact(attributes: Dictionary(uniqueKeysWithValues: (0..<201).map { ("k\($0)", "v") })))
+                == "attributes")
         #expect(field(NewContact(attributes: ["k": String(repeating: "v", count: 4096)])) == nil)
-        #expect(field(NewContact(attributes: ["k": String(repeating: "é", count: 2049)])) == "attributes.k", "4 KiB is bytes")
-        #expect(field(NewContact(handles: [Handle(channel: "chat", value: String(repeating: "h", count: 201))])) == "handles[0].value")
+        #expect(
+            field(NewContact(attributes: ["k": String(repeating: "é", count: 2049)])) == "attributes.k",
+            "4 KiB is bytes")
+        #expect(
+            field(NewContact(handles: [Handle(channel: "chat", value: String(repeating: "h", count: 201))]))
+                == "handles[0].value")
     }
 
     @Test func aContactNeedsANameOrAnIdentity() throws {
@@ -87,7 +94,9 @@ import TestSupport
         #expect(throws: ContactError.invalid(field: "id", message: "id must not be empty.")) {
             try HeroValidator.checkShape(DedicatedHero(type: .agent, id: ""), field: "id")
         }
-        #expect(throws: ContactError.self) { try HeroValidator.checkShape(DedicatedHero(type: .inbox, id: "a\u{1F}"), field: "id") }
+        #expect(throws: ContactError.self) {
+            try HeroValidator.checkShape(DedicatedHero(type: .inbox, id: "a\u{1F}"), field: "id")
+        }
     }
 
     /// Routing's failure reaches the problem detail as its status, never as text it (or a decoder) wrote.

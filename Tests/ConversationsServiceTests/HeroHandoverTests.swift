@@ -7,7 +7,8 @@ import Testing
 @Suite struct HeroHandoverTests {
     static func conversation(_ id: String, channel: Channel = .email, inbox: String? = "support") -> Conversation {
         Conversation(
-            id: id, contactId: "k1", channel: channel, inboxId: inbox, assigneeId: "old-agent", queueId: nil, routingState: .assigned,
+            id: id, contactId: "k1", channel: channel, inboxId: inbox, assigneeId: "old-agent", queueId: nil,
+            routingState: .assigned,
             status: .open, subject: nil, tags: [], spam: false, createdAt: "2026-12-01T10:00:00.000Z",
             updatedAt: "2026-12-01T10:00:00.000Z", closedAt: nil, firstResponseAt: nil)
     }
@@ -15,7 +16,8 @@ import Testing
     @Test func anAgentHeroTakesEveryOpenConversationDirectly() {
         let open = [Self.conversation("c1"), Self.conversation("c2", channel: .messaging)]
         let event = HeroReplaced(
-            contactId: "k1", previous: DedicatedHero(type: .agent, id: "old-agent"), hero: DedicatedHero(type: .agent, id: "ada"))
+            contactId: "k1", previous: DedicatedHero(type: .agent, id: "old-agent"),
+            hero: DedicatedHero(type: .agent, id: "ada"))
         let calls = HeroHandover.calls(for: event, open: open, deliveryID: "d1")
         #expect(calls == [HeroHandover.Call.assign(open[0], agentID: "ada"), .assign(open[1], agentID: "ada")])
     }

@@ -7,19 +7,22 @@ import Testing
 @Suite struct InboundPlanTests {
     static let now = "2026-12-04T09:00:00.000Z"
     static let contact = Contact(
-        id: "k1", name: "Ada", emails: ["ada@example.com"], tags: ["gold"], dedicatedHero: DedicatedHero(type: .agent, id: "grace"),
+        id: "k1", name: "Ada", emails: ["ada@example.com"], tags: ["gold"],
+        dedicatedHero: DedicatedHero(type: .agent, id: "grace"),
         createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z")
 
     static func existing(_ status: ConversationStatus, routing: RoutingState = .assigned) -> Conversation {
         Conversation(
-            id: "c1", contactId: "k1", channel: .email, inboxId: "support", assigneeId: "grace", queueId: nil, routingState: routing,
+            id: "c1", contactId: "k1", channel: .email, inboxId: "support", assigneeId: "grace", queueId: nil,
+            routingState: routing,
             status: status, subject: "Order", tags: [], spam: false, createdAt: "2026-12-01T10:00:00.000Z",
             updatedAt: "2026-12-01T10:00:00.000Z", closedAt: status == .closed ? "2026-12-02T10:00:00.000Z" : nil,
             firstResponseAt: nil)
     }
 
     static func plan(
-        _ input: InboundRequest = InboundRequest(channel: .email, from: "ada@example.com", subject: "Hello", body: "Hi there"),
+        _ input: InboundRequest = InboundRequest(
+            channel: .email, from: "ada@example.com", subject: "Hello", body: "Hi there"),
         contactID: String = "k1", existing: Conversation? = nil, spam: Bool = false
     ) -> InboundPlan {
         var ids = ["id-1", "id-2"].makeIterator()
@@ -41,7 +44,8 @@ import Testing
         #expect(plan.message.id == "id-2" && plan.message.direction == .inbound && plan.message.body == "Hi there")
         #expect(plan.message.author == MessageAuthor(type: .contact, id: "k1"))
         let route = try #require(plan.route)
-        #expect(route.event == .new && route.conversationId == "id-1" && route.channel == .email && route.inboxId == nil)
+        #expect(
+            route.event == .new && route.conversationId == "id-1" && route.channel == .email && route.inboxId == nil)
         #expect(route.message.id == "id-2" && route.message.body == "Hi there")
         #expect(route.contact.dedicatedHero == DedicatedHero(type: .agent, id: "grace"), "routing sees the hero")
         #expect(!plan.spam && !plan.releaseFromRouting)

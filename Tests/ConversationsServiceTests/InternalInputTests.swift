@@ -12,13 +12,18 @@ import Testing
         let leaked = #"DecodingError.keyNotFound(CodingKeys(stringValue: "type", intValue: nil))"#
         let answered = ServiceError.problem(Problem(status: 500, title: "HTTP 500", detail: leaked))
         #expect(answered.summary == "it answered HTTP 500")
-        #expect(ServiceError.invalidResponse("the answer is not the expected Agent JSON").summary == "the answer is not the expected Agent JSON")
-        #expect(ConversationError.dependencyFailed(service: "contacts", detail: answered.summary).problem.detail?.contains("Decoding") == false)
+        #expect(
+            ServiceError.invalidResponse("the answer is not the expected Agent JSON").summary
+                == "the answer is not the expected Agent JSON")
+        #expect(
+            ConversationError.dependencyFailed(service: "contacts", detail: answered.summary).problem.detail?.contains(
+                "Decoding") == false)
     }
 
     @Test func internalRoutingDecisionsNeedDecidedAtAndRealIDs() throws {
         var decision = RouteResult(
-            conversationId: "c", routingState: .assigned, assigneeId: "ghost", inboxId: nil, queueId: nil, replies: [], trace: [],
+            conversationId: "c", routingState: .assigned, assigneeId: "ghost", inboxId: nil, queueId: nil, replies: [],
+            trace: [],
             version: 1, decidedAt: "")
         #expect(throws: ConversationError.self) { try InputCheck.routingDecision(decision) }
         decision.decidedAt = "2026-11-22T14:05:09.123Z"

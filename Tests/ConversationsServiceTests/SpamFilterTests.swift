@@ -128,7 +128,9 @@ import Testing
     @Test func trainingIsStoredAndReloadsToTheSameJudgement() throws {
         try withTemporaryFolder { folder in
             let db = try Database(path: folder + "/conversations.sqlite", migrations: ConversationMigrations.all)
-            func loaded() throws -> SpamFilter { SpamFilter(model: try db.read { try ConversationStore.spamModel($0) }) }
+            func loaded() throws -> SpamFilter {
+                SpamFilter(model: try db.read { try ConversationStore.spamModel($0) })
+            }
             let filter = try loaded()
             #expect(filter.summary == SpamFilter.Summary(spamDocuments: 0, hamDocuments: 0, vocabulary: 0))
             let spam = [
@@ -165,7 +167,8 @@ import Testing
             }
 
             // Untraining one spam document drops it below the 5 needed to judge, on disk and in memory.
-            try db.write { connection in try ConversationStore.recordTraining(connection, spam[0], as: .spam, sign: -1) }
+            try db.write { connection in try ConversationStore.recordTraining(connection, spam[0], as: .spam, sign: -1)
+            }
             filter.apply([(spam[0], .spam, -1)])
             #expect(filter.summary.spamDocuments == 4)
             #expect(filter.probability("free money") == nil)

@@ -31,7 +31,9 @@ import Testing
                     }
                 }
             }
-            #expect(await eventually(within: 20) { load.committed.withLock { $0.count } >= 200 }, "writers committed 200 contacts")
+            #expect(
+                await eventually(within: 20) { load.committed.withLock { $0.count } >= 200 },
+                "writers committed 200 contacts")
             let before = Set(load.committed.withLock { $0 })
             let backup = try await CLIProcess.run(["backup", folder], environment: Self.environment(cluster))
             let during = load.committed.withLock { $0.count }
@@ -46,13 +48,17 @@ import Testing
                 #expect(check.isSound, "\(kind.rawValue): \(check.problems)")
                 #expect(check.schemaVersion != nil)
             }
-            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/backup.json")))
-            let listed = ((manifest as? [String: Any])?["services"] as? [[String: Any]])?.compactMap { $0["service"] as? String }
+            let manifest = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: folder + "/backup.json")))
+            let listed = ((manifest as? [String: Any])?["services"] as? [[String: Any]])?.compactMap {
+                $0["service"] as? String
+            }
             #expect(Set(listed ?? []) == Set(ServiceKind.allCases.map(\.rawValue)))
 
             // A running service's file is never replaced.
             let refused = try await CLIProcess.run(
-                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"], environment: Self.environment(cluster))
+                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"],
+                environment: Self.environment(cluster))
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("in use"))
             let afterLoad = try await contacts.search(.init(q: "", limit: 1))
@@ -63,7 +69,8 @@ import Testing
             let service = try cluster.service(.contacts)
             await service.stop()
             let restored = try await CLIProcess.run(
-                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"], environment: Self.environment(cluster))
+                ["restore", folder, "--data", cluster.directory.path, "--only", "contacts"],
+                environment: Self.environment(cluster))
             #expect(restored.status == 0, "stderr: \(restored.stderr)")
             #expect(try DatabaseFile.check(service.databasePath).isSound)
             try await service.start()
@@ -93,22 +100,27 @@ import Testing
             #expect(result.stderr.contains("exists"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/contacts.sqlite")) == Data("x".utf8))
 
-            let agent = try await cluster.raw(.contacts, token: cluster.token(.teamManager)).raw("GET", "/v1/admin/backup")
+            let agent = try await cluster.raw(.contacts, token: cluster.token(.teamManager)).raw(
+                "GET", "/v1/admin/backup")
             #expect(agent.status == 403)
             let anonymous = try await cluster.raw(.contacts).raw("GET", "/v1/admin/backup")
             #expect(anonymous.status == 401)
-            let admin = try await cluster.raw(.contacts, token: cluster.token(.administrator)).raw("GET", "/v1/admin/backup")
+            let admin = try await cluster.raw(.contacts, token: cluster.token(.administrator)).raw(
+                "GET", "/v1/admin/backup")
             #expect(admin.status == 200)
             #expect(admin.header("content-type") == "application/vnd.sqlite3")
             #expect(admin.body.starts(with: Array("SQLite format 3\0".utf8)))
             // The snapshot is gone from the service's folder once sent.
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cluster.directory.path).filter { $0.contains("-backup-") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cluster.directory.path).filter {
+                $0.contains("-backup-")
+            }
             #expect(leftovers.isEmpty)
         }
     }
 
     @Test func restoreChecksEveryCopyBeforeTouchingAnything() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-restore-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "concierge-restore-\(UUID().uuidString)")
         let data = folder.appendingPathComponent("data")
         let backup = folder.appendingPathComponent("backup")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -116,7 +128,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("current".utf8).write(to: data.appendingPathComponent("routing.sqlite"))
         try Data("not a database".utf8).write(to: backup.appendingPathComponent("routing.sqlite"))
-        let result = try await CLIProcess.run(["restore", backup.path, "--data", data.path, "--only", "routing"], environment: [:])
+        let result = try await CLIProcess.run(
+            ["restore", backup.path, "--data", data.path, "--only", "routing"], environment: [:])
         #expect(result.status == 1)
         #expect(result.stderr.contains("routing.sqlite"))
         #expect(try Data(contentsOf: data.appendingPathComponent("routing.sqlite")) == Data("current".utf8))
@@ -138,4 +151,3 @@ private final class WriteLoad: Sendable {
     let committed = Mutex<[String]>([])
     let stop = Atomic<Bool>(false)
 }
-

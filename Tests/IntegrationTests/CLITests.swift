@@ -106,7 +106,9 @@ import Testing
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.hasPrefix("concierge-routing: invalid configuration: \(variable): ") == true, "\(result.stderr)")
+        #expect(
+            lines.first?.hasPrefix("concierge-routing: invalid configuration: \(variable): ") == true,
+            "\(result.stderr)")
     }
 
     @Test(arguments: [[], ["help"], ["--help"], ["token", "-h"]])
@@ -140,7 +142,9 @@ import Testing
             let result = try Self.runCLI(["demo"], environment)
             #expect(result.status == 0, "\(result.stderr)")
             let out = result.stdout
-            #expect(out.contains("1. A VIP writes an email\n   → assigned to Vera in VIP Team") || out.contains("1. A VIP writes an email\n   → assigned to Victor in VIP Team"))
+            #expect(
+                out.contains("1. A VIP writes an email\n   → assigned to Vera in VIP Team")
+                    || out.contains("1. A VIP writes an email\n   → assigned to Victor in VIP Team"))
             #expect(out.contains("automatic reply: “What is your email address?”"))
             #expect(out.contains("automatic reply: “That does not look like an email address, please try again.”"))
             #expect(out.contains("automatic reply: “Thanks!”"))

@@ -15,21 +15,31 @@ import Testing
         let caFile = folder.appendingPathComponent("ca.pem").path
         try authority.writePEM(to: caFile)
         let record = #"{"customerType":"VIP","loyaltyStatus":"gold","crmId":"C-7"}"#
-        let trusted = try TLSTestServer(certificate: authority.issue(for: ["127.0.0.1", "localhost"])) { _ in (200, record) }
+        let trusted = try TLSTestServer(certificate: authority.issue(for: ["127.0.0.1", "localhost"])) { _ in
+            (200, record)
+        }
         defer { trusted.stop() }
         let stranger = try TestCertificate.authority("Someone Else's CA")
-        let untrusted = try TLSTestServer(certificate: stranger.issue(for: ["127.0.0.1", "localhost"])) { _ in (200, record) }
+        let untrusted = try TLSTestServer(certificate: stranger.issue(for: ["127.0.0.1", "localhost"])) { _ in
+            (200, record)
+        }
         defer { untrusted.stop() }
 
         try await withServices([.crmLookup], environment: ["CONCIERGE_CA_FILE": caFile]) { cluster in
             let crm = cluster.crmLookup()
             _ = try await crm.putSource(
-                "secure", SourceConfig(urlTemplate: "https://localhost:\(trusted.port)/customers?email={{email}}", timeoutMs: 5000))
+                "secure",
+                SourceConfig(
+                    urlTemplate: "https://localhost:\(trusted.port)/customers?email={{email}}", timeoutMs: 5000))
             let fresh = try await crm.lookup(email: "Ada@Example.com", source: "secure")
             #expect(fresh.found)
             #expect(fresh.source == "secure")
             #expect(fresh.stale == false)
-            #expect(fresh.data == .object(["customerType": .string("VIP"), "loyaltyStatus": .string("gold"), "crmId": .string("C-7")]))
+            #expect(
+                fresh.data
+                    == .object([
+                        "customerType": .string("VIP"), "loyaltyStatus": .string("gold"), "crmId": .string("C-7"),
+                    ]))
             #expect(trusted.targets == ["/customers?email=ada%40example.com"], "the request travelled over TLS")
             #expect(trusted.handshakeCount == 1)
 
@@ -40,7 +50,9 @@ import Testing
             #expect(trusted.acceptedCount == 1)
 
             _ = try await crm.putSource(
-                "stranger", SourceConfig(urlTemplate: "https://127.0.0.1:\(untrusted.port)/customers?email={{email}}", timeoutMs: 5000))
+                "stranger",
+                SourceConfig(
+                    urlTemplate: "https://127.0.0.1:\(untrusted.port)/customers?email={{email}}", timeoutMs: 5000))
             let refused = try await cluster.raw(.crmLookup, token: cluster.token(.service))
                 .raw("GET", "/v1/lookup?email=ada%40example.com&source=stranger")
             #expect(refused.status == 502)

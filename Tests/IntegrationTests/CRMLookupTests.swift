@@ -20,7 +20,9 @@ import Testing
             let admin = cluster.raw(.crmLookup, token: cluster.token(.administrator))
             let first = try await admin.raw(
                 "POST", "/v1/customers",
-                body: json(#"{"email":" Ada@Example.COM ","phone":"+45 12 34 56 78","customerType":"VIP","loyaltyStatus":"gold"}"#))
+                body: json(
+                    #"{"email":" Ada@Example.COM ","phone":"+45 12 34 56 78","customerType":"VIP","loyaltyStatus":"gold"}"#
+                ))
             #expect(first.status == 201)
             let created = try JSONDecoder().decode(Customer.self, from: Data(first.body))
             #expect(created.email == "ada@example.com")
@@ -51,11 +53,13 @@ import Testing
     @Test func emailAndPhoneOfTwoCustomersIsAConflict() async throws {
         try await withServices([.crmLookup]) { cluster in
             let crm = cluster.crmLookup()
-            let ada = try await crm.upsert(CustomerInput(email: "ada@example.com", phone: "+4511111111", customerType: "VIP"))
+            let ada = try await crm.upsert(
+                CustomerInput(email: "ada@example.com", phone: "+4511111111", customerType: "VIP"))
             let bob = try await crm.upsert(CustomerInput(email: "bob@example.com", phone: "+4522222222"))
             #expect(ada.id != bob.id)
             let error = await #expect(throws: ServiceError.self) {
-                try await crm.upsert(CustomerInput(email: "ADA@example.com", phone: "+45 22 22 22 22", customerType: "regular"))
+                try await crm.upsert(
+                    CustomerInput(email: "ADA@example.com", phone: "+45 22 22 22 22", customerType: "regular"))
             }
             #expect(error?.status == 409)
             // Nothing changed on either side.
@@ -69,7 +73,8 @@ import Testing
             let crm = cluster.crmLookup()
             let ada = try await crm.upsert(
                 CustomerInput(
-                    email: "ada@example.com", customerType: "VIP", lifetimeValue: 1234.5, attributes: ["region": .string("EU")]))
+                    email: "ada@example.com", customerType: "VIP", lifetimeValue: 1234.5,
+                    attributes: ["region": .string("EU")]))
             let read = try await crm.customer(ada.id)
             #expect(read == ada)
             #expect(read.attributes["region"] == .string("EU"))
@@ -178,7 +183,8 @@ import Testing
         try await withServices([.crmLookup]) { cluster in
             let secret = "sk_live_supersecret_0123456789"
             let config = SourceConfig(
-                urlTemplate: "http://127.0.0.1:9/customers?email={{email}}", headers: ["X-Api-Key": secret], timeoutMs: 500,
+                urlTemplate: "http://127.0.0.1:9/customers?email={{email}}", headers: ["X-Api-Key": secret],
+                timeoutMs: 500,
                 cacheTtlSeconds: 60)
             let admin = cluster.raw(.crmLookup, token: cluster.token(.administrator))
             let put = try await admin.raw("PUT", "/v1/sources/acme", body: try JSONCoding.encode(config))
@@ -238,10 +244,12 @@ import Testing
             let template = "http://127.0.0.1:9/customers?email={{email}}"
             let kept = SourceConfig(urlTemplate: template, headers: ["X-Api-Key": "key-0123456789"])
             #expect(try await admin.raw("PUT", "/v1/sources/kept", body: try JSONCoding.encode(kept)).status == 200)
-            let refused = SourceConfig(urlTemplate: template, headers: ["X-Api-Key": "key-9876543210", header: "crm.example"])
+            let refused = SourceConfig(
+                urlTemplate: template, headers: ["X-Api-Key": "key-9876543210", header: "crm.example"])
             for name in ["acme", "kept"] {
                 let response = try await admin.raw("PUT", "/v1/sources/\(name)", body: try JSONCoding.encode(refused))
-                #expect(response.status == 422, "\(header) on \(name): \(String(decoding: response.body, as: UTF8.self))")
+                #expect(
+                    response.status == 422, "\(header) on \(name): \(String(decoding: response.body, as: UTF8.self))")
                 #expect(response.header("content-type") == "application/problem+json")
                 let problem = try JSONDecoder().decode(Problem.self, from: Data(response.body))
                 #expect(problem.errors?.first?.field == "headers.\(header)")
@@ -262,12 +270,15 @@ import Testing
                 let service = try cluster.service(.crmLookup)
                 await service.stop()
                 do {
-                    let connection = try Connection(path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
+                    let connection = try Connection(
+                        path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
                     let headers = #"{"Host": "crm.example", "Connection": "close", "X-Api-Key": "key-0123456789"}"#
-                    try connection.run("UPDATE sources SET headers = ? WHERE name = 'acme'", SQLValue.blob(Array(headers.utf8)))
+                    try connection.run(
+                        "UPDATE sources SET headers = ? WHERE name = 'acme'", SQLValue.blob(Array(headers.utf8)))
                 }
                 try await service.start()
-                let answer = try await cluster.crmLookup(as: .service).lookup(email: "ada@example.com", phone: nil, source: "acme")
+                let answer = try await cluster.crmLookup(as: .service).lookup(
+                    email: "ada@example.com", phone: nil, source: "acme")
                 #expect(answer.found)
                 #expect(fake.hosts == [["127.0.0.1:\(fake.port)"]])
                 #expect(fake.apiKeys == ["key-0123456789"])
@@ -418,12 +429,15 @@ import Testing
         try await withServices([.crmLookup]) { cluster in
             try await withFakeCRM { fake in
                 let crm = cluster.crmLookup()
-                _ = try await crm.putSource("acme", SourceConfig(urlTemplate: fake.template, timeoutMs: 300, cacheTtlSeconds: 1))
+                _ = try await crm.putSource(
+                    "acme", SourceConfig(urlTemplate: fake.template, timeoutMs: 300, cacheTtlSeconds: 1))
                 fake.mode = .hang
                 let clock = ContinuousClock()
                 var outcome: ServiceError?
                 let elapsed = await clock.measure {
-                    do { _ = try await crm.lookup(email: "ada@example.com", source: "acme") } catch { outcome = error as? ServiceError }
+                    do { _ = try await crm.lookup(email: "ada@example.com", source: "acme") } catch {
+                        outcome = error as? ServiceError
+                    }
                 }
                 #expect(outcome?.status == 502, "nothing cached: \(String(describing: outcome))")
                 // Measured: 0.31 s run alone, 0.73 s with the whole suite on a loaded 2-core machine.
@@ -443,7 +457,8 @@ import Testing
                 }
                 #expect(stale?.stale == true)
                 #expect(stale?.data == fresh.data)
-                #expect(staleElapsed < .milliseconds(1500), "timeoutMs 300; the stale answer came after \(staleElapsed)")
+                #expect(
+                    staleElapsed < .milliseconds(1500), "timeoutMs 300; the stale answer came after \(staleElapsed)")
                 #expect(fake.hits == 3)
             }
         }
@@ -518,7 +533,9 @@ import Testing
                 #expect(result.data == nil)
                 #expect(fake.hits == 1)
                 // A 404 is an answer, not a failure: it never opens the breaker.
-                for _ in 1...5 { _ = try await crm.lookup(email: "ghost\(UUID().uuidString.prefix(6))@example.com", source: "acme") }
+                for _ in 1...5 {
+                    _ = try await crm.lookup(email: "ghost\(UUID().uuidString.prefix(6))@example.com", source: "acme")
+                }
                 #expect(try await crm.sources().items.first?.breaker == "closed")
             }
         }
@@ -587,7 +604,8 @@ import Testing
             #expect(again.imported == 0)
             #expect(again.updated == 995)
             #expect(again.rejected.map(\.line).sorted() == [17, 250, 500, 700, 999])
-            #expect(try await crm.lookup(email: "c1@example.com").data?.objectValue?["customerType"] == .string("regular"))
+            #expect(
+                try await crm.lookup(email: "c1@example.com").data?.objectValue?["customerType"] == .string("regular"))
         }
     }
 
@@ -662,7 +680,8 @@ import Testing
             #expect(result.imported == 3)
             #expect(result.rejected.map(\.line) == [2])
             #expect(try await crm.lookup(email: "big@example.com").found == false)
-            #expect(try await crm.lookup(email: "four@example.com").data?.objectValue?["customerType"] == .string("VIP"))
+            #expect(
+                try await crm.lookup(email: "four@example.com").data?.objectValue?["customerType"] == .string("VIP"))
 
             let csv = [
                 "email,customerType,note",
@@ -673,7 +692,8 @@ import Testing
             let csvResult = try await crm.importCustomers(Array(csv.utf8), contentType: "text/csv")
             #expect(csvResult.imported == 2)
             #expect(csvResult.rejected.map(\.line) == [3])
-            #expect(try await crm.lookup(email: "seven@example.com").data?.objectValue?["customerType"] == .string("VIP"))
+            #expect(
+                try await crm.lookup(email: "seven@example.com").data?.objectValue?["customerType"] == .string("VIP"))
             #expect(try await crm.lookup(email: "six@example.com").found == false)
         }
     }
@@ -764,14 +784,17 @@ import Testing
                 lines.append(#"{"email":"bulk\#(n)@example.com","phone":"+4550\#(String(format: "%06d", n))"}"#)
             }
             // The same customers again by e-mail only: updates, each on its own earlier line.
-            for n in 0..<count { lines.append(#"{"email":"BULK\#(n)@example.com","customerType":"VIP","loyaltyStatus":"gold"}"#) }
+            for n in 0..<count {
+                lines.append(#"{"email":"BULK\#(n)@example.com","customerType":"VIP","loyaltyStatus":"gold"}"#)
+            }
             // By phone only, with a new e-mail: the customer found by phone takes it.
             lines.append(#"{"phone":"+45 50 000 007","email":"renamed7@example.com"}"#)
             // bulk1's e-mail with bulk2's phone: two customers, refused.
             lines.append(#"{"email":"bulk1@example.com","phone":"+4550000002"}"#)
             lines.append(#"{"email":"fresh@example.com","phone":"+4559999999"}"#)
             let crm = cluster.crmLookup()
-            async let imported = crm.importCustomers(Array(lines.joined(separator: "\n").utf8), contentType: "application/x-ndjson")
+            async let imported = crm.importCustomers(
+                Array(lines.joined(separator: "\n").utf8), contentType: "application/x-ndjson")
             // Not in the file, so the counts below hold even if it lands before the import begins.
             try await Task.sleep(for: .milliseconds(200))
             let single = try await crm.upsert(CustomerInput(email: "outside@example.com", accountManager: "Sam"))

@@ -30,7 +30,8 @@ import Testing
     @Test func contactJSONCarriesExplicitNulls() async throws {
         try await withServices([.contacts]) { cluster in
             let created = try await cluster.contacts().create(NewContact(name: "Nell"))
-            let response = try await cluster.raw(.contacts, token: cluster.token(.agent)).raw("GET", "/v1/contacts/\(created.id)")
+            let response = try await cluster.raw(.contacts, token: cluster.token(.agent)).raw(
+                "GET", "/v1/contacts/\(created.id)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
             #expect(object["dedicatedHero"] is NSNull)
             #expect(object["mergedInto"] is NSNull)
@@ -41,13 +42,17 @@ import Testing
     @Test func identityClashIsAConflictNamingTheOtherContact() async throws {
         try await withServices([.contacts]) { cluster in
             let contacts = cluster.contacts()
-            let first = try await contacts.create(NewContact(name: "A", emails: ["a@example.com"], phones: ["+4511111111"]))
+            let first = try await contacts.create(
+                NewContact(name: "A", emails: ["a@example.com"], phones: ["+4511111111"]))
             for input in [
                 NewContact(name: "B", emails: ["A@EXAMPLE.com"]),
                 NewContact(name: "C", phones: ["+45 11 11 11 11"]),
             ] {
                 let error = await #expect(throws: ServiceError.self) { try await contacts.create(input) }
-                guard case .problem(let problem) = error else { Issue.record("expected a problem"); continue }
+                guard case .problem(let problem) = error else {
+                    Issue.record("expected a problem")
+                    continue
+                }
                 #expect(problem.status == 409)
                 #expect(problem.detail?.contains(first.id) == true)
             }
@@ -81,12 +86,14 @@ import Testing
     @Test func malformedRequestsGetPreciseProblems() async throws {
         try await withServices([.contacts]) { cluster in
             let client = cluster.raw(.contacts, token: cluster.token(.agent))
-            let wrongType = try await client.raw("POST", "/v1/contacts", body: Array("{}".utf8), contentType: "text/plain")
+            let wrongType = try await client.raw(
+                "POST", "/v1/contacts", body: Array("{}".utf8), contentType: "text/plain")
             #expect(wrongType.status == 415)
             let badJSON = try await client.raw("POST", "/v1/contacts", body: Array("{\"name\":".utf8))
             #expect(badJSON.status == 400)
             let tooBig = try await client.raw(
-                "POST", "/v1/contacts", body: Array(("{\"name\":\"" + String(repeating: "x", count: 1_100_000) + "\"}").utf8))
+                "POST", "/v1/contacts",
+                body: Array(("{\"name\":\"" + String(repeating: "x", count: 1_100_000) + "\"}").utf8))
             #expect(tooBig.status == 413)
             let unknown = try await client.raw("GET", "/v1/contacts/no-such-id")
             #expect(unknown.status == 404)
@@ -103,7 +110,8 @@ import Testing
         try await withServices([.contacts]) { cluster in
             let url = "/v1/contacts"
             #expect(try await cluster.raw(.contacts).raw("GET", url).status == 401)
-            let expired = cluster.signer.mint(Claims(sub: "a", role: .agent, exp: Int(Date().timeIntervalSince1970) - 120))
+            let expired = cluster.signer.mint(
+                Claims(sub: "a", role: .agent, exp: Int(Date().timeIntervalSince1970) - 120))
             #expect(try await cluster.raw(.contacts, token: expired).raw("GET", url).status == 401)
             let forged = JWTSignerFactory.other.mint(sub: "a", role: .administrator, ttl: 60)
             #expect(try await cluster.raw(.contacts, token: forged).raw("GET", url).status == 401)
@@ -125,10 +133,14 @@ import Testing
         try await withServices([.contacts]) { cluster in
             let contacts = cluster.contacts(as: .agent)
             let created = try await contacts.create(
-                NewContact(name: "Bo", emails: ["bo@example.com"], tags: ["a"], attributes: ["plan": "basic", "city": "Aarhus"]))
+                NewContact(
+                    name: "Bo", emails: ["bo@example.com"], tags: ["a"],
+                    attributes: ["plan": "basic", "city": "Aarhus"]))
             let patched = try await contacts.update(
                 created.id,
-                ContactPatch(name: "Bo Berg", emails: ["bo@berg.dk", "BO@example.com"], tags: ["b"], attributes: ["plan": "pro", "city": nil, "lang": "da"]))
+                ContactPatch(
+                    name: "Bo Berg", emails: ["bo@berg.dk", "BO@example.com"], tags: ["b"],
+                    attributes: ["plan": "pro", "city": nil, "lang": "da"]))
             #expect(patched.name == "Bo Berg")
             #expect(patched.emails == ["bo@berg.dk", "bo@example.com"])
             #expect(patched.tags == ["b"])
@@ -152,7 +164,9 @@ import Testing
             var ids: [String] = []
             for i in 0..<7 {
                 let contact = try await contacts.create(
-                    NewContact(name: "Person \(i)", emails: ["p\(i)@example.com"], phones: ["+4520000\(100 + i)"], tags: i % 2 == 0 ? ["Even"] : []))
+                    NewContact(
+                        name: "Person \(i)", emails: ["p\(i)@example.com"], phones: ["+4520000\(100 + i)"],
+                        tags: i % 2 == 0 ? ["Even"] : []))
                 ids.append(contact.id)
             }
             #expect(try await contacts.search(.init(email: "P3@example.com")).items.map(\.id) == [ids[3]])
@@ -166,7 +180,8 @@ import Testing
             _ = try await contacts.update(soren.id, ContactPatch(name: "Åse Ærø"))
             #expect(try await contacts.search(.init(q: "ørsted")).items.isEmpty)
             #expect(try await contacts.search(.init(q: "åSE æ")).items.map(\.id) == [soren.id])
-            _ = try await contacts.update(soren.id, ContactPatch(tags: ["x"]))  // other fields leave the name searchable
+            // Changing other fields leaves the name searchable.
+            _ = try await contacts.update(soren.id, ContactPatch(tags: ["x"]))
             #expect(try await contacts.search(.init(q: "ÆRØ")).items.map(\.id) == [soren.id])
             var seen: [String] = []
             var cursor: String?
@@ -183,7 +198,8 @@ import Testing
     @Test func resolveFindsOrCreatesByChannelRules() async throws {
         try await withServices([.contacts]) { cluster in
             let service = cluster.contacts(as: .service)
-            let email = try await service.resolve(ResolveRequest(channel: .email, address: " Eve@Example.com ", name: "Eve"))
+            let email = try await service.resolve(
+                ResolveRequest(channel: .email, address: " Eve@Example.com ", name: "Eve"))
             #expect(email.created)
             #expect(email.contact.emails == ["eve@example.com"])
             #expect(email.contact.name == "Eve")
@@ -211,7 +227,9 @@ import Testing
             let service = cluster.contacts(as: .service)
             let results = try await withThrowingTaskGroup(of: ResolveResult.self) { group in
                 for _ in 0..<50 {
-                    group.addTask { try await service.resolve(ResolveRequest(channel: .email, address: "race@example.com")) }
+                    group.addTask {
+                        try await service.resolve(ResolveRequest(channel: .email, address: "race@example.com"))
+                    }
                 }
                 return try await group.reduce(into: [ResolveResult]()) { $0.append($1) }
             }
@@ -239,13 +257,18 @@ import Testing
             #expect(merged.attributes == ["plan": "gold", "lang": "de"])
             // The source answers as the survivor, and its identities now resolve to the target.
             #expect(try await contacts.get(source.id).id == target.id)
-            let resolved = try await cluster.contacts(as: .service).resolve(ResolveRequest(channel: .email, address: "s@example.com"))
+            let resolved = try await cluster.contacts(as: .service).resolve(
+                ResolveRequest(channel: .email, address: "s@example.com"))
             #expect(resolved.contact.id == target.id)
             #expect(!resolved.created)
             #expect(try await contacts.search(.init(q: "source")).items.isEmpty)
-            let twice = await #expect(throws: ServiceError.self) { try await contacts.merge(into: target.id, sourceID: source.id) }
+            let twice = await #expect(throws: ServiceError.self) {
+                try await contacts.merge(into: target.id, sourceID: source.id)
+            }
             #expect(twice?.status == 409)
-            let itself = await #expect(throws: ServiceError.self) { try await contacts.merge(into: target.id, sourceID: target.id) }
+            let itself = await #expect(throws: ServiceError.self) {
+                try await contacts.merge(into: target.id, sourceID: target.id)
+            }
             #expect(itself?.status == 422)
             let agentTry = await #expect(throws: ServiceError.self) {
                 try await cluster.contacts(as: .agent).merge(into: target.id, sourceID: source.id)
@@ -284,7 +307,8 @@ import Testing
             }
             #expect(missing?.status == 404)
             let badType = try await cluster.raw(.contacts, token: cluster.token(.agent))
-                .raw("PUT", "/v1/contacts/\(contact.id)/dedicated-hero", body: Array(#"{"type":"robot","id":"x"}"#.utf8))
+                .raw(
+                    "PUT", "/v1/contacts/\(contact.id)/dedicated-hero", body: Array(#"{"type":"robot","id":"x"}"#.utf8))
             #expect(badType.status == 400)
         }
     }
@@ -293,9 +317,11 @@ import Testing
         try await withServices([.contacts]) { cluster in
             let service = cluster.raw(.contacts, token: cluster.token(.service))
             let body = Array(#"{"agentId":"agent-1","heroInboxId":"inbox-1"}"#.utf8)
-            let first = try await service.raw("POST", "/v1/internal/agent-deactivations", body: body, headers: [("Idempotency-Key", "entry-1")])
+            let first = try await service.raw(
+                "POST", "/v1/internal/agent-deactivations", body: body, headers: [("Idempotency-Key", "entry-1")])
             #expect(first.status == 200)
-            let retry = try await service.raw("POST", "/v1/internal/agent-deactivations", body: body, headers: [("Idempotency-Key", "entry-1")])
+            let retry = try await service.raw(
+                "POST", "/v1/internal/agent-deactivations", body: body, headers: [("Idempotency-Key", "entry-1")])
             #expect(retry.status == 200)
             #expect(try JSONDecoder().decode(HandoverResult.self, from: Data(retry.body)).contactsUpdated == 0)
             let agent = cluster.raw(.contacts, token: cluster.token(.agent))
@@ -326,7 +352,9 @@ import Testing
             let paths = try #require(document["paths"] as? [String: Any])
             #expect(paths["/v1/contacts/resolve"] != nil)
             let metrics = try await client.raw("GET", "/metrics")
-            #expect(String(decoding: metrics.body, as: UTF8.self).contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"))
+            #expect(
+                String(decoding: metrics.body, as: UTF8.self).contains(
+                    "http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"))
         }
     }
 }

@@ -25,7 +25,8 @@ import Testing
 
     /// A contact reachable by email and by phone (messaging, voice).
     static func customer(_ kit: ConversationKit, _ name: String, phone: String) async throws -> Contact {
-        try await kit.contacts.create(NewContact(name: name, emails: ["\(name.lowercased())@example.com"], phones: [phone]))
+        try await kit.contacts.create(
+            NewContact(name: name, emails: ["\(name.lowercased())@example.com"], phones: [phone]))
     }
 
     @Test func aFirstHeroLeavesOpenConversationsAndTakesNewOnes() async throws {
@@ -38,8 +39,10 @@ import Testing
             #expect(before.contactId == contact.id)
             #expect(before.assigneeId == desk.ada.id)
 
-            _ = try await cluster.contacts(as: .agent).setDedicatedHero(contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
-            let chat = try await kit.routed(try await kit.inbound(.messaging, from: "+4520202020", body: "chat", expecting: 201))
+            _ = try await cluster.contacts(as: .agent).setDedicatedHero(
+                contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
+            let chat = try await kit.routed(
+                try await kit.inbound(.messaging, from: "+4520202020", body: "chat", expecting: 201))
             #expect(chat.assigneeId == desk.hank.id)
             #expect(chat.routingState == .assigned)
             // Still Ada's, after the hero's conversation was routed and the outboxes had time to talk.
@@ -49,7 +52,8 @@ import Testing
             #expect(try await kit.load(desk.ada.id).email == 1)
             #expect(try await kit.load(desk.hank.id).messaging == 1)
             // The email thread still continues with Ada.
-            let threaded = try await kit.routed(try await kit.inbound(.email, from: "olga@example.com", body: "more", expecting: 200))
+            let threaded = try await kit.routed(
+                try await kit.inbound(.email, from: "olga@example.com", body: "more", expecting: 200))
             #expect(threaded.id == beforeID)
             #expect(threaded.assigneeId == desk.ada.id)
         }
@@ -61,12 +65,15 @@ import Testing
             let desk = try await Self.heroDesk(kit)
             let hera = try await kit.agent("Hera", inboxes: [desk.heroes.id])
             let contact = try await Self.customer(kit, "Pia", phone: "+4521212121")
-            let old = try #require(try await kit.inbound(.email, from: "pia@example.com", body: "old", expecting: 201).conversationId)
+            let old = try #require(
+                try await kit.inbound(.email, from: "pia@example.com", body: "old", expecting: 201).conversationId)
             _ = try await kit.conversations.close(old)
 
             _ = try await kit.contacts.setDedicatedHero(contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
-            let mail = try await kit.routed(try await kit.inbound(.email, from: "pia@example.com", body: "new mail", expecting: 201))
-            let chat = try await kit.routed(try await kit.inbound(.messaging, from: "+4521212121", body: "new chat", expecting: 201))
+            let mail = try await kit.routed(
+                try await kit.inbound(.email, from: "pia@example.com", body: "new mail", expecting: 201))
+            let chat = try await kit.routed(
+                try await kit.inbound(.messaging, from: "+4521212121", body: "new chat", expecting: 201))
             let mailID = mail.id
             let chatID = chat.id
             #expect(mail.assigneeId == desk.hank.id)
@@ -79,11 +86,12 @@ import Testing
             #expect(chatNow.assigneeId == hera.id)
             #expect(mailNow.routingState == .assigned)
             #expect(chatNow.routingState == .assigned)
-            #expect(try await eventually(within: 10) {
-                let hankLoad = try await kit.load(desk.hank.id)
-                let heraLoad = try await kit.load(hera.id)
-                return hankLoad == ChannelCounts() && heraLoad == ChannelCounts(email: 1, messaging: 1)
-            })
+            #expect(
+                try await eventually(within: 10) {
+                    let hankLoad = try await kit.load(desk.hank.id)
+                    let heraLoad = try await kit.load(hera.id)
+                    return hankLoad == ChannelCounts() && heraLoad == ChannelCounts(email: 1, messaging: 1)
+                })
             // The closed conversation stays closed and unmoved.
             let closed = try await kit.conversations.conversation(old)
             #expect(closed.status == .closed)
@@ -92,14 +100,16 @@ import Testing
             _ = try await kit.contacts.removeDedicatedHero(contact.id)
             #expect(try await kit.contacts.get(contact.id).dedicatedHero == nil)
             // Unassigning is silent: the next customer message on each thread finds Hera still there.
-            let mailAfter = try await kit.routed(try await kit.inbound(.email, from: "pia@example.com", body: "still there?", expecting: 200))
+            let mailAfter = try await kit.routed(
+                try await kit.inbound(.email, from: "pia@example.com", body: "still there?", expecting: 200))
             #expect(mailAfter.id == mailID)
             #expect(mailAfter.assigneeId == hera.id)
             #expect(try await kit.conversations.conversation(chatID).assigneeId == hera.id)
             #expect(try await kit.load(hera.id) == ChannelCounts(email: 1, messaging: 1))
             // And a new conversation, with no hero, goes to the default inbox.
             _ = try await kit.conversations.close(chatID)
-            let chatAfter = try await kit.routed(try await kit.inbound(.messaging, from: "+4521212121", body: "new chat", expecting: 201))
+            let chatAfter = try await kit.routed(
+                try await kit.inbound(.messaging, from: "+4521212121", body: "new chat", expecting: 201))
             #expect(chatAfter.assigneeId == desk.ada.id)
         }
     }
@@ -112,7 +122,8 @@ import Testing
             let tess = try await kit.agent("Tess", inboxes: [team.id])
             let contact = try await Self.customer(kit, "Quinn", phone: "+4522222222")
             _ = try await kit.contacts.setDedicatedHero(contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
-            let mailID = try await kit.routed(try await kit.inbound(.email, from: "quinn@example.com", expecting: 201)).id
+            let mailID = try await kit.routed(try await kit.inbound(.email, from: "quinn@example.com", expecting: 201))
+                .id
             #expect(try await kit.conversations.conversation(mailID).assigneeId == desk.hank.id)
 
             _ = try await kit.contacts.setDedicatedHero(contact.id, DedicatedHero(type: .inbox, id: team.id))
@@ -135,10 +146,12 @@ import Testing
 
             let handedOver = try await kit.acting(as: desk.hank).assign(firstID, agentId: desk.ada.id)
             #expect(handedOver.assigneeId == desk.ada.id)
-            #expect(try await kit.contacts.get(contact.id).dedicatedHero == DedicatedHero(type: .agent, id: desk.hank.id))
+            #expect(
+                try await kit.contacts.get(contact.id).dedicatedHero == DedicatedHero(type: .agent, id: desk.hank.id))
             _ = try await kit.acting(as: desk.ada).close(firstID)
 
-            let next = try await kit.routed(try await kit.inbound(.email, from: "rolf@example.com", body: "next thing", expecting: 201))
+            let next = try await kit.routed(
+                try await kit.inbound(.email, from: "rolf@example.com", body: "next thing", expecting: 201))
             #expect(next.id != firstID)
             #expect(next.assigneeId == desk.hank.id)
         }
@@ -152,16 +165,20 @@ import Testing
             _ = try await kit.contacts.setDedicatedHero(contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
             _ = try await cluster.routing(as: .agent, sub: desk.hank.id).setAvailability(desk.hank.id, .away)
 
-            let chat = try await kit.routed(try await kit.inbound(.messaging, from: "+4524242424", body: "chat", expecting: 201))
+            let chat = try await kit.routed(
+                try await kit.inbound(.messaging, from: "+4524242424", body: "chat", expecting: 201))
             #expect(chat.inboxId == desk.heroes.id)
             #expect(chat.assigneeId == desk.helen.id)
             #expect(chat.routingState == .assigned)
-            let mail = try await kit.routed(try await kit.inbound(.email, from: "sven@example.com", body: "mail", expecting: 201))
+            let mail = try await kit.routed(
+                try await kit.inbound(.email, from: "sven@example.com", body: "mail", expecting: 201))
             #expect(mail.assigneeId == desk.hank.id)
             #expect(mail.routingState == .assigned)
-            let voicemail = try await kit.routed(try await kit.inbound(.voicemail, from: "+4524242424", body: "voicemail", expecting: 201))
+            let voicemail = try await kit.routed(
+                try await kit.inbound(.voicemail, from: "+4524242424", body: "voicemail", expecting: 201))
             #expect(voicemail.assigneeId == desk.hank.id)
-            let call = try await kit.routed(try await kit.inbound(.voice, from: "+4524242424", body: "call", expecting: 201))
+            let call = try await kit.routed(
+                try await kit.inbound(.voice, from: "+4524242424", body: "call", expecting: 201))
             #expect(call.inboxId == desk.support.id)
             #expect(call.assigneeId == desk.ada.id)
         }
@@ -174,14 +191,16 @@ import Testing
             let desk = try await Self.heroDesk(kit, helenCapacity: PartialCounts(messaging: 0))
             let contact = try await Self.customer(kit, "Tove", phone: "+4525252525")
             _ = try await kit.contacts.setDedicatedHero(contact.id, DedicatedHero(type: .agent, id: desk.hank.id))
-            let mailID = try await kit.routed(try await kit.inbound(.email, from: "tove@example.com", expecting: 201)).id
+            let mailID = try await kit.routed(try await kit.inbound(.email, from: "tove@example.com", expecting: 201))
+                .id
             let chatID = try await kit.routed(try await kit.inbound(.messaging, from: "+4525252525", expecting: 201)).id
             #expect(try await kit.conversations.conversation(mailID).assigneeId == desk.hank.id)
             #expect(try await kit.conversations.conversation(chatID).assigneeId == desk.hank.id)
 
             _ = try await cluster.routing(as: .teamManager).deactivate(desk.hank.id)
             let heroInbox = DedicatedHero(type: .inbox, id: desk.heroes.id)
-            #expect(try await eventually(within: 20) { try await kit.contacts.get(contact.id).dedicatedHero == heroInbox })
+            #expect(
+                try await eventually(within: 20) { try await kit.contacts.get(contact.id).dedicatedHero == heroInbox })
             let mail = try await kit.conversation(mailID, within: 20) { $0.assigneeId == desk.helen.id }
             #expect(mail.assigneeId == desk.helen.id)
             #expect(mail.routingState == .assigned)
@@ -192,7 +211,8 @@ import Testing
             #expect(try await kit.load(desk.hank.id) == ChannelCounts())
 
             // The contact's next conversation goes to the hero inbox.
-            let call = try await kit.routed(try await kit.inbound(.voicemail, from: "+4525252525", body: "voicemail", expecting: 201))
+            let call = try await kit.routed(
+                try await kit.inbound(.voicemail, from: "+4525252525", body: "voicemail", expecting: 201))
             #expect(call.inboxId == desk.heroes.id)
             #expect(call.assigneeId == desk.helen.id)
         }
@@ -213,9 +233,10 @@ import Testing
 
             let merged = try await kit.contacts.merge(into: a.contactId, sourceID: b.contactId)
             #expect(Set(merged.emails) == ["anna@example.com", "anna.private@example.com"])
-            #expect(try await eventually(within: 20) {
-                Set(try await kit.allConversations(.init(contactId: a.contactId)).map(\.id)) == [aID, bID]
-            })
+            #expect(
+                try await eventually(within: 20) {
+                    Set(try await kit.allConversations(.init(contactId: a.contactId)).map(\.id)) == [aID, bID]
+                })
 
             let again = try await kit.inbound(.email, from: "anna.private@example.com", body: "b again", expecting: 200)
             #expect(again.contactId == a.contactId)

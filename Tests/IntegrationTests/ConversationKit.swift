@@ -34,7 +34,8 @@ struct ConversationKit: Sendable {
         strategy: Strategy = .roundRobin
     ) async throws -> Inbox {
         try await routing.createInbox(
-            NewInbox(name: name, senderName: senderName, signature: signature, defaultFor: defaultFor, strategy: strategy))
+            NewInbox(
+                name: name, senderName: senderName, signature: signature, defaultFor: defaultFor, strategy: strategy))
     }
 
     /// An agent joining `inboxes` in order; its hero inbox defaults to the first.
@@ -44,13 +45,15 @@ struct ConversationKit: Sendable {
     ) async throws -> Agent {
         try await routing.createAgent(
             NewAgent(
-                name: name, email: "\(name.lowercased())@desk.example.com", availability: availability, inboxIds: inboxes,
+                name: name, email: "\(name.lowercased())@desk.example.com", availability: availability,
+                inboxIds: inboxes,
                 heroInboxId: heroInbox, capacity: capacity))
     }
 
     /// The usual desk: a "Support" inbox, default for every channel, with one agent, Ada.
     func desk(capacity: PartialCounts? = nil) async throws -> (support: Inbox, ada: Agent) {
-        let support = try await inbox("Support", defaultFor: Channel.allCases, senderName: "Acme Support", signature: "-- Acme")
+        let support = try await inbox(
+            "Support", defaultFor: Channel.allCases, senderName: "Acme Support", signature: "-- Acme")
         let ada = try await agent("Ada", inboxes: [support.id], capacity: capacity)
         return (support, ada)
     }
@@ -74,7 +77,8 @@ struct ConversationKit: Sendable {
 
     /// Sends one inbound message with a `service` token (or `token`) and returns the raw answer.
     func send(
-        _ channel: Channel, from: String, body: String = "Hello, I need help.", name: String? = nil, subject: String? = nil,
+        _ channel: Channel, from: String, body: String = "Hello, I need help.", name: String? = nil,
+        subject: String? = nil,
         conversationId: String? = nil, externalId: String? = nil, token: String? = nil
     ) async throws -> Answer {
         let message = InboundRequest(
@@ -94,17 +98,21 @@ struct ConversationKit: Sendable {
         let answer = try await send(
             channel, from: from, body: body, subject: subject, conversationId: conversationId, externalId: externalId)
         if let code {
-            #expect(answer.code == code, "inbound answered \(answer.code): \(String(decoding: answer.body, as: UTF8.self))",
+            #expect(
+                answer.code == code, "inbound answered \(answer.code): \(String(decoding: answer.body, as: UTF8.self))",
                 sourceLocation: sourceLocation)
         }
-        return try #require(answer.result, "inbound answered \(answer.code): \(String(decoding: answer.body, as: UTF8.self))",
+        return try #require(
+            answer.result, "inbound answered \(answer.code): \(String(decoding: answer.body, as: UTF8.self))",
             sourceLocation: sourceLocation)
     }
 
     // MARK: - Reads
 
     /// Every conversation matching `filters`, walking the cursor to the end.
-    func allConversations(_ filters: ConversationsClient.Filters = .init(), limit: Int = 500) async throws -> [Conversation] {
+    func allConversations(_ filters: ConversationsClient.Filters = .init(), limit: Int = 500) async throws
+        -> [Conversation]
+    {
         var filters = filters
         filters.limit = limit
         var items: [Conversation] = []
@@ -162,7 +170,6 @@ struct ConversationKit: Sendable {
     }
 
     // MARK: - Helpers
-
 
     /// The problem a call failed with, or `nil` when it succeeded (or failed without an answer).
     static func problem<T>(_ work: () async throws -> T) async -> Problem? {

@@ -32,7 +32,9 @@ import Testing
 
             try await routing.start()
             for id in ids {
-                let routed = try await kit.conversation(id, within: 20) { $0.routingState == .assigned || $0.routingState == .queued }
+                let routed = try await kit.conversation(id, within: 20) {
+                    $0.routingState == .assigned || $0.routingState == .queued
+                }
                 #expect(routed.routingState == .assigned)
                 #expect(routed.assigneeId == ada.id)
                 #expect(routed.inboxId == support.id)
@@ -73,7 +75,8 @@ import Testing
             _ = try await kit.routing.setAvailability(ada.id, .busy)
             var ids: [String] = []
             for i in 0..<3 {
-                let result = try await kit.routed(try await kit.inbound(.email, from: "waiter\(i)@example.com", expecting: 201))
+                let result = try await kit.routed(
+                    try await kit.inbound(.email, from: "waiter\(i)@example.com", expecting: 201))
                 #expect(result.routingState == .queued)
                 ids.append(result.id)
             }
@@ -119,13 +122,15 @@ import Testing
                             var attempt = 0
                             while true {
                                 let answer = try? await kit.send(
-                                    .email, from: "burst\(i % 40)@example.com", body: "burst message \(i)", externalId: "burst-\(i)")
+                                    .email, from: "burst\(i % 40)@example.com", body: "burst message \(i)",
+                                    externalId: "burst-\(i)")
                                 if let answer, (200..<300).contains(answer.code) {
                                     acknowledged.increment()
                                     break
                                 }
                                 if let answer, answer.code < 500 {
-                                    failures.append("message \(i): \(answer.code) \(String(decoding: answer.body, as: UTF8.self))")
+                                    failures.append(
+                                        "message \(i): \(answer.code) \(String(decoding: answer.body, as: UTF8.self))")
                                     break
                                 }
                                 attempt += 1
@@ -143,7 +148,9 @@ import Testing
                 return try await group.reduce(into: [String]()) { $0 += $1 }
             }
             let acknowledgedAtKill = try await killer.value
-            #expect(acknowledgedAtKill >= 300 && acknowledgedAtKill < total, "killed after \(acknowledgedAtKill) acknowledgements")
+            #expect(
+                acknowledgedAtKill >= 300 && acknowledgedAtKill < total,
+                "killed after \(acknowledgedAtKill) acknowledgements")
             #expect(failures.isEmpty, "\(failures.prefix(5))")
             #expect(acknowledged.current == total)
             // The kill really happened mid-burst: some sends had to be retried.
@@ -159,7 +166,9 @@ import Testing
             #expect(Set(bodies) == Set((0..<total).map { "burst message \($0)" }))
 
             let routed = try await eventually(within: 20) {
-                try await kit.allConversations().allSatisfy { $0.routingState == .assigned || $0.routingState == .queued }
+                try await kit.allConversations().allSatisfy {
+                    $0.routingState == .assigned || $0.routingState == .queued
+                }
             }
             let states = try await kit.allConversations().map(\.routingState)
             #expect(routed, "routing states: \(Dictionary(grouping: states, by: \.rawValue).mapValues(\.count))")

@@ -10,7 +10,8 @@ import Testing
         try await withServices([.contacts, .routing, .conversations]) { cluster in
             let kit = ConversationKit(cluster)
             let (support, ada) = try await kit.desk()
-            let answer = try await kit.send(.email, from: " New@Example.com ", body: "My order is late", name: "Nina", subject: "Order 42")
+            let answer = try await kit.send(
+                .email, from: " New@Example.com ", body: "My order is late", name: "Nina", subject: "Order 42")
             #expect(answer.code == 201)
             let result = try #require(answer.result)
             #expect(result.dropped == false)
@@ -56,14 +57,18 @@ import Testing
             for round in 0..<3 {
                 var open: [String] = []
                 for i in 0..<6 {
-                    open.append(try await kit.routed(try await kit.inbound(.email, from: "r\(round)-c\(i)@example.com", expecting: 201)).id)
+                    open.append(
+                        try await kit.routed(
+                            try await kit.inbound(.email, from: "r\(round)-c\(i)@example.com", expecting: 201)
+                        ).id)
                 }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for id in open { group.addTask { _ = try await kit.conversations.close(id) } }
                     try await group.waitForAll()
                 }
                 let result = try await kit.inbound(.email, from: "answer\(round)@example.com", expecting: 201)
-                #expect(result.routingState == .assigned, "round \(round): \(result.routingState.map(\.rawValue) ?? "nil")")
+                #expect(
+                    result.routingState == .assigned, "round \(round): \(result.routingState.map(\.rawValue) ?? "nil")")
                 #expect(result.assigneeId == ada.id, "round \(round)")
                 #expect(result.inboxId == support.id, "round \(round)")
                 #expect(result.queueId == nil)
@@ -110,7 +115,8 @@ import Testing
             #expect(try await eventually(within: 10) { try await kit.load(ada.id).email == 0 })
 
             let reopened = try await kit.inbound(
-                .email, from: "rita@example.com", body: "It broke again", conversationId: conversationID, expecting: 200)
+                .email, from: "rita@example.com", body: "It broke again", conversationId: conversationID, expecting: 200
+            )
             #expect(reopened.conversationId == conversationID)
             #expect(reopened.status == .waiting)
             let conversation = try await kit.routed(reopened)
@@ -148,7 +154,8 @@ import Testing
             #expect(bobThird.conversationId == bob.conversationId)
             #expect(try await kit.messages(aliceConversation).map(\.body) == ["alice 1"])
             #expect(try await kit.conversations.conversation(aliceConversation).status == .closed)
-            #expect(try await kit.messages(try #require(bob.conversationId)).map(\.body) == ["bob 1", "bob 2", "bob 3"])
+            #expect(
+                try await kit.messages(try #require(bob.conversationId)).map(\.body) == ["bob 1", "bob 2", "bob 3"])
         }
     }
 
@@ -173,7 +180,9 @@ import Testing
             // Concurrent retries of one new message: one conversation, one message.
             let answers = try await withThrowingTaskGroup(of: ConversationKit.Answer.self) { group in
                 for _ in 0..<10 {
-                    group.addTask { try await kit.send(.email, from: "burst@example.com", body: "once", externalId: "mail-2") }
+                    group.addTask {
+                        try await kit.send(.email, from: "burst@example.com", body: "once", externalId: "mail-2")
+                    }
                 }
                 return try await group.reduce(into: [ConversationKit.Answer]()) { $0.append($1) }
             }
@@ -206,7 +215,8 @@ import Testing
             #expect(json["contactId"] as? String == first.contactId)
             #expect(dropped.result?.conversationId == nil)
             // Naming the conversation does not get past the block either.
-            let named = try await kit.send(.email, from: "pest@example.com", body: "third", conversationId: conversationID)
+            let named = try await kit.send(
+                .email, from: "pest@example.com", body: "third", conversationId: conversationID)
             #expect(named.code == 200)
             #expect(named.result?.dropped == true)
             _ = try await kit.contacts.update(first.contactId, ContactPatch(phones: ["+4599887766"]))
@@ -238,7 +248,8 @@ import Testing
             #expect(try await kit.allConversations().isEmpty)
             #expect(try await kit.contacts.search(.init(email: "lost@example.com")).items.isEmpty)
             // The external id was not burnt by the failed attempt: the connector's retry goes through.
-            let retry = try await kit.inbound(.email, from: "lost@example.com", body: "anyone?", externalId: "lost-1", expecting: 201)
+            let retry = try await kit.inbound(
+                .email, from: "lost@example.com", body: "anyone?", externalId: "lost-1", expecting: 201)
             #expect(try await kit.messages(try #require(retry.conversationId)).count == 1)
         }
     }
@@ -249,7 +260,8 @@ import Testing
             _ = try await kit.desk()
             let service = cluster.raw(.conversations, token: cluster.token(.service))
             let good = #"{"channel":"email","from":"x@example.com","body":"hi"}"#
-            let wrongType = try await service.raw("POST", "/v1/inbound", body: Array(good.utf8), contentType: "text/plain")
+            let wrongType = try await service.raw(
+                "POST", "/v1/inbound", body: Array(good.utf8), contentType: "text/plain")
             #expect(wrongType.status == 415)
             for (body, field) in [
                 (#"{"channel":"email","from":"x@example.com"}"#, "body"),
@@ -261,7 +273,9 @@ import Testing
                 #expect(response.status == 400, "\(body)")
                 #expect(response.header("content-type") == "application/problem+json")
                 let problem = try? JSONDecoder().decode(Problem.self, from: Data(response.body))
-                #expect(problem?.errors?.contains { $0.field == field } == true, "\(body) → \(String(decoding: response.body, as: UTF8.self))")
+                #expect(
+                    problem?.errors?.contains { $0.field == field } == true,
+                    "\(body) → \(String(decoding: response.body, as: UTF8.self))")
             }
             let voice = try await kit.send(.voice, from: "4512345678", body: "call me")
             #expect(voice.code == 400)
@@ -272,7 +286,8 @@ import Testing
 
             #expect(try await kit.send(.email, from: "x@example.com", token: cluster.token(.agent)).code == 403)
             #expect(try await kit.send(.email, from: "x@example.com", token: cluster.token(.teamManager)).code == 403)
-            #expect(try await cluster.raw(.conversations).raw("POST", "/v1/inbound", body: Array(good.utf8)).status == 401)
+            #expect(
+                try await cluster.raw(.conversations).raw("POST", "/v1/inbound", body: Array(good.utf8)).status == 401)
             #expect(try await kit.send(.email, from: "x@example.com", token: cluster.token(.administrator)).code == 201)
             // Only the administrator's message got in.
             #expect(try await kit.allConversations().count == 1)
@@ -331,7 +346,8 @@ import Testing
             #expect(try await kit.routed(fresh).assigneeId == ada.id)
             #expect(try await kit.conversations.conversation(id).status == .closed)
             // With the conversation id: reopened.
-            let reopened = try await kit.inbound(.email, from: "sam@example.com", body: "about the old one", conversationId: id, expecting: 200)
+            let reopened = try await kit.inbound(
+                .email, from: "sam@example.com", body: "about the old one", conversationId: id, expecting: 200)
             #expect(reopened.conversationId == id)
             #expect(reopened.status == .waiting)
             let again = try await kit.routed(reopened)
@@ -350,7 +366,8 @@ import Testing
             let id = try #require(first.conversationId)
             _ = try await kit.conversations.close(id)
             // No waiting between the close and the customer's answer.
-            let reopened = try await kit.inbound(.email, from: "quick@example.com", body: "wait", conversationId: id, expecting: 200)
+            let reopened = try await kit.inbound(
+                .email, from: "quick@example.com", body: "wait", conversationId: id, expecting: 200)
             #expect(reopened.status == .waiting)
             // Once the outboxes are quiet, routing and the conversation agree: Ada holds it, once.
             let settled = try await eventually(within: 10) {
@@ -374,10 +391,19 @@ import Testing
             #expect(empty?.status == 400)
             let raw = cluster.raw(.conversations, token: cluster.token(.agent, sub: ada.id))
             #expect(try await raw.raw("POST", "/v1/conversations/\(id)/messages", body: Array("{}".utf8)).status == 400)
-            #expect(try await raw.raw("POST", "/v1/conversations/\(id)/messages", body: Array(#"{"body":"x"}"#.utf8), contentType: "text/plain").status == 415)
+            #expect(
+                try await raw.raw(
+                    "POST", "/v1/conversations/\(id)/messages", body: Array(#"{"body":"x"}"#.utf8),
+                    contentType: "text/plain"
+                ).status == 415)
             #expect(try await cluster.raw(.conversations).raw("GET", "/v1/conversations/\(id)").status == 401)
-            #expect(await ConversationKit.problem { try await kit.conversations.conversation("no-such-conversation") }?.status == 404)
-            #expect(await ConversationKit.problem { try await kit.acting(as: ada).reply("no-such-conversation", body: "hi") }?.status == 404)
+            #expect(
+                await ConversationKit.problem { try await kit.conversations.conversation("no-such-conversation") }?
+                    .status == 404)
+            #expect(
+                await ConversationKit.problem {
+                    try await kit.acting(as: ada).reply("no-such-conversation", body: "hi")
+                }?.status == 404)
             #expect(try await kit.messages(id).count == 1)
             #expect(try await kit.conversations.conversation(id).status == .waiting)
         }
@@ -404,7 +430,9 @@ import Testing
             #expect(try await kit.load(bob.id).email == 1)
             #expect(try await kit.routing.decision(id).assigneeId == bob.id)
 
-            let unknown = await ConversationKit.problem { try await kit.conversations.assign(id, agentId: "no-such-agent") }
+            let unknown = await ConversationKit.problem {
+                try await kit.conversations.assign(id, agentId: "no-such-agent")
+            }
             #expect(unknown?.status == 422)
             let gone = try await kit.agent("Gone", inboxes: [support.id])
             _ = try await cluster.routing(as: .teamManager).deactivate(gone.id)
@@ -416,7 +444,9 @@ import Testing
             #expect(try await kit.conversations.conversation(id).assigneeId == bob.id)
 
             _ = try await kit.conversations.close(id)
-            let closedTransfer = await ConversationKit.problem { try await kit.conversations.assign(id, agentId: ada.id) }
+            let closedTransfer = await ConversationKit.problem {
+                try await kit.conversations.assign(id, agentId: ada.id)
+            }
             #expect(closedTransfer?.status == 409)
         }
     }
@@ -449,7 +479,8 @@ import Testing
             let inboxHeroed = try await kit.inbound(.email, from: "team-hero@example.com", expecting: 201)
             let inboxHeroedID = try #require(inboxHeroed.conversationId)
             #expect(try await kit.routed(inboxHeroed).inboxId == support.id)
-            _ = try await kit.contacts.setDedicatedHero(inboxHeroed.contactId, DedicatedHero(type: .inbox, id: heroes.id))
+            _ = try await kit.contacts.setDedicatedHero(
+                inboxHeroed.contactId, DedicatedHero(type: .inbox, id: heroes.id))
             _ = try await kit.routing.setAvailability(hank.id, .away)
             let toTeam = try await kit.conversations.reassignToHero(inboxHeroedID)
             #expect(toTeam.inboxId == heroes.id)
@@ -485,7 +516,9 @@ import Testing
             #expect(try await kit.load(carl.id).email == 0)
             #expect(try await kit.routing.queue(empty.id).waiting == [id])
 
-            let unknown = await ConversationKit.problem { try await kit.conversations.move(id, inboxId: "no-such-inbox") }
+            let unknown = await ConversationKit.problem {
+                try await kit.conversations.move(id, inboxId: "no-such-inbox")
+            }
             #expect(unknown?.status == 422)
             #expect(try await kit.conversations.conversation(id).inboxId == empty.id)
 
@@ -503,8 +536,10 @@ import Testing
             let kit = ConversationKit(cluster)
             let (_, ada) = try await kit.desk()
             let asAda = kit.acting(as: ada)
-            let tagged = try #require(try await kit.inbound(.email, from: "t1@example.com", expecting: 201).conversationId)
-            let other = try #require(try await kit.inbound(.email, from: "t2@example.com", expecting: 201).conversationId)
+            let tagged = try #require(
+                try await kit.inbound(.email, from: "t1@example.com", expecting: 201).conversationId)
+            let other = try #require(
+                try await kit.inbound(.email, from: "t2@example.com", expecting: 201).conversationId)
 
             #expect(try await asAda.tags(tagged, add: ["Urgent", "billing"]).tags == ["Urgent", "billing"])
             #expect(try await asAda.tags(tagged, add: ["URGENT", " refund "]).tags == ["Urgent", "billing", "refund"])
@@ -533,11 +568,14 @@ import Testing
             let (support, ada) = try await kit.desk()
             let sales = try await kit.inbox("Sales")
             let bob = try await kit.agent("Bob", inboxes: [sales.id])
-            let mail1 = try #require(try await kit.inbound(.email, from: "l1@example.com", expecting: 201).conversationId)
+            let mail1 = try #require(
+                try await kit.inbound(.email, from: "l1@example.com", expecting: 201).conversationId)
             let mail2 = try await kit.inbound(.email, from: "l2@example.com", expecting: 201)
             let mail2ID = try #require(mail2.conversationId)
-            let mail3 = try #require(try await kit.inbound(.email, from: "l3@example.com", expecting: 201).conversationId)
-            let chat = try #require(try await kit.inbound(.messaging, from: "chat-visitor-1", expecting: 201).conversationId)
+            let mail3 = try #require(
+                try await kit.inbound(.email, from: "l3@example.com", expecting: 201).conversationId)
+            let chat = try #require(
+                try await kit.inbound(.messaging, from: "chat-visitor-1", expecting: 201).conversationId)
             _ = try await kit.conversations.close(mail1)
             _ = try await kit.conversations.move(mail3, inboxId: sales.id)
             _ = try await kit.conversations.tags(chat, add: ["VIP"])
@@ -565,7 +603,9 @@ import Testing
             #expect(try await kit.manager.conversations(.init(spam: false)).items.count == 4)
 
             let raw = cluster.raw(.conversations, token: cluster.token(.agent))
-            for query in ["limit=0", "limit=501", "limit=abc", "status=pending", "channel=fax", "spam=maybe", "cursor=xyz"] {
+            for query in [
+                "limit=0", "limit=501", "limit=abc", "status=pending", "channel=fax", "spam=maybe", "cursor=xyz",
+            ] {
                 #expect(try await raw.raw("GET", "/v1/conversations?\(query)").status == 400, "\(query)")
             }
         }
@@ -577,7 +617,9 @@ import Testing
             _ = try await kit.desk(capacity: PartialCounts(email: 50))
             var ids: [String] = []
             for i in 0..<7 {
-                ids.append(try #require(try await kit.inbound(.email, from: "page\(i)@example.com", expecting: 201).conversationId))
+                ids.append(
+                    try #require(
+                        try await kit.inbound(.email, from: "page\(i)@example.com", expecting: 201).conversationId))
             }
             var seen: [String] = []
             var cursor: String?
@@ -612,9 +654,12 @@ import Testing
             #expect(empty.firstResponseSeconds.median == nil)
             #expect(empty.resolutionSeconds.median == nil)
 
-            let mail1 = try #require(try await kit.inbound(.email, from: "r1@example.com", expecting: 201).conversationId)
-            let mail2 = try #require(try await kit.inbound(.email, from: "r2@example.com", expecting: 201).conversationId)
-            let chat = try #require(try await kit.inbound(.messaging, from: "r3-visitor", expecting: 201).conversationId)
+            let mail1 = try #require(
+                try await kit.inbound(.email, from: "r1@example.com", expecting: 201).conversationId)
+            let mail2 = try #require(
+                try await kit.inbound(.email, from: "r2@example.com", expecting: 201).conversationId)
+            let chat = try #require(
+                try await kit.inbound(.messaging, from: "r3-visitor", expecting: 201).conversationId)
             _ = try await kit.conversations.tags(mail1, add: ["billing", "vip"])
             _ = try await kit.conversations.tags(mail2, add: ["VIP"])
             _ = try await kit.conversations.tags(chat, add: ["VIP"])

@@ -37,14 +37,16 @@ import Testing
             }
             defer { load.stop.store(true, ordering: .relaxed) }
 
-            try #require(await eventually(within: 30) { try await rewinds(cluster) >= 3 }, "three WAL rewinds under load")
+            try #require(
+                await eventually(within: 30) { try await rewinds(cluster) >= 3 }, "three WAL rewinds under load")
             #expect(heldLocks(pid: service.pid, path: service.databasePath) > 0, "the service holds its database lock")
 
             // What an operator's `sqlite3` shell does: open read-write, read, close — after each of
             // several more rewinds. A service that had lost its lock would have its WAL deleted here.
             for round in 1...4 {
                 let mark = try await rewinds(cluster)
-                try #require(await eventually(within: 30) { try await rewinds(cluster) > mark }, "a rewind after \(mark)")
+                try #require(
+                    await eventually(within: 30) { try await rewinds(cluster) > mark }, "a rewind after \(mark)")
                 let outside = try Connection(path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
                 let count = try outside.scalarInt("SELECT count(*) FROM contacts") ?? 0
                 #expect(count > 0)
@@ -68,7 +70,8 @@ import Testing
             #expect(restore.stderr.contains("in use"))
 
             let before = try await rewinds(cluster)
-            try #require(await eventually(within: 30) { try await rewinds(cluster) > before }, "a rewind after the backup")
+            try #require(
+                await eventually(within: 30) { try await rewinds(cluster) > before }, "a rewind after the backup")
             load.stop.store(true, ordering: .relaxed)
             await writers.value
             let acknowledged = load.ids.withLock { $0 }
@@ -115,11 +118,13 @@ private final class AcknowledgedWrites: Sendable {
 /// How many POSIX locks `/proc/locks` lists for process `pid` on the file at `path` (by inode).
 private func heldLocks(pid: Int32, path: String) -> Int {
     var info = stat()
-    guard stat(path, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return 0 }
+    guard stat(path, &info) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else {
+        return 0
+    }
     // "1: POSIX  ADVISORY  READ 4242 fd:01:1234567 1073741826 1073742335"
     return table.split(separator: "\n").filter { line in
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        return fields.count >= 6 && fields[1] == "POSIX" && fields[4] == "\(pid)" && fields[5].hasSuffix(":\(info.st_ino)")
+        return fields.count >= 6 && fields[1] == "POSIX" && fields[4] == "\(pid)"
+            && fields[5].hasSuffix(":\(info.st_ino)")
     }.count
 }
-

@@ -53,7 +53,8 @@ import Testing
             let crmDown = try await kit.inbox("CRM down")
             let ada = try await kit.agent("Ada", inboxes: [support.id])
             let vera = try await kit.agent("Vera", inboxes: [vip.id], availability: .busy)
-            _ = try await kit.crm.upsert(CustomerInput(email: "vip@example.com", customerType: "VIP", loyaltyStatus: "gold"))
+            _ = try await kit.crm.upsert(
+                CustomerInput(email: "vip@example.com", customerType: "VIP", loyaltyStatus: "gold"))
             let lookup = try await kit.crm.lookup(email: "vip@example.com")
             #expect(lookup.found && lookup.source == "directory")
             try await kit.activate(Self.askLookupWorkflow(vip: vip, support: support, crmDown: crmDown))
@@ -91,7 +92,8 @@ import Testing
             // contacts → routing (a hero is checked there: a known agent passes, an unknown one is 422),
             // contacts → conversations (replacing the hero moves the open conversation).
             let unknown = await ConversationKit.problem {
-                try await kit.contacts.setDedicatedHero(regular.contactId, DedicatedHero(type: .agent, id: "no-such-agent"))
+                try await kit.contacts.setDedicatedHero(
+                    regular.contactId, DedicatedHero(type: .agent, id: "no-such-agent"))
             }
             #expect(unknown?.status == 422, "an unknown hero: \(String(describing: unknown))")
             _ = try await kit.contacts.setDedicatedHero(regular.contactId, DedicatedHero(type: .agent, id: ada.id))
@@ -148,7 +150,8 @@ import Testing
             let requestID = "deploy-trace-\(UUID().uuidString)"
             let message = InboundRequest(channel: .email, from: "traced@example.com", body: "Where is my order?")
             let response = try await cluster.raw(.conversations, token: cluster.token(.service))
-                .raw("POST", "/v1/inbound", body: try JSONCoding.encode(message), headers: [("X-Request-ID", requestID)])
+                .raw(
+                    "POST", "/v1/inbound", body: try JSONCoding.encode(message), headers: [("X-Request-ID", requestID)])
             #expect(response.status == 201, "\(WorkflowKit.body(response))")
             #expect(response.header("x-request-id") == requestID)
             let result = try JSONDecoder().decode(InboundResult.self, from: Data(response.body))
@@ -163,7 +166,8 @@ import Testing
             ]
             func logged(_ kind: ServiceKind, _ method: String, _ route: String) throws -> Bool {
                 try cluster.service(kind).logRecords.contains {
-                    $0.requestID == requestID && $0["method"] == method && $0["route"] == route && (200..<300).contains($0.status ?? 0)
+                    $0.requestID == requestID && $0["method"] == method && $0["route"] == route
+                        && (200..<300).contains($0.status ?? 0)
                 }
             }
             // Services write their logs in batches every 100 ms.
@@ -194,7 +198,8 @@ import Testing
             }
             let conversations = try cluster.service(.conversations)
             // Longer than the 10 s drain: a request the server holds must not be taken for one it dropped.
-            let client = ServiceClient(baseURL: cluster.url(.conversations), tokens: .fixed(cluster.token(.service)), timeout: 15)
+            let client = ServiceClient(
+                baseURL: cluster.url(.conversations), tokens: .fixed(cluster.token(.service)), timeout: 15)
             let ledger = LoadLedger()
             let senders = 6
             let load = Task {
@@ -238,7 +243,8 @@ import Testing
             }
             #expect(
                 unexpected.isEmpty,
-                "\(unexpected.count) requests failed otherwise than by a refused connection or 503: \(unexpected.prefix(5))")
+                "\(unexpected.count) requests failed otherwise than by a refused connection or 503: \(unexpected.prefix(5))"
+            )
             let accepted = outcomes.compactMap(\.acceptedMessage)
             #expect(outcomes.contains { $0.isFailure }, "no request met the shutdown")
 
@@ -262,10 +268,13 @@ import Testing
             // Every accepted message ends up routed, and each stored conversation was routed once.
             let ids = Set(accepted.map(\.conversationId))
             let routed = try await eventually(within: 20) {
-                try await kit.allConversations().filter { ids.contains($0.id) }.allSatisfy { $0.routingState == .assigned }
+                try await kit.allConversations().filter { ids.contains($0.id) }.allSatisfy {
+                    $0.routingState == .assigned
+                }
             }
             let all = try await kit.allConversations()
-            let states = Dictionary(grouping: all.filter { ids.contains($0.id) }, by: \.routingState.rawValue).mapValues(\.count)
+            let states = Dictionary(grouping: all.filter { ids.contains($0.id) }, by: \.routingState.rawValue)
+                .mapValues(\.count)
             #expect(routed, "routing states of accepted messages: \(states)")
             #expect(Set(all.map(\.id)).isSuperset(of: ids))
             var assignments = 0
@@ -280,8 +289,11 @@ import Testing
 
     /// One inbound message of the load, classified by how it ended.
     static func sendOne(_ index: Int, with client: ServiceClient) async -> LoadOutcome {
-        let message = InboundRequest(channel: .email, from: address(index), body: body(index), externalId: externalID(index))
-        guard let bytes = try? JSONCoding.encode(message) else { return .unexpected(index: index, why: "cannot encode") }
+        let message = InboundRequest(
+            channel: .email, from: address(index), body: body(index), externalId: externalID(index))
+        guard let bytes = try? JSONCoding.encode(message) else {
+            return .unexpected(index: index, why: "cannot encode")
+        }
         let response: ClientResponse
         do {
             response = try await client.raw("POST", "/v1/inbound", body: bytes)
@@ -296,7 +308,10 @@ import Testing
         guard (200..<300).contains(response.status),
             let result = try? JSONDecoder().decode(InboundResult.self, from: Data(response.body)),
             let conversationID = result.conversationId, let messageID = result.messageId
-        else { return .unexpected(index: index, why: "\(response.status) \(String(decoding: response.body, as: UTF8.self))") }
+        else {
+            return .unexpected(
+                index: index, why: "\(response.status) \(String(decoding: response.body, as: UTF8.self))")
+        }
         return .accepted(AcceptedMessage(index: index, conversationId: conversationID, messageId: messageID))
     }
 }

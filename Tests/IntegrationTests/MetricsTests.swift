@@ -8,9 +8,24 @@ import Testing
     @Test func freshServicesListTheirDomainCountersAtZero() async throws {
         try await withServices([.contacts, .routing, .conversations, .crmLookup]) { cluster in
             let expected: [(ServiceKind, [String])] = [
-                (.routing, [#"concierge_routing_decisions_total{outcome="assigned"} 0"#, #"concierge_routing_decisions_total{outcome="queued"} 0"#]),
-                (.conversations, [#"concierge_inbound_messages_total{channel="email"} 0"#, "concierge_inbound_dropped_total 0", "concierge_spam_detected_total 0"]),
-                (.contacts, ["concierge_contacts_created_total 0", #"concierge_contacts_resolved_total{created="true"} 0"#]),
+                (
+                    .routing,
+                    [
+                        #"concierge_routing_decisions_total{outcome="assigned"} 0"#,
+                        #"concierge_routing_decisions_total{outcome="queued"} 0"#,
+                    ]
+                ),
+                (
+                    .conversations,
+                    [
+                        #"concierge_inbound_messages_total{channel="email"} 0"#, "concierge_inbound_dropped_total 0",
+                        "concierge_spam_detected_total 0",
+                    ]
+                ),
+                (
+                    .contacts,
+                    ["concierge_contacts_created_total 0", #"concierge_contacts_resolved_total{created="true"} 0"#]
+                ),
                 (.crmLookup, [#"concierge_crm_lookups_total{source="directory"} 0"#]),
             ]
             for (kind, lines) in expected {

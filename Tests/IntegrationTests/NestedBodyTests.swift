@@ -9,10 +9,15 @@ import Testing
 @Suite struct NestedBodyTests {
     /// `{"key": {"a": {"a": … }}}` (objects: each level costs the readers more than an array's).
     static func nested(_ depth: Int, inside key: String) -> [UInt8] {
-        Array(("{\"\(key)\":" + String(repeating: "{\"a\":", count: depth - 2) + "{}" + String(repeating: "}", count: depth - 1)).utf8)
+        Array(
+            ("{\"\(key)\":" + String(repeating: "{\"a\":", count: depth - 2) + "{}"
+                + String(repeating: "}", count: depth - 1)).utf8)
     }
 
-    @Test(arguments: [(ServiceKind.routing, "/v1/route", "message"), (.conversations, "/v1/inbound", "body"), (.contacts, "/v1/contacts", "name")])
+    @Test(arguments: [
+        (ServiceKind.routing, "/v1/route", "message"), (.conversations, "/v1/inbound", "body"),
+        (.contacts, "/v1/contacts", "name"),
+    ])
     func deeplyNestedBodiesAreRefusedAndTheServiceLivesOn(kind: ServiceKind, path: String, key: String) async throws {
         try await withServices([kind]) { cluster in
             let client = cluster.raw(kind, token: cluster.token(.administrator))

@@ -15,7 +15,8 @@ import Testing
     /// another contact owns appear on this one and blocking every later PATCH of it with a 409.
     @Test func separatorAndControlCharactersInContactFieldsAre400AndStoreNothing() async throws {
         try await withServices([.contacts, .conversations]) { cluster in
-            let victim = try await cluster.contacts().create(NewContact(name: "Victim", emails: ["victim@corp.example"]))
+            let victim = try await cluster.contacts().create(
+                NewContact(name: "Victim", emails: ["victim@corp.example"]))
             let raw = cluster.raw(.contacts, token: cluster.token(.agent))
             let bodies: [(String, String)] = [
                 (#"{"name":"X","emails":["x\u001fvictim@corp.example"]}"#, "emails[0]"),
@@ -36,21 +37,28 @@ import Testing
                 #expect(try problem(response).errors?.first?.field == field, "\(body)")
             }
             // Also through PATCH and resolve: refused, the contact unchanged.
-            let patch = try await raw.raw("PATCH", "/v1/contacts/\(victim.id)", body: Array(#"{"emails":["a\u001fb@corp.example"]}"#.utf8))
+            let patch = try await raw.raw(
+                "PATCH", "/v1/contacts/\(victim.id)", body: Array(#"{"emails":["a\u001fb@corp.example"]}"#.utf8))
             #expect(patch.status == 400)
             let resolve = try await cluster.raw(.contacts, token: cluster.token(.service))
-                .raw("POST", "/v1/contacts/resolve", body: Array(#"{"channel":"email","address":"x\u001fvictim@corp.example"}"#.utf8))
+                .raw(
+                    "POST", "/v1/contacts/resolve",
+                    body: Array(#"{"channel":"email","address":"x\u001fvictim@corp.example"}"#.utf8))
             #expect(resolve.status == 400)
             #expect(try await cluster.contacts().get(victim.id) == victim)
             #expect(try await cluster.contacts().search(.init(q: "")).items.map(\.id) == [victim.id])
 
             // And through /v1/inbound's from: 400, no contact, no conversation.
             let inbound = try await cluster.raw(.conversations, token: cluster.token(.service))
-                .raw("POST", "/v1/inbound", body: Array(#"{"channel":"email","from":"x\u001fvictim@corp.example","body":"hi"}"#.utf8))
+                .raw(
+                    "POST", "/v1/inbound",
+                    body: Array(#"{"channel":"email","from":"x\u001fvictim@corp.example","body":"hi"}"#.utf8))
             #expect(inbound.status == 400)
             #expect(try problem(inbound).errors?.first?.field == "from")
             let inboundName = try await cluster.raw(.conversations, token: cluster.token(.service))
-                .raw("POST", "/v1/inbound", body: Array(#"{"channel":"email","from":"new@corp.example","name":"\u0000","body":"hi"}"#.utf8))
+                .raw(
+                    "POST", "/v1/inbound",
+                    body: Array(#"{"channel":"email","from":"new@corp.example","name":"\u0000","body":"hi"}"#.utf8))
             #expect(inboundName.status == 400)
             #expect(try await cluster.contacts().search(.init(q: "")).items.map(\.id) == [victim.id])
             #expect(try await cluster.conversations().conversations().items.isEmpty)
@@ -71,7 +79,10 @@ import Testing
                 (["tags": (0..<101).map { "t\($0)" }], "tags"),
                 (["tags": [String(repeating: "t", count: 101)]], "tags[0]"),
                 (["attributes": Dictionary(uniqueKeysWithValues: (0..<201).map { ("k\($0)", "v") })], "attributes"),
-                (["attributes": [String(repeating: "k", count: 101): "v"]], "attributes.\(String(repeating: "k", count: 101))"),
+                (
+                    ["attributes": [String(repeating: "k", count: 101): "v"]],
+                    "attributes.\(String(repeating: "k", count: 101))"
+                ),
                 (["attributes": ["k": String(repeating: "v", count: 4097)]], "attributes.k"),
             ]
             for (body, field) in cases {
@@ -89,11 +100,16 @@ import Testing
                 "POST", "/v1/contacts",
                 body: try json([
                     "name": String(repeating: "n", count: 200), "emails": (0..<50).map { "e\($0)@example.com" },
-                    "tags": (0..<100).map { "t\($0)" }, "attributes": Dictionary(uniqueKeysWithValues: (0..<200).map { ("k\($0)", "v") }),
+                    "tags": (0..<100).map { "t\($0)" },
+                    "attributes": Dictionary(uniqueKeysWithValues: (0..<200).map { ("k\($0)", "v") }),
                 ]))
             #expect(atLimit.status == 201)
             let resolve = try await cluster.raw(.contacts, token: cluster.token(.service))
-                .raw("POST", "/v1/contacts/resolve", body: try json(["channel": "email", "address": "r@example.com", "name": String(repeating: "n", count: 201)]))
+                .raw(
+                    "POST", "/v1/contacts/resolve",
+                    body: try json([
+                        "channel": "email", "address": "r@example.com", "name": String(repeating: "n", count: 201),
+                    ]))
             #expect(resolve.status == 400)
             #expect(try problem(resolve).errors?.first?.field == "name")
             #expect(try await cluster.contacts().get(contact.id) == contact)
@@ -125,7 +141,8 @@ import Testing
                 #expect(try problem(response).errors?.first?.field == "name", "\(body)")
             }
             // A PATCH that would leave the contact with neither name nor identity.
-            let emptied = try await raw.raw("PATCH", "/v1/contacts/\(contact.id)", body: Array(#"{"name":"","emails":null}"#.utf8))
+            let emptied = try await raw.raw(
+                "PATCH", "/v1/contacts/\(contact.id)", body: Array(#"{"name":"","emails":null}"#.utf8))
             #expect(emptied.status == 400)
             // A repeated key, also one whose second value hides a lone surrogate, on a Decodable body,
             // a fast-read body and a merge patch.
@@ -140,7 +157,9 @@ import Testing
                 #expect(response.status == 400, "\(method) \(body)")
             }
             let resolve = try await cluster.raw(.contacts, token: cluster.token(.service))
-                .raw("POST", "/v1/contacts/resolve", body: Array(#"{"channel":"email","address":"n@example.com","address":"\ud800"}"#.utf8))
+                .raw(
+                    "POST", "/v1/contacts/resolve",
+                    body: Array(#"{"channel":"email","address":"n@example.com","address":"\ud800"}"#.utf8))
             #expect(resolve.status == 400)
             for query in ["q=%zz", "q=%", "q=a%2", "email=%ff%fe", "%zz=1"] {
                 let response = try await raw.raw("GET", "/v1/contacts?\(query)")
@@ -153,16 +172,32 @@ import Testing
 
     @Test func internalRoutesCheckTheirBodies() async throws {
         try await withServices([.contacts, .conversations]) { cluster in
-            let result = try await cluster.conversations().inbound(InboundRequest(channel: .email, from: "ann@example.com", body: "hello"))
+            let result = try await cluster.conversations().inbound(
+                InboundRequest(channel: .email, from: "ann@example.com", body: "hello"))
             let conversationID = try #require(result.conversationId)
             let before = try await cluster.conversations().conversation(conversationID)
             let service = cluster.raw(.conversations, token: cluster.token(.service))
             let decisions: [(String, String)] = [
-                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99}"#, "decidedAt"),
-                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":""}"#, "decidedAt"),
-                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"yesterday"}"#, "decidedAt"),
-                (#"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#, "assigneeId"),
-                (#"{"conversationId":"","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#, "conversationId"),
+                (
+                    #"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99}"#,
+                    "decidedAt"
+                ),
+                (
+                    #"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":""}"#,
+                    "decidedAt"
+                ),
+                (
+                    #"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"yesterday"}"#,
+                    "decidedAt"
+                ),
+                (
+                    #"{"conversationId":"\#(conversationID)","routingState":"assigned","assigneeId":"","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#,
+                    "assigneeId"
+                ),
+                (
+                    #"{"conversationId":"","routingState":"assigned","assigneeId":"ghost","version":99,"decidedAt":"2026-11-22T14:05:09.123Z"}"#,
+                    "conversationId"
+                ),
             ]
             for (body, field) in decisions {
                 let response = try await service.raw("POST", "/v1/internal/routing-decisions", body: Array(body.utf8))
@@ -171,15 +206,20 @@ import Testing
             }
             #expect(try await cluster.conversations().conversation(conversationID) == before)
 
-            let snapshot = #"{"id":"c1","name":"","emails":[],"phones":[],"handles":[],"tags":[],"attributes":{},"blocked":false,"createdAt":"2026-11-22T14:05:09.123Z","updatedAt":""}"#
-            let snapshotResponse = try await service.raw("POST", "/v1/internal/contact-snapshots", body: Array(snapshot.utf8))
+            let snapshot =
+                #"{"id":"c1","name":"","emails":[],"phones":[],"handles":[],"tags":[],"attributes":{},"blocked":false,"createdAt":"2026-11-22T14:05:09.123Z","updatedAt":""}"#
+            let snapshotResponse = try await service.raw(
+                "POST", "/v1/internal/contact-snapshots", body: Array(snapshot.utf8))
             #expect(snapshotResponse.status == 400)
             #expect(try problem(snapshotResponse).errors?.first?.field == "updatedAt")
-            let merge = try await service.raw("POST", "/v1/internal/contact-merges", body: Array(#"{"sourceId":"","targetId":"x"}"#.utf8))
+            let merge = try await service.raw(
+                "POST", "/v1/internal/contact-merges", body: Array(#"{"sourceId":"","targetId":"x"}"#.utf8))
             #expect(merge.status == 400)
 
             let handover = try await cluster.raw(.contacts, token: cluster.token(.service))
-                .raw("POST", "/v1/internal/agent-deactivations", body: Array(#"{"agentId":"","heroInboxId":"inbox"}"#.utf8))
+                .raw(
+                    "POST", "/v1/internal/agent-deactivations",
+                    body: Array(#"{"agentId":"","heroInboxId":"inbox"}"#.utf8))
             #expect(handover.status == 400)
         }
     }
@@ -191,9 +231,15 @@ import Testing
             let service = cluster.token(.service)
             let admin = cluster.token(.administrator)
             let cases: [(ServiceKind, String, String, String, String)] = [
-                (.contacts, service, "/v1/contacts/resolve", #"{"channel":"email","address":"n@example.com","name":null}"#, "name"),
+                (
+                    .contacts, service, "/v1/contacts/resolve",
+                    #"{"channel":"email","address":"n@example.com","name":null}"#, "name"
+                ),
                 (.contacts, admin, "/v1/contacts", #"{"name":"N","tags":null}"#, "tags"),
-                (.conversations, service, "/v1/inbound", #"{"channel":"email","from":"n@example.com","body":"hi","externalId":null}"#, "externalId"),
+                (
+                    .conversations, service, "/v1/inbound",
+                    #"{"channel":"email","from":"n@example.com","body":"hi","externalId":null}"#, "externalId"
+                ),
                 (.routing, admin, "/v1/agents", #"{"name":"A","email":"a@example.com","inboxIds":null}"#, "inboxIds"),
                 (.routing, admin, "/v1/inboxes", #"{"name":"I","defaultFor":null}"#, "defaultFor"),
                 (.routing, admin, "/v1/queues", #"{"name":"Q","inboxId":"x","priority":null}"#, "priority"),
@@ -241,7 +287,10 @@ import Testing
                 (.routing, "/v1/inboxes", #"{"name":"Desk","senderName":"Desk\n"}"#, "senderName"),
                 (.conversations, "/v1/folders", #"{"name":"a\u001fb","rule":\#(rule)}"#, "name"),
                 (.crmLookup, "/v1/customers", #"{"email":"c@example.com","customerType":"VIP\u001f"}"#, "customerType"),
-                (.crmLookup, "/v1/customers", #"{"email":"c@example.com","attributes":{"note":["x\u0000"]}}"#, "attributes.note"),
+                (
+                    .crmLookup, "/v1/customers", #"{"email":"c@example.com","attributes":{"note":["x\u0000"]}}"#,
+                    "attributes.note"
+                ),
             ]
             for (kind, path, body, field) in cases {
                 let response = try await cluster.raw(kind, token: admin).raw("POST", path, body: Array(body.utf8))
@@ -253,7 +302,8 @@ import Testing
                 #"{"urlTemplate":"http://crm.example/c?email={{email}}","headers":{"X-Key":"a\u0000b"}}"#,
                 #"{"urlTemplate":"http://crm.example/c?email={{email}}\u001f"}"#,
             ] {
-                let response = try await cluster.raw(.crmLookup, token: admin).raw("PUT", "/v1/sources/crm", body: Array(body.utf8))
+                let response = try await cluster.raw(.crmLookup, token: admin).raw(
+                    "PUT", "/v1/sources/crm", body: Array(body.utf8))
                 #expect(response.status == 422, "\(body)")
             }
             #expect(try await cluster.routing().agents().items.isEmpty)
@@ -265,7 +315,9 @@ import Testing
                 .raw("POST", "/v1/inboxes", body: Array(#"{"name":"Desk","signature":"Regards,\r\n\tThe desk"}"#.utf8))
             #expect(inbox.status == 201)
             let customer = try await cluster.raw(.crmLookup, token: admin)
-                .raw("POST", "/v1/customers", body: Array(#"{"email":"c@example.com","attributes":{"note":"line one\nline two"}}"#.utf8))
+                .raw(
+                    "POST", "/v1/customers",
+                    body: Array(#"{"email":"c@example.com","attributes":{"note":"line one\nline two"}}"#.utf8))
             #expect(customer.status == 200 || customer.status == 201)
         }
     }
@@ -283,7 +335,9 @@ import Testing
             let contacts = try await document(.contacts)
             let newContact = try #require(object(contacts, "components", "schemas", "NewContact", "properties"))
             #expect(object(newContact, "name")?["maxLength"] as? Int == 200)
-            for list in ["emails", "phones", "handles"] { #expect(object(newContact, list)?["maxItems"] as? Int == 50, "\(list)") }
+            for list in ["emails", "phones", "handles"] {
+                #expect(object(newContact, list)?["maxItems"] as? Int == 50, "\(list)")
+            }
             #expect(object(newContact, "tags")?["maxItems"] as? Int == 100)
             #expect(object(newContact, "attributes")?["maxProperties"] as? Int == 200)
             #expect(object(newContact, "attributes", "additionalProperties")?["maxLength"] as? Int == 4096)

@@ -94,7 +94,8 @@ enum DrainTrigger: String, CaseIterable, Sendable {
             let gold = try await kit.admin.createQueue(NewQueue(name: "Gold", inboxId: desk.id, priority: 10))
             let normal = try await kit.admin.createQueue(NewQueue(name: "Normal", inboxId: desk.id, priority: 1))
             let other = try await kit.admin.createQueue(NewQueue(name: "Other", inboxId: desk.id, priority: 1))
-            let a = try await kit.agent("A", inboxes: [desk.id], capacity: PartialCounts(messaging: 3), availability: .away)
+            let a = try await kit.agent(
+                "A", inboxes: [desk.id], capacity: PartialCounts(messaging: 3), availability: .away)
             let workflow = """
                 {"start": "pick", "steps": [
                   {"id": "pick", "type": "branch", "cases": [
@@ -111,7 +112,8 @@ enum DrainTrigger: String, CaseIterable, Sendable {
                 .raw("PUT", "/v1/workflow", body: Array(workflow.utf8))
             #expect(saved.status == 200, "\(String(decoding: saved.body, as: UTF8.self))")
             let arrivals = [
-                ("o-1", "other"), ("n-1", "normal"), ("p-1", "plain"), ("g-1", "gold"), ("n-2", "normal"), ("g-2", "gold"),
+                ("o-1", "other"), ("n-1", "normal"), ("p-1", "plain"), ("g-1", "gold"), ("n-2", "normal"),
+                ("g-2", "gold"),
             ]
             for (id, lane) in arrivals {
                 let queued = try await kit.route(id, .messaging, body: "a \(lane) question")

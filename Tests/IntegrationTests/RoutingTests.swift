@@ -71,7 +71,6 @@ struct RoutingKit {
         try? JSONDecoder().decode(Problem.self, from: Data(response.body))
     }
 
-
     /// Whether any trace line mentions all of `words` (case-insensitive).
     static func trace(_ result: RouteResult, mentions words: String...) -> Bool {
         result.trace.contains { line in
@@ -601,7 +600,8 @@ struct RoutingKit {
             let inbox = try await kit.inbox("Mail", defaultFor: [.email])
             let a = try await kit.agent("A", inboxes: [inbox.id])
             let b = try await kit.agent("B", inboxes: [inbox.id])
-            let document = #"{"start": "tag", "steps": [{"id": "tag", "type": "tag", "tags": ["seen"], "next": "place"},"#
+            let document =
+                #"{"start": "tag", "steps": [{"id": "tag", "type": "tag", "tags": ["seen"], "next": "place"},"#
                 + #" {"id": "place", "type": "assign", "to": {"inbox": "\#(inbox.id)"}}]}"#
             let saved = try await cluster.raw(.routing, token: cluster.token(.administrator))
                 .raw("PUT", "/v1/workflow", body: Array(document.utf8))

@@ -46,14 +46,18 @@ private struct SpamFolderAPI: Sendable {
         return try JSONDecoder().decode(T.self, from: Data(response.body))
     }
 
-    func markSpam(_ id: String, as role: Role = .agent, sub: String? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+    func markSpam(
+        _ id: String, as role: Role = .agent, sub: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    )
         async throws -> Conversation
     {
-        try await expect(200, "POST", "/v1/conversations/\(id)/spam", as: role, sub: sub, sourceLocation: sourceLocation)
+        try await expect(
+            200, "POST", "/v1/conversations/\(id)/spam", as: role, sub: sub, sourceLocation: sourceLocation)
     }
 
     func notSpam(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Conversation {
-        try await expect(200, "POST", "/v1/conversations/\(id)/not-spam", as: .teamManager, sourceLocation: sourceLocation)
+        try await expect(
+            200, "POST", "/v1/conversations/\(id)/not-spam", as: .teamManager, sourceLocation: sourceLocation)
     }
 
     func filter() async throws -> FilterSummary {
@@ -61,7 +65,8 @@ private struct SpamFolderAPI: Sendable {
     }
 
     /// Creates a folder as a team manager; returns its id.
-    func folder(_ name: String, rule: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+    func folder(_ name: String, rule: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String
+    {
         let folder: FolderBody = try await expect(
             201, "POST", "/v1/folders", json: #"{"name": "\#(name)", "rule": \#(rule)}"#, as: .teamManager,
             sourceLocation: sourceLocation)
@@ -99,12 +104,15 @@ private func words(_ text: String) -> [String] {
             let kit = ConversationKit(cluster)
             let api = SpamFolderAPI(cluster: cluster)
             let (support, ada) = try await kit.desk()
-            let pestFolder = try await api.folder("Pests", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@pest.example"}"#)
-            let everything = try await api.folder("Everything", rule: #"{"field": "conversation.channel", "op": "exists"}"#)
+            let pestFolder = try await api.folder(
+                "Pests", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@pest.example"}"#)
+            let everything = try await api.folder(
+                "Everything", rule: #"{"field": "conversation.channel", "op": "exists"}"#)
             let first = try await kit.inbound(
                 .email, from: "spammer@pest.example", body: "Buy cheap watches now", subject: "Watches", expecting: 201)
             let spamID = try #require(first.conversationId)
-            let normal = try #require(try await kit.inbound(.email, from: "ok@example.com", expecting: 201).conversationId)
+            let normal = try #require(
+                try await kit.inbound(.email, from: "ok@example.com", expecting: 201).conversationId)
             _ = try await kit.conversations.tags(spamID, add: ["watches"])
             let before = try await kit.conversations.conversation(spamID)
             #expect(try await kit.allConversations().map(\.id) == [normal, spamID])
@@ -178,7 +186,8 @@ private func words(_ text: String) -> [String] {
             let agentContacts = cluster.contacts(as: .agent, sub: ada.id)
             #expect(await ConversationKit.problem { try await agentContacts.unblock(first.contactId) }?.status == 403)
             #expect(try await kit.contacts.unblock(first.contactId).blocked == false)
-            let accepted = try await kit.inbound(.email, from: "spammer@pest.example", body: "Sorry, a real question", expecting: 200)
+            let accepted = try await kit.inbound(
+                .email, from: "spammer@pest.example", body: "Sorry, a real question", expecting: 200)
             #expect(accepted.dropped == false)
             #expect(accepted.spam == false)
             #expect(accepted.conversationId == spamID)
@@ -234,22 +243,26 @@ private func words(_ text: String) -> [String] {
             let api = SpamFolderAPI(cluster: cluster)
             let (_, ada) = try await kit.desk(capacity: PartialCounts(email: 50))
             let asAda = kit.acting(as: ada)
-            let everything = try await api.folder("Everything", rule: #"{"field": "conversation.channel", "op": "exists"}"#)
+            let everything = try await api.folder(
+                "Everything", rule: #"{"field": "conversation.channel", "op": "exists"}"#)
             var spamIDs: [String] = []
             var hamIDs: [String] = []
             for (index, text) in spam.enumerated() {
-                let result = try await kit.inbound(.email, from: "offer\(index)@junk.example", body: text, expecting: 201)
+                let result = try await kit.inbound(
+                    .email, from: "offer\(index)@junk.example", body: text, expecting: 201)
                 #expect(result.spam == false, "an untrained filter judged \(text)")
                 spamIDs.append(try #require(result.conversationId))
             }
             for (index, text) in ham.enumerated() {
-                let result = try await kit.inbound(.email, from: "customer\(index)@example.com", body: text, expecting: 201)
+                let result = try await kit.inbound(
+                    .email, from: "customer\(index)@example.com", body: text, expecting: 201)
                 #expect(result.spam == false)
                 hamIDs.append(try #require(result.conversationId))
             }
             for id in spamIDs { _ = try await api.markSpam(id, sub: ada.id) }
             let spamVocabulary = Set(spam.flatMap(words)).count
-            #expect(try await api.filter() == FilterSummary(spamDocuments: 5, hamDocuments: 0, vocabulary: spamVocabulary))
+            #expect(
+                try await api.filter() == FilterSummary(spamDocuments: 5, hamDocuments: 0, vocabulary: spamVocabulary))
             for id in hamIDs.prefix(4) {
                 _ = try await asAda.reply(id, body: "Thanks, we are on it.")
                 _ = try await asAda.close(id)
@@ -262,13 +275,18 @@ private func words(_ text: String) -> [String] {
             #expect(early.routingState != RoutingState.none)
 
             // A conversation closed without a reply teaches nothing; one replied to does.
-            let unanswered = try #require(try await kit.inbound(.email, from: "quiet@example.com", body: "never mind", expecting: 201).conversationId)
+            let unanswered = try #require(
+                try await kit.inbound(.email, from: "quiet@example.com", body: "never mind", expecting: 201)
+                    .conversationId)
             _ = try await asAda.close(unanswered)
             #expect(try await api.filter().hamDocuments == 4)
             _ = try await asAda.reply(hamIDs[4], body: "Thanks, we are on it.")
             _ = try await asAda.close(hamIDs[4])
             let trained = try await api.filter()
-            #expect(trained == FilterSummary(spamDocuments: 5, hamDocuments: 5, vocabulary: Set((spam + ham).flatMap(words)).count))
+            #expect(
+                trained
+                    == FilterSummary(
+                        spamDocuments: 5, hamDocuments: 5, vocabulary: Set((spam + ham).flatMap(words)).count))
 
             // A spam message from a sender never seen before: its conversation is spam and unrouted.
             let caught = try await kit.inbound(.email, from: "brand-new@fresh.example", body: newSpam, expecting: 201)
@@ -299,7 +317,8 @@ private func words(_ text: String) -> [String] {
             #expect(try await api.filter() == trained)
             #expect(try await kit.contacts.get(caught.contactId).blocked == false)
             // Out of the lists for good: a follow-up naming the spam conversation starts a new one.
-            let followUp = try await kit.send(.email, from: "brand-new@fresh.example", body: "Hello?", conversationId: caughtID)
+            let followUp = try await kit.send(
+                .email, from: "brand-new@fresh.example", body: "Hello?", conversationId: caughtID)
             #expect(followUp.code == 201)
             #expect(followUp.result?.dropped == false)
             #expect(followUp.result?.conversationId != caughtID)
@@ -317,11 +336,14 @@ private func words(_ text: String) -> [String] {
             let api = SpamFolderAPI(cluster: cluster)
             let (_, ada) = try await kit.desk()
             let asAda = kit.acting(as: ada)
-            let tagged = try #require(try await kit.inbound(.email, from: "tag1@example.com", expecting: 201).conversationId)
-            let other = try #require(try await kit.inbound(.email, from: "tag2@example.com", expecting: 201).conversationId)
+            let tagged = try #require(
+                try await kit.inbound(.email, from: "tag1@example.com", expecting: 201).conversationId)
+            let other = try #require(
+                try await kit.inbound(.email, from: "tag2@example.com", expecting: 201).conversationId)
 
             #expect(try await asAda.tags(tagged, add: ["Æble", "Urgent"]).tags == ["Æble", "Urgent"])
-            #expect(try await asAda.tags(tagged, add: ["æBLE", "URGENT", "billing"]).tags == ["Æble", "Urgent", "billing"])
+            #expect(
+                try await asAda.tags(tagged, add: ["æBLE", "URGENT", "billing"]).tags == ["Æble", "Urgent", "billing"])
             #expect(try await asAda.tags(other, add: ["ÆBLE", "Straße"]).tags == ["ÆBLE", "Straße"])
             #expect(try await asAda.tags(tagged, remove: ["æble", "not-there"]).tags == ["Urgent", "billing"])
             #expect(try await asAda.tags(tagged, add: ["Billing"], remove: ["urgent"]).tags == ["billing"])
@@ -333,7 +355,8 @@ private func words(_ text: String) -> [String] {
             #expect(try await kit.allConversations(.init(tag: "BILLING")).map(\.id) == [tagged])
             #expect(try await kit.allConversations(.init(tag: "urgent")).isEmpty)
             #expect(try await kit.allConversations(.init(tag: "nothing")).isEmpty)
-            let folder = try await api.folder("Apples", rule: #"{"field": "conversation.tag", "op": "equals", "value": "æBle"}"#)
+            let folder = try await api.folder(
+                "Apples", rule: #"{"field": "conversation.tag", "op": "equals", "value": "æBle"}"#)
             #expect(try await api.ids(folder) == [other])
 
             // A spam conversation keeps its tags but leaves the tag list.
@@ -379,17 +402,22 @@ private struct FolderFixture {
         let sales = try await kit.inbox("Sales")
         let bob = try await kit.agent("Bob", inboxes: [sales.id], capacity: everyChannel)
         fixture.placeholders = ["{support}": support.id, "{sales}": sales.id, "{ada}": ada.id, "{bob}": bob.id]
-        _ = try await kit.contacts.create(NewContact(name: "Ann", emails: ["ann@super-important-customer.com"], tags: ["VIP"]))
+        _ = try await kit.contacts.create(
+            NewContact(name: "Ann", emails: ["ann@super-important-customer.com"], tags: ["VIP"]))
         _ = try await kit.contacts.create(NewContact(name: "Bea", emails: ["bea@example.com"], tags: ["gold"]))
-        _ = try await kit.contacts.create(NewContact(name: "Spammer", emails: ["spam@super-important-customer.com"], tags: ["VIP"]))
+        _ = try await kit.contacts.create(
+            NewContact(name: "Spammer", emails: ["spam@super-important-customer.com"], tags: ["VIP"]))
         let asAda = kit.acting(as: ada)
 
         let ann = try #require(
-            try await kit.inbound(.email, from: "ann@super-important-customer.com", subject: "Invoice OVERDUE for March", expecting: 201)
-                .conversationId)
+            try await kit.inbound(
+                .email, from: "ann@super-important-customer.com", subject: "Invoice OVERDUE for March", expecting: 201
+            )
+            .conversationId)
         _ = try await asAda.tags(ann, add: ["Billing", "VIP-Case"])
         let bea = try #require(
-            try await kit.inbound(.email, from: "bea@example.com", subject: "Question about delivery", expecting: 201).conversationId)
+            try await kit.inbound(.email, from: "bea@example.com", subject: "Question about delivery", expecting: 201)
+                .conversationId)
         _ = try await asAda.tags(bea, add: ["billing"])
         _ = try await asAda.reply(bea, body: "It ships tomorrow.")
         let carl = try #require(try await kit.inbound(.messaging, from: "carl-chat", expecting: 201).conversationId)
@@ -399,11 +427,14 @@ private struct FolderFixture {
         _ = try await asAda.close(dan)
         let eve = try #require(
             try await kit.inbound(
-                .email, from: "eve@super-important-customer.com.evil.example", subject: "Re: invoice 1234", expecting: 201
+                .email, from: "eve@super-important-customer.com.evil.example", subject: "Re: invoice 1234",
+                expecting: 201
             ).conversationId)
         let spam = try #require(
-            try await kit.inbound(.email, from: "spam@super-important-customer.com", subject: "Invoice: cheap watches", expecting: 201)
-                .conversationId)
+            try await kit.inbound(
+                .email, from: "spam@super-important-customer.com", subject: "Invoice: cheap watches", expecting: 201
+            )
+            .conversationId)
         _ = try await asAda.tags(spam, add: ["billing", "Urgent"])
         _ = try await fixture.api.markSpam(spam, sub: ada.id)
         fixture.ids = ["ann": ann, "bea": bea, "carl": carl, "dan": dan, "eve": eve, "spam": spam]
@@ -440,7 +471,8 @@ private struct FolderFixture {
     @Test func foldersAreCreatedReadListedReplacedAndDeleted() async throws {
         try await withServices([.contacts, .routing, .conversations]) { cluster in
             let api = SpamFolderAPI(cluster: cluster)
-            let rule = #"{"any": [{"field": "contact.tag", "op": "equals", "value": "VIP"}, {"not": {"field": "conversation.status", "op": "in", "value": ["closed"]}}]}"#
+            let rule =
+                #"{"any": [{"field": "contact.tag", "op": "equals", "value": "VIP"}, {"not": {"field": "conversation.status", "op": "in", "value": ["closed"]}}]}"#
             let created: FolderBody = try await api.expect(
                 201, "POST", "/v1/folders", json: #"{"name": "VIP desk", "rule": \#(rule)}"#, as: .teamManager)
             #expect(!created.id.isEmpty)
@@ -452,9 +484,11 @@ private struct FolderFixture {
             #expect(list.items == [created])
 
             // Agents read folders but may not create, replace or delete them.
-            let agentCreate = try await api.call("POST", "/v1/folders", json: #"{"name": "Mine", "rule": \#(rule)}"#, as: .agent)
+            let agentCreate = try await api.call(
+                "POST", "/v1/folders", json: #"{"name": "Mine", "rule": \#(rule)}"#, as: .agent)
             #expect(agentCreate.status == 403)
-            let agentPut = try await api.call("PUT", "/v1/folders/\(created.id)", json: #"{"name": "Mine", "rule": \#(rule)}"#, as: .agent)
+            let agentPut = try await api.call(
+                "PUT", "/v1/folders/\(created.id)", json: #"{"name": "Mine", "rule": \#(rule)}"#, as: .agent)
             #expect(agentPut.status == 403)
             #expect(try await api.call("DELETE", "/v1/folders/\(created.id)", as: .agent).status == 403)
             let unchanged: FolderBody = try await api.expect(200, "GET", "/v1/folders/\(created.id)", as: .agent)
@@ -462,7 +496,8 @@ private struct FolderFixture {
 
             let newRule = #"{"field": "conversation.channel", "op": "equals", "value": "voice"}"#
             let replaced: FolderBody = try await api.expect(
-                200, "PUT", "/v1/folders/\(created.id)", json: #"{"name": "Calls", "rule": \#(newRule)}"#, as: .administrator)
+                200, "PUT", "/v1/folders/\(created.id)", json: #"{"name": "Calls", "rule": \#(newRule)}"#,
+                as: .administrator)
             #expect(replaced.id == created.id)
             #expect(replaced.name == "Calls")
             #expect(replaced.rule == (try JSONDecoder().decode(JSONValue.self, from: Data(newRule.utf8))))
@@ -490,7 +525,8 @@ private struct FolderFixture {
             let api = SpamFolderAPI(cluster: cluster)
             var ids: [String] = []
             for index in 0..<5 {
-                ids.append(try await api.folder("Folder \(index)", rule: #"{"field": "conversation.tag", "op": "exists"}"#))
+                ids.append(
+                    try await api.folder("Folder \(index)", rule: #"{"field": "conversation.tag", "op": "exists"}"#))
             }
             // SPEC §2: lists take limit and cursor and are newest first unless said otherwise.
             var seen: [String] = []
@@ -516,8 +552,14 @@ private struct FolderFixture {
         (#"{"field": "conversation.status", "op": "in", "value": "open"}"#, "rule.value"),
         (#"{"field": "conversation.status", "op": "in", "value": []}"#, "rule.value"),
         (#"{"field": "conversation.subject", "op": "contains"}"#, "rule.value"),
-        (#"{"all": [{"field": "conversation.status", "op": "equals", "value": "open"}, {"not": {"field": "contact.name", "op": "exists"}}]}"#, "rule.all[1].not.field"),
-        (#"{"any": [{"field": "conversation.tag", "op": "exists"}, {"field": "conversation.tag", "op": "like", "value": "x"}]}"#, "rule.any[1].op"),
+        (
+            #"{"all": [{"field": "conversation.status", "op": "equals", "value": "open"}, {"not": {"field": "contact.name", "op": "exists"}}]}"#,
+            "rule.all[1].not.field"
+        ),
+        (
+            #"{"any": [{"field": "conversation.tag", "op": "exists"}, {"field": "conversation.tag", "op": "like", "value": "x"}]}"#,
+            "rule.any[1].op"
+        ),
         (#"{"not": {"all": [{"field": "contact.email", "op": "in", "value": "a@b.c"}]}}"#, "rule.not.all[0].value"),
         (#"{"all": []}"#, "rule"),
         (#"{"dedicatedHero": "assigned"}"#, "rule"),
@@ -561,7 +603,8 @@ private struct FolderFixture {
             name: "conversation.tag", rule: #"{"field": "conversation.tag", "op": "equals", "value": "BILLING"}"#,
             matches: ["ann", "bea"]),
         FolderRuleCase(
-            name: "conversation.subject", rule: #"{"field": "conversation.subject", "op": "contains", "value": "Invoice"}"#,
+            name: "conversation.subject",
+            rule: #"{"field": "conversation.subject", "op": "contains", "value": "Invoice"}"#,
             matches: ["ann", "eve"]),
         FolderRuleCase(
             name: "conversation.status", rule: #"{"field": "conversation.status", "op": "equals", "value": "open"}"#,
@@ -570,20 +613,24 @@ private struct FolderFixture {
             name: "conversation.channel", rule: #"{"field": "conversation.channel", "op": "equals", "value": "voice"}"#,
             matches: ["dan"]),
         FolderRuleCase(
-            name: "conversation.inboxId", rule: #"{"field": "conversation.inboxId", "op": "equals", "value": "{sales}"}"#,
+            name: "conversation.inboxId",
+            rule: #"{"field": "conversation.inboxId", "op": "equals", "value": "{sales}"}"#,
             matches: ["carl"]),
         FolderRuleCase(
-            name: "conversation.assigneeId", rule: #"{"field": "conversation.assigneeId", "op": "equals", "value": "{bob}"}"#,
+            name: "conversation.assigneeId",
+            rule: #"{"field": "conversation.assigneeId", "op": "equals", "value": "{bob}"}"#,
             matches: ["carl"]),
         FolderRuleCase(
             name: "contact.tag", rule: #"{"field": "contact.tag", "op": "equals", "value": "vip"}"#, matches: ["ann"]),
         FolderRuleCase(
             name: "contact.email (SPEC example)",
-            rule: #"{"field": "contact.email", "op": "endsWith", "value": "@super-important-customer.com"}"#, matches: ["ann"]),
+            rule: #"{"field": "contact.email", "op": "endsWith", "value": "@super-important-customer.com"}"#,
+            matches: ["ann"]),
     ]
 
     static let operatorCases = [
-        FolderRuleCase(name: "exists", rule: #"{"field": "conversation.tag", "op": "exists"}"#, matches: ["ann", "bea", "dan"]),
+        FolderRuleCase(
+            name: "exists", rule: #"{"field": "conversation.tag", "op": "exists"}"#, matches: ["ann", "bea", "dan"]),
         FolderRuleCase(
             name: "equals", rule: #"{"field": "conversation.channel", "op": "equals", "value": "EMAIL"}"#,
             matches: ["ann", "bea", "eve"]),
@@ -597,27 +644,33 @@ private struct FolderFixture {
             name: "contains", rule: #"{"field": "contact.email", "op": "contains", "value": "IMPORTANT-customer"}"#,
             matches: ["ann", "eve"]),
         FolderRuleCase(
-            name: "startsWith", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "re:"}"#, matches: ["eve"]),
+            name: "startsWith", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "re:"}"#,
+            matches: ["eve"]),
         FolderRuleCase(
-            name: "endsWith", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@EXAMPLE.com"}"#, matches: ["bea"]),
+            name: "endsWith", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@EXAMPLE.com"}"#,
+            matches: ["bea"]),
     ]
 
     static let nestedCases = [
         FolderRuleCase(
             name: "all with not",
-            rule: #"{"all": [{"field": "conversation.channel", "op": "equals", "value": "email"}, {"not": {"field": "conversation.status", "op": "equals", "value": "open"}}]}"#,
+            rule:
+                #"{"all": [{"field": "conversation.channel", "op": "equals", "value": "email"}, {"not": {"field": "conversation.status", "op": "equals", "value": "open"}}]}"#,
             matches: ["ann", "eve"]),
         FolderRuleCase(
             name: "any",
-            rule: #"{"any": [{"field": "contact.tag", "op": "exists"}, {"field": "conversation.tag", "op": "equals", "value": "urgent"}]}"#,
+            rule:
+                #"{"any": [{"field": "contact.tag", "op": "exists"}, {"field": "conversation.tag", "op": "equals", "value": "urgent"}]}"#,
             matches: ["ann", "bea", "dan"]),
         FolderRuleCase(
             name: "not of any",
-            rule: #"{"not": {"any": [{"field": "conversation.channel", "op": "in", "value": ["voice", "messaging"]}, {"field": "conversation.tag", "op": "exists"}]}}"#,
+            rule:
+                #"{"not": {"any": [{"field": "conversation.channel", "op": "in", "value": ["voice", "messaging"]}, {"field": "conversation.tag", "op": "exists"}]}}"#,
             matches: ["eve"]),
         FolderRuleCase(
             name: "all of any and not",
-            rule: #"{"all": [{"any": [{"field": "contact.tag", "op": "equals", "value": "VIP"}, {"field": "contact.tag", "op": "equals", "value": "Gold"}]}, {"not": {"field": "conversation.tag", "op": "equals", "value": "vip-case"}}]}"#,
+            rule:
+                #"{"all": [{"any": [{"field": "contact.tag", "op": "equals", "value": "VIP"}, {"field": "contact.tag", "op": "equals", "value": "Gold"}]}, {"not": {"field": "conversation.tag", "op": "equals", "value": "vip-case"}}]}"#,
             matches: ["bea"]),
         FolderRuleCase(
             name: "not not",
@@ -654,15 +707,20 @@ private struct FolderFixture {
             let api = SpamFolderAPI(cluster: cluster)
             _ = try await kit.desk()
             let upper = try #require(
-                try await kit.inbound(.email, from: "a@example.dk", subject: "ÆBLEGRØD PÅ TILBUD", expecting: 201).conversationId)
+                try await kit.inbound(.email, from: "a@example.dk", subject: "ÆBLEGRØD PÅ TILBUD", expecting: 201)
+                    .conversationId)
             let lower = try #require(
-                try await kit.inbound(.email, from: "b@example.dk", subject: "Tilbud på æblegrød", expecting: 201).conversationId)
+                try await kit.inbound(.email, from: "b@example.dk", subject: "Tilbud på æblegrød", expecting: 201)
+                    .conversationId)
             _ = try await kit.inbound(.email, from: "c@example.dk", subject: "Rødgrød med fløde", expecting: 201)
-            let contains = try await api.folder("Æblegrød", rule: #"{"field": "conversation.subject", "op": "contains", "value": "Æblegrød"}"#)
+            let contains = try await api.folder(
+                "Æblegrød", rule: #"{"field": "conversation.subject", "op": "contains", "value": "Æblegrød"}"#)
             #expect(try await api.ids(contains) == [lower, upper])
-            let starts = try await api.folder("Æble first", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "æblegrød"}"#)
+            let starts = try await api.folder(
+                "Æble first", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "æblegrød"}"#)
             #expect(try await api.ids(starts) == [upper])
-            let equals = try await api.folder("Exact", rule: #"{"field": "conversation.subject", "op": "equals", "value": "tilbud PÅ ÆBLEGRØD"}"#)
+            let equals = try await api.folder(
+                "Exact", rule: #"{"field": "conversation.subject", "op": "equals", "value": "tilbud PÅ ÆBLEGRØD"}"#)
             #expect(try await api.ids(equals) == [lower])
         }
     }
@@ -673,10 +731,14 @@ private struct FolderFixture {
             let api = SpamFolderAPI(cluster: cluster)
             let (_, ada) = try await kit.desk()
             let asAda = kit.acting(as: ada)
-            let first = try #require(try await kit.inbound(.email, from: "x1@example.com", expecting: 201).conversationId)
-            let second = try #require(try await kit.inbound(.email, from: "x2@example.com", expecting: 201).conversationId)
-            let escalated = try await api.folder("Escalated", rule: #"{"field": "conversation.tag", "op": "equals", "value": "escalated"}"#)
-            let fromAcme = try await api.folder("Acme", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@acme.example"}"#)
+            let first = try #require(
+                try await kit.inbound(.email, from: "x1@example.com", expecting: 201).conversationId)
+            let second = try #require(
+                try await kit.inbound(.email, from: "x2@example.com", expecting: 201).conversationId)
+            let escalated = try await api.folder(
+                "Escalated", rule: #"{"field": "conversation.tag", "op": "equals", "value": "escalated"}"#)
+            let fromAcme = try await api.folder(
+                "Acme", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@acme.example"}"#)
             #expect(try await api.ids(escalated).isEmpty)
             #expect(try await api.ids(fromAcme).isEmpty)
 
@@ -688,7 +750,8 @@ private struct FolderFixture {
             #expect(try await api.ids(escalated) == [first])
 
             // New conversations appear without anything being done to the folder.
-            let acme = try #require(try await kit.inbound(.email, from: "buyer@ACME.example", expecting: 201).conversationId)
+            let acme = try #require(
+                try await kit.inbound(.email, from: "buyer@ACME.example", expecting: 201).conversationId)
             #expect(try await api.ids(fromAcme) == [acme])
             #expect(try await api.ids(escalated) == [first])
             // Closing does not remove it: the rule does not mention status.
@@ -704,8 +767,10 @@ private struct FolderFixture {
             let (_, ada) = try await kit.desk()
             let result = try await kit.inbound(.email, from: "mover@old.example", expecting: 201)
             let id = try #require(result.conversationId)
-            let old = try await api.folder("Old domain", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@old.example"}"#)
-            let new = try await api.folder("New domain", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@new.example"}"#)
+            let old = try await api.folder(
+                "Old domain", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@old.example"}"#)
+            let new = try await api.folder(
+                "New domain", rule: #"{"field": "contact.email", "op": "endsWith", "value": "@new.example"}"#)
             let gold = try await api.folder("Gold", rule: #"{"field": "contact.tag", "op": "equals", "value": "gold"}"#)
             #expect(try await api.ids(old) == [id])
             #expect(try await api.ids(new).isEmpty)
@@ -732,12 +797,14 @@ private struct FolderFixture {
             let kit = ConversationKit(cluster)
             let api = SpamFolderAPI(cluster: cluster)
             let (_, ada) = try await kit.desk(capacity: PartialCounts(email: 50))
-            let folder = try await api.folder("Pages", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "page"}"#)
+            let folder = try await api.folder(
+                "Pages", rule: #"{"field": "conversation.subject", "op": "startsWith", "value": "page"}"#)
             var matching: [String] = []
             for index in 0..<12 {
                 let subject = index % 3 == 2 ? "Other \(index)" : "Page \(index)"
                 let id = try #require(
-                    try await kit.inbound(.email, from: "pager\(index)@example.com", subject: subject, expecting: 201).conversationId)
+                    try await kit.inbound(.email, from: "pager\(index)@example.com", subject: subject, expecting: 201)
+                        .conversationId)
                 if index % 3 != 2 { matching.append(id) }
             }
             // The newest matching one is marked spam: it is never listed.
@@ -908,9 +975,12 @@ private struct FolderFixture {
         try await withServices([.contacts, .routing, .conversations]) { cluster in
             let api = SpamFolderAPI(cluster: cluster)
             let good = try await api.folder("Good", rule: Self.channelIsEmail)
-            let leaves = { (count: Int) in #"{"any": [\#(Self.list(Array(repeating: Self.channelIsEmail, count: count)))]}"# }
+            let leaves = { (count: Int) in
+                #"{"any": [\#(Self.list(Array(repeating: Self.channelIsEmail, count: count)))]}"#
+            }
             let nested = { (levels: Int) in
-                String(repeating: #"{"not": "#, count: levels - 1) + Self.channelIsEmail + String(repeating: "}", count: levels - 1)
+                String(repeating: #"{"not": "#, count: levels - 1) + Self.channelIsEmail
+                    + String(repeating: "}", count: levels - 1)
             }
             let refused: [(name: String, rule: String, field: String, limit: String)] = [
                 ("1,000 conditions", leaves(999), "rule", "At most 100 conditions"),
@@ -918,7 +988,8 @@ private struct FolderFixture {
                 ("9 levels", nested(9), "rule.not.not.not.not.not.not.not.not", "at most 8 levels"),
                 (
                     "an in list of 101",
-                    #"{"field": "conversation.tag", "op": "in", "value": \#(Self.strings((0...100).map { "t\($0)" }))}"#, "rule.value",
+                    #"{"field": "conversation.tag", "op": "in", "value": \#(Self.strings((0...100).map { "t\($0)" }))}"#,
+                    "rule.value",
                     "at most 100 values"
                 ),
                 (
@@ -931,7 +1002,8 @@ private struct FolderFixture {
                 let body = #"{"name": "Too much", "rule": \#(rule)}"#
                 for (method, path) in [("POST", "/v1/folders"), ("PUT", "/v1/folders/\(good)")] {
                     let response = try await api.call(method, path, json: body, as: .teamManager)
-                    #expect(response.status == 422, "\(name), \(method): \(String(decoding: response.body, as: UTF8.self))")
+                    #expect(
+                        response.status == 422, "\(name), \(method): \(String(decoding: response.body, as: UTF8.self))")
                     #expect(response.header("content-type") == "application/problem+json")
                     let problem = try JSONDecoder().decode(Problem.self, from: Data(response.body))
                     let error = problem.errors?.first { $0.field == field }
@@ -940,7 +1012,9 @@ private struct FolderFixture {
             }
             let folders: Page<FolderBody> = try await api.expect(200, "GET", "/v1/folders", as: .agent)
             #expect(folders.items.map(\.name) == ["Good"])
-            #expect(folders.items.first?.rule == (try JSONDecoder().decode(JSONValue.self, from: Data(Self.channelIsEmail.utf8))))
+            #expect(
+                folders.items.first?.rule
+                    == (try JSONDecoder().decode(JSONValue.self, from: Data(Self.channelIsEmail.utf8))))
         }
     }
 }

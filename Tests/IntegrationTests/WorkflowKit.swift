@@ -39,7 +39,8 @@ struct WorkflowKit: Sendable {
     ) async throws -> Agent {
         try await routing.createAgent(
             NewAgent(
-                name: name, email: "\(name.lowercased())@desk.example.com", availability: availability, inboxIds: inboxes,
+                name: name, email: "\(name.lowercased())@desk.example.com", availability: availability,
+                inboxIds: inboxes,
                 capacity: capacity ?? PartialCounts(email: 50, messaging: 50, voice: 50, voicemail: 50)))
     }
 
@@ -55,7 +56,9 @@ struct WorkflowKit: Sendable {
     @discardableResult
     func activate(_ document: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Int {
         let response = try await put(document)
-        #expect(response.status == 200, "PUT /v1/workflow answered \(response.status): \(Self.body(response))", sourceLocation: sourceLocation)
+        #expect(
+            response.status == 200, "PUT /v1/workflow answered \(response.status): \(Self.body(response))",
+            sourceLocation: sourceLocation)
         let saved = try JSONDecoder().decode(SavedVersion.self, from: Data(response.body))
         return saved.version
     }
@@ -77,8 +80,10 @@ struct WorkflowKit: Sendable {
     }
 
     func templates() async throws -> [Template] {
-        let response = try await cluster.raw(.routing, token: cluster.token(.agent)).raw("GET", "/v1/workflow/templates")
-        #expect(response.status == 200, "GET /v1/workflow/templates answered \(response.status): \(Self.body(response))")
+        let response = try await cluster.raw(.routing, token: cluster.token(.agent)).raw(
+            "GET", "/v1/workflow/templates")
+        #expect(
+            response.status == 200, "GET /v1/workflow/templates answered \(response.status): \(Self.body(response))")
         return try JSONDecoder().decode(Page<Template>.self, from: Data(response.body)).items
     }
 
@@ -105,10 +110,12 @@ struct WorkflowKit: Sendable {
 
     /// Sends one inbound message with a `service` token; the answer must be 2xx.
     func send(
-        _ channel: Channel, from: String, body: String = "Hello, I need help.", name: String? = nil, conversationId: String? = nil
+        _ channel: Channel, from: String, body: String = "Hello, I need help.", name: String? = nil,
+        conversationId: String? = nil
     ) async throws -> InboundResult {
         try await cluster.conversations(as: .service).inbound(
-            InboundRequest(channel: channel, from: from, name: name, subject: nil, body: body, conversationId: conversationId))
+            InboundRequest(
+                channel: channel, from: from, name: name, subject: nil, body: body, conversationId: conversationId))
     }
 
     /// Re-reads the conversation until `condition` holds or `seconds` pass; returns the last read.
@@ -154,7 +161,6 @@ struct WorkflowKit: Sendable {
     }
 
     // MARK: - Helpers
-
 
     /// The body as text, for failure messages.
     static func body(_ response: ClientResponse) -> String { String(decoding: response.body, as: UTF8.self) }

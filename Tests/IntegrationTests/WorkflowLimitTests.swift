@@ -37,7 +37,8 @@ import Testing
 
     static func route(_ conversationID: String, event: RouteEvent = .new, body: String = "Hello") -> RouteRequest {
         RouteRequest(
-            conversationId: conversationID, event: event, channel: .email, contact: RouteContact(id: "contact-\(conversationID)"),
+            conversationId: conversationID, event: event, channel: .email,
+            contact: RouteContact(id: "contact-\(conversationID)"),
             message: RouteMessage(id: "message-\(UUID().uuidString)", body: body))
     }
 
@@ -56,10 +57,14 @@ import Testing
             try await kit.activate(Self.document(start: "done", [Self.done(inbox.id)]))
 
             let refused: [(name: String, document: String, field: String, limit: String)] = [
-                ("2,000 tag steps", Self.document(Self.chain(2_000) + [Self.done(inbox.id)]), "steps", "at most 500 steps"),
+                (
+                    "2,000 tag steps", Self.document(Self.chain(2_000) + [Self.done(inbox.id)]), "steps",
+                    "at most 500 steps"
+                ),
                 ("501 steps", Self.document(Self.chain(500) + [Self.done(inbox.id)]), "steps", "at most 500 steps"),
                 (
-                    "a condition 33 deep", Self.document(start: "b", [Self.branch("b", Self.nested(33), then: "done"), Self.done(inbox.id)]),
+                    "a condition 33 deep",
+                    Self.document(start: "b", [Self.branch("b", Self.nested(33), then: "done"), Self.done(inbox.id)]),
                     "b", "at most 32 levels"
                 ),
                 (
@@ -68,7 +73,8 @@ import Testing
                         start: "b0",
                         (0..<70).map { index in
                             Self.branch(
-                                "b\(index)", #"{"field": "message.body", "op": "contains", "value": "\#(String(repeating: "x", count: 1_000))"}"#,
+                                "b\(index)",
+                                #"{"field": "message.body", "op": "contains", "value": "\#(String(repeating: "x", count: 1_000))"}"#,
                                 then: index < 69 ? "b\(index + 1)" : "done")
                         } + [Self.done(inbox.id)]),
                     "steps", "at most 65536 bytes (64 KiB)"
@@ -79,7 +85,8 @@ import Testing
                 #expect(response.status == 422, "\(name): \(WorkflowKit.body(response))")
                 #expect(response.header("content-type") == "application/problem+json", "\(name)")
                 let problem = try #require(WorkflowKit.problem(response), "\(name): no problem document")
-                let error = try #require(problem.errors?.first { $0.field == field }, "\(name): \(problem.errors ?? [])")
+                let error = try #require(
+                    problem.errors?.first { $0.field == field }, "\(name): \(problem.errors ?? [])")
                 #expect(error.message.contains(limit), "\(name): \(error.message)")
                 // Refused: still version 1, and routing still answers.
                 #expect(try await Self.activeVersion(cluster) == 1, "\(name)")
@@ -157,14 +164,17 @@ import Testing
                  "context": {"contact": {"id": "contact-waiting"}, "channel": "email", "messageBody": "Hello", "variables": {}}}
                 """#
             do {
-                let connection = try Connection(path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
+                let connection = try Connection(
+                    path: service.databasePath, readOnly: false, busyTimeoutMilliseconds: 2000)
                 for (version, document) in [(1, paused), (2, active)] {
                     try connection.run(
-                        "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", version, SQLValue.blob(Array(document.utf8)),
+                        "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", version,
+                        SQLValue.blob(Array(document.utf8)),
                         "2026-01-0\(version)T00:00:00.000Z")
                 }
                 try connection.run(
-                    "INSERT INTO workflow_runs (conversation_id, run, updated_at) VALUES (?, ?, ?)", "waiting", SQLValue.blob(Array(run.utf8)),
+                    "INSERT INTO workflow_runs (conversation_id, run, updated_at) VALUES (?, ?, ?)", "waiting",
+                    SQLValue.blob(Array(run.utf8)),
                     "2026-01-01T00:00:00.000Z")
             }
 
@@ -185,7 +195,10 @@ import Testing
 
             // And it is replaced like any other.
             #expect(try await kit.activate(Self.document(start: "done", [Self.done(inbox.id)])) == 3)
-            #expect(try await routing.route(Self.route("after-replace")).trace.contains { $0.outcome == "version 3 starts at done" })
+            #expect(
+                try await routing.route(Self.route("after-replace")).trace.contains {
+                    $0.outcome == "version 3 starts at done"
+                })
         }
     }
 }

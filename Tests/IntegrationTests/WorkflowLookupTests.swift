@@ -30,8 +30,10 @@ import Testing
             let notFound = try await kit.inbox("Not found")
             let down = try await kit.inbox("CRM down")
             let dana = try await kit.agent("Dana", inboxes: [down.id])
-            _ = try await kit.crm.upsert(CustomerInput(email: "known@example.com", customerType: "VIP", loyaltyStatus: "gold"))
-            try await kit.activate(Self.lookupWorkflow(source: "directory", found: found, notFound: notFound, down: down))
+            _ = try await kit.crm.upsert(
+                CustomerInput(email: "known@example.com", customerType: "VIP", loyaltyStatus: "gold"))
+            try await kit.activate(
+                Self.lookupWorkflow(source: "directory", found: found, notFound: notFound, down: down))
             // While the CRM is up, the directory answers: found and not found.
             let known = try await kit.placed(try await kit.send(.email, from: "known@example.com").conversationId)
             #expect(known.inboxId == found.id)
@@ -61,15 +63,20 @@ import Testing
                 // The CRM-lookup service would wait 10 s for these: routing's own 2 s ceiling must act.
                 for (name, path) in [("quickcrm", "/fast"), ("slowcrm", "/slow")] {
                     _ = try await kit.crm.putSource(
-                        name, SourceConfig(urlTemplate: "http://127.0.0.1:\(port)\(path)?email={{email}}", timeoutMs: 10_000, cacheTtlSeconds: 1))
+                        name,
+                        SourceConfig(
+                            urlTemplate: "http://127.0.0.1:\(port)\(path)?email={{email}}", timeoutMs: 10_000,
+                            cacheTtlSeconds: 1))
                 }
                 // A quick source answers, and its fields reach variables (`$.list[0]`, `$.tier`).
-                try await kit.activate(Self.lookupWorkflow(source: "quickcrm", found: found, notFound: notFound, down: down))
+                try await kit.activate(
+                    Self.lookupWorkflow(source: "quickcrm", found: found, notFound: notFound, down: down))
                 let quick = try await kit.send(.email, from: "quick@example.com")
                 #expect(quick.replies.map(\.body) == ["Welcome back, gold member (first)."])
                 #expect(try await kit.placed(quick.conversationId).inboxId == found.id)
 
-                try await kit.activate(Self.lookupWorkflow(source: "slowcrm", found: found, notFound: notFound, down: down))
+                try await kit.activate(
+                    Self.lookupWorkflow(source: "slowcrm", found: found, notFound: notFound, down: down))
                 let started = Date()
                 let sent = try await kit.send(.email, from: "patient@example.com")
                 let answered = Date().timeIntervalSince(started)
@@ -80,7 +87,9 @@ import Testing
                 let decision = try await kit.decision(sent.conversationId)
                 #expect(decision.trace.map(\.step).contains("crmDown"))
                 let decided = try #require(Self.date(decision.decidedAt), "decidedAt \(decision.decidedAt)")
-                #expect(decided.timeIntervalSince(started) < 4.5, "routing decided \(decided.timeIntervalSince(started)) s after the message")
+                #expect(
+                    decided.timeIntervalSince(started) < 4.5,
+                    "routing decided \(decided.timeIntervalSince(started)) s after the message")
             }
         }
     }
@@ -105,7 +114,8 @@ private func withFakeSource<T: Sendable>(_ body: (Int) async throws -> T) async 
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoops: 1)
     configuration.shutdownGraceSeconds = 1
     let server = HTTPServer(
-        configuration, router: router, logger: Logger(service: "fake-source", level: .error, sink: MemorySink()), signer: nil)
+        configuration, router: router, logger: Logger(service: "fake-source", level: .error, sink: MemorySink()),
+        signer: nil)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {

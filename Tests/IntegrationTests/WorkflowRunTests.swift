@@ -30,8 +30,10 @@ import Testing
         let heroes = try await kit.inbox("Heroes")
         let desk = VIPDesk(
             support: support, vip: vip, sam: try await kit.agent("Sam", inboxes: [support.id]),
-            vera: try await kit.agent("Vera", inboxes: [vip.id]), victor: try await kit.agent("Victor", inboxes: [vip.id]),
-            maria: try await kit.agent("Maria", inboxes: [managers.id]), helen: try await kit.agent("Helen", inboxes: [heroes.id]))
+            vera: try await kit.agent("Vera", inboxes: [vip.id]),
+            victor: try await kit.agent("Victor", inboxes: [vip.id]),
+            maria: try await kit.agent("Maria", inboxes: [managers.id]),
+            helen: try await kit.agent("Helen", inboxes: [heroes.id]))
         let document = try await kit.template(
             "vip-routing",
             filling: ["<vip inbox id>": vip.id, "<support inbox id>": support.id, "<manager agent id>": desk.maria.id])
@@ -92,7 +94,8 @@ import Testing
             let kit = WorkflowKit(cluster)
             let desk = try await Self.vipDesk(kit)
             try await Self.vip(kit, "newvip@example.com")
-            let first = try await kit.send(.messaging, from: "visitor-1", body: "Hi, anyone there?", name: "Chat Visitor")
+            let first = try await kit.send(
+                .messaging, from: "visitor-1", body: "Hi, anyone there?", name: "Chat Visitor")
             #expect(first.replies.map(\.body) == [Self.question])
             #expect(first.routingState == .awaitingCustomer)
             #expect(first.assigneeId == nil)
@@ -246,7 +249,9 @@ import Testing
             // Alice's valid answer resumes her run where it paused.
             let aliceAnswer = try await kit.send(.messaging, from: "alice-chat", body: "alice@example.com")
             #expect(aliceAnswer.conversationId == alice.conversationId)
-            let alicePlaced = try await kit.conversation(try #require(alice.conversationId)) { $0.routingState == .assigned }
+            let alicePlaced = try await kit.conversation(try #require(alice.conversationId)) {
+                $0.routingState == .assigned
+            }
             #expect(alicePlaced.inboxId == support.id)
             #expect(alicePlaced.assigneeId == sam.id)
             #expect(try await kit.contacts.get(alice.contactId).emails == ["alice@example.com"])
@@ -258,7 +263,9 @@ import Testing
             let bobAgain = try await kit.send(.messaging, from: "bob-chat", body: "still no")
             #expect(bobAgain.conversationId == bob.conversationId)
             #expect(!bobAgain.replies.map(\.body).contains(Self.retry))
-            let bobPlaced = try await kit.conversation(try #require(bob.conversationId)) { $0.routingState == .assigned }
+            let bobPlaced = try await kit.conversation(try #require(bob.conversationId)) {
+                $0.routingState == .assigned
+            }
             #expect(bobPlaced.assigneeId == maria.id)
         }
     }
@@ -271,20 +278,25 @@ import Testing
             let support = try await kit.inbox("Support", defaultFor: [.email, .messaging, .voicemail])
             let phones = try await kit.inbox("Phones", defaultFor: [.voice])
             let paula = try await kit.agent("Paula", inboxes: [phones.id], capacity: PartialCounts(voice: 1))
-            let priority = try await kit.routing.createQueue(NewQueue(name: "Priority", inboxId: phones.id, priority: 10))
-            let standard = try await kit.routing.createQueue(NewQueue(name: "Standard", inboxId: phones.id, priority: 5))
+            let priority = try await kit.routing.createQueue(
+                NewQueue(name: "Priority", inboxId: phones.id, priority: 10))
+            let standard = try await kit.routing.createQueue(
+                NewQueue(name: "Standard", inboxId: phones.id, priority: 5))
             let general = try await kit.routing.createQueue(NewQueue(name: "General", inboxId: phones.id, priority: 1))
             let document = try await kit.template(
                 "loyalty-priority-queues",
                 filling: [
-                    "<priority queue id>": priority.id, "<standard queue id>": standard.id, "<general queue id>": general.id,
+                    "<priority queue id>": priority.id, "<standard queue id>": standard.id,
+                    "<general queue id>": general.id,
                     "<support inbox id>": support.id,
                 ])
             try await kit.activate(document)
             for (phone, status) in [
-                ("+4530000001", "gold"), ("+4530000002", "silver"), ("+4530000003", "platinum"), ("+4530000004", "gold"),
+                ("+4530000001", "gold"), ("+4530000002", "silver"), ("+4530000003", "platinum"),
+                ("+4530000004", "gold"),
             ] {
-                _ = try await kit.crm.upsert(CustomerInput(phone: phone, customerType: "regular", loyaltyStatus: status))
+                _ = try await kit.crm.upsert(
+                    CustomerInput(phone: phone, customerType: "regular", loyaltyStatus: status))
             }
 
             // A gold caller while Paula is free: assigned to her (a member of the queue's inbox).
@@ -297,7 +309,8 @@ import Testing
             // Paula is busy now: callers wait, each in their tier's queue. Lower tiers call first.
             var waiting: [String: String] = [:]
             for (label, phone, queue) in [
-                ("unknown", "+4530000009", general), ("silver", "+4530000002", standard), ("gold", "+4530000001", priority),
+                ("unknown", "+4530000009", general), ("silver", "+4530000002", standard),
+                ("gold", "+4530000001", priority),
                 ("platinum", "+4530000003", priority),
             ] {
                 let sent = try await kit.send(.voice, from: phone)
@@ -309,7 +322,9 @@ import Testing
                 let id = try #require(sent.conversationId)
                 waiting[label] = id
             }
-            #expect(try await kit.routing.queue(priority.id).waiting == [waiting["gold"], waiting["platinum"]].compactMap { $0 })
+            #expect(
+                try await kit.routing.queue(priority.id).waiting
+                    == [waiting["gold"], waiting["platinum"]].compactMap { $0 })
             #expect(try await kit.routing.queue(standard.id).waiting == [waiting["silver"]].compactMap { $0 })
             #expect(try await kit.routing.queue(general.id).waiting == [waiting["unknown"]].compactMap { $0 })
 
@@ -323,7 +338,9 @@ import Testing
                 #expect(served.routingState == .assigned, "\(label)")
                 for other in waiting.values where other != next {
                     let conversation = try await kit.conversations.conversation(other)
-                    if conversation.status != .closed { #expect(conversation.assigneeId != paula.id, "\(label) was not alone") }
+                    if conversation.status != .closed {
+                        #expect(conversation.assigneeId != paula.id, "\(label) was not alone")
+                    }
                 }
                 current = next
             }

@@ -17,7 +17,9 @@ import Testing
             _ = try await kit.crm.upsert(
                 CustomerInput(
                     email: "tia@example.com", customerType: "regular", loyaltyStatus: "gold",
-                    attributes: ["tier": .string("platinum"), "badges": .array([.string("early-adopter"), .string("beta")])]))
+                    attributes: [
+                        "tier": .string("platinum"), "badges": .array([.string("early-adopter"), .string("beta")]),
+                    ]))
             try await kit.activate(
                 #"""
                 {"start": "tag", "steps": [
@@ -92,7 +94,9 @@ import Testing
         var miss: Sender
     }
 
-    static func contact(_ emails: [String] = [], phones: [String] = [], tags: [String] = [], attributes: [String: String] = [:])
+    static func contact(
+        _ emails: [String] = [], phones: [String] = [], tags: [String] = [], attributes: [String: String] = [:]
+    )
         -> NewContact
     {
         NewContact(name: "Preset", emails: emails, phones: phones, tags: tags, attributes: attributes)
@@ -101,67 +105,93 @@ import Testing
     static let conditionCases: [ConditionCase] = [
         ConditionCase(
             name: "dedicatedHero assigned", condition: #"{"dedicatedHero": "assigned"}"#,
-            match: Sender(channel: .email, from: "hero#@example.com", preset: contact(["hero#@example.com"]), hero: true),
+            match: Sender(
+                channel: .email, from: "hero#@example.com", preset: contact(["hero#@example.com"]), hero: true),
             miss: Sender(channel: .email, from: "nohero#@example.com")),
         ConditionCase(
             name: "dedicatedHero unassigned", condition: #"{"dedicatedHero": "unassigned"}"#,
             match: Sender(channel: .email, from: "nohero#@example.com"),
-            miss: Sender(channel: .email, from: "hero#@example.com", preset: contact(["hero#@example.com"]), hero: true)),
+            miss: Sender(channel: .email, from: "hero#@example.com", preset: contact(["hero#@example.com"]), hero: true)
+        ),
         ConditionCase(
             name: "contact.email exists", condition: #"{"field": "contact.email", "op": "exists"}"#,
             match: Sender(channel: .email, from: "e#@example.com"), miss: Sender(channel: .messaging, from: "handle-#")),
         ConditionCase(
             name: "contact.email equals, case-insensitive",
             condition: #"{"field": "contact.email", "op": "equals", "value": "MiXed#@Example.COM"}"#,
-            match: Sender(channel: .email, from: "mixed#@example.com"), miss: Sender(channel: .email, from: "other#@example.com")),
+            match: Sender(channel: .email, from: "mixed#@example.com"),
+            miss: Sender(channel: .email, from: "other#@example.com")),
         ConditionCase(
-            name: "contact.email endsWith", condition: #"{"field": "contact.email", "op": "endsWith", "value": "@super-important-customer.com"}"#,
+            name: "contact.email endsWith",
+            condition: #"{"field": "contact.email", "op": "endsWith", "value": "@super-important-customer.com"}"#,
             match: Sender(channel: .email, from: "ceo#@Super-Important-Customer.com"),
             miss: Sender(channel: .email, from: "ceo#@example.com")),
         ConditionCase(
             name: "contact.phone exists", condition: #"{"field": "contact.phone", "op": "exists"}"#,
-            match: Sender(channel: .voice, from: "+45200#0001"), miss: Sender(channel: .email, from: "nophone#@example.com")),
+            match: Sender(channel: .voice, from: "+45200#0001"),
+            miss: Sender(channel: .email, from: "nophone#@example.com")),
         ConditionCase(
-            name: "contact.phone startsWith", condition: #"{"field": "contact.phone", "op": "startsWith", "value": "+45"}"#,
+            name: "contact.phone startsWith",
+            condition: #"{"field": "contact.phone", "op": "startsWith", "value": "+45"}"#,
             match: Sender(channel: .voice, from: "+45210#0002"), miss: Sender(channel: .voice, from: "+44210#0002")),
         ConditionCase(
-            name: "contact.tag equals, case-insensitive", condition: #"{"field": "contact.tag", "op": "equals", "value": "gold"}"#,
-            match: Sender(channel: .email, from: "tag#@example.com", preset: contact(["tag#@example.com"], tags: ["GOLD"])),
-            miss: Sender(channel: .email, from: "tagmiss#@example.com", preset: contact(["tagmiss#@example.com"], tags: ["silver"]))),
+            name: "contact.tag equals, case-insensitive",
+            condition: #"{"field": "contact.tag", "op": "equals", "value": "gold"}"#,
+            match: Sender(
+                channel: .email, from: "tag#@example.com", preset: contact(["tag#@example.com"], tags: ["GOLD"])),
+            miss: Sender(
+                channel: .email, from: "tagmiss#@example.com",
+                preset: contact(["tagmiss#@example.com"], tags: ["silver"]))),
         ConditionCase(
             name: "contact.tag with two tags matches when any does",
             condition: #"{"field": "contact.tag", "op": "equals", "value": "beta"}"#,
-            match: Sender(channel: .email, from: "two#@example.com", preset: contact(["two#@example.com"], tags: ["alpha", "beta"])),
-            miss: Sender(channel: .email, from: "one#@example.com", preset: contact(["one#@example.com"], tags: ["alpha"]))),
+            match: Sender(
+                channel: .email, from: "two#@example.com",
+                preset: contact(["two#@example.com"], tags: ["alpha", "beta"])),
+            miss: Sender(
+                channel: .email, from: "one#@example.com", preset: contact(["one#@example.com"], tags: ["alpha"]))),
         ConditionCase(
             name: "contact.email with two emails matches when any does",
             condition: #"{"field": "contact.email", "op": "endsWith", "value": "@two.example"}"#,
             match: Sender(
-                channel: .email, from: "first#@one.example", preset: contact(["first#@one.example", "second#@two.example"])),
+                channel: .email, from: "first#@one.example",
+                preset: contact(["first#@one.example", "second#@two.example"])),
             miss: Sender(channel: .email, from: "only#@one.example", preset: contact(["only#@one.example"]))),
         ConditionCase(
-            name: "contact.attribute equals", condition: #"{"field": "contact.attribute.plan", "op": "equals", "value": "pro"}"#,
-            match: Sender(channel: .email, from: "pro#@example.com", preset: contact(["pro#@example.com"], attributes: ["plan": "Pro"])),
-            miss: Sender(channel: .email, from: "basic#@example.com", preset: contact(["basic#@example.com"], attributes: ["plan": "basic"]))),
+            name: "contact.attribute equals",
+            condition: #"{"field": "contact.attribute.plan", "op": "equals", "value": "pro"}"#,
+            match: Sender(
+                channel: .email, from: "pro#@example.com",
+                preset: contact(["pro#@example.com"], attributes: ["plan": "Pro"])),
+            miss: Sender(
+                channel: .email, from: "basic#@example.com",
+                preset: contact(["basic#@example.com"], attributes: ["plan": "basic"]))),
         ConditionCase(
             name: "contact.attribute exists", condition: #"{"field": "contact.attribute.plan", "op": "exists"}"#,
-            match: Sender(channel: .email, from: "plan#@example.com", preset: contact(["plan#@example.com"], attributes: ["plan": "x"])),
+            match: Sender(
+                channel: .email, from: "plan#@example.com",
+                preset: contact(["plan#@example.com"], attributes: ["plan": "x"])),
             miss: Sender(channel: .email, from: "noplan#@example.com")),
         ConditionCase(
-            name: "channel equals, case-insensitive", condition: #"{"field": "channel", "op": "equals", "value": "MESSAGING"}"#,
-            match: Sender(channel: .messaging, from: "chat-#"), miss: Sender(channel: .email, from: "mail#@example.com")),
+            name: "channel equals, case-insensitive",
+            condition: #"{"field": "channel", "op": "equals", "value": "MESSAGING"}"#,
+            match: Sender(channel: .messaging, from: "chat-#"), miss: Sender(channel: .email, from: "mail#@example.com")
+        ),
         ConditionCase(
             name: "channel notEquals", condition: #"{"field": "channel", "op": "notEquals", "value": "email"}"#,
-            match: Sender(channel: .voicemail, from: "+45220#0003"), miss: Sender(channel: .email, from: "mail#@example.com")),
+            match: Sender(channel: .voicemail, from: "+45220#0003"),
+            miss: Sender(channel: .email, from: "mail#@example.com")),
         ConditionCase(
             name: "channel in", condition: #"{"field": "channel", "op": "in", "value": ["voice", "voicemail"]}"#,
             match: Sender(channel: .voice, from: "+45230#0004"), miss: Sender(channel: .messaging, from: "chat-#")),
         ConditionCase(
-            name: "message.body contains, case-insensitive", condition: #"{"field": "message.body", "op": "contains", "value": "refund"}"#,
+            name: "message.body contains, case-insensitive",
+            condition: #"{"field": "message.body", "op": "contains", "value": "refund"}"#,
             match: Sender(channel: .email, from: "r#@example.com", body: "I would like a REFUND, please."),
             miss: Sender(channel: .email, from: "p#@example.com", body: "Where is my parcel?")),
         ConditionCase(
-            name: "message.body startsWith", condition: #"{"field": "message.body", "op": "startsWith", "value": "urgent"}"#,
+            name: "message.body startsWith",
+            condition: #"{"field": "message.body", "op": "startsWith", "value": "urgent"}"#,
             match: Sender(channel: .email, from: "u#@example.com", body: "Urgent: the shop is down"),
             miss: Sender(channel: .email, from: "n#@example.com", body: "Not urgent at all")),
         ConditionCase(
@@ -170,18 +200,23 @@ import Testing
             miss: Sender(channel: .email, from: "dirregular#@example.com", customerType: "regular")),
         ConditionCase(
             name: "all",
-            condition: #"{"all": [{"field": "channel", "op": "equals", "value": "email"}, {"field": "message.body", "op": "contains", "value": "invoice"}]}"#,
+            condition:
+                #"{"all": [{"field": "channel", "op": "equals", "value": "email"}, {"field": "message.body", "op": "contains", "value": "invoice"}]}"#,
             match: Sender(channel: .email, from: "inv#@example.com", body: "Invoice 42 is wrong"),
             miss: Sender(channel: .messaging, from: "chatinv-#", body: "Invoice 42 is wrong")),
         ConditionCase(
             name: "any",
-            condition: #"{"any": [{"field": "contact.tag", "op": "equals", "value": "vip"}, {"field": "contact.attribute.plan", "op": "equals", "value": "enterprise"}]}"#,
+            condition:
+                #"{"any": [{"field": "contact.tag", "op": "equals", "value": "vip"}, {"field": "contact.attribute.plan", "op": "equals", "value": "enterprise"}]}"#,
             match: Sender(
-                channel: .email, from: "ent#@example.com", preset: contact(["ent#@example.com"], attributes: ["plan": "enterprise"])),
-            miss: Sender(channel: .email, from: "reg#@example.com", preset: contact(["reg#@example.com"], tags: ["regular"]))),
+                channel: .email, from: "ent#@example.com",
+                preset: contact(["ent#@example.com"], attributes: ["plan": "enterprise"])),
+            miss: Sender(
+                channel: .email, from: "reg#@example.com", preset: contact(["reg#@example.com"], tags: ["regular"]))),
         ConditionCase(
             name: "not", condition: #"{"not": {"field": "channel", "op": "equals", "value": "email"}}"#,
-            match: Sender(channel: .messaging, from: "notmail-#"), miss: Sender(channel: .email, from: "mail2#@example.com")),
+            match: Sender(channel: .messaging, from: "notmail-#"),
+            miss: Sender(channel: .email, from: "mail2#@example.com")),
     ]
 
     @Test func branchConditionsPickTheCaseForEachFieldAndOperator() async throws {
@@ -205,16 +240,19 @@ import Testing
                       {"id": "yes", "type": "assign", "to": {"inbox": "\#(matched.id)"}},
                       {"id": "no", "type": "assign", "to": {"inbox": "\#(unmatched.id)"}}]}
                     """#)
-                for (sender, expected, label) in [(item.match, matched.id, "match"), (item.miss, unmatched.id, "miss")] {
+                for (sender, expected, label) in [(item.match, matched.id, "match"), (item.miss, unmatched.id, "miss")]
+                {
                     if let type = sender.customerType {
-                        _ = try await kit.crm.upsert(CustomerInput(email: fill(sender.from), customerType: type, loyaltyStatus: "none"))
+                        _ = try await kit.crm.upsert(
+                            CustomerInput(email: fill(sender.from), customerType: type, loyaltyStatus: "none"))
                     }
                     if var preset = sender.preset {
                         preset.emails = preset.emails?.map(fill)
                         preset.phones = preset.phones?.map(fill)
                         let created = try await kit.contacts.create(preset)
                         if sender.hero {
-                            _ = try await kit.contacts.setDedicatedHero(created.id, DedicatedHero(type: .agent, id: helen.id))
+                            _ = try await kit.contacts.setDedicatedHero(
+                                created.id, DedicatedHero(type: .agent, id: helen.id))
                         }
                     }
                     let sent = try await kit.send(sender.channel, from: fill(sender.from), body: sender.body)
@@ -233,7 +271,8 @@ import Testing
             let support = try await kit.inbox("Support", defaultFor: Channel.allCases)
             _ = try await kit.agent("Sam", inboxes: [support.id])
             let awa = try await kit.agent("Awa", inboxes: [support.id], availability: .away)
-            try await kit.activate(#"{"start": "toAwa", "steps": [{"id": "toAwa", "type": "assign", "to": {"agent": "\#(awa.id)"}}]}"#)
+            try await kit.activate(
+                #"{"start": "toAwa", "steps": [{"id": "toAwa", "type": "assign", "to": {"agent": "\#(awa.id)"}}]}"#)
             let sent = try await kit.send(.messaging, from: "chatter-1")
             let placed = try await kit.placed(sent.conversationId)
             #expect(placed.assigneeId == awa.id)
@@ -248,8 +287,10 @@ import Testing
             _ = try await kit.inbox("Support", defaultFor: Channel.allCases)
             let callbacks = try await kit.inbox("Callbacks")
             let cleo = try await kit.agent("Cleo", inboxes: [callbacks.id], availability: .offline)
-            let queue = try await kit.routing.createQueue(NewQueue(name: "Call back today", inboxId: callbacks.id, priority: 3))
-            try await kit.activate(#"{"start": "wait", "steps": [{"id": "wait", "type": "assign", "to": {"queue": "\#(queue.id)"}}]}"#)
+            let queue = try await kit.routing.createQueue(
+                NewQueue(name: "Call back today", inboxId: callbacks.id, priority: 3))
+            try await kit.activate(
+                #"{"start": "wait", "steps": [{"id": "wait", "type": "assign", "to": {"queue": "\#(queue.id)"}}]}"#)
             let sent = try await kit.send(.email, from: "later@example.com")
             let placed = try await kit.placed(sent.conversationId)
             #expect(placed.routingState == .queued)
@@ -274,7 +315,8 @@ import Testing
             let billing = try await kit.inbox("Billing")
             _ = try await kit.agent("Bea", inboxes: [billing.id], availability: .away)
             try await kit.activate(
-                #"{"start": "bill", "steps": [{"id": "bill", "type": "assign", "to": {"inbox": "\#(billing.id)", "strategy": "round_robin"}}]}"#)
+                #"{"start": "bill", "steps": [{"id": "bill", "type": "assign", "to": {"inbox": "\#(billing.id)", "strategy": "round_robin"}}]}"#
+            )
             let sent = try await kit.send(.email, from: "payer@example.com")
             let placed = try await kit.placed(sent.conversationId)
             #expect(placed.routingState == .queued)
@@ -310,7 +352,8 @@ import Testing
         try await withServices([.contacts, .routing, .conversations, .crmLookup]) { cluster in
             let kit = WorkflowKit(cluster)
             let desk = try await Self.defaultsDesk(kit)
-            try await kit.activate(#"{"start": "toHero", "steps": [{"id": "toHero", "type": "assign", "to": "dedicatedHero"}]}"#)
+            try await kit.activate(
+                #"{"start": "toHero", "steps": [{"id": "toHero", "type": "assign", "to": "dedicatedHero"}]}"#)
             try await Self.heroCustomer(kit, "has-hero@example.com", hero: desk.helen)
             let withHero = try await kit.placed(try await kit.send(.email, from: "has-hero@example.com").conversationId)
             #expect(withHero.assigneeId == desk.helen.id)

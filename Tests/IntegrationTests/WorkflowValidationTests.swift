@@ -26,7 +26,8 @@ import Testing
             fields: ["s"]),
         Invalid(
             name: "unknown field on a step",
-            document: #"{"start": "greet", "steps": [{"id": "greet", "type": "reply", "body": "Hi", "next": "done", "colour": "red"}, \#(done)]}"#,
+            document:
+                #"{"start": "greet", "steps": [{"id": "greet", "type": "reply", "body": "Hi", "next": "done", "colour": "red"}, \#(done)]}"#,
             fields: ["greet"]),
         Invalid(
             name: "goto to a missing step",
@@ -46,7 +47,8 @@ import Testing
             fields: ["check"]),
         Invalid(
             name: "next to a missing step",
-            document: #"{"start": "greet", "steps": [{"id": "greet", "type": "reply", "body": "Hi", "next": "nowhere"}, \#(done)]}"#,
+            document:
+                #"{"start": "greet", "steps": [{"id": "greet", "type": "reply", "body": "Hi", "next": "nowhere"}, \#(done)]}"#,
             fields: ["greet"]),
         Invalid(
             name: "onExhausted to a missing step",
@@ -66,7 +68,8 @@ import Testing
             fields: ["start"]),
         Invalid(
             name: "an unreachable step",
-            document: #"{"start": "done", "steps": [\#(done), {"id": "orphan", "type": "reply", "body": "Nobody reads this", "next": "done"}]}"#,
+            document:
+                #"{"start": "done", "steps": [\#(done), {"id": "orphan", "type": "reply", "body": "Nobody reads this", "next": "done"}]}"#,
             fields: ["orphan"]),
         Invalid(
             name: "two branches pointing at each other",
@@ -87,15 +90,18 @@ import Testing
             fields: ["r", "t"]),
         Invalid(
             name: "unknown agent id",
-            document: #"{"start": "toAgent", "steps": [{"id": "toAgent", "type": "assign", "to": {"agent": "no-such-agent"}}]}"#,
+            document:
+                #"{"start": "toAgent", "steps": [{"id": "toAgent", "type": "assign", "to": {"agent": "no-such-agent"}}]}"#,
             fields: ["toAgent"]),
         Invalid(
             name: "unknown inbox id",
-            document: #"{"start": "toInbox", "steps": [{"id": "toInbox", "type": "assign", "to": {"inbox": "no-such-inbox", "strategy": "least_busy"}}]}"#,
+            document:
+                #"{"start": "toInbox", "steps": [{"id": "toInbox", "type": "assign", "to": {"inbox": "no-such-inbox", "strategy": "least_busy"}}]}"#,
             fields: ["toInbox"]),
         Invalid(
             name: "unknown queue id",
-            document: #"{"start": "toQueue", "steps": [{"id": "toQueue", "type": "assign", "to": {"queue": "no-such-queue"}}]}"#,
+            document:
+                #"{"start": "toQueue", "steps": [{"id": "toQueue", "type": "assign", "to": {"queue": "no-such-queue"}}]}"#,
             fields: ["toQueue"]),
         Invalid(
             name: "unknown condition field",
@@ -122,8 +128,10 @@ import Testing
         var queue: Queue
 
         func fill(_ document: String) -> String {
-            document.replacingOccurrences(of: "{inbox}", with: inbox.id).replacingOccurrences(of: "{agent}", with: agent.id)
-                .replacingOccurrences(of: "{queue}", with: queue.id)
+            document.replacingOccurrences(of: "{inbox}", with: inbox.id).replacingOccurrences(
+                of: "{agent}", with: agent.id
+            )
+            .replacingOccurrences(of: "{queue}", with: queue.id)
         }
     }
 
@@ -135,9 +143,11 @@ import Testing
     }
 
     static func versions(_ kit: WorkflowKit) async throws -> [Int] {
-        let response = try await kit.cluster.raw(.routing, token: kit.cluster.token(.agent)).raw("GET", "/v1/workflow/versions")
+        let response = try await kit.cluster.raw(.routing, token: kit.cluster.token(.agent)).raw(
+            "GET", "/v1/workflow/versions")
         #expect(response.status == 200)
-        return try JSONDecoder().decode(Page<WorkflowKit.SavedVersion>.self, from: Data(response.body)).items.map(\.version)
+        return try JSONDecoder().decode(Page<WorkflowKit.SavedVersion>.self, from: Data(response.body)).items.map(
+            \.version)
     }
 
     @Test(arguments: invalid)
@@ -150,7 +160,9 @@ import Testing
             #expect(response.header("content-type") == "application/problem+json")
             let problem = try #require(WorkflowKit.problem(response), "\(invalid.name): no problem document")
             let fields = (problem.errors ?? []).map(\.field)
-            #expect(fields.contains { invalid.fields.contains($0) }, "\(invalid.name): errors name \(fields), expected one of \(invalid.fields)")
+            #expect(
+                fields.contains { invalid.fields.contains($0) },
+                "\(invalid.name): errors name \(fields), expected one of \(invalid.fields)")
             // A refused document is not a version: default routing still applies.
             #expect(try await Self.versions(kit).isEmpty)
             let active = try await cluster.raw(.routing, token: cluster.token(.agent)).raw("GET", "/v1/workflow")
@@ -178,7 +190,8 @@ import Testing
         try await withServices([.routing]) { cluster in
             let kit = WorkflowKit(cluster)
             let desk = try await Self.desk(kit)
-            let first = desk.fill(#"{"start": "done", "steps": [{"id": "done", "type": "assign", "to": {"inbox": "{inbox}"}}]}"#)
+            let first = desk.fill(
+                #"{"start": "done", "steps": [{"id": "done", "type": "assign", "to": {"inbox": "{inbox}"}}]}"#)
             let second = desk.fill(
                 #"""
                 {"start": "route", "steps": [
@@ -222,7 +235,8 @@ import Testing
         try await withServices([.routing]) { cluster in
             let kit = WorkflowKit(cluster)
             let desk = try await Self.desk(kit)
-            let document = desk.fill(#"{"start": "done", "steps": [{"id": "done", "type": "assign", "to": {"inbox": "{inbox}"}}]}"#)
+            let document = desk.fill(
+                #"{"start": "done", "steps": [{"id": "done", "type": "assign", "to": {"inbox": "{inbox}"}}]}"#)
             #expect(try await kit.put(document, token: cluster.token(.agent, sub: desk.agent.id)).status == 403)
             #expect(try await kit.put(document, token: cluster.token(.teamManager)).status == 403)
             #expect(try await Self.versions(kit).isEmpty)
@@ -263,19 +277,23 @@ import Testing
             let heroes = try await kit.inbox("Heroes")
             let phones = try await kit.inbox("Phones", defaultFor: [.voice])
             let manager = try await kit.agent("Maria", inboxes: [support.id])
-            let priority = try await kit.routing.createQueue(NewQueue(name: "Priority", inboxId: phones.id, priority: 10))
-            let standard = try await kit.routing.createQueue(NewQueue(name: "Standard", inboxId: phones.id, priority: 5))
+            let priority = try await kit.routing.createQueue(
+                NewQueue(name: "Priority", inboxId: phones.id, priority: 10))
+            let standard = try await kit.routing.createQueue(
+                NewQueue(name: "Standard", inboxId: phones.id, priority: 5))
             let general = try await kit.routing.createQueue(NewQueue(name: "General", inboxId: phones.id, priority: 1))
             let ids = [
                 "<vip inbox id>": vip.id, "<support inbox id>": support.id, "<manager agent id>": manager.id,
-                "<hero team inbox id>": heroes.id, "<priority queue id>": priority.id, "<standard queue id>": standard.id,
+                "<hero team inbox id>": heroes.id, "<priority queue id>": priority.id,
+                "<standard queue id>": standard.id,
                 "<general queue id>": general.id,
             ]
             var expected = 0
             for template in try await kit.templates() {
                 let missing = template.placeholders.map(\.placeholder).filter { ids[$0] == nil }
                 #expect(missing.isEmpty, "\(template.name) has placeholders this test does not know: \(missing)")
-                let response = try await kit.put(try WorkflowKit.text(WorkflowKit.replacing(ids, in: template.workflow)))
+                let response = try await kit.put(
+                    try WorkflowKit.text(WorkflowKit.replacing(ids, in: template.workflow)))
                 expected += 1
                 #expect(response.status == 200, "\(template.name): \(WorkflowKit.body(response))")
                 let saved = try? JSONDecoder().decode(WorkflowKit.SavedVersion.self, from: Data(response.body))

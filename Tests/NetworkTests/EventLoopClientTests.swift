@@ -1,11 +1,12 @@
 import ConciergeCore
 import Foundation
 import HTTPClient
-@testable import HTTPServer
 import Models
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import HTTPServer
 
 /// A complete keep-alive answer for the hand-written back ends.
 private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"

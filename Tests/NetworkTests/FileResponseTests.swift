@@ -66,7 +66,8 @@ import Testing
         try await withServer(try Self.fileRouter(folder: folder)) { _, port in
             let connection = try await RawConnection.connect(port: port)
             try await connection.send(
-                "GET /file HTTP/1.1\r\nHost: t\r\n\r\nHEAD /file HTTP/1.1\r\nHost: t\r\n\r\nGET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+                "GET /file HTTP/1.1\r\nHost: t\r\n\r\nHEAD /file HTTP/1.1\r\nHost: t\r\n\r\nGET /ping HTTP/1.1\r\nHost: t\r\n\r\n"
+            )
             let file = try await connection.response()
             #expect(file.status == 200)
             #expect(file.body == Self.content)

@@ -2,8 +2,8 @@ import ConciergeCore
 import Foundation
 import HTTPClient
 import HTTPServer
-import Testing
 import TestSupport
+import Testing
 
 /// Our HTTP client over https against a libssl test server, with a throwaway CA made at test time.
 @Suite struct HTTPClientTLSTests {
@@ -34,7 +34,9 @@ import TestSupport
     /// Each client's request to `server` fails with an error containing its text, and none reaches it.
     private func expectRefused(_ attempts: [(client: HTTPClient, saying: String)], by server: TLSTestServer) async {
         for (client, text) in attempts {
-            let error = await #expect(throws: HTTPClientError.self) { try await client.get("https://127.0.0.1:\(server.port)/") }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.get("https://127.0.0.1:\(server.port)/")
+            }
             #expect(error?.description.contains(text) == true, "\(String(describing: error))")
         }
         #expect(server.targets.isEmpty)
@@ -43,7 +45,8 @@ import TestSupport
     @Test func getOverTLSReusesTheConnectionAndChecksNames() async throws {
         let trust = try Trust()
         defer { trust.remove() }
-        let server = try TLSTestServer(certificate: trust.authority.issue(for: ["127.0.0.1", "localhost"]), handler: Self.echo)
+        let server = try TLSTestServer(
+            certificate: trust.authority.issue(for: ["127.0.0.1", "localhost"]), handler: Self.echo)
         defer { server.stop() }
         for index in 0..<3 {
             let response = try await trust.client.get("https://127.0.0.1:\(server.port)/customers?n=\(index)")
@@ -65,7 +68,9 @@ import TestSupport
         let server = try TLSTestServer(certificate: trust.authority.issue(for: ["crm.example"]), handler: Self.echo)
         defer { server.stop() }
         for host in ["127.0.0.1", "localhost"] {
-            let error = await #expect(throws: HTTPClientError.self) { try await trust.client.get("https://\(host):\(server.port)/") }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await trust.client.get("https://\(host):\(server.port)/")
+            }
             guard case .connectFailed(let why)? = error else {
                 Issue.record("expected connectFailed, got \(String(describing: error))")
                 continue
@@ -126,7 +131,8 @@ import TestSupport
         defer { listener.stop() }
         let start = Monotonic.nanoseconds()
         await #expect(throws: HTTPClientError.timedOut) {
-            try await trust.client.send(ClientRequest(method: "GET", url: "https://127.0.0.1:\(listener.port)/"), timeout: 0.5)
+            try await trust.client.send(
+                ClientRequest(method: "GET", url: "https://127.0.0.1:\(listener.port)/"), timeout: 0.5)
         }
         let waited = secondsSince(start)
         #expect(waited >= 0.45 && waited < 3, "gave up after \(waited) s")
@@ -136,10 +142,13 @@ import TestSupport
         let trust = try Trust()
         defer { trust.remove() }
         let listener = try RawListener { connection, _, _ in
-            try? connection.writeAll(Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+            try? connection.writeAll(
+                Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
         }
         defer { listener.stop() }
-        let error = await #expect(throws: HTTPClientError.self) { try await trust.client.get("https://127.0.0.1:\(listener.port)/") }
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await trust.client.get("https://127.0.0.1:\(listener.port)/")
+        }
         guard case .connectFailed(let why)? = error else {
             Issue.record("expected connectFailed, got \(String(describing: error))")
             return

@@ -2,11 +2,12 @@ import ConciergeCore
 import Foundation
 import Glibc
 import HTTPClient
-@testable import HTTPServer
 import Models
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import HTTPServer
 
 /// A complete keep-alive answer for the hand-written servers.
 private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
@@ -63,7 +64,8 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
         defer { listener.stop() }
         let start = Monotonic.nanoseconds()
         await #expect(throws: HTTPClientError.timedOut) {
-            try await HTTPClient().send(ClientRequest(method: "GET", url: "http://127.0.0.1:\(listener.port)/"), timeout: 0.5)
+            try await HTTPClient().send(
+                ClientRequest(method: "GET", url: "http://127.0.0.1:\(listener.port)/"), timeout: 0.5)
         }
         let waited = secondsSince(start)
         #expect(waited >= 0.45 && waited < 3, "gave up after \(waited) s")
@@ -99,7 +101,9 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
         defer { close(fd) }
         var address = RawConnection.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         try #require(bound == 0)
         let port = RawListener.localPort(fd)
@@ -117,7 +121,9 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
     @Test func invalidURLsAreRefusedBeforeConnecting() async {
         let client = HTTPClient()
         await #expect(throws: HTTPClientError.unsupportedScheme("ftp")) { try await client.get("ftp://127.0.0.1/") }
-        await #expect(throws: HTTPClientError.invalidURL("http://127.0.0.1:99999/")) { try await client.get("http://127.0.0.1:99999/") }
+        await #expect(throws: HTTPClientError.invalidURL("http://127.0.0.1:99999/")) {
+            try await client.get("http://127.0.0.1:99999/")
+        }
         await #expect(throws: HTTPClientError.invalidURL("no-scheme")) { try await client.get("no-scheme") }
     }
 
@@ -215,7 +221,8 @@ private let okAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep
             for _ in 0..<12 {
                 group.addTask {
                     await #expect(throws: HTTPClientError.timedOut) {
-                        try await client.send(ClientRequest(method: "GET", url: "http://127.0.0.1:\(listener.port)/"), timeout: 1)
+                        try await client.send(
+                            ClientRequest(method: "GET", url: "http://127.0.0.1:\(listener.port)/"), timeout: 1)
                     }
                     return secondsSince(start)
                 }

@@ -1,10 +1,11 @@
 import Foundation
 import HTTPServer
 import Models
-@testable import Outbox
 import Storage
 import TestSupport
 import Testing
+
+@testable import Outbox
 
 /// The durable outbox delivering to a real in-process server over loopback.
 @Suite struct OutboxTests {
@@ -15,7 +16,8 @@ import Testing
         try await withServer(receiver.router()) { _, port in
             let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
             let outbox = Fixture.outbox(db, port: port)
-            let ids = try Fixture.enqueue(db, ["first", "second"], requestID: "req-outbox-1")
+            let ids =
+                try Fixture.enqueue(db, ["first", "second"], requestID: "req-outbox-1")
                 + Fixture.enqueue(db, ["third"])
             #expect(try Fixture.count(db, "outbox") == 3)
             try await Fixture.withDispatcher(outbox) {
@@ -106,7 +108,8 @@ import Testing
         // Many due (all but every 7th): the first 200 in order, again without the blocked one.
         try db.write { try $0.run("UPDATE outbox SET next_attempt_at = ? WHERE seq % 7 != 0", now - 1) }
         let manyDue = try db.read { try OutboxStore.due($0, now: now) }
-        let expected = names.enumerated().filter { ($0.offset + 1) % 7 != 0 || ($0.offset + 1) % 100 == 0 }.map(\.element)
+        let expected = names.enumerated().filter { ($0.offset + 1) % 7 != 0 || ($0.offset + 1) % 100 == 0 }.map(
+            \.element)
         #expect(manyDue.entries.map(\.id) == Array(expected.prefix(200)))
     }
 
@@ -272,7 +275,8 @@ import Testing
             "/v1/route": "route", "/v1/assignments/c%2F1/assign": "assign", "/v1/assignments/c1/release": "release",
             "/v1/contacts/k1/block": "block", "/v1/internal/hero-replacements": "hero-replacement",
             "/v1/internal/contact-merges": "contact-merge", "/v1/internal/contact-snapshots": "contact-snapshot",
-            "/v1/internal/routing-decisions": "routing-decision", "/v1/internal/agent-deactivations": "agent-deactivation",
+            "/v1/internal/routing-decisions": "routing-decision",
+            "/v1/internal/agent-deactivations": "agent-deactivation",
             "/v1/elsewhere": "",
         ]
         do {

@@ -38,15 +38,18 @@ import Testing
 
     @Test func forgedExpiredAndUnsignedTokensAre401() async throws {
         let now = Int(Date().timeIntervalSince1970)
-        let forged = JWTSigner(secret: "some-other-secret-that-is-long-enough!").mint(sub: "admin", role: .administrator, ttl: 3600)
+        let forged = JWTSigner(secret: "some-other-secret-that-is-long-enough!").mint(
+            sub: "admin", role: .administrator, ttl: 3600)
         let expired = testSigner.mint(Claims(sub: "admin", role: .administrator, exp: now - 3600, iat: now - 7200))
         let valid = testSigner.mint(sub: "admin", role: .administrator, ttl: 3600)
         let parts = valid.split(separator: ".")
         // alg "none" with the valid payload and no signature.
         let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + String(parts[1]) + "."
         // The valid header and signature around a payload that claims more.
-        let tamperedPayload = Data(#"{"exp":\#(now + 3600),"role":"administrator","sub":"root"}"#.utf8).base64EncodedString()
-            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let tamperedPayload = Data(#"{"exp":\#(now + 3600),"role":"administrator","sub":"root"}"#.utf8)
+            .base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+                of: "/", with: "_")
         let tampered = String(parts[0]) + "." + tamperedPayload + "." + String(parts[2])
         try await withServer(Self.router()) { _, port in
             let client = HTTPClient()

@@ -2,9 +2,10 @@ import ConciergeCore
 import Foundation
 import Glibc
 import HTTPClient
-@testable import HTTPServer
 import TestSupport
 import Testing
+
+@testable import HTTPServer
 
 /// Every connection has a deadline: clients that send nothing, or trickle a body, are closed on time
 /// and never keep an ordinary client waiting. Deadlines are shortened by configuration, never slept out.
@@ -16,7 +17,8 @@ import Testing
         try await withServer(basicRouter(), configure: { $0.headerTimeoutSeconds = 2 }) { server, port in
             let openedAt = Monotonic.nanoseconds()
             let silent = try await offPool { try (0..<count).map { _ in try RawConnection.connect(port: port) } }
-            #expect(await eventually { server.connectionCount == count }, "\(server.connectionCount) of \(count) accepted")
+            #expect(
+                await eventually { server.connectionCount == count }, "\(server.connectionCount) of \(count) accepted")
 
             // Not one byte from any of them, and still an ordinary client is answered at once.
             #expect(try await medianPingSeconds(port: port) < 0.1)
@@ -79,10 +81,12 @@ import Testing
             }
             stop.set()
             let seconds = secondsSince(startedAt)
-            #expect(answered.filter { $0 == 408 }.count == trickling.count, "\(answered.filter { $0 != 408 }.prefix(5))")
+            #expect(
+                answered.filter { $0 == 408 }.count == trickling.count, "\(answered.filter { $0 != 408 }.prefix(5))")
             #expect(seconds < 5, "the last was answered after \(seconds) s")
             #expect(await eventually { server.connectionCount == 0 })
-            #expect(server.metrics.render().contains(#"http_requests_total{method="-",route="unparsed",status="408"} 300"#))
+            #expect(
+                server.metrics.render().contains(#"http_requests_total{method="-",route="unparsed",status="408"} 300"#))
         }
     }
 
@@ -110,7 +114,9 @@ import Testing
     @Test func aClientReadingAnAnswerSlowerThanTheMinimumRateIsClosed() async throws {
         let router = basicRouter()
         router.get("/large", access: .open) { _, _ in
-            Response(status: 200, headers: [("Content-Type", "application/octet-stream")], body: [UInt8](repeating: 7, count: 16 << 20))
+            Response(
+                status: 200, headers: [("Content-Type", "application/octet-stream")],
+                body: [UInt8](repeating: 7, count: 16 << 20))
         }
         try await withServer(
             router,

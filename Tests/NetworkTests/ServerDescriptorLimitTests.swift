@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import HTTPClient
-import Testing
 import TestSupport
+import Testing
 
 /// The service under a low descriptor limit: it raises the soft limit to what its connection cap
 /// needs, lowers the cap where the hard limit cannot hold it, and when descriptors run out anyway it
@@ -54,7 +54,9 @@ struct LimitedService {
     /// The soft `Max open files` of the running process.
     var softDescriptorLimit: Int? {
         let limits = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)) ?? ""
-        guard let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else { return nil }
+        guard let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else {
+            return nil
+        }
         return line.split(separator: " ").compactMap { Int($0) }.first
     }
 
@@ -87,7 +89,8 @@ func withContacts(ulimit: String, _ body: (LimitedService) async throws -> Void)
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\"", Binaries.path("concierge-contacts")]
     process.environment = [
-        "HOST": "127.0.0.1", "PORT": String(port), "DATABASE_PATH": folder.appendingPathComponent("contacts.sqlite").path,
+        "HOST": "127.0.0.1", "PORT": String(port),
+        "DATABASE_PATH": folder.appendingPathComponent("contacts.sqlite").path,
         "CONCIERGE_JWT_SECRET": testSecret, "LOG_LEVEL": "info",
     ]
     let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -128,7 +128,9 @@ private let archived = Mutex<[String]>([])
             let broken = try await client.postJSON(url(port, "/widgets"), #"{"name": "#)
             #expect(broken.status == 400)
             let form = try await client.send(
-                ClientRequest(method: "POST", url: url(port, "/widgets"), headers: [("Content-Type", "text/plain")], body: Array("x".utf8)))
+                ClientRequest(
+                    method: "POST", url: url(port, "/widgets"), headers: [("Content-Type", "text/plain")],
+                    body: Array("x".utf8)))
             #expect(form.status == 415)
             let created = try await client.postJSON(url(port, "/widgets"), #"{"name": "w", "count": 3, "extra": true}"#)
             #expect(created.status == 201)
@@ -142,9 +144,13 @@ private let archived = Mutex<[String]>([])
         archived.withLock { $0.removeAll() }
         try await withServer(Self.router()) { _, port in
             let client = HTTPClient()
-            for headers in [[("Content-Type", "text/plain")], [("Content-Type", "application/x-www-form-urlencoded")], []] {
+            for headers in [
+                [("Content-Type", "text/plain")], [("Content-Type", "application/x-www-form-urlencoded")], [],
+            ] {
                 let refused = try await client.send(
-                    ClientRequest(method: "POST", url: url(port, "/widgets/w1/archive"), headers: headers, body: Array("please".utf8)))
+                    ClientRequest(
+                        method: "POST", url: url(port, "/widgets/w1/archive"), headers: headers,
+                        body: Array("please".utf8)))
                 #expect(refused.status == 415, "\(headers)")
                 #expect(refused.header("content-type") == "application/problem+json")
             }
@@ -153,7 +159,8 @@ private let archived = Mutex<[String]>([])
             #expect(bare.status == 200)
             let json = try await client.send(
                 ClientRequest(
-                    method: "POST", url: url(port, "/widgets/w2/archive"), headers: [("Content-Type", "application/merge-patch+json")],
+                    method: "POST", url: url(port, "/widgets/w2/archive"),
+                    headers: [("Content-Type", "application/merge-patch+json")],
                     body: Array("{}".utf8)))
             #expect(json.status == 200)
             #expect(archived.withLock { $0 } == ["w1", "w2"])
@@ -176,7 +183,8 @@ private let archived = Mutex<[String]>([])
             #expect(first.text == firstID + "|-")
 
             // Any printable ASCII id is taken as sent; one with a quote or backslash is replaced, not echoed.
-            let spaced = try await client.get(url(port, "/request-id"), headers: [("X-Request-ID", "order/42 retry#{1}")])
+            let spaced = try await client.get(
+                url(port, "/request-id"), headers: [("X-Request-ID", "order/42 retry#{1}")])
             #expect(spaced.header("x-request-id") == "order/42 retry#{1}")
             for hostileID in ["a\"b{c}", "back\\slash"] {
                 let hostile = try await client.get(url(port, "/request-id"), headers: [("X-Request-ID", hostileID)])
@@ -202,16 +210,19 @@ private let archived = Mutex<[String]>([])
                 #expect(refused.header("allow") == "GET")
                 let detail = try #require(refused.problem?.detail)
                 #expect(detail.utf8.count < 100, "405 detail echoes the method: \(detail.prefix(80))…")
-                #expect(try await client.send(ClientRequest(method: method, url: url(port, "/nowhere/\(i)"))).status == 404)
+                #expect(
+                    try await client.send(ClientRequest(method: method, url: url(port, "/nowhere/\(i)"))).status == 404)
             }
-            #expect(try await client.send(ClientRequest(method: "DELETE", url: url(port, "/ping"))).problem?.detail
-                == "DELETE is not allowed here.")
+            #expect(
+                try await client.send(ClientRequest(method: "DELETE", url: url(port, "/ping"))).problem?.detail
+                    == "DELETE is not allowed here.")
             let series = server.metrics.render().split(separator: "\n").filter { $0.hasPrefix("http_requests_total{") }
-            #expect(series.sorted() == [
-                #"http_requests_total{method="DELETE",route="unmatched",status="405"} 1"#,
-                #"http_requests_total{method="other",route="unmatched",status="404"} 50"#,
-                #"http_requests_total{method="other",route="unmatched",status="405"} 50"#,
-            ])
+            #expect(
+                series.sorted() == [
+                    #"http_requests_total{method="DELETE",route="unmatched",status="405"} 1"#,
+                    #"http_requests_total{method="other",route="unmatched",status="404"} 50"#,
+                    #"http_requests_total{method="other",route="unmatched",status="405"} 50"#,
+                ])
         }
     }
 

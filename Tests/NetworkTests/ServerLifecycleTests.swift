@@ -2,10 +2,11 @@ import ConciergeCore
 import Foundation
 import Glibc
 import HTTPClient
-@testable import HTTPServer
 import Logging
 import TestSupport
 import Testing
+
+@testable import HTTPServer
 
 /// Timeouts, the connection cap, hostile input and shutdown: the server stays up and answers.
 @Suite struct ServerLifecycleTests {
@@ -77,7 +78,8 @@ import Testing
                 let connection = try await RawConnection.connect(port: port)
                 let sent = try await offPool { () -> Bool in
                     do {
-                        try connection.writeAll(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+                        try connection.writeAll(
+                            Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
                         try connection.writeAll(body)
                         return true
                     } catch {
@@ -120,7 +122,8 @@ import Testing
     /// no for a handler on the shared pool.
     @Test func aHandlerKnowsWhetherItRunsOnAnIdleLoop() async throws {
         let router = Router()
-        router.get("/on-loop", access: .open, runsOnEventLoop: true) { _, _ in .text("\(EventLoopContext.isOnIdleLoop)") }
+        router.get("/on-loop", access: .open, runsOnEventLoop: true) { _, _ in .text("\(EventLoopContext.isOnIdleLoop)")
+        }
         router.get("/off-loop", access: .open) { _, _ in .text("\(EventLoopContext.isOnIdleLoop)") }
         try await withServer(router) { _, port in
             let connection = try await RawConnection.connect(port: port)
@@ -164,13 +167,16 @@ import Testing
         crafted.append("GET /ping HTTP/1.1\r\n" + String(repeating: "X: y\r\n", count: 5000) + "\r\n")
         var generator = SplitMix64(seed: 0xC0FFEE)
         var cases = crafted.map { Array($0.utf8) }
-        let alphabet = Array("GETPOST /\r\n:HTTP/1.1 Content-Length Transfer-Encoding chunked 0123456789abcdef\u{0}\t;,".utf8)
+        let alphabet = Array(
+            "GETPOST /\r\n:HTTP/1.1 Content-Length Transfer-Encoding chunked 0123456789abcdef\u{0}\t;,".utf8)
         for i in 0..<150 {
             let count = Int(generator.next() % 300) + 1
             cases.append(
                 (0..<count).map { _ in
                     // Half the cases are plain noise, half are noise from HTTP's own vocabulary.
-                    i % 2 == 0 ? UInt8(truncatingIfNeeded: generator.next()) : alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                    i % 2 == 0
+                        ? UInt8(truncatingIfNeeded: generator.next())
+                        : alphabet[Int(generator.next() % UInt64(alphabet.count))]
                 })
         }
         return cases
@@ -303,7 +309,12 @@ import Testing
             _ = fcntl(ends[0], F_SETFL, O_NONBLOCK)
             pipes.append(ends)
         }
-        defer { for ends in pipes { close(ends[0]); close(ends[1]) } }
+        defer {
+            for ends in pipes {
+                close(ends[0])
+                close(ends[1])
+            }
+        }
         server.shutdown()
         for ends in pipes {
             var byte: UInt8 = 0

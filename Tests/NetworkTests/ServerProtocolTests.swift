@@ -45,7 +45,8 @@ import Testing
         try await withServer(router) { _, port in
             let connection = try await RawConnection.connect(port: port)
             try await connection.send(
-                "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\nGET /medium HTTP/1.1\r\nHost: t\r\n\r\n")
+                "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\nGET /medium HTTP/1.1\r\nHost: t\r\n\r\n"
+            )
             var bodies: [String] = []
             for _ in 0..<3 { bodies.append(try await connection.response().bodyText) }
             #expect(bodies == ["slow", "fast", "medium"])
@@ -70,7 +71,8 @@ import Testing
     @Test func expectContinueGets100BeforeTheFinalAnswer() async throws {
         try await withServer(basicRouter()) { _, port in
             let connection = try await RawConnection.connect(port: port)
-            try await connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            try await connection.send(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
             // The body is held back until the interim answer arrives, as a real client would.
             let interim = try await connection.response()
             #expect(interim.status == 100)
@@ -114,7 +116,8 @@ import Testing
             let connection = try await RawConnection.connect(port: port)
             // A smuggling attempt: whatever follows must not be served as a second request.
             try await connection.send(
-                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /ping HTTP/1.1\r\nHost: t\r\n\r\n"
+            )
             let response = try await connection.response()
             #expect(response.status == 400)
             #expect(response.header("connection") == "close")
@@ -127,7 +130,8 @@ import Testing
     @Test func twoDifferentContentLengthsAre400AndClose() async throws {
         try await withServer(basicRouter()) { _, port in
             let connection = try await RawConnection.connect(port: port)
-            try await connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+            try await connection.send(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
             let response = try await connection.response()
             #expect(response.status == 400)
             #expect(response.header("connection") == "close")
@@ -138,7 +142,8 @@ import Testing
     @Test func repeatedEqualContentLengthsAreAccepted() async throws {
         try await withServer(basicRouter()) { _, port in
             let connection = try await RawConnection.connect(port: port)
-            try await connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello")
+            try await connection.send(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello")
             let response = try await connection.response()
             #expect(response.status == 200)
             #expect(response.bodyText == "hello")

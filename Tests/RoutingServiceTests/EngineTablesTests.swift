@@ -55,7 +55,8 @@ import Testing
         AgentRecord(
             seq: 1, id: id, name: id, email: "\(id)@example.com", role: .agent, active: true, availability: .available,
             inboxIDs: [], heroInboxID: nil, capacity: ChannelCounts(email: 3, messaging: 3, voice: 1, voicemail: 3),
-            load: ChannelCounts(email: load, messaging: load, voice: 0, voicemail: 0), lastActivity: 0, createdAt: "now")
+            load: ChannelCounts(email: load, messaging: load, voice: 0, voicemail: 0), lastActivity: 0, createdAt: "now"
+        )
     }
 
     @Test func slotsStayPutAndRecordsAreReplacedInPlace() {
@@ -80,7 +81,8 @@ import Testing
         let full = EngineState.Ineligibility.atCapacity(load: 3, capacity: 3, .messaging)
         #expect(table.skipLine(slot: 0, full) == "a: at capacity (3/3 messaging)")
         #expect(table.skipLine(slot: 0, full) == "a: at capacity (3/3 messaging)")
-        #expect(table.skipLine(slot: 0, .atCapacity(load: 4, capacity: 3, .messaging)) == "a: at capacity (4/3 messaging)")
+        #expect(
+            table.skipLine(slot: 0, .atCapacity(load: 4, capacity: 3, .messaging)) == "a: at capacity (4/3 messaging)")
         #expect(table.skipLine(slot: 0, .unavailable(.away)) == "a: away")
         #expect(table.skipLine(slot: 0, .inactive) == "a: inactive")
     }

@@ -14,7 +14,9 @@ import Testing
             TraceStep(step: "event", outcome: "new messaging message"),
             TraceStep(step: "dedicatedHero", outcome: "hero team inbox \(inbox)"),
         ]
-        for _ in 0..<20 { trace.append(TraceStep(step: "skip", outcome: "\(Identifier.make()): at capacity (3/3 messaging)")) }
+        for _ in 0..<20 {
+            trace.append(TraceStep(step: "skip", outcome: "\(Identifier.make()): at capacity (3/3 messaging)"))
+        }
         trace.append(TraceStep(step: "skip", outcome: "and 5 more"))
         trace.append(TraceStep(step: "select", outcome: "no eligible member of inbox \(inbox) for messaging"))
         trace.append(TraceStep(step: "queue", outcome: "waiting in the implicit queue of inbox \(inbox)"))
@@ -43,11 +45,14 @@ import Testing
     /// Every fragment, UUIDs in and out of canonical form (upper case, a digit short, at the very end,
     /// back to back), escapes and other scripts: whatever goes in comes out.
     @Test func anyJSONTextRoundTrips() {
-        let pieces: [String] = StoredDecision.fragments.map { String(decoding: $0, as: UTF8.self) } + [
-            "01a23474-46ab-7a1f-9bd2-32bc9564ceb4", "01A23474-46AB-7A1F-9BD2-32BC9564CEB4", "01a23474-46ab-7a1f-9bd2-32bc9564ceb",
-            "01a23474-46ab-7a1f-9bd2_32bc9564ceb4", "0123456789abcdef", "-", "\\u0001", "\\n", "é", "👩‍💻", " ", "\"", "{", "}", ",",
-            "3/3", "f", "9", "a@b.c",
-        ]
+        let pieces: [String] =
+            StoredDecision.fragments.map { String(decoding: $0, as: UTF8.self) } + [
+                "01a23474-46ab-7a1f-9bd2-32bc9564ceb4", "01A23474-46AB-7A1F-9BD2-32BC9564CEB4",
+                "01a23474-46ab-7a1f-9bd2-32bc9564ceb",
+                "01a23474-46ab-7a1f-9bd2_32bc9564ceb4", "0123456789abcdef", "-", "\\u0001", "\\n", "é", "👩‍💻", " ", "\"",
+                "{", "}", ",",
+                "3/3", "f", "9", "a@b.c",
+            ]
         var random = SplitMix64(seed: 0x5EED)
         for round in 0..<2_000 {
             var text = ""
@@ -69,9 +74,11 @@ import Testing
                 let inbox = Identifier.make()
                 result.inboxId = inbox
                 result.trace += (0..<random.below(25)).map { _ in
-                    TraceStep(step: "skip", outcome: "\(Identifier.make()): at capacity (\(random.below(4))/3 messaging)")
+                    TraceStep(
+                        step: "skip", outcome: "\(Identifier.make()): at capacity (\(random.below(4))/3 messaging)")
                 }
-                result.trace.append(TraceStep(step: "select", outcome: "no eligible member of inbox \(inbox) for messaging"))
+                result.trace.append(
+                    TraceStep(step: "select", outcome: "no eligible member of inbox \(inbox) for messaging"))
             }
             let json = try JSONCoding.encode(result)
             #expect(json.allSatisfy { $0 >= 0x20 }, "round \(round)")

@@ -20,7 +20,9 @@ import Testing
         }
     }
 
-    static let done = JSONValue.object(["id": .string("done"), "type": .string("assign"), "to": .object(["inbox": .string(inbox)])])
+    static let done = JSONValue.object([
+        "id": .string("done"), "type": .string("assign"), "to": .object(["inbox": .string(inbox)]),
+    ])
 
     static func document(start: String = "t0", _ steps: [JSONValue]) -> JSONValue {
         .object(["start": .string(start), "steps": .array(steps)])
@@ -34,7 +36,9 @@ import Testing
         ])
     }
 
-    static let channelIsEmail = JSONValue.object(["field": .string("channel"), "op": .string("equals"), "value": .string("email")])
+    static let channelIsEmail = JSONValue.object([
+        "field": .string("channel"), "op": .string("equals"), "value": .string("email"),
+    ])
 
     /// `condition` inside `levels - 1` `not`s: `levels` deep.
     static func nested(_ levels: Int, _ condition: JSONValue = channelIsEmail) -> JSONValue {
@@ -59,8 +63,10 @@ import Testing
         #expect(document.step("t99999")?.successors == ["done"])
 
         let runner = WorkflowRunner(
-            crm: CRMLookupClient(baseURL: "http://127.0.0.1:9", tokens: nil), contacts: ContactsClient(baseURL: "http://127.0.0.1:9", tokens: nil))
-        let context = WorkflowContext(contact: RouteContact(id: "contact-1"), channel: .email, messageBody: "Hi", variables: [:])
+            crm: CRMLookupClient(baseURL: "http://127.0.0.1:9", tokens: nil),
+            contacts: ContactsClient(baseURL: "http://127.0.0.1:9", tokens: nil))
+        let context = WorkflowContext(
+            contact: RouteContact(id: "contact-1"), channel: .email, messageBody: "Hi", variables: [:])
         let result = await runner.start(document, version: 1, context: context)
         #expect(result.outcome == .fallback)
         #expect(result.tags.count == WorkflowRunner.stepLimit)
@@ -79,7 +85,8 @@ import Testing
         var steps = Self.chain(20_000, then: "ask")
         steps.append(
             .object([
-                "id": .string("ask"), "type": .string("ask"), "question": .string("Again?"), "saveTo": .string("var.Answer"),
+                "id": .string("ask"), "type": .string("ask"), "question": .string("Again?"),
+                "saveTo": .string("var.Answer"),
                 "next": .string("t0"),
             ]))
         let document = try WorkflowParser.parse(Self.document(steps), known: nil)
@@ -102,14 +109,18 @@ import Testing
     }
 
     @Test func aNewConditionNestsAtMost32Deep() throws {
-        let deepest = Self.document(start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth)), Self.done])
+        let deepest = Self.document(
+            start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth)), Self.done])
         _ = try WorkflowParser.parse(deepest, known: Self.known)
 
-        let tooDeep = Self.document(start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth + 1)), Self.done])
+        let tooDeep = Self.document(
+            start: "b", [Self.branch(Self.nested(WorkflowParser.maxConditionDepth + 1)), Self.done])
         let problem = Self.problem { _ = try WorkflowParser.parse(tooDeep, known: Self.known) }
         #expect(problem?.status == 422)
         #expect(problem?.errors?.first?.field == "b")
-        #expect(problem?.errors?.first?.message == "Conditions may nest at most 32 levels deep (all, any and not each add one).")
+        #expect(
+            problem?.errors?.first?.message
+                == "Conditions may nest at most 32 levels deep (all, any and not each add one).")
         // As deep as JSON goes (JSONParser's 512 levels, 5 of them the document's own), stored before the limit.
         let stored = Self.document(start: "b", [Self.branch(Self.nested(JSONParser.maxDepth - 5)), Self.done])
         var bytes: [UInt8] = []
@@ -119,7 +130,8 @@ import Testing
             Issue.record("b is not a branch")
             return
         }
-        let context = WorkflowContext(contact: RouteContact(id: "contact-1"), channel: .email, messageBody: "", variables: [:])
+        let context = WorkflowContext(
+            contact: RouteContact(id: "contact-1"), channel: .email, messageBody: "", variables: [:])
         // 507 levels: 506 `not`s around a test that holds.
         #expect(context.evaluate(cases[0].condition) == true)
     }
@@ -129,16 +141,23 @@ import Testing
         // are too many, 60 fit.
         func branches(_ count: Int) -> [JSONValue] {
             let test = JSONValue.object([
-                "field": .string("message.body"), "op": .string("contains"), "value": .string(String(repeating: "x", count: 1_000)),
+                "field": .string("message.body"), "op": .string("contains"),
+                "value": .string(String(repeating: "x", count: 1_000)),
             ])
-            return (0..<count).map { Self.branch(test, id: "b\($0)", then: $0 + 1 < count ? "b\($0 + 1)" : "done") } + [Self.done]
+            return (0..<count).map { Self.branch(test, id: "b\($0)", then: $0 + 1 < count ? "b\($0 + 1)" : "done") } + [
+                Self.done
+            ]
         }
         _ = try WorkflowParser.parse(Self.document(start: "b0", branches(60)), known: Self.known)
 
-        let problem = Self.problem { _ = try WorkflowParser.parse(Self.document(start: "b0", branches(64)), known: Self.known) }
+        let problem = Self.problem {
+            _ = try WorkflowParser.parse(Self.document(start: "b0", branches(64)), known: Self.known)
+        }
         #expect(problem?.status == 422)
         #expect(problem?.errors?.map(\.field) == ["steps"])
-        #expect(problem?.errors?.first?.message.hasPrefix("A workflow's conditions may take at most 65536 bytes (64 KiB)") == true)
+        #expect(
+            problem?.errors?.first?.message.hasPrefix("A workflow's conditions may take at most 65536 bytes (64 KiB)")
+                == true)
         _ = try WorkflowParser.parse(Self.document(start: "b0", branches(64)), known: nil)
     }
 }

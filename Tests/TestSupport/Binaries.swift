@@ -7,11 +7,15 @@ public enum Binaries {
         if let dir = ProcessInfo.processInfo.environment["CONCIERGE_BIN_DIR"] {
             return URL(fileURLWithPath: dir)
         }
-        var url = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]).deletingLastPathComponent()
+        var url = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+        ).deletingLastPathComponent()
         // Inside an .xctest bundle directory, climb out of it.
         while url.path != "/" {
-            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("concierge-contacts").path) { return url }
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("concierge-contacts").path) {
+                return url
+            }
             url = url.deletingLastPathComponent()
         }
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

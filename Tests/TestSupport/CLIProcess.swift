@@ -10,7 +10,9 @@ public enum CLIProcess {
     }
 
     /// - Parameter timeout: seconds before the process is killed and the run fails.
-    public static func run(_ arguments: [String], environment: [String: String], timeout: Double = 60) async throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String], timeout: Double = 60) async throws
+        -> Result
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -36,7 +38,8 @@ public enum CLIProcess {
         while process.isRunning {
             guard Date() < deadline else {
                 process.terminate()
-                throw HarnessError.notReady("concierge \(arguments.joined(separator: " ")) (still running after \(timeout) s)", log: "")
+                throw HarnessError.notReady(
+                    "concierge \(arguments.joined(separator: " ")) (still running after \(timeout) s)", log: "")
             }
             try await Task.sleep(nanoseconds: 10_000_000)
         }

@@ -36,10 +36,14 @@ public struct ComposeDeployment: Sendable {
     public func service(_ kind: ServiceKind) -> Service? { services.first { $0.kind == kind } }
 
     /// Default ports (SPEC §1), for a service whose compose environment sets no `PORT`.
-    private static let defaultPorts: [ServiceKind: Int] = [.contacts: 8081, .conversations: 8082, .routing: 8083, .crmLookup: 8084]
+    private static let defaultPorts: [ServiceKind: Int] = [
+        .contacts: 8081, .conversations: 8082, .routing: 8083, .crmLookup: 8084,
+    ]
 
     /// Reads the compose file and maps it; throws on anything that cannot be mapped faithfully.
-    public static func plan(composeFile path: String, variables: [String: String], directory: URL) throws -> ComposeDeployment {
+    public static func plan(composeFile path: String, variables: [String: String], directory: URL) throws
+        -> ComposeDeployment
+    {
         let file = try ComposeFile(path: path, variables: variables)
         let order = try file.startOrder()
         var kinds: [String: ServiceKind] = [:]
@@ -47,13 +51,20 @@ public struct ComposeDeployment: Sendable {
         var localPorts: [String: Int] = [:]
         for name in order {
             let service = file.services[name]!  // `order` lists exactly the file's services.
-            guard service.argv.count == 1, let kind = ServiceKind.allCases.first(where: { $0.executable == service.argv[0] }) else {
-                throw ComposeError("services.\(name).command", "expected one Concierge service executable, got \(service.argv)")
+            guard service.argv.count == 1,
+                let kind = ServiceKind.allCases.first(where: { $0.executable == service.argv[0] })
+            else {
+                throw ComposeError(
+                    "services.\(name).command", "expected one Concierge service executable, got \(service.argv)")
             }
-            guard !kinds.values.contains(kind) else { throw ComposeError("services.\(name)", "a second \(kind.executable)") }
+            guard !kinds.values.contains(kind) else {
+                throw ComposeError("services.\(name)", "a second \(kind.executable)")
+            }
             kinds[name] = kind
             if let text = service.environment["PORT"] {
-                guard let port = Int(text) else { throw ComposeError("services.\(name).environment.PORT", "not a number: \(text)") }
+                guard let port = Int(text) else {
+                    throw ComposeError("services.\(name).environment.PORT", "not a number: \(text)")
+                }
                 containerPorts[name] = port
             } else {
                 containerPorts[name] = defaultPorts[kind]
@@ -66,17 +77,21 @@ public struct ComposeDeployment: Sendable {
             let path = "services.\(name)"
             var environment: [String: String] = [:]
             for (key, value) in service.environment {
-                environment[key] = try mapURL(value, containerPorts: containerPorts, localPorts: localPorts, "\(path).environment.\(key)")
+                environment[key] = try mapURL(
+                    value, containerPorts: containerPorts, localPorts: localPorts, "\(path).environment.\(key)")
             }
             let databasePath = try mapDatabase(service, directory: directory)
             environment["DATABASE_PATH"] = databasePath
             environment["PORT"] = String(localPorts[name] ?? 0)
             services.append(
                 Service(
-                    name: name, kind: kinds[name]!, composeEnvironment: service.environment, environment: environment,  // Set above.
-                    containerPort: containerPorts[name] ?? 0, localPort: localPorts[name] ?? 0, published: service.ports,
+                    // `kinds[name]` was set above.
+                    name: name, kind: kinds[name]!, composeEnvironment: service.environment, environment: environment,
+                    containerPort: containerPorts[name] ?? 0, localPort: localPorts[name] ?? 0,
+                    published: service.ports,
                     dependsOn: service.dependsOn,
-                    healthcheck: try mapHealthcheck(service, ownPort: containerPorts[name] ?? 0, localPort: localPorts[name] ?? 0),
+                    healthcheck: try mapHealthcheck(
+                        service, ownPort: containerPorts[name] ?? 0, localPort: localPorts[name] ?? 0),
                     stopGraceSeconds: service.stopGraceSeconds, databasePath: databasePath))
         }
         return ComposeDeployment(services: services, directory: directory)
@@ -109,7 +124,8 @@ public struct ComposeDeployment: Sendable {
         let mount = service.mounts.filter { database.hasPrefix($0.target.hasSuffix("/") ? $0.target : $0.target + "/") }
             .max { $0.target.count < $1.target.count }
         guard let mount else {
-            throw ComposeError(path, "\(database) is in no named volume of the service, so it would not survive the container")
+            throw ComposeError(
+                path, "\(database) is in no named volume of the service, so it would not survive the container")
         }
         let folder = directory.appendingPathComponent("volumes").appendingPathComponent(mount.volume)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -119,13 +135,17 @@ public struct ComposeDeployment: Sendable {
 
     /// The health check must be `concierge probe http://127.0.0.1:<own port>/readyz`-like: a probe of
     /// the container itself on the port the service listens on; the port becomes the local one.
-    private static func mapHealthcheck(_ service: ComposeFile.Service, ownPort: Int, localPort: Int) throws -> [String] {
+    private static func mapHealthcheck(_ service: ComposeFile.Service, ownPort: Int, localPort: Int) throws -> [String]
+    {
         let path = "services.\(service.name).healthcheck.test"
-        guard let command = service.healthcheck else { throw ComposeError(path, "missing: depends_on cannot wait for health") }
+        guard let command = service.healthcheck else {
+            throw ComposeError(path, "missing: depends_on cannot wait for health")
+        }
         guard command.count == 3, command[0] == "concierge", command[1] == "probe" else {
             throw ComposeError(path, "only `concierge probe URL` is understood, got \(command)")
         }
-        for loopback in ["http://127.0.0.1:\(ownPort)/", "http://localhost:\(ownPort)/"] where command[2].hasPrefix(loopback) {
+        for loopback in ["http://127.0.0.1:\(ownPort)/", "http://localhost:\(ownPort)/"]
+        where command[2].hasPrefix(loopback) {
             return ["concierge", "probe", "http://127.0.0.1:\(localPort)/" + command[2].dropFirst(loopback.count)]
         }
         throw ComposeError(path, "\(command[2]) does not probe this container on its port \(ownPort)")
@@ -139,7 +159,8 @@ public func withComposeDeployment<T: Sendable>(
     _ composeFile: String, _ body: (TestCluster, ComposeDeployment) async throws -> T
 ) async throws -> T {
     let secret = Crypto.randomBytes(24).map { String(format: "%02x", $0) }.joined()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-compose-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "concierge-compose-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let deployment: ComposeDeployment
     do {
@@ -152,7 +173,8 @@ public func withComposeDeployment<T: Sendable>(
     var running: [ServiceKind: RunningService] = [:]
     for service in deployment.services {
         running[service.kind] = RunningService(
-            kind: service.kind, port: service.localPort, databasePath: service.databasePath, environment: service.environment,
+            kind: service.kind, port: service.localPort, databasePath: service.databasePath,
+            environment: service.environment,
             logPath: directory.appendingPathComponent("\(service.name).log").path)
     }
     let cluster = TestCluster(
@@ -165,7 +187,9 @@ public func withComposeDeployment<T: Sendable>(
             }
             try await cluster.service(service.kind).start()
             let status = try await runToExit(service.healthcheck, environment: service.environment, timeout: 10)
-            guard status == 0 else { throw HarnessError.unhealthy(service.name, command: service.healthcheck, status: status) }
+            guard status == 0 else {
+                throw HarnessError.unhealthy(service.name, command: service.healthcheck, status: status)
+            }
             healthy.insert(service.name)
         }
         let result = try await body(cluster, deployment)

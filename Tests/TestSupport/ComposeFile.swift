@@ -51,7 +51,8 @@ public struct ComposeFile: Sendable {
     /// accepted without effect on a local run; anything else (env_file, network_mode, links…)
     /// could change what a service sees, so it is refused.
     static let knownServiceKeys: Set<String> = [
-        "image", "build", "restart", "stop_grace_period", "init", "command", "entrypoint", "environment", "volumes", "ports",
+        "image", "build", "restart", "stop_grace_period", "init", "command", "entrypoint", "environment", "volumes",
+        "ports",
         "depends_on", "healthcheck",
     ]
 
@@ -81,7 +82,8 @@ public struct ComposeFile: Sendable {
                 throw ComposeError("services.\(service.name).depends_on", "unknown service \(dependency)")
             }
             for mount in service.mounts where !volumes.contains(mount.volume) {
-                throw ComposeError("services.\(service.name).volumes", "volume \(mount.volume) is not declared at the top level")
+                throw ComposeError(
+                    "services.\(service.name).volumes", "volume \(mount.volume) is not declared at the top level")
             }
         }
     }
@@ -91,9 +93,12 @@ public struct ComposeFile: Sendable {
         var order: [String] = []
         var placed: Set<String> = []
         while order.count < services.count {
-            let ready = services.values.filter { !placed.contains($0.name) && $0.dependsOn.keys.allSatisfy(placed.contains) }
+            let ready = services.values.filter {
+                !placed.contains($0.name) && $0.dependsOn.keys.allSatisfy(placed.contains)
+            }
             guard !ready.isEmpty else {
-                throw ComposeError("services", "depends_on has a cycle among \(Set(services.keys).subtracting(placed).sorted())")
+                throw ComposeError(
+                    "services", "depends_on has a cycle among \(Set(services.keys).subtracting(placed).sorted())")
             }
             for name in ready.map(\.name).sorted() {
                 order.append(name)
@@ -112,7 +117,9 @@ public struct ComposeFile: Sendable {
             throw ComposeError("\(path).\(key)", "service key not understood by this reader")
         }
         func strings(_ key: String) throws -> [String]? {
-            try map[key].map { try stringList($0, "\(path).\(key)").map { try interpolate($0, variables, "\(path).\(key)") } }
+            try map[key].map {
+                try stringList($0, "\(path).\(key)").map { try interpolate($0, variables, "\(path).\(key)") }
+            }
         }
         let argv = (try strings("entrypoint") ?? []) + (try strings("command") ?? [])
         return Service(
@@ -127,14 +134,17 @@ public struct ComposeFile: Sendable {
 
     /// `environment:` as a map (`KEY: value`) or a list (`- KEY=value`). A key with no value takes
     /// the host's variable in Compose; that is refused here, as the test could not reproduce it.
-    private static func environment(_ node: YAMLNode?, path: String, variables: [String: String]) throws -> [String: String] {
+    private static func environment(_ node: YAMLNode?, path: String, variables: [String: String]) throws -> [String:
+        String]
+    {
         var result: [String: String] = [:]
         switch node {
         case nil: break
         case .mapping(let map)?:
             for key in map.keys {
                 guard let value = map[key]?.scalarValue else {
-                    throw ComposeError("\(path).\(key)", "needs a scalar value (a bare key passes the host's variable through)")
+                    throw ComposeError(
+                        "\(path).\(key)", "needs a scalar value (a bare key passes the host's variable through)")
                 }
                 result[key] = try interpolate(value, variables, "\(path).\(key)")
             }
@@ -145,7 +155,8 @@ public struct ComposeFile: Sendable {
                 }
                 let key = String(text[..<equals])
                 guard result[key] == nil else { throw ComposeError("\(path)[\(index)]", "duplicate variable \(key)") }
-                result[key] = try interpolate(String(text[text.index(after: equals)...]), variables, "\(path)[\(index)]")
+                result[key] = try interpolate(
+                    String(text[text.index(after: equals)...]), variables, "\(path)[\(index)]")
             }
         default: throw ComposeError(path, "must be a mapping or a list")
         }
@@ -156,10 +167,13 @@ public struct ComposeFile: Sendable {
         switch node {
         case nil: return [:]
         case .sequence(let items)?:
-            return Dictionary(uniqueKeysWithValues: try items.enumerated().map { index, item in
-                guard let name = item.scalarValue else { throw ComposeError("\(path)[\(index)]", "expected a service name") }
-                return (name, "service_started")
-            })
+            return Dictionary(
+                uniqueKeysWithValues: try items.enumerated().map { index, item in
+                    guard let name = item.scalarValue else {
+                        throw ComposeError("\(path)[\(index)]", "expected a service name")
+                    }
+                    return (name, "service_started")
+                })
         case .mapping(let map)?:
             var result: [String: String] = [:]
             for name in map.keys {
@@ -168,7 +182,8 @@ public struct ComposeFile: Sendable {
                     throw ComposeError("\(path).\(name).\(key)", "not understood by this reader")
                 }
                 let condition = entry["condition"]?.scalarValue ?? "service_started"
-                guard ["service_started", "service_healthy", "service_completed_successfully"].contains(condition) else {
+                guard ["service_started", "service_healthy", "service_completed_successfully"].contains(condition)
+                else {
                     throw ComposeError("\(path).\(name).condition", "unknown condition \(condition)")
                 }
                 result[name] = condition
@@ -184,8 +199,12 @@ public struct ComposeFile: Sendable {
         for key in map.keys where !["test", "interval", "timeout", "retries", "start_period"].contains(key) {
             throw ComposeError("\(path).\(key)", "not understood by this reader")
         }
-        let test = try stringList(map["test"] ?? .null, "\(path).test").map { try interpolate($0, variables, "\(path).test") }
-        guard test.first == "CMD", test.count > 1 else { throw ComposeError("\(path).test", "only the [\"CMD\", …] form is understood") }
+        let test = try stringList(map["test"] ?? .null, "\(path).test").map {
+            try interpolate($0, variables, "\(path).test")
+        }
+        guard test.first == "CMD", test.count > 1 else {
+            throw ComposeError("\(path).test", "only the [\"CMD\", …] form is understood")
+        }
         return Array(test.dropFirst())
     }
 
@@ -202,12 +221,15 @@ public struct ComposeFile: Sendable {
         case .scalar(let text) where !text.contains(" "):
             return [text]
         default:
-            throw ComposeError(path, "expected a list of strings (a string with spaces would be shell-split; not understood)")
+            throw ComposeError(
+                path, "expected a list of strings (a string with spaces would be shell-split; not understood)")
         }
     }
 
     private static func port(_ text: String, _ path: String) throws -> Port {
-        guard !text.contains("/"), !text.contains("-") else { throw ComposeError(path, "protocols and ranges not understood: \(text)") }
+        guard !text.contains("/"), !text.contains("-") else {
+            throw ComposeError(path, "protocols and ranges not understood: \(text)")
+        }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let numbers = parts.suffix(2).compactMap { Int($0) }
         switch (parts.count, numbers.count) {
@@ -268,7 +290,9 @@ public struct ComposeFile: Sendable {
                 continue
             }
             if rest.first == "{" {
-                guard let close = rest.firstIndex(of: "}") else { throw ComposeError(path, "unterminated ${ in \(text)") }
+                guard let close = rest.firstIndex(of: "}") else {
+                    throw ComposeError(path, "unterminated ${ in \(text)")
+                }
                 let inner = rest[rest.index(after: rest.startIndex)..<close]
                 rest = rest[rest.index(after: close)...]
                 result += try substitute(inner, variables, path)

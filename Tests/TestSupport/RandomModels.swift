@@ -5,7 +5,8 @@ import Models
 /// multi-byte and combining scalars), optionals absent and present, empty and non-empty lists.
 extension SplitMix64 {
     private static let pieces: [String] = [
-        "a", "Z", "7", " ", "\"", "\\", "/", "</script>", "\u{0}", "\u{1}", "\u{8}", "\t", "\n", "\r\n", "\u{1F}", "\u{7F}",
+        "a", "Z", "7", " ", "\"", "\\", "/", "</script>", "\u{0}", "\u{1}", "\u{8}", "\t", "\n", "\r\n", "\u{1F}",
+        "\u{7F}",
         "é", "e\u{301}", "Æblegrød", "zł", "中", "\u{2028}", "\u{2029}", "\u{FEFF}", "👩‍💻", "🇩🇰", "null", "true", "{}", "[",
         ",", ":", "01a23474-46ab-7a1f-9bd2-32bc9564ceb4", "\\u0041", "%41", "+4512345678", "a@example.com",
     ]
@@ -50,7 +51,8 @@ extension SplitMix64 {
     public mutating func contact() -> Contact {
         Contact(
             id: text(), name: text(), emails: texts(), phones: texts(),
-            handles: (0..<below(3)).map { _ in Handle(channel: text(), value: text()) }, tags: texts(), attributes: textMap(),
+            handles: (0..<below(3)).map { _ in Handle(channel: text(), value: text()) }, tags: texts(),
+            attributes: textMap(),
             blocked: chance(2), dedicatedHero: hero(), mergedInto: optionalText(), createdAt: text(), updatedAt: text())
     }
 
@@ -72,8 +74,10 @@ extension SplitMix64 {
     public mutating func routeResult() -> RouteResult {
         RouteResult(
             conversationId: text(), routingState: element([.pending, .assigned, .queued, .awaitingCustomer, .none]),
-            assigneeId: optionalText(), inboxId: optionalText(), queueId: optionalText(), replies: replies(), tags: texts(),
-            trace: (0..<below(5)).map { _ in TraceStep(step: text(), outcome: text(maxPieces: 10)) }, version: version(),
+            assigneeId: optionalText(), inboxId: optionalText(), queueId: optionalText(), replies: replies(),
+            tags: texts(),
+            trace: (0..<below(5)).map { _ in TraceStep(step: text(), outcome: text(maxPieces: 10)) },
+            version: version(),
             decidedAt: text())
     }
 
@@ -83,15 +87,19 @@ extension SplitMix64 {
 
     public mutating func inboundRequest() -> InboundRequest {
         InboundRequest(
-            channel: element(Channel.allCases), from: text(), name: optionalText(), subject: optionalText(), body: text(),
+            channel: element(Channel.allCases), from: text(), name: optionalText(), subject: optionalText(),
+            body: text(),
             conversationId: optionalText(), externalId: optionalText())
     }
 
     public mutating func inboundResult() -> InboundResult {
         InboundResult(
             conversationId: optionalText(), messageId: optionalText(), contactId: text(),
-            status: chance(3) ? nil : element(ConversationStatus.allCases), inboxId: optionalText(), assigneeId: optionalText(),
-            queueId: optionalText(), routingState: chance(3) ? nil : element([RoutingState.pending, .assigned, .queued, .awaitingCustomer, RoutingState.none]),
+            status: chance(3) ? nil : element(ConversationStatus.allCases), inboxId: optionalText(),
+            assigneeId: optionalText(),
+            queueId: optionalText(),
+            routingState: chance(3)
+                ? nil : element([RoutingState.pending, .assigned, .queued, .awaitingCustomer, RoutingState.none]),
             spam: chance(2), dropped: chance(2), reason: optionalText(), replies: replies())
     }
 }

@@ -41,7 +41,9 @@ public final class RunningService: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.path(kind.executable))
         process.environment = environment
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -133,7 +135,9 @@ public struct LogRecord: Sendable {
     public let fields: [String: JSONValue]
 
     public init?(_ line: String) {
-        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)).objectValue else { return nil }
+        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)).objectValue else {
+            return nil
+        }
         self.line = line
         fields = object
     }

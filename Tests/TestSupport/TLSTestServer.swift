@@ -99,8 +99,11 @@ public final class TLSTestServer: Sendable {
             guard answered < answersPerConnection else { return }
             state.withLock { $0.targets.append(target) }
             let (status, body) = handler(target)
-            let answer = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            guard Array(answer.utf8).withUnsafeBytes({ SSL_write(ssl, $0.baseAddress, Int32($0.count)) }) > 0 else { return }
+            let answer =
+                "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            guard Array(answer.utf8).withUnsafeBytes({ SSL_write(ssl, $0.baseAddress, Int32($0.count)) }) > 0 else {
+                return
+            }
             answered += 1
         }
         _ = SSL_shutdown(ssl)

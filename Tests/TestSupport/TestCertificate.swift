@@ -37,7 +37,8 @@ public final class TestCertificate: @unchecked Sendable {
         let certificate = try Self.make(
             subject: names.first ?? "server", key: key, issuer: self,
             extensions: [
-                (NID_basic_constraints, "CA:FALSE"), (NID_subject_alt_name, alternatives), (NID_ext_key_usage, "serverAuth"),
+                (NID_basic_constraints, "CA:FALSE"), (NID_subject_alt_name, alternatives),
+                (NID_ext_key_usage, "serverAuth"),
             ])
         return TestCertificate(key: key, certificate: certificate)
     }
@@ -50,7 +51,9 @@ public final class TestCertificate: @unchecked Sendable {
     }
 
     private static func newKey() throws -> OpaquePointer {
-        guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else { throw TestCertificateError("EVP_PKEY_CTX_new_from_name") }
+        guard let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
+            throw TestCertificateError("EVP_PKEY_CTX_new_from_name")
+        }
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
         guard EVP_PKEY_keygen_init(context) == 1, EVP_PKEY_CTX_set_group_name(context, "P-256") == 1,
@@ -63,7 +66,8 @@ public final class TestCertificate: @unchecked Sendable {
         subject: String, key: OpaquePointer, issuer: TestCertificate?, extensions: [(Int32, String)]
     ) throws -> OpaquePointer {
         guard let certificate = X509_new() else { throw TestCertificateError("X509_new") }
-        var ok = X509_set_version(certificate, 2) == 1  // v3
+        var ok =
+            X509_set_version(certificate, 2) == 1  // v3
             && ASN1_INTEGER_set(X509_get_serialNumber(certificate), Int.random(in: 1..<Int(Int32.max))) == 1
             && X509_gmtime_adj(X509_getm_notBefore(certificate), -3600) != nil
             && X509_gmtime_adj(X509_getm_notAfter(certificate), 86_400) != nil

@@ -52,7 +52,9 @@ public struct YAMLSubsetReader {
         var reader = YAMLSubsetReader()
         try reader.split(text)
         guard let first = reader.lines.first else { return .null }
-        guard first.indent == 0 else { throw YAMLSubsetError(line: first.number, reason: "the document must start at column 1") }
+        guard first.indent == 0 else {
+            throw YAMLSubsetError(line: first.number, reason: "the document must start at column 1")
+        }
         let node = try reader.block(indent: 0)
         if reader.position < reader.lines.count {
             let line = reader.lines[reader.position]
@@ -123,11 +125,14 @@ public struct YAMLSubsetReader {
             let line = lines[position]
             position += 1
             let (key, rest) = try Self.keyAndValue(line)
-            if key != "<<" && mapping[key] != nil { throw YAMLSubsetError(line: line.number, reason: "duplicate key \(key)") }
+            if key != "<<" && mapping[key] != nil {
+                throw YAMLSubsetError(line: line.number, reason: "duplicate key \(key)")
+            }
             let value = try valueAfterKey(rest, line: line, indent: indent)
             if key == "<<" {
                 guard let source = value.mappingValue else {
-                    throw YAMLSubsetError(line: line.number, reason: "a merge key must name one mapping alias (`<<: *name`)")
+                    throw YAMLSubsetError(
+                        line: line.number, reason: "a merge key must name one mapping alias (`<<: *name`)")
                 }
                 merged.append(source)
             } else {
@@ -135,7 +140,8 @@ public struct YAMLSubsetReader {
             }
         }
         if position < lines.count, lines[position].indent > indent {
-            throw YAMLSubsetError(line: lines[position].number, reason: "unexpected indentation: \(lines[position].text)")
+            throw YAMLSubsetError(
+                line: lines[position].number, reason: "unexpected indentation: \(lines[position].text)")
         }
         // Merge keys: explicit keys win, then earlier merges over later ones (YAML merge key rule).
         for source in merged {
@@ -150,13 +156,18 @@ public struct YAMLSubsetReader {
             let line = lines[position]
             position += 1
             let rest = String(line.text.dropFirst(1)).trimmingLeadingSpaces
-            guard !rest.isEmpty else { throw YAMLSubsetError(line: line.number, reason: "nested blocks inside a sequence item") }
-            if Self.looksLikeKey(rest) { throw YAMLSubsetError(line: line.number, reason: "mappings inside sequences: \(rest)") }
+            guard !rest.isEmpty else {
+                throw YAMLSubsetError(line: line.number, reason: "nested blocks inside a sequence item")
+            }
+            if Self.looksLikeKey(rest) {
+                throw YAMLSubsetError(line: line.number, reason: "mappings inside sequences: \(rest)")
+            }
             if Self.isSequenceItem(rest) { throw YAMLSubsetError(line: line.number, reason: "nested sequences") }
             items.append(try inline(rest, line: line))
         }
         if position < lines.count, lines[position].indent > indent {
-            throw YAMLSubsetError(line: lines[position].number, reason: "unexpected indentation: \(lines[position].text)")
+            throw YAMLSubsetError(
+                line: lines[position].number, reason: "unexpected indentation: \(lines[position].text)")
         }
         return .sequence(items)
     }
@@ -175,7 +186,9 @@ public struct YAMLSubsetReader {
         if rest.isEmpty {
             if position < lines.count, lines[position].indent > indent {
                 node = try block(indent: lines[position].indent)
-            } else if position < lines.count, lines[position].indent == indent, Self.isSequenceItem(lines[position].text) {
+            } else if position < lines.count, lines[position].indent == indent,
+                Self.isSequenceItem(lines[position].text)
+            {
                 node = try sequence(indent: indent)
             } else {
                 node = .null
@@ -184,7 +197,9 @@ public struct YAMLSubsetReader {
             node = try inline(rest, line: line)
         }
         if let anchor {
-            guard anchors[anchor] == nil else { throw YAMLSubsetError(line: line.number, reason: "anchor \(anchor) defined twice") }
+            guard anchors[anchor] == nil else {
+                throw YAMLSubsetError(line: line.number, reason: "anchor \(anchor) defined twice")
+            }
             anchors[anchor] = node
         }
         return node
@@ -213,7 +228,8 @@ public struct YAMLSubsetReader {
             return .scalar(scalar)
         default:
             if text.contains(": ") || text.hasSuffix(":") {
-                throw YAMLSubsetError(line: line.number, reason: "a plain scalar must not contain \": \" (a nested mapping?): \(text)")
+                throw YAMLSubsetError(
+                    line: line.number, reason: "a plain scalar must not contain \": \" (a nested mapping?): \(text)")
             }
             if ["~", "null", "Null", "NULL"].contains(text) { return .null }
             return .scalar(text)
@@ -222,7 +238,9 @@ public struct YAMLSubsetReader {
 
     /// `[a, "b", 'c']` on one line, scalars only.
     private func flowSequence(_ text: String, line: Line) throws(YAMLSubsetError) -> YAMLNode {
-        guard text.hasSuffix("]") else { throw YAMLSubsetError(line: line.number, reason: "flow sequences must end on their line") }
+        guard text.hasSuffix("]") else {
+            throw YAMLSubsetError(line: line.number, reason: "flow sequences must end on their line")
+        }
         var rest = Substring(Substring(text.dropFirst().dropLast()).trimmingLeadingSpaces)
         var items: [YAMLNode] = []
         while !rest.isEmpty {
@@ -239,7 +257,9 @@ public struct YAMLSubsetReader {
                 rest = rest.dropFirst(plain.count)
             }
             if rest.isEmpty { break }
-            guard rest.first == "," else { throw YAMLSubsetError(line: line.number, reason: "expected , in a flow sequence: \(rest)") }
+            guard rest.first == "," else {
+                throw YAMLSubsetError(line: line.number, reason: "expected , in a flow sequence: \(rest)")
+            }
             rest = Substring(rest.dropFirst().trimmingLeadingSpaces)
             if rest.isEmpty { throw YAMLSubsetError(line: line.number, reason: "a trailing comma in a flow sequence") }
         }
@@ -279,7 +299,8 @@ public struct YAMLSubsetReader {
             }
             result.append(character)
         }
-        throw YAMLSubsetError(line: line.number, reason: "unterminated quoted scalar (multi-line scalars are not supported)")
+        throw YAMLSubsetError(
+            line: line.number, reason: "unterminated quoted scalar (multi-line scalars are not supported)")
     }
 
     /// `key: value` or `key:` with a plain or quoted key.
@@ -289,10 +310,14 @@ public struct YAMLSubsetReader {
         var rest: Substring
         if text.first == "\"" || text.first == "'" {
             (key, rest) = try quoted(text, line: line)
-            guard rest.first == ":" else { throw YAMLSubsetError(line: line.number, reason: "expected : after a quoted key") }
+            guard rest.first == ":" else {
+                throw YAMLSubsetError(line: line.number, reason: "expected : after a quoted key")
+            }
             rest = rest.dropFirst()
         } else {
-            guard let colon = text.range(of: ": ")?.lowerBound ?? (text.hasSuffix(":") ? text.index(before: text.endIndex) : nil)
+            guard
+                let colon = text.range(of: ": ")?.lowerBound
+                    ?? (text.hasSuffix(":") ? text.index(before: text.endIndex) : nil)
             else { throw YAMLSubsetError(line: line.number, reason: "expected `key: value`, got: \(text)") }
             key = String(text[..<colon])
             rest = text[text.index(after: colon)...]
@@ -300,7 +325,9 @@ public struct YAMLSubsetReader {
                 throw YAMLSubsetError(line: line.number, reason: "unsupported key: \(key)")
             }
         }
-        guard rest.isEmpty || rest.first == " " else { throw YAMLSubsetError(line: line.number, reason: "expected a space after :") }
+        guard rest.isEmpty || rest.first == " " else {
+            throw YAMLSubsetError(line: line.number, reason: "expected a space after :")
+        }
         key = key.trimmingTrailingSpaces
         return (key, String(rest).trimmingLeadingSpaces)
     }

@@ -13,7 +13,11 @@ import Testing
     private static func database(in folder: String) throws -> Database {
         try Database(
             path: folder + "/g.sqlite",
-            migrations: [Migration(1, "rows") { try $0.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT NOT NULL)") }])
+            migrations: [
+                Migration(1, "rows") {
+                    try $0.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+                }
+            ])
     }
 
     /// A started writer on a new database, counting its commits and aborts.
@@ -88,10 +92,12 @@ import Testing
             let release = Flag()
             let holder = try await Self.holdWriter(writer, until: release)
             let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
-            let refused = Task { try await writer.write { connection in
-                try connection.run("INSERT INTO rows (name) VALUES ('refused')")
-                throw Refused()
-            } }
+            let refused = Task {
+                try await writer.write { connection in
+                    try connection.run("INSERT INTO rows (name) VALUES ('refused')")
+                    throw Refused()
+                }
+            }
             let last = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('last')") } }
             try await Self.waitUntil { writer.waitingChanges == 3 }
             release.set()
@@ -112,10 +118,12 @@ import Testing
             let release = Flag()
             let holder = try await Self.holdWriter(writer, until: release)
             let first = Task { try await writer.write { try $0.run("INSERT INTO rows (name) VALUES ('first')") } }
-            let broken = Task { try await writer.write { connection in
-                try connection.run("INSERT INTO rows (name) VALUES ('broken')")
-                throw DiskOnFire()
-            } }
+            let broken = Task {
+                try await writer.write { connection in
+                    try connection.run("INSERT INTO rows (name) VALUES ('broken')")
+                    throw DiskOnFire()
+                }
+            }
             try await Self.waitUntil { writer.waitingChanges == 2 }
             release.set()
             try await holder.value

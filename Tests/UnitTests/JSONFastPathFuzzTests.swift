@@ -17,7 +17,8 @@ import Testing
             try expectWriterMatchesEncoder(contact, round)
             try expectWriterMatchesEncoder(ResolveResult(contact: contact, created: random.chance(2)), round)
             try expectWriterMatchesEncoder(
-                Page(items: (0..<random.below(3)).map { _ in random.contact() }, nextCursor: random.optionalText()), round)
+                Page(items: (0..<random.below(3)).map { _ in random.contact() }, nextCursor: random.optionalText()),
+                round)
             try expectWriterMatchesEncoder(random.routeResult(), round)
             try expectWriterMatchesEncoder(random.routeRequest(), round)
             try expectWriterMatchesEncoder(random.routeContact(), round)
@@ -49,7 +50,8 @@ import Testing
         let text = String(decoding: fast, as: UTF8.self)
         #expect(try JSONDecoder().decode(T.self, from: fast) == value, "round \(round): \(text)")
         #expect(
-            try JSONDecoder().decode(JSONValue.self, from: fast) == JSONDecoder().decode(JSONValue.self, from: reference),
+            try JSONDecoder().decode(JSONValue.self, from: fast)
+                == JSONDecoder().decode(JSONValue.self, from: reference),
             "round \(round): \(text)")
         #expect(try JSONCoding.encode(value) == writer.bytes, "JSONCoding.encode takes the writer")
     }

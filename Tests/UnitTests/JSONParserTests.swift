@@ -18,7 +18,10 @@ import Testing
         #expect(
             value
                 == .object([
-                    "a": .array([.number(1), .number(-2.5), .bool(true), .bool(false), .null, .string("x"), .object([:]), .array([])]),
+                    "a": .array([
+                        .number(1), .number(-2.5), .bool(true), .bool(false), .null, .string("x"), .object([:]),
+                        .array([]),
+                    ]),
                     "b": .object(["c": .object(["d": .string("e")])]),
                 ]))
         #expect(try parse("\"top\"") == .string("top"))
@@ -64,20 +67,27 @@ import Testing
         // Foundation keeps one of the two; which one is not promised, so the document is refused.
         #expect(throws: JSONParseError(reason: "repeated key in an object", offset: 7)) { try parse(#"{"a":1,"a":2}"#) }
         #expect(throws: JSONParseError.self) { try parse(#"{"x":{"a":1,"b":[{"a":2,"a":3}]}}"#) }
-        #expect(try parse(#"{"a":{"a":1},"b":{"a":2}}"#) == .object(["a": .object(["a": .number(1)]), "b": .object(["a": .number(2)])]))
+        #expect(
+            try parse(#"{"a":{"a":1},"b":{"a":2}}"#)
+                == .object(["a": .object(["a": .number(1)]), "b": .object(["a": .number(2)])]))
         #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("[]".utf8)) == .array([]))
     }
 
-    static let refused: [[UInt8]] = [
-        "", " ", "{", "}", "[", "]", "[1", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\" 1}", "{1:2}", "{a:1}", "[1 2]", "{} x",
-        "[] []", "01", "-01", "-", "1.", ".5", "+1", "1e", "1e+", "1.e3", "0x10", "tru", "nul", "falsey", "True", "NaN",
-        "Infinity", "-Infinity", "1e400", "-1e400", "1.8e308", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"", "\"\\ud800\"",
-        "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"", "\"a\tb\"", "\"a\nb\"", "\"\u{0}\"", "\u{C}{}", "{}\u{0}", "'a'",
-        "[" + String(repeating: "[", count: 512) + String(repeating: "]", count: 513),
-    ].map { Array($0.utf8) } + [
-        [0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
-        [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0x5C, 0x6E, 0xE9, 0x22], [0xFF], [0x7B, 0x7D, 0xFF],
-    ]
+    static let refused: [[UInt8]] =
+        [
+            "", " ", "{", "}", "[", "]", "[1", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\" 1}", "{1:2}", "{a:1}", "[1 2]",
+            "{} x",
+            "[] []", "01", "-01", "-", "1.", ".5", "+1", "1e", "1e+", "1.e3", "0x10", "tru", "nul", "falsey", "True",
+            "NaN",
+            "Infinity", "-Infinity", "1e400", "-1e400", "1.8e308", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"", "\"a\tb\"", "\"a\nb\"", "\"\u{0}\"", "\u{C}{}",
+            "{}\u{0}", "'a'",
+            "[" + String(repeating: "[", count: 512) + String(repeating: "]", count: 513),
+        ].map { Array($0.utf8) } + [
+            [0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0x5C, 0x6E, 0xE9, 0x22], [0xFF], [0x7B, 0x7D, 0xFF],
+        ]
 
     @Test(arguments: refused)
     func refusesWhatJSONSerializationRefuses(bytes: [UInt8]) {
@@ -106,14 +116,17 @@ import Testing
         #expect(throws: JSONParseError(reason: "unterminated string", offset: 5)) { try parse(#"{"a":"bc"#) }
         #expect(throws: JSONParseError(reason: "leading zero in a number", offset: 2)) { try parse("[01]") }
         #expect(throws: JSONParseError(reason: "expected a string key", offset: 8)) { try parse(#"{"a":1, }"#) }
-        #expect(throws: JSONParseError(reason: "unexpected end of input", offset: 27)) { try parse(#"{"email":"ada@example.com","#) }
+        #expect(throws: JSONParseError(reason: "unexpected end of input", offset: 27)) {
+            try parse(#"{"email":"ada@example.com","#)
+        }
         #expect(JSONParseError(reason: "number out of range", offset: 3).description == "number out of range at byte 3")
     }
 
     @Test func agreesWithFoundationOnValidDocuments() throws {
         let documents = [
             #"{"email":"ada@example.com","phone":"+4512345678","lifetimeValue":1234.5,"attributes":{"a":[1,{"b":null}]}}"#,
-            #"[0.1, -0, 1e22, 1e23, 12345678901234567890, "\u2028 \ud83d\ude00 é", true]"#, #""\\\"\/""#, "[[],{},[[]]]",
+            #"[0.1, -0, 1e22, 1e23, 12345678901234567890, "\u2028 \ud83d\ude00 é", true]"#, #""\\\"\/""#,
+            "[[],{},[[]]]",
         ]
         for document in documents {
             let reference = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
@@ -145,7 +158,9 @@ import Testing
                 }
                 if (try? JSONParser.parse(bytes)) != nil {
                     accepted += 1
-                    #expect(foundationAccepts(bytes), "accepted what Foundation refuses: \(String(decoding: bytes, as: UTF8.self))")
+                    #expect(
+                        foundationAccepts(bytes),
+                        "accepted what Foundation refuses: \(String(decoding: bytes, as: UTF8.self))")
                 }
             }
         }
@@ -166,7 +181,9 @@ extension JSONValue {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test(arguments: [0, 1, -7, 1234.5, 0.1, -0.25, 1e15, 9e15, 1e16, 1e20, 1e21, 1e-7, 123456789012.25, 1.7976931348623157e308])
+    @Test(arguments: [
+        0, 1, -7, 1234.5, 0.1, -0.25, 1e15, 9e15, 1e16, 1e20, 1e21, 1e-7, 123456789012.25, 1.7976931348623157e308,
+    ])
     func writesNumbersAsTheEncoder(value: Double) throws {
         let reference = String(decoding: try JSONCoding.encode(JSONValue.number(value)), as: UTF8.self)
         #expect(written(.number(value)) == reference)
@@ -202,7 +219,8 @@ extension JSONValue {
     @Test(arguments: [
         #"{"email":"ada@example.com","phone":"+4512345678","customerType":"VIP","loyaltyStatus":"gold","accountManager":"Bo","lifetimeValue":12.5,"attributes":{"a":1,"b":[null]}}"#,
         #"{"email":null,"phone":null,"lifetimeValue":null,"attributes":null,"unknown":[1,2]}"#, "{}",
-        #"{"email":5}"#, #"{"phone":true}"#, #"{"customerType":[]}"#, #"{"loyaltyStatus":{}}"#, #"{"accountManager":1.5}"#,
+        #"{"email":5}"#, #"{"phone":true}"#, #"{"customerType":[]}"#, #"{"loyaltyStatus":{}}"#,
+        #"{"accountManager":1.5}"#,
         #"{"lifetimeValue":"lots"}"#, #"{"lifetimeValue":false}"#, #"{"attributes":5}"#, #"{"attributes":[]}"#,
         #"{"lifetimeValue":"x","email":5}"#, #"{"attributes":"x","loyaltyStatus":3}"#, "[]", "5", #""text""#,
     ])

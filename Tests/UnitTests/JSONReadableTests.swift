@@ -15,7 +15,10 @@ import Testing
                 + #""emails":["a@x.example"],"phones":["+4520000000"],"tags":["vip"],"attributes":{"tier":"gold"},"#
                 + #""dedicatedHero":{"type":"agent","id":"ag1"}},"message":{"id":"m1","body":"Hello\nthere"},"extra":[1,{"a":null}]}"#
         ),
-        (RouteRequest.self, #"{"conversationId":"c1","event":"rerouted","channel":"voice","contact":{"id":"k1"},"message":{"id":"m1"}}"#),
+        (
+            RouteRequest.self,
+            #"{"conversationId":"c1","event":"rerouted","channel":"voice","contact":{"id":"k1"},"message":{"id":"m1"}}"#
+        ),
         (
             RouteRequest.self,
             #"{"conversationId":"c1","event":"message","channel":"messaging","inboxId":null,"contact":{"id":"k1","name":null,"#
@@ -59,10 +62,25 @@ import Testing
     /// answers `JSONDecoder`'s 400 (the field path in it shows it came from there).
     @Test func refusesWhatJSONDecoderRefuses() throws {
         let refused: [(any (JSONReadable & Decodable & Equatable).Type, String, field: String?)] = [
-            (RouteRequest.self, #"{"event":"new","channel":"email","contact":{"id":"k"},"message":{"id":"m"}}"#, "conversationId"),
-            (RouteRequest.self, #"{"conversationId":"c","event":"born","channel":"email","contact":{"id":"k"},"message":{"id":"m"}}"#, "event"),
-            (RouteRequest.self, #"{"conversationId":"c","event":"new","channel":"email","contact":{"id":5},"message":{"id":"m"}}"#, "contact.id"),
-            (RouteRequest.self, #"{"conversationId":"c","event":"new","channel":"email","contact":{"id":"k","tags":[null]},"message":{"id":"m"}}"#, "contact.tags[0]"),
+            (
+                RouteRequest.self, #"{"event":"new","channel":"email","contact":{"id":"k"},"message":{"id":"m"}}"#,
+                "conversationId"
+            ),
+            (
+                RouteRequest.self,
+                #"{"conversationId":"c","event":"born","channel":"email","contact":{"id":"k"},"message":{"id":"m"}}"#,
+                "event"
+            ),
+            (
+                RouteRequest.self,
+                #"{"conversationId":"c","event":"new","channel":"email","contact":{"id":5},"message":{"id":"m"}}"#,
+                "contact.id"
+            ),
+            (
+                RouteRequest.self,
+                #"{"conversationId":"c","event":"new","channel":"email","contact":{"id":"k","tags":[null]},"message":{"id":"m"}}"#,
+                "contact.tags[0]"
+            ),
             // JSONDecoder calls a fraction for an Int corrupt data with no field; kept as it was.
             (RouteResult.self, #"{"conversationId":"c1","routingState":"queued","version":1.5}"#, nil),
             (RouteResult.self, #"{"conversationId":"c1","routingState":"queued"}"#, "version"),
@@ -80,7 +98,11 @@ import Testing
                 Issue.record("decoded \(json)")
             } catch let problem as Problem {
                 #expect(problem.status == 400)
-                if let field { #expect(problem.errors?.first?.field == field || problem.detail?.contains(field) == true, "\(json): \(problem)") }
+                if let field {
+                    #expect(
+                        problem.errors?.first?.field == field || problem.detail?.contains(field) == true,
+                        "\(json): \(problem)")
+                }
             }
         }
     }
@@ -88,8 +110,10 @@ import Testing
     /// Mutated samples (a field dropped, or replaced by another JSON type): whatever the fast path
     /// accepts, `JSONDecoder` accepts and decodes to the same value.
     @Test func neverAcceptsMoreThanJSONDecoder() throws {
-        var random = SplitMix64(seed: 20261201)
-        let replacements: [JSONValue] = [.null, .bool(true), .number(3), .number(2.5), .string("email"), .array([]), .object([:])]
+        var random = SplitMix64(seed: 20_261_201)
+        let replacements: [JSONValue] = [
+            .null, .bool(true), .number(3), .number(2.5), .string("email"), .array([]), .object([:]),
+        ]
         var fast = 0
         for _ in 0..<2000 {
             let (type, json) = Self.samples[Int(random.next() % UInt64(Self.samples.count))]
@@ -109,7 +133,9 @@ import Testing
     }
 
     /// Replaces the value, or one member of it when it is an object or array.
-    private static func mutate(_ value: JSONValue, with replacements: [JSONValue], _ random: inout SplitMix64) -> JSONValue {
+    private static func mutate(_ value: JSONValue, with replacements: [JSONValue], _ random: inout SplitMix64)
+        -> JSONValue
+    {
         let replacement = replacements[Int(random.next() % UInt64(replacements.count))]
         switch value {
         case .object(var members) where !members.isEmpty && random.next() % 2 == 0:

@@ -250,8 +250,10 @@ private func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
     static let contacts = [
         Contact(id: "c1", name: "Ada", createdAt: "2026-11-23T00:00:00.000Z", updatedAt: "2026-11-23T00:00:00.000Z"),
         Contact(
-            id: "c2", name: "Søren \"Æblegrød\" \\ Kierkegaard\n\t\u{1}", emails: ["s@example.dk"], phones: ["+4512345678"],
-            handles: [Handle(channel: "messaging", value: "søren")], tags: ["VIP", "Ærø"], attributes: ["b": "2", "a": "1\"x"],
+            id: "c2", name: "Søren \"Æblegrød\" \\ Kierkegaard\n\t\u{1}", emails: ["s@example.dk"],
+            phones: ["+4512345678"],
+            handles: [Handle(channel: "messaging", value: "søren")], tags: ["VIP", "Ærø"],
+            attributes: ["b": "2", "a": "1\"x"],
             blocked: true, dedicatedHero: DedicatedHero(type: .inbox, id: "i1"), mergedInto: "c3",
             createdAt: "2026-11-23T00:00:00.000Z", updatedAt: "2026-11-23T00:00:01.000Z"),
     ]
@@ -276,7 +278,9 @@ private func jsonObject(_ bytes: [UInt8]) throws -> [String: Any] {
             (try JSONCoding.encode(empty), Array(try JSONEncoder().encode(empty))),
             (try JSONCoding.encode(resolved), Array(try JSONEncoder().encode(resolved))),
         ] {
-            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+            #expect(
+                try JSONDecoder().decode(JSONValue.self, from: Data(fast))
+                    == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
         }
     }
 }
@@ -286,7 +290,8 @@ extension JSONWriterTests {
         let results = [
             RouteResult(
                 conversationId: "c1", routingState: .queued, assigneeId: nil, inboxId: "i1", queueId: nil, replies: [],
-                trace: [TraceStep(step: "skip", outcome: "a1: at capacity (3/3 \"messaging\")")], version: 7, decidedAt: "t"),
+                trace: [TraceStep(step: "skip", outcome: "a1: at capacity (3/3 \"messaging\")")], version: 7,
+                decidedAt: "t"),
             RouteResult(
                 conversationId: "c2", routingState: .awaitingCustomer, assigneeId: "a", inboxId: nil, queueId: "q",
                 replies: [Reply(body: "Hi Ø\n")], tags: ["vip"], trace: [], version: 8, decidedAt: "t2"),
@@ -294,7 +299,9 @@ extension JSONWriterTests {
         for result in results {
             let fast = try JSONCoding.encode(result)
             let reference = Array(try JSONEncoder().encode(result))
-            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+            #expect(
+                try JSONDecoder().decode(JSONValue.self, from: Data(fast))
+                    == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
             #expect(try JSONDecoder().decode(RouteResult.self, from: Data(fast)) == result)
         }
     }
@@ -305,12 +312,16 @@ extension JSONWriterTests {
     private func expectSameJSON<T: Encodable>(_ value: T) throws {
         let fast = try JSONCoding.encode(value)
         let reference = Array(try JSONEncoder().encode(value))
-        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(fast)) == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
+        #expect(
+            try JSONDecoder().decode(JSONValue.self, from: Data(fast))
+                == JSONDecoder().decode(JSONValue.self, from: Data(reference)))
     }
 
     @Test func inboundPathBodiesMatchTheEncoder() throws {
         let requests = [
-            RouteRequest(conversationId: "c1", event: .new, channel: .email, contact: RouteContact(id: "k1"), message: RouteMessage(id: "m1")),
+            RouteRequest(
+                conversationId: "c1", event: .new, channel: .email, contact: RouteContact(id: "k1"),
+                message: RouteMessage(id: "m1")),
             RouteRequest(
                 conversationId: "c2", event: .moved, channel: .messaging, inboxId: "i9",
                 contact: RouteContact(
@@ -322,15 +333,20 @@ extension JSONWriterTests {
             try expectSameJSON(request)
             #expect(try JSONDecoder().decode(RouteRequest.self, from: Data(try JSONCoding.encode(request))) == request)
         }
-        for resolve in [ResolveRequest(channel: .voice, address: "+4512345678"), ResolveRequest(channel: .email, address: "a@b.c", name: "Ø")] {
+        for resolve in [
+            ResolveRequest(channel: .voice, address: "+4512345678"),
+            ResolveRequest(channel: .email, address: "a@b.c", name: "Ø"),
+        ] {
             try expectSameJSON(resolve)
         }
         let results = [
             InboundResult(
-                conversationId: nil, messageId: nil, contactId: "k1", status: nil, inboxId: nil, assigneeId: nil, queueId: nil,
+                conversationId: nil, messageId: nil, contactId: "k1", status: nil, inboxId: nil, assigneeId: nil,
+                queueId: nil,
                 routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
             InboundResult(
-                conversationId: "c1", messageId: "m1", contactId: "k1", status: .waiting, inboxId: "i1", assigneeId: "a1", queueId: "q",
+                conversationId: "c1", messageId: "m1", contactId: "k1", status: .waiting, inboxId: "i1",
+                assigneeId: "a1", queueId: "q",
                 routingState: .assigned, spam: true, dropped: false, replies: [Reply(body: "Hi \"there\"")]),
         ]
         for result in results {

@@ -157,7 +157,9 @@ import Testing
         #expect(failure { () throws(ParseError) in try parseAll(bytes(over), limits: limits) } == .trailersTooLarge)
         // Refused while the lines are still coming, not only once the section ends.
         let endless = body + String(repeating: "X-T: 12345\r\n", count: 4)
-        #expect(failure { () throws(ParseError) in try parseByteByByte(bytes(endless), limits: limits) } == .trailersTooLarge)
+        #expect(
+            failure { () throws(ParseError) in try parseByteByByte(bytes(endless), limits: limits) }
+                == .trailersTooLarge)
     }
 
     @Test func expectContinueIsReportedBeforeTheBodyArrives() throws {
@@ -183,7 +185,8 @@ import Testing
     }
 
     @Test func expectContinueIsNotReportedWhenTheBodyAlreadyArrived() throws {
-        let events = try parseAll(bytes("POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok"))
+        let events = try parseAll(
+            bytes("POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok"))
         #expect(events.count == 1)
         #expect(events.first?.request?.body == bytes("ok"))
     }
@@ -201,7 +204,9 @@ import Testing
         let limits = ParserLimits()
         // Exactly 100 headers, Host one of them.
         let hundred = (1..<limits.maxHeaderCount).map { "X-H\($0): v\r\n" }.joined()
-        #expect(try parseAll(bytes("GET / HTTP/1.1\r\nHost: h\r\n\(hundred)\r\n")).first?.request?.head.headers.count == 100)
+        #expect(
+            try parseAll(bytes("GET / HTTP/1.1\r\nHost: h\r\n\(hundred)\r\n")).first?.request?.head.headers.count == 100
+        )
         // A target whose request line fills the 16 KiB head alone (SPEC §2 bounds line and headers together).
         let target = "/" + String(repeating: "a", count: limits.maxHeadBytes - "GET  HTTP/1.1".utf8.count - 1)
         #expect("GET \(target) HTTP/1.1".utf8.count == limits.maxHeadBytes)
@@ -213,10 +218,12 @@ import Testing
         #expect(try parseByteByByte(bytes(head + "\r\n\r\n")).count == 1)
         // A body of exactly the limit, announced or chunked.
         let body = String(repeating: "b", count: 10)
-        let announced = try parseAll(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n\(body)"), bodyLimit: 10)
+        let announced = try parseAll(
+            bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n\(body)"), bodyLimit: 10)
         #expect(announced.first?.request?.body.count == 10)
         let chunked = try parseAll(
-            bytes("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\n\r\n"),
+            bytes(
+                "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nbbbbb\r\n5\r\nbbbbb\r\n0\r\n\r\n"),
             bodyLimit: 10)
         #expect(chunked.first?.request?.body.count == 10)
     }

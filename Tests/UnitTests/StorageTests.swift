@@ -181,14 +181,20 @@ import Testing
     @Test func writeWithSettingsPutsThemBack() throws {
         try withTemporaryFolder { folder in
             let db = try Database(path: folder + "/settings.sqlite", migrations: Self.migrations())
-            let before = try db.write { try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint")) }
+            let before = try db.write {
+                try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint"))
+            }
             #expect(before.0 == 2, "the database keeps temporary data in memory")
             let inside = try db.write(settings: ["temp_store": 1, "wal_autocheckpoint": 0]) { connection in
                 try connection.run("INSERT INTO people (id, name) VALUES ('1', ?)", "kept")
-                return try (connection.scalarInt("PRAGMA temp_store"), connection.scalarInt("PRAGMA wal_autocheckpoint"))
+                return try (
+                    connection.scalarInt("PRAGMA temp_store"), connection.scalarInt("PRAGMA wal_autocheckpoint")
+                )
             }
             #expect(inside.0 == 1 && inside.1 == 0)
-            let after = try db.write { try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint")) }
+            let after = try db.write {
+                try ($0.scalarInt("PRAGMA temp_store"), $0.scalarInt("PRAGMA wal_autocheckpoint"))
+            }
             #expect(after == before)
 
             struct Refused: Error {}
@@ -425,7 +431,9 @@ import Testing
     /// it over; a background pass past `rewindFrames` must, while the writes go on.
     @Test func backgroundPassRewindsALongWALWhileWritesGoOn() throws {
         try withTemporaryFolder { folder in
-            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let blobs = Migration(1, "blobs") {
+                try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            }
             let db = try Database(
                 path: folder + "/wal.sqlite", migrations: [blobs], rewindFrames: 500, checkpointInterval: nil)
             let state = ConcurrencyState()
@@ -494,7 +502,9 @@ import Testing
     /// WAL. After passes that rewind, the process still holds its lock on the file.
     @Test func rewindingTheWALKeepsTheProcessLockOnTheDatabaseFile() throws {
         try withTemporaryFolder { folder in
-            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let blobs = Migration(1, "blobs") {
+                try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            }
             let path = folder + "/locked.sqlite"
             let db = try Database(path: path, migrations: [blobs], rewindFrames: 8, checkpointInterval: nil)
             #expect(try heldLocks(on: path) > 0, "SQLite holds a lock on a WAL database it has open")
@@ -518,7 +528,9 @@ import Testing
     /// thread of their own at nice 5 (below the threads that serve requests).
     @Test func timedPassesCopyTheWALFromALowerPriorityThread() throws {
         try withTemporaryFolder { folder in
-            let blobs = Migration(1, "blobs") { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
+            let blobs = Migration(1, "blobs") {
+                try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+            }
             let path = folder + "/timed.sqlite"
             let db = try Database(path: path, migrations: [blobs], checkpointInterval: .milliseconds(20))
             let sizeBefore = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0

@@ -9,7 +9,8 @@ import Testing
 /// timestamp rules built on them.
 @Suite struct StoredInputTests {
     @Test(arguments: [
-        "\u{0}", "a\u{1}", "\u{1B}[2J", "x\u{1E}y", "x\u{1F}victim@corp.example", "\u{7F}", "\u{80}", "a\u{85}b", "\u{9F}",
+        "\u{0}", "a\u{1}", "\u{1B}[2J", "x\u{1E}y", "x\u{1F}victim@corp.example", "\u{7F}", "\u{80}", "a\u{85}b",
+        "\u{9F}",
         "tab\there", "line\nbreak", "cr\r",
     ])
     func storedTextRefusesControlCharactersOnOneLine(text: String) {
@@ -53,8 +54,10 @@ import Testing
     /// `%` changes form, and the search still finds a value with a `%` in it.
 
     @Test(arguments: [
-        "x\u{1F}victim@corp.example", "x\u{0}y@corp.example", "esc\u{1B}@corp.example", ".x@corp.example", "x.@corp.example",
-        "x..y@corp.example", "x@-corp.example", "x@corp-.example", "x@corp.-example", "x@corp.example-", "é.@corp.example",
+        "x\u{1F}victim@corp.example", "x\u{0}y@corp.example", "esc\u{1B}@corp.example", ".x@corp.example",
+        "x.@corp.example",
+        "x..y@corp.example", "x@-corp.example", "x@corp-.example", "x@corp.-example", "x@corp.example-",
+        "é.@corp.example",
         "é@-corp.example", "é\u{85}@corp.example",
     ])
     func emailsWithControlCharactersStrayDotsOrHyphenEdgedLabelsAreRefused(raw: String) {
@@ -63,7 +66,9 @@ import Testing
     }
 
     @Test func ordinaryEmailsStillPass() {
-        for raw in ["a.b@corp.example", "a-b@my-corp.example", "a+tag@x-1.example", "élodie@exemple.fr", "x%y@corp.example"] {
+        for raw in [
+            "a.b@corp.example", "a-b@my-corp.example", "a+tag@x-1.example", "élodie@exemple.fr", "x%y@corp.example",
+        ] {
             #expect(Addresses.email(raw) != nil, "\(raw)")
         }
     }
@@ -77,18 +82,27 @@ import Testing
             try JSONParser.parse(Array(#"{"a":1, "a":2}"#.utf8))
         }
         for body in [#"{"sourceId":"a","sourceId":"b"}"#, #"{"sourceId":"a","x":{"k":1,"k":"\ud800"}}"#] {
-            #expect(throws: Problem.self, "Decodable: \(body)") { try JSONCoding.decode(MergeRequest.self, from: Array(body.utf8)) }
+            #expect(throws: Problem.self, "Decodable: \(body)") {
+                try JSONCoding.decode(MergeRequest.self, from: Array(body.utf8))
+            }
         }
         for body in [#"{"channel":"email","address":"a@b.example","address":"c@d.example"}"#] {
-            #expect(throws: Problem.self, "fast reader") { try JSONCoding.decode(ResolveRequest.self, from: Array(body.utf8)) }
+            #expect(throws: Problem.self, "fast reader") {
+                try JSONCoding.decode(ResolveRequest.self, from: Array(body.utf8))
+            }
         }
-        #expect(throws: Problem.self, "merge patch") { try JSONCoding.decode(JSONValue.self, from: Array(#"{"n":1,"n":null}"#.utf8)) }
+        #expect(throws: Problem.self, "merge patch") {
+            try JSONCoding.decode(JSONValue.self, from: Array(#"{"n":1,"n":null}"#.utf8))
+        }
     }
 
     @Test func canonicalTimestampsOnly() {
         #expect(Timestamp.isCanonical("2026-11-22T14:05:09.123Z"))
         #expect(Timestamp.isCanonical(Timestamp.now()))
-        for text in ["", "2026-11-22T14:05:09Z", "2026-11-22T14:05:09.123+00:00", "2026-13-22T14:05:09.123Z", "yesterday", "2026-11-22T14:05:09.123z"] {
+        for text in [
+            "", "2026-11-22T14:05:09Z", "2026-11-22T14:05:09.123+00:00", "2026-13-22T14:05:09.123Z", "yesterday",
+            "2026-11-22T14:05:09.123z",
+        ] {
             #expect(!Timestamp.isCanonical(text), "\(text)")
         }
     }

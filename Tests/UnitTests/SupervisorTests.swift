@@ -50,7 +50,10 @@ import Testing
     @Test func stopTerminatesTheLivingAndFinishesWhenAllHaveExited() {
         var supervisor = Self.running()
         _ = supervisor.handle(.exited("routing"), at: 1)  // waiting to restart: not signalled, never restarted
-        #expect(supervisor.handle(.stopRequested(exitCode: 0), at: 2) == [.terminate(["contacts"]), .scheduleKill(after: 12)])
+        #expect(
+            supervisor.handle(.stopRequested(exitCode: 0), at: 2) == [
+                .terminate(["contacts"]), .scheduleKill(after: 12),
+            ])
         #expect(supervisor.handle(.restartDue("routing"), at: 2.5) == [])
         #expect(supervisor.handle(.stopRequested(exitCode: 1), at: 2.6) == [], "the first stop counts")
         #expect(supervisor.handle(.exited("contacts"), at: 3) == [.finish(exitCode: 0)])
@@ -68,7 +71,10 @@ import Testing
         var supervisor = Supervisor(services: Self.names)
         _ = supervisor.begin()
         _ = supervisor.handle(.started("contacts"), at: 0)
-        #expect(supervisor.handle(.stopRequested(exitCode: 1), at: 0.1) == [.terminate(["contacts", "routing"]), .scheduleKill(after: 12)])
+        #expect(
+            supervisor.handle(.stopRequested(exitCode: 1), at: 0.1) == [
+                .terminate(["contacts", "routing"]), .scheduleKill(after: 12),
+            ])
         #expect(supervisor.handle(.started("routing"), at: 0.2) == [.terminate(["routing"])])
     }
 }

@@ -92,13 +92,16 @@ struct ContactDraft: Equatable {
     mutating func setAttribute(_ key: String, _ value: String?) throws(ContactError) {
         let field = "attributes.\(key)"
         guard !key.isEmpty, !StoredText.exceeds(key, maxLength: ContactLimits.attributeKeyLength) else {
-            throw .invalid(field: field, message: "Attribute names must be 1 to \(ContactLimits.attributeKeyLength) characters.")
+            throw .invalid(
+                field: field, message: "Attribute names must be 1 to \(ContactLimits.attributeKeyLength) characters.")
         }
         try Identity.checkText(key, field: field)
         if let value {
             try Identity.checkText(value, field: field)
             guard value.utf8.count <= ContactLimits.attributeValueBytes else {
-                throw .invalid(field: field, message: "\(field) must be at most \(ContactLimits.attributeValueBytes) bytes of UTF-8.")
+                throw .invalid(
+                    field: field,
+                    message: "\(field) must be at most \(ContactLimits.attributeValueBytes) bytes of UTF-8.")
             }
             attributes[key] = value
         } else {
@@ -110,6 +113,8 @@ struct ContactDraft: Equatable {
     var identities: [(kind: String, value: String, field: String)] {
         emails.enumerated().map { (IdentityKind.email, $0.element, "emails[\($0.offset)]") }
             + phones.enumerated().map { (IdentityKind.phone, $0.element, "phones[\($0.offset)]") }
-            + handles.enumerated().map { (IdentityKind.handle($0.element.channel), $0.element.value, "handles[\($0.offset)]") }
+            + handles.enumerated().map {
+                (IdentityKind.handle($0.element.channel), $0.element.value, "handles[\($0.offset)]")
+            }
     }
 }

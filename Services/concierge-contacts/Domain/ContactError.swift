@@ -33,7 +33,8 @@ enum ContactError: Error, Equatable, ProblemConvertible {
         case .mergeTooLarge(let field, let count, let limit):
             Problem(
                 status: 422, title: "Unprocessable content",
-                detail: "The merged contact would have \(count) \(field), more than the \(limit) a contact may have; nothing was merged.",
+                detail:
+                    "The merged contact would have \(count) \(field), more than the \(limit) a contact may have; nothing was merged.",
                 errors: [.init(field: field, message: "at most \(limit) items after the merge")])
         case .heroNotFound(let hero):
             Problem(

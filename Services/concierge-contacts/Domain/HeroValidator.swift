@@ -29,7 +29,8 @@ struct HeroValidator: Sendable {
         } catch let error as ServiceError {
             switch error {
             case .problem(let problem) where problem.status == 404: throw .heroNotFound(hero)
-            case .problem(let problem) where problem.status == 503: throw .routingUnavailable(problem.detail ?? "unavailable")
+            case .problem(let problem) where problem.status == 503:
+                throw .routingUnavailable(problem.detail ?? "unavailable")
             case .unreachable(let why): throw .routingUnavailable(why.description)
             case .problem, .invalidResponse: throw .routingFailed(error.summary)
             }

@@ -18,7 +18,8 @@ enum Identity {
         guard let phone = e164(raw) else {
             let message =
                 raw.trimmingCharacters(in: .whitespaces).hasPrefix("+")
-                ? "\(field) is not a valid E.164 phone number." : "\(field) must be in international format starting with +."
+                ? "\(field) is not a valid E.164 phone number."
+                : "\(field) must be in international format starting with +."
             throw .invalid(field: field, message: message)
         }
         return phone
@@ -29,8 +30,12 @@ enum Identity {
     static func normalizeHandle(_ handle: Handle, field: String) throws(ContactError) -> Handle {
         let channel = handle.channel.trimmingCharacters(in: .whitespaces).lowercased()
         let value = handle.value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !channel.isEmpty else { throw .invalid(field: "\(field).channel", message: "\(field).channel must not be empty.") }
-        guard !value.isEmpty else { throw .invalid(field: "\(field).value", message: "\(field).value must not be empty.") }
+        guard !channel.isEmpty else {
+            throw .invalid(field: "\(field).channel", message: "\(field).channel must not be empty.")
+        }
+        guard !value.isEmpty else {
+            throw .invalid(field: "\(field).value", message: "\(field).value must not be empty.")
+        }
         try checkText(channel, field: "\(field).channel")
         try checkText(value, field: "\(field).value")
         try ContactLimits.checkLength(channel, ContactLimits.handleChannelLength, field: "\(field).channel")
@@ -47,7 +52,8 @@ enum Identity {
             let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !tag.isEmpty, !StoredText.exceeds(tag, maxLength: ContactLimits.tagLength) else {
                 throw .invalid(
-                    field: "\(field)[\(i)]", message: "\(field)[\(i)] must be 1 to \(ContactLimits.tagLength) characters.")
+                    field: "\(field)[\(i)]",
+                    message: "\(field)[\(i)] must be 1 to \(ContactLimits.tagLength) characters.")
             }
             try checkText(tag, field: "\(field)[\(i)]")
             if seen.insert(tag.lowercased()).inserted { result.append(tag) }
@@ -57,7 +63,9 @@ enum Identity {
 
     /// Every string a contact stores passes `StoredText`'s one check (no control characters).
     static func checkText(_ text: String, field: String) throws(ContactError) {
-        guard StoredText.isAllowed(text) else { throw .invalid(field: field, message: StoredText.refusal(field: field)) }
+        guard StoredText.isAllowed(text) else {
+            throw .invalid(field: field, message: StoredText.refusal(field: field))
+        }
     }
 
     /// Which identity an inbound address resolves to (SPEC §3 resolve): email → email; voice, voicemail →

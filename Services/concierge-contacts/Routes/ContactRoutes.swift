@@ -15,7 +15,8 @@ struct ContactRoutes: Sendable {
     func register(on router: Router) {
         environment.metrics.declare("concierge_contacts_created_total", help: Self.createdHelp)
         environment.metrics.declare(
-            "concierge_contacts_resolved_total", help: Self.resolvedHelp, labelSets: [[("created", "true")], [("created", "false")]])
+            "concierge_contacts_resolved_total", help: Self.resolvedHelp,
+            labelSets: [[("created", "true")], [("created", "false")]])
         router.post("/v1/contacts", access: .agents, create)
         router.get("/v1/contacts", access: .agents, search)
         router.get("/v1/contacts/{id}", access: .agents, runsOnEventLoop: true, get)

@@ -47,9 +47,12 @@ enum ContactMigrations {
             // SQLite's lower() folds ASCII only, so `q` could never match "Ørsted" by "ørsted": names are
             // kept lower-cased by Swift beside the original, and searched there.
             try connection.execute("ALTER TABLE contacts ADD COLUMN name_folded TEXT NOT NULL DEFAULT ''")
-            let names = try connection.query("SELECT seq, name FROM contacts WHERE name <> ''") { ($0.int64(0), $0.string(1)) }
+            let names = try connection.query("SELECT seq, name FROM contacts WHERE name <> ''") {
+                ($0.int64(0), $0.string(1))
+            }
             for (seq, name) in names {
-                try connection.run("UPDATE contacts SET name_folded = ? WHERE seq = ?", ContactStore.searchFolded(name), seq)
+                try connection.run(
+                    "UPDATE contacts SET name_folded = ? WHERE seq = ?", ContactStore.searchFolded(name), seq)
             }
         },
         Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },

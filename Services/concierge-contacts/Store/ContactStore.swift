@@ -72,7 +72,8 @@ struct ContactStore: Sendable {
             values.append(cursor)
         }
         values.append(limit + 1)
-        let sql = "SELECT \(Self.columns) FROM contacts WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        let sql =
+            "SELECT \(Self.columns) FROM contacts WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
         return Page(rows: rows, limit: limit)
     }
@@ -115,7 +116,8 @@ struct ContactStore: Sendable {
         try db.write { connection in
             let contact = try Self.live(connection, id: id)
             guard contact.blocked != blocked else { return contact }
-            try connection.run("UPDATE contacts SET blocked = ?, updated_at = ? WHERE id = ?", blocked, Timestamp.now(), contact.id)
+            try connection.run(
+                "UPDATE contacts SET blocked = ?, updated_at = ? WHERE id = ?", blocked, Timestamp.now(), contact.id)
             return try Self.live(connection, id: contact.id)
         }
     }
@@ -131,7 +133,8 @@ struct ContactStore: Sendable {
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
             if let previous = contact.dedicatedHero, let hero {
-                try Outbox.enqueue(connection, .heroReplacement(HeroReplaced(contactId: contact.id, previous: previous, hero: hero)))
+                try Outbox.enqueue(
+                    connection, .heroReplacement(HeroReplaced(contactId: contact.id, previous: previous, hero: hero)))
             }
             return try Self.live(connection, id: contact.id)
         }
@@ -144,7 +147,8 @@ struct ContactStore: Sendable {
             let target = try Self.live(connection, id: targetID)
             guard let source = try Self.row(connection, id: sourceID) else { throw ContactError.notFound(id: sourceID) }
             let merge = try ContactMerge(target: target, source: source)
-            guard let targetSeq = try Self.seq(connection, id: target.id), let sourceSeq = try Self.seq(connection, id: source.id)
+            guard let targetSeq = try Self.seq(connection, id: target.id),
+                let sourceSeq = try Self.seq(connection, id: source.id)
             else { throw ContactError.notFound(id: targetID) }
             let now = Timestamp.now()
             try connection.run("DELETE FROM identities WHERE contact_seq = ?", sourceSeq)
@@ -158,7 +162,8 @@ struct ContactStore: Sendable {
             try Self.writeFields(connection, merge.survivor, seq: targetSeq)
             if let hero = merge.heroFromSource {
                 try connection.run(
-                    "UPDATE contacts SET hero_type = ?, hero_id = ? WHERE seq = ?", hero.type.rawValue, hero.id, targetSeq)
+                    "UPDATE contacts SET hero_type = ?, hero_id = ? WHERE seq = ?", hero.type.rawValue, hero.id,
+                    targetSeq)
             }
             // Contacts merged into the source earlier now point at the survivor directly.
             try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
@@ -212,7 +217,9 @@ struct ContactStore: Sendable {
         }
         try connection.run("DELETE FROM identities WHERE contact_seq = ?", seq)
         for identity in draft.identities {
-            try connection.run("INSERT INTO identities (kind, value, contact_seq) VALUES (?, ?, ?)", identity.kind, identity.value, seq)
+            try connection.run(
+                "INSERT INTO identities (kind, value, contact_seq) VALUES (?, ?, ?)", identity.kind, identity.value, seq
+            )
         }
     }
 
@@ -225,7 +232,8 @@ struct ContactStore: Sendable {
             """,
             draft.name, Self.searchFolded(draft.name), ListCoding.join(draft.emails), ListCoding.join(draft.phones),
             ListCoding.join(draft.handles.map { [$0.channel, $0.value] }), ListCoding.join(draft.tags),
-            ListCoding.join(draft.attributes.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }), Timestamp.now(), seq)
+            ListCoding.join(draft.attributes.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }), Timestamp.now(),
+            seq)
         try connection.run("DELETE FROM contact_tags WHERE contact_seq = ?", seq)
         for tag in Set(draft.tags.map { $0.lowercased() }) {
             try connection.run("INSERT INTO contact_tags (tag, contact_seq) VALUES (?, ?)", tag, seq)

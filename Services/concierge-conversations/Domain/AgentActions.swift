@@ -1,7 +1,7 @@
+import Auth
 import Clients
 import Models
 import Outbox
-import Auth
 
 /// Agent actions that need the routing service's answer now (SPEC §4): transfer, reassign to the
 /// dedicated hero, move between inboxes. Routing validates and decides; the decision is applied here.
@@ -15,7 +15,8 @@ struct AgentActions: Sendable {
         try Self.requireOpen(conversation)
         let result = try await call("routing") {
             try await routing.assign(
-                conversation.id, AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId))
+                conversation.id,
+                AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId))
         }
         return try store.applyRouting(result)
     }
@@ -54,9 +55,11 @@ struct AgentActions: Sendable {
             return try await body()
         } catch let error as ServiceError {
             switch error {
-            case .problem(let problem) where (400..<500).contains(problem.status) && problem.status != 401 && problem.status != 403:
+            case .problem(let problem)
+            where (400..<500).contains(problem.status) && problem.status != 401 && problem.status != 403:
                 throw problem
-            case .unreachable(let why): throw ConversationError.dependencyDown(service: service, detail: why.description)
+            case .unreachable(let why):
+                throw ConversationError.dependencyDown(service: service, detail: why.description)
             case .problem(let problem) where problem.status == 503:
                 throw ConversationError.dependencyDown(service: service, detail: problem.detail ?? "unavailable")
             default: throw ConversationError.dependencyFailed(service: service, detail: error.summary)

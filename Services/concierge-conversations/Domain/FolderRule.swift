@@ -3,7 +3,8 @@ import Models
 /// A smart folder's rule (SPEC §6): a condition tree over conversation and contact fields.
 enum FolderRule {
     static let fields: Set<String> = [
-        "conversation.tag", "conversation.subject", "conversation.status", "conversation.channel", "conversation.inboxId",
+        "conversation.tag", "conversation.subject", "conversation.status", "conversation.channel",
+        "conversation.inboxId",
         "conversation.assigneeId", "contact.tag", "contact.email",
     ]
 

@@ -19,7 +19,8 @@ enum HeroHandover {
             case .inbox:
                 .route(
                     RouteRequest(
-                        conversationId: conversation.id, event: .moved, channel: conversation.channel, inboxId: event.hero.id,
+                        conversationId: conversation.id, event: .moved, channel: conversation.channel,
+                        inboxId: event.hero.id,
                         contact: RouteContact(id: event.contactId, dedicatedHero: event.hero),
                         message: RouteMessage(id: "hero-\(deliveryID ?? conversation.id)-\(conversation.id)")))
             }

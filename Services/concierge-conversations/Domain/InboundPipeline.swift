@@ -35,7 +35,8 @@ struct InboundPipeline: Sendable {
             "concierge_spam_classify_seconds", help: "Time the spam filter takes to judge one inbound message.",
             buckets: Self.classifyBuckets)
         metrics.declare(
-            "concierge_inbound_messages_total", help: Self.storedHelp, labelSets: Channel.allCases.map { [("channel", $0.rawValue)] })
+            "concierge_inbound_messages_total", help: Self.storedHelp,
+            labelSets: Channel.allCases.map { [("channel", $0.rawValue)] })
         metrics.declare("concierge_inbound_dropped_total", help: Self.droppedHelp)
         metrics.declare("concierge_spam_detected_total", help: Self.spamHelp)
     }
@@ -68,7 +69,8 @@ struct InboundPipeline: Sendable {
             metrics.increment("concierge_spam_detected_total", help: Self.spamHelp)
         }
         if recorded.replayed { return try outcome(recorded) }
-        metrics.increment("concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: Self.storedHelp)
+        metrics.increment(
+            "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: Self.storedHelp)
         // If routing does not answer in time, the dispatcher retries with backoff until it does.
         if let entry = recorded.routeEntry { _ = await outbox.settle(entry, timeout: routingWait) }
         return try outcome(recorded)
@@ -76,12 +78,17 @@ struct InboundPipeline: Sendable {
 
     private func resolve(_ input: InboundRequest) async throws -> Contact {
         do {
-            return try await contacts.resolve(ResolveRequest(channel: input.channel, address: input.from, name: input.name)).contact
+            return try await contacts.resolve(
+                ResolveRequest(channel: input.channel, address: input.from, name: input.name)
+            ).contact
         } catch {
             switch error {
             case .problem(let problem) where problem.status == 400 || problem.status == 422:
-                throw ConversationError.invalid(field: "from", message: problem.detail ?? "from is not a valid address for \(input.channel.rawValue).")
-            case .unreachable(let why): throw ConversationError.dependencyDown(service: "contacts", detail: why.description)
+                throw ConversationError.invalid(
+                    field: "from",
+                    message: problem.detail ?? "from is not a valid address for \(input.channel.rawValue).")
+            case .unreachable(let why):
+                throw ConversationError.dependencyDown(service: "contacts", detail: why.description)
             case .problem(let problem) where problem.status == 503:
                 throw ConversationError.dependencyDown(service: "contacts", detail: problem.detail ?? "unavailable")
             default: throw ConversationError.dependencyFailed(service: "contacts", detail: error.summary)
@@ -98,7 +105,8 @@ struct InboundPipeline: Sendable {
         guard let conversationID = recorded.conversationID, let messageID = recorded.messageID else {
             return Outcome(
                 result: InboundResult(
-                    conversationId: nil, messageId: nil, contactId: recorded.contactID, status: nil, inboxId: nil, assigneeId: nil,
+                    conversationId: nil, messageId: nil, contactId: recorded.contactID, status: nil, inboxId: nil,
+                    assigneeId: nil,
                     queueId: nil, routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
                 created: false)
         }
@@ -106,7 +114,8 @@ struct InboundPipeline: Sendable {
         let (conversation, replies) = try store.conversationWithReplies(conversationID, replyTo: messageID)
         return Outcome(
             result: InboundResult(
-                conversationId: conversation.id, messageId: messageID, contactId: conversation.contactId, status: conversation.status,
+                conversationId: conversation.id, messageId: messageID, contactId: conversation.contactId,
+                status: conversation.status,
                 inboxId: conversation.inboxId, assigneeId: conversation.assigneeId, queueId: conversation.queueId,
                 routingState: conversation.routingState, spam: conversation.spam, dropped: false,
                 replies: replies),

@@ -34,7 +34,8 @@ struct InboundPlan: Equatable, Sendable {
     ///   - existing: the conversation the message threads into (`ConversationStore.thread`), if any.
     ///   - now: the time to stamp; `makeID` makes the new conversation's and message's ids.
     init(
-        _ input: InboundRequest, contact: Contact, contactID: String, existing: Conversation?, judgedSpam: Bool, now: String,
+        _ input: InboundRequest, contact: Contact, contactID: String, existing: Conversation?, judgedSpam: Bool,
+        now: String,
         makeID: () -> String
     ) {
         var event: RouteEvent?
@@ -52,7 +53,8 @@ struct InboundPlan: Equatable, Sendable {
         } else {
             let conversation = Conversation(
                 id: makeID(), contactId: contactID, channel: input.channel, inboxId: nil, assigneeId: nil, queueId: nil,
-                routingState: .pending, status: .waiting, subject: input.subject.flatMap { $0.isEmpty ? nil : $0 }, tags: [],
+                routingState: .pending, status: .waiting, subject: input.subject.flatMap { $0.isEmpty ? nil : $0 },
+                tags: [],
                 spam: false, createdAt: now, updatedAt: now, closedAt: nil, firstResponseAt: nil)
             conversationID = conversation.id
             thread = .create(conversation)
@@ -61,13 +63,15 @@ struct InboundPlan: Equatable, Sendable {
         spam = judgedSpam
         releaseFromRouting = judgedSpam && existing != nil
         message = Message(
-            id: makeID(), conversationId: conversationID, direction: .inbound, author: MessageAuthor(type: .contact, id: contactID),
+            id: makeID(), conversationId: conversationID, direction: .inbound,
+            author: MessageAuthor(type: .contact, id: contactID),
             body: input.body, createdAt: now)
         if let event, !judgedSpam {
             var routeContact = RouteContact(contact)
             routeContact.id = contactID
             route = RouteRequest(
-                conversationId: conversationID, event: event, channel: input.channel, inboxId: nil, contact: routeContact,
+                conversationId: conversationID, event: event, channel: input.channel, inboxId: nil,
+                contact: routeContact,
                 message: RouteMessage(id: message.id, body: input.body))
         } else {
             route = nil

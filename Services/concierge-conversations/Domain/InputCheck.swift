@@ -45,7 +45,9 @@ enum InputCheck {
         guard decision.version >= 0 else { throw .invalid(field: "version", message: "version must not be negative.") }
         try timestamp(decision.decidedAt, field: "decidedAt")
         for (i, tag) in decision.tags.enumerated() { try text(tag, field: "tags[\(i)]") }
-        for (i, reply) in decision.replies.enumerated() { try text(reply.body, field: "replies[\(i)].body", lines: .multiline) }
+        for (i, reply) in decision.replies.enumerated() {
+            try text(reply.body, field: "replies[\(i)].body", lines: .multiline)
+        }
     }
 
     /// `POST /v1/internal/contact-snapshots`: the fields the smart-folder tables keep.

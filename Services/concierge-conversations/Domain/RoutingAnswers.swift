@@ -23,7 +23,8 @@ enum RoutingAnswers {
     /// The `message.id` of a route request we wrote (automated replies answer it), read without
     /// decoding the whole request; `nil` for an assign call.
     static func messageID(ofRouteRequest body: [UInt8]) -> String? {
-        guard case .object(let request) = try? JSONParser.parse(body), case .object(let message)? = request["message"] else { return nil }
+        guard case .object(let request) = try? JSONParser.parse(body), case .object(let message)? = request["message"]
+        else { return nil }
         return message["id"]?.stringValue
     }
 }

@@ -63,7 +63,9 @@ final class SpamFilter: Sendable {
     }
 
     var summary: Summary {
-        model.withLock { Summary(spamDocuments: $0.documents.spam, hamDocuments: $0.documents.ham, vocabulary: $0.counts.count) }
+        model.withLock {
+            Summary(spamDocuments: $0.documents.spam, hamDocuments: $0.documents.ham, vocabulary: $0.counts.count)
+        }
     }
 
     /// Mirrors committed training in memory.
@@ -73,7 +75,11 @@ final class SpamFilter: Sendable {
                 let words = Self.tokens(change.text)
                 for word in words {
                     var count = model.counts[word] ?? (0, 0)
-                    if change.label == .spam { count.spam = max(0, count.spam + change.sign) } else { count.ham = max(0, count.ham + change.sign) }
+                    if change.label == .spam {
+                        count.spam = max(0, count.spam + change.sign)
+                    } else {
+                        count.ham = max(0, count.ham + change.sign)
+                    }
                     model.counts[word] = count
                 }
                 if change.label == .spam {

@@ -46,7 +46,9 @@ struct ConversationRoutes: Sendable {
         filters.contactID = query["contactId"]
         filters.tag = query["tag"]
         if let spam = query["spam"] {
-            guard spam == "true" || spam == "false" else { throw ConversationError.invalid(field: "spam", message: "spam must be true or false.") }
+            guard spam == "true" || spam == "false" else {
+                throw ConversationError.invalid(field: "spam", message: "spam must be true or false.")
+            }
             filters.spam = spam == "true"
             if filters.spam { try Self.requireSpamReader(context) }
         }
@@ -72,7 +74,8 @@ struct ConversationRoutes: Sendable {
         let conversation = try visible(context)
         guard conversation.status != .closed else { throw ConversationError.closed(conversation.id) }
         let sender = await inboxes.sender(for: conversation.inboxId)
-        let message = try store.addReply(conversation.id, agentID: try context.requireClaims().sub, body: input.body, sender: sender)
+        let message = try store.addReply(
+            conversation.id, agentID: try context.requireClaims().sub, body: input.body, sender: sender)
         return try .json(message, status: 201)
     }
 
@@ -115,7 +118,8 @@ struct ConversationRoutes: Sendable {
         guard let role = context.claims?.role, role != .agent else { throw ConversationError.spamForbidden }
     }
 
-    static func parse<T: RawRepresentable>(_ text: String?, field: String, as: T.Type) throws -> T? where T.RawValue == String {
+    static func parse<T: RawRepresentable>(_ text: String?, field: String, as: T.Type) throws -> T?
+    where T.RawValue == String {
         guard let text else { return nil }
         guard let value = T(rawValue: text) else {
             throw ConversationError.invalid(field: field, message: "\(field) has no value \(text).")
@@ -127,7 +131,8 @@ struct ConversationRoutes: Sendable {
         try tags.enumerated().map { index, raw in
             let tag = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !tag.isEmpty, !StoredText.exceeds(tag, maxLength: 100), StoredText.isAllowed(tag) else {
-                throw ConversationError.invalid(field: "\(field)[\(index)]", message: "Tags must be 1 to 100 printable characters.")
+                throw ConversationError.invalid(
+                    field: "\(field)[\(index)]", message: "Tags must be 1 to 100 printable characters.")
             }
             return tag
         }

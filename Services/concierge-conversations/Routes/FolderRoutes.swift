@@ -43,12 +43,16 @@ struct FolderRoutes: Sendable {
     @Sendable func conversations(_ request: Request, _ context: RequestContext) async throws -> Response {
         let folder = try folders.folder(try context.parameters.require("id"))
         let paging = try Paging(query: request.query)
-        return try .json(try folders.conversations(try FolderRule.parse(folder.rule), limit: paging.limit, before: try paging.integerCursor()))
+        return try .json(
+            try folders.conversations(
+                try FolderRule.parse(folder.rule), limit: paging.limit, before: try paging.integerCursor()))
     }
 
     private static func validated(_ input: FolderInput) throws -> FolderInput {
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw Problem.badRequest("name must be 1 to 200 characters.", field: "name") }
+        guard !name.isEmpty, name.count <= 200 else {
+            throw Problem.badRequest("name must be 1 to 200 characters.", field: "name")
+        }
         try InputCheck.text(name, field: "name")
         _ = try FolderRule.parse(input.rule, isNew: true)
         return FolderInput(name: name, rule: input.rule)

@@ -32,7 +32,8 @@ struct SpamRoutes: Sendable {
         let id = try context.parameters.require("id")
         let current = try store.conversation(id)
         // The contact's hero matters for routing it again; without contacts it is routed by default rules.
-        let contact = (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
+        let contact =
+            (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
         let entry = try store.markNotSpam(id, contact: contact)
         if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }
         return try .json(try store.conversation(id))

@@ -139,10 +139,13 @@ enum ConversationMigrations {
         Migration(5, "contact emails reversed, so folder rules on an email's ending walk an index") { connection in
             // `contact.email endsWith "@domain"` (SPEC §6's example) is a prefix of the reversed email.
             try connection.execute("ALTER TABLE contact_emails ADD COLUMN reversed TEXT NOT NULL DEFAULT ''")
-            let emails = try connection.query("SELECT email, contact_id FROM contact_emails") { ($0.string(0), $0.string(1)) }
+            let emails = try connection.query("SELECT email, contact_id FROM contact_emails") {
+                ($0.string(0), $0.string(1))
+            }
             for (email, contactID) in emails {
                 try connection.run(
-                    "UPDATE contact_emails SET reversed = ? WHERE email = ? AND contact_id = ?", FolderQuery.reversed(email),
+                    "UPDATE contact_emails SET reversed = ? WHERE email = ? AND contact_id = ?",
+                    FolderQuery.reversed(email),
                     email, contactID)
             }
             try connection.execute("CREATE INDEX contact_emails_reversed ON contact_emails (reversed)")
@@ -161,7 +164,8 @@ enum ConversationMigrations {
         Migration(8, "stored tag lists escape % inside a tag") { connection in
             // Tags are now a ListCoding list (`%` inside a tag written %25, so no tag can pass for a
             // boundary); lists written before held U+001F only as boundaries.
-            try connection.execute("UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
+            try connection.execute(
+                "UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
         },
     ]
 }

@@ -32,7 +32,8 @@ extension ConversationStore {
     }
 
     /// A blocked contact's message: kept in the audit table only (SPEC §4 step 2).
-    func recordDropped(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> InboundPipeline.Outcome {
+    func recordDropped(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> InboundPipeline.Outcome
+    {
         try db.write { connection in
             if let externalID, try Self.inboundKey(connection, channel: input.channel, externalID: externalID) == nil {
                 try connection.run(
@@ -43,11 +44,13 @@ extension ConversationStore {
                 """
                 INSERT INTO dropped_messages (contact_id, channel, sender, subject, body, external_id, reason, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'contact_blocked', ?)
-                """, contact.id, input.channel.rawValue, input.from, input.subject, input.body, externalID, Timestamp.now())
+                """, contact.id, input.channel.rawValue, input.from, input.subject, input.body, externalID,
+                Timestamp.now())
         }
         return InboundPipeline.Outcome(
             result: InboundResult(
-                conversationId: nil, messageId: nil, contactId: contact.id, status: nil, inboxId: nil, assigneeId: nil, queueId: nil,
+                conversationId: nil, messageId: nil, contactId: contact.id, status: nil, inboxId: nil, assigneeId: nil,
+                queueId: nil,
                 routingState: nil, spam: false, dropped: true, reason: "contact_blocked", replies: []),
             created: false)
     }
@@ -61,13 +64,16 @@ extension ConversationStore {
     ) async throws -> Recorded {
         // Through the group writer: messages arriving together share one transaction.
         try await writer.write { connection in
-            if let externalID, let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID) {
+            if let externalID,
+                let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID)
+            {
                 return earlier
             }
             let contactID = try Self.survivor(connection, contact.id)
             if contactID == contact.id { try Self.saveSnapshot(connection, contact) }
             let plan = InboundPlan(
-                input, contact: contact, contactID: contactID, existing: try Self.thread(connection, input, contactID: contactID),
+                input, contact: contact, contactID: contactID,
+                existing: try Self.thread(connection, input, contactID: contactID),
                 judgedSpam: judgedSpam, now: Timestamp.now(), makeID: { Identifier.make() })
             let routeEntry = try Self.apply(connection, plan, heldFor: settleWithin)
             if let externalID {
@@ -75,7 +81,8 @@ extension ConversationStore {
                     """
                     INSERT INTO inbound_keys (channel, external_id, contact_id, conversation_id, message_id, created)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """, input.channel.rawValue, externalID, contactID, plan.conversationID, plan.message.id, plan.isNewConversation)
+                    """, input.channel.rawValue, externalID, contactID, plan.conversationID, plan.message.id,
+                    plan.isNewConversation)
             }
             return Recorded(
                 contactID: contactID, conversationID: plan.conversationID, messageID: plan.message.id,
@@ -96,17 +103,20 @@ extension ConversationStore {
                 conversation.subject?.lowercased(), now, now)
             if let subject = conversation.subject {
                 try connection.run(
-                    "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)", connection.lastInsertRowID,
+                    "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)",
+                    connection.lastInsertRowID,
                     subject.lowercased())
             }
         case .reopen(let id):
-            try connection.run("UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, id)
+            try connection.run(
+                "UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, id)
         case .append(let id):
             try connection.run("UPDATE conversations SET status = 'waiting', updated_at = ? WHERE id = ?", now, id)
         }
         if plan.spam {
             try connection.run(
-                "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?", now,
+                "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
+                now,
                 plan.conversationID)
         }
         if plan.releaseFromRouting { try Outbox.enqueue(connection, .release(plan.conversationID)) }
@@ -117,10 +127,12 @@ extension ConversationStore {
     /// Keeps the contact's emails and tags here for smart-folder rules (`contact.email`, `contact.tag`),
     /// unless a newer snapshot arrived from the contacts service already.
     static func saveSnapshot(_ connection: Connection, _ contact: Contact) throws {
-        let stored = try connection.first("SELECT updated_at FROM contact_snapshots WHERE contact_id = ?", [contact.id]) { $0.string(0) }
+        let stored = try connection.first("SELECT updated_at FROM contact_snapshots WHERE contact_id = ?", [contact.id])
+        { $0.string(0) }
         if let stored, stored >= contact.updatedAt { return }
         try connection.run(
-            "INSERT OR REPLACE INTO contact_snapshots (contact_id, updated_at) VALUES (?, ?)", contact.id, contact.updatedAt)
+            "INSERT OR REPLACE INTO contact_snapshots (contact_id, updated_at) VALUES (?, ?)", contact.id,
+            contact.updatedAt)
         try connection.run("DELETE FROM contact_emails WHERE contact_id = ?", contact.id)
         try connection.run("DELETE FROM contact_tags WHERE contact_id = ?", contact.id)
         for email in Set(contact.emails.map { $0.lowercased() }) {
@@ -135,7 +147,9 @@ extension ConversationStore {
 
     /// The given conversation if it is this contact's (even closed); else the newest non-closed one
     /// on the channel; else none.
-    private static func thread(_ connection: Connection, _ input: InboundRequest, contactID: String) throws -> Conversation? {
+    private static func thread(_ connection: Connection, _ input: InboundRequest, contactID: String) throws
+        -> Conversation?
+    {
         if let id = input.conversationId,
             let given = try connection.first("SELECT \(columns) FROM conversations WHERE id = ?", [id], decode),
             try survivor(connection, given.contactId) == contactID, !given.spam

@@ -38,7 +38,8 @@ extension ConversationStore {
         }
         var report = ConversationReport(
             total: 0, byStatus: [:], byChannel: [:], byInbox: [:], byTag: [:],
-            firstResponseSeconds: Percentiles(median: nil, p90: nil), resolutionSeconds: Percentiles(median: nil, p90: nil))
+            firstResponseSeconds: Percentiles(median: nil, p90: nil),
+            resolutionSeconds: Percentiles(median: nil, p90: nil))
         var firstResponses: [Double] = []
         var resolutions: [Double] = []
         // Tags match case-insensitively, so they are counted that way; each count is keyed by the spelling
@@ -71,7 +72,8 @@ extension ConversationStore {
         }
         for (folded, counts) in spellings {
             // The most common spelling; among equally common ones, the first in code-point order.
-            let spelling = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? folded
+            let spelling =
+                counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? folded
             report.byTag[spelling] = counts.values.reduce(0, +)
         }
         report.firstResponseSeconds = Statistics.percentiles(firstResponses)

@@ -11,16 +11,20 @@ extension ConversationStore {
     /// conversation is `pending` until routing answers.
     /// - Parameter heldFor: seconds the caller has to deliver it itself (`Outbox.settle`) before the
     ///   dispatcher may; `nil` when only the dispatcher delivers it.
-    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest, heldFor: Double? = nil) throws -> String {
+    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest, heldFor: Double? = nil) throws -> String
+    {
         try connection.run(
-            "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(), request.conversationId)
+            "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(),
+            request.conversationId)
         return try Outbox.enqueue(connection, .route(request), heldFor: heldFor)
     }
 
     static func enqueueAssign(_ connection: Connection, conversation: Conversation, agentID: String) throws -> String {
         try Outbox.enqueue(
             connection,
-            .assign(conversation.id, AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId)))
+            .assign(
+                conversation.id,
+                AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId)))
     }
 
     /// Applies a decision that arrived outside the outbox (routing's own, or the answer to a direct
@@ -41,7 +45,8 @@ extension ConversationStore {
             let open = try Self.openConversations(connection, contactID: event.contactId)
             for call in HeroHandover.calls(for: event, open: open, deliveryID: deliveryID) {
                 switch call {
-                case .assign(let conversation, let agentID): _ = try Self.enqueueAssign(connection, conversation: conversation, agentID: agentID)
+                case .assign(let conversation, let agentID):
+                    _ = try Self.enqueueAssign(connection, conversation: conversation, agentID: agentID)
                 case .route(let request): _ = try Self.enqueueRoute(connection, request)
                 }
             }
@@ -60,7 +65,8 @@ extension ConversationStore {
     func saveInboxSender(_ sender: InboxSender, inboxID: String) throws {
         try db.write { connection in
             try connection.run(
-                "INSERT OR REPLACE INTO inbox_snapshots (id, sender_name, signature, fetched_at) VALUES (?, ?, ?, ?)", inboxID,
+                "INSERT OR REPLACE INTO inbox_snapshots (id, sender_name, signature, fetched_at) VALUES (?, ?, ?, ?)",
+                inboxID,
                 sender.senderName, sender.signature, Timestamp.now())
         }
     }

@@ -80,7 +80,8 @@ extension ConversationStore {
                 """, word, count * sign, count * sign)
         }
         try connection.run(
-            "UPDATE spam_documents SET documents = max(0, documents + ?), tokens = max(0, tokens + ?) WHERE class = ?", sign,
+            "UPDATE spam_documents SET documents = max(0, documents + ?), tokens = max(0, tokens + ?) WHERE class = ?",
+            sign,
             words.count * sign, label.rawValue)
     }
 
@@ -91,9 +92,11 @@ extension ConversationStore {
     }
 
     /// Moves every inbound message of the conversation into `label`, undoing an earlier opposite training.
-    static func retrain(_ connection: Connection, conversationID: String, as label: SpamFilter.Label) throws -> Training {
+    static func retrain(_ connection: Connection, conversationID: String, as label: SpamFilter.Label) throws -> Training
+    {
         let messages = try connection.query(
-            "SELECT id, body, trained FROM messages WHERE conversation_id = ? AND direction = 'inbound'", [conversationID]
+            "SELECT id, body, trained FROM messages WHERE conversation_id = ? AND direction = 'inbound'",
+            [conversationID]
         ) { (id: $0.string(0), body: $0.string(1), trained: $0.optionalString(2)) }
         var training: Training = []
         for message in messages where message.trained != label.rawValue {
@@ -110,10 +113,13 @@ extension ConversationStore {
 
     /// Closing a conversation an agent replied to teaches the filter its customer messages are not spam.
     static func trainClosed(_ connection: Connection, conversationID: String) throws -> Training {
-        let replied = try connection.first("SELECT replied FROM conversations WHERE id = ?", [conversationID]) { $0.bool(0) }
+        let replied = try connection.first("SELECT replied FROM conversations WHERE id = ?", [conversationID]) {
+            $0.bool(0)
+        }
         guard replied == true else { return [] }
         let messages = try connection.query(
-            "SELECT id, body FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND trained IS NULL", [conversationID]
+            "SELECT id, body FROM messages WHERE conversation_id = ? AND direction = 'inbound' AND trained IS NULL",
+            [conversationID]
         ) { (id: $0.string(0), body: $0.string(1)) }
         for message in messages {
             try Self.recordTraining(connection, message.body, as: .ham, sign: 1)

@@ -40,7 +40,8 @@ struct ConversationStore: Sendable {
     }
 
     static func conversation(_ connection: Connection, _ id: String) throws -> Conversation {
-        guard let conversation = try connection.first("SELECT \(columns) FROM conversations WHERE id = ?", [id], decode) else {
+        guard let conversation = try connection.first("SELECT \(columns) FROM conversations WHERE id = ?", [id], decode)
+        else {
             throw ConversationError.notFound(id)
         }
         return conversation
@@ -90,7 +91,8 @@ struct ConversationStore: Sendable {
             values.append(cursor)
         }
         values.append(limit + 1)
-        let sql = "SELECT \(Self.columns) FROM conversations WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        let sql =
+            "SELECT \(Self.columns) FROM conversations WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
         return Page(rows: rows, limit: limit)
     }
@@ -110,28 +112,34 @@ struct ConversationStore: Sendable {
 
     static func message(_ row: Row) -> Message {
         Message(
-            id: row.string(1), conversationId: row.string(2), direction: Message.Direction(rawValue: row.string(3)) ?? .inbound,
-            author: MessageAuthor(type: MessageAuthor.Kind(rawValue: row.string(4)) ?? .contact, id: row.optionalString(5)),
-            body: row.string(6), senderName: row.optionalString(7), signature: row.optionalString(8), createdAt: row.string(9))
+            id: row.string(1), conversationId: row.string(2),
+            direction: Message.Direction(rawValue: row.string(3)) ?? .inbound,
+            author: MessageAuthor(
+                type: MessageAuthor.Kind(rawValue: row.string(4)) ?? .contact, id: row.optionalString(5)),
+            body: row.string(6), senderName: row.optionalString(7), signature: row.optionalString(8),
+            createdAt: row.string(9))
     }
 
     /// Automation messages sent in answer to one inbound message.
     static func replies(_ connection: Connection, to messageID: String) throws -> [Reply] {
-        try connection.query("SELECT body FROM messages WHERE reply_to = ? ORDER BY seq", [messageID]) { Reply(body: $0.string(0)) }
+        try connection.query("SELECT body FROM messages WHERE reply_to = ? ORDER BY seq", [messageID]) {
+            Reply(body: $0.string(0))
+        }
     }
 
     /// A conversation and the automation replies to one of its messages, read together.
     func conversationWithReplies(_ id: String, replyTo messageID: String) throws -> (Conversation, [Reply]) {
-        try db.read { connection in (try Self.conversation(connection, id), try Self.replies(connection, to: messageID)) }
+        try db.read { connection in (try Self.conversation(connection, id), try Self.replies(connection, to: messageID))
+        }
     }
 
     /// Open (non-closed), non-spam conversations of a contact, including contacts merged into it.
     static func openConversations(_ connection: Connection, contactID: String) throws -> [Conversation] {
-            try connection.query(
-                """
-                SELECT \(Self.columns) FROM conversations WHERE status != 'closed' AND spam = 0
-                AND contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?) ORDER BY seq
-                """, [contactID, contactID], Self.decode)
+        try connection.query(
+            """
+            SELECT \(Self.columns) FROM conversations WHERE status != 'closed' AND spam = 0
+            AND contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?) ORDER BY seq
+            """, [contactID, contactID], Self.decode)
     }
 
     // MARK: - Writes
@@ -162,7 +170,8 @@ struct ConversationStore: Sendable {
             INSERT INTO messages (id, conversation_id, direction, author_type, author_id, body, sender_name, signature,
                 reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            message.id, message.conversationId, message.direction.rawValue, message.author.type.rawValue, message.author.id,
+            message.id, message.conversationId, message.direction.rawValue, message.author.type.rawValue,
+            message.author.id,
             message.body, message.senderName, message.signature, replyTo, message.createdAt)
     }
 
@@ -194,10 +203,14 @@ struct ConversationStore: Sendable {
     }
 
     static func writeTags(_ connection: Connection, conversationID: String, tags: [String]) throws {
-        guard let seq = try connection.first("SELECT seq FROM conversations WHERE id = ?", [conversationID], { $0.int64(0) }) else {
+        guard
+            let seq = try connection.first(
+                "SELECT seq FROM conversations WHERE id = ?", [conversationID], { $0.int64(0) })
+        else {
             throw ConversationError.notFound(conversationID)
         }
-        try connection.run("UPDATE conversations SET tags = ?, updated_at = ? WHERE seq = ?", Tags.join(tags), Timestamp.now(), seq)
+        try connection.run(
+            "UPDATE conversations SET tags = ?, updated_at = ? WHERE seq = ?", Tags.join(tags), Timestamp.now(), seq)
         try connection.run("DELETE FROM conversation_tags WHERE conversation_seq = ?", seq)
         for tag in Set(tags.map { $0.lowercased() }) {
             try connection.run("INSERT INTO conversation_tags (tag, conversation_seq) VALUES (?, ?)", tag, seq)
@@ -212,13 +225,17 @@ struct ConversationStore: Sendable {
                 routing_version = ?, updated_at = ?
             WHERE id = ? AND routing_version < ? AND status != 'closed'
             """,
-            result.assigneeId, result.inboxId, result.queueId, result.routingState.rawValue, result.version, Timestamp.now(),
+            result.assigneeId, result.inboxId, result.queueId, result.routingState.rawValue, result.version,
+            Timestamp.now(),
             result.conversationId, result.version)
-        if !result.tags.isEmpty, let current = try connection.first(
-            "SELECT tags FROM conversations WHERE id = ?", [result.conversationId], { Tags.split($0.string(0)) })
+        if !result.tags.isEmpty,
+            let current = try connection.first(
+                "SELECT tags FROM conversations WHERE id = ?", [result.conversationId], { Tags.split($0.string(0)) })
         {
             var tags = current
-            for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.append(tag) }
+            for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) {
+                tags.append(tag)
+            }
             if tags != current { try writeTags(connection, conversationID: result.conversationId, tags: tags) }
         }
         guard let messageID, !result.replies.isEmpty,
@@ -236,15 +253,19 @@ struct ConversationStore: Sendable {
     func recordMerge(_ merge: ContactMerged) throws {
         try db.write { connection in
             try connection.run(
-                "INSERT OR REPLACE INTO contact_merges (source_id, target_id) VALUES (?, ?)", merge.sourceId, merge.targetId)
-            try connection.run("UPDATE contact_merges SET target_id = ? WHERE target_id = ?", merge.targetId, merge.sourceId)
-            try connection.run("UPDATE conversations SET contact_id = ? WHERE contact_id = ?", merge.targetId, merge.sourceId)
+                "INSERT OR REPLACE INTO contact_merges (source_id, target_id) VALUES (?, ?)", merge.sourceId,
+                merge.targetId)
+            try connection.run(
+                "UPDATE contact_merges SET target_id = ? WHERE target_id = ?", merge.targetId, merge.sourceId)
+            try connection.run(
+                "UPDATE conversations SET contact_id = ? WHERE contact_id = ?", merge.targetId, merge.sourceId)
         }
     }
 
     /// The surviving contact for an id (itself unless merged).
     static func survivor(_ connection: Connection, _ contactID: String) throws -> String {
-        try connection.first("SELECT target_id FROM contact_merges WHERE source_id = ?", [contactID]) { $0.string(0) } ?? contactID
+        try connection.first("SELECT target_id FROM contact_merges WHERE source_id = ?", [contactID]) { $0.string(0) }
+            ?? contactID
     }
 }
 

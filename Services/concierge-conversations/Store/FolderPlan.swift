@@ -49,7 +49,8 @@ struct FolderPlan: Equatable {
             switch self {
             case .tag, .tags: 1
             case .contacts, .subjects: 2
-            case .column(let column, _), .columns(let column, _): column == "assignee_id" ? 0 : column == "inbox_id" ? 3 : 4
+            case .column(let column, _), .columns(let column, _):
+                column == "assignee_id" ? 0 : column == "inbox_id" ? 3 : 4
             }
         }
     }
@@ -82,7 +83,9 @@ struct FolderPlan: Equatable {
     static func choose(for rule: Condition, in connection: Connection) throws -> FolderPlan? {
         var candidates: [FolderPlan] = []
         for (index, part) in parts(of: rule).enumerated() {
-            if let source = try source(of: part, in: connection) { candidates.append(FolderPlan(part: index, source: source)) }
+            if let source = try source(of: part, in: connection) {
+                candidates.append(FolderPlan(part: index, source: source))
+            }
         }
         var costs: [(cost: Int, rank: Int, plan: FolderPlan)] = []
         // Unordered sources first: when none is small and only one source is ordered, that one
@@ -100,7 +103,8 @@ struct FolderPlan: Equatable {
         let ordered = candidates.filter(\.source.isOrdered)
         if costs.isEmpty, ordered.count == 1 { return ordered[0] }
         for candidate in ordered {
-            costs.append((try self.count(candidate.source, cap: orderedCap, in: connection), candidate.source.rank, candidate))
+            costs.append(
+                (try self.count(candidate.source, cap: orderedCap, in: connection), candidate.source.rank, candidate))
         }
         return costs.min { ($0.cost, $0.rank) < ($1.cost, $1.rank) }?.plan
     }
@@ -121,11 +125,13 @@ struct FolderPlan: Equatable {
             return subjects(op, FolderQuery.wanted(value))
         case ("conversation.tag", .contains), ("conversation.tag", .startsWith), ("conversation.tag", .endsWith):
             // The tags in use that match, read along the index one distinct value at a time.
-            guard let pattern, let tags = try distinctValues(of: "tag", in: "conversation_tags", like: pattern, in: connection)
+            guard let pattern,
+                let tags = try distinctValues(of: "tag", in: "conversation_tags", like: pattern, in: connection)
             else { return nil }
             return tags.count == 1 ? .tag(tags[0]) : .tags(tags)
         case ("contact.tag", .contains), ("contact.tag", .startsWith), ("contact.tag", .endsWith):
-            guard let pattern, let tags = try distinctValues(of: "tag", in: "contact_tags", like: pattern, in: connection)
+            guard let pattern,
+                let tags = try distinctValues(of: "tag", in: "contact_tags", like: pattern, in: connection)
             else { return nil }
             let list = tags.map { _ in "?" }.joined(separator: ", ")
             return .contacts(table: "contact_tags", condition: "contact_tags.tag IN (\(list))", values: tags)
@@ -146,7 +152,8 @@ struct FolderPlan: Equatable {
         case "conversation.status", "conversation.inboxId", "conversation.assigneeId":
             // The empty value stands for "none" (NULL), which these indexes do not answer as such.
             guard !values.contains("") else { return nil }
-            let column = field == "conversation.status" ? "status" : field == "conversation.inboxId" ? "inbox_id" : "assignee_id"
+            let column =
+                field == "conversation.status" ? "status" : field == "conversation.inboxId" ? "inbox_id" : "assignee_id"
             return values.count == 1 ? .column(column, values[0]) : .columns(column, values)
         default:
             return nil
@@ -161,7 +168,8 @@ struct FolderPlan: Equatable {
         let column = reversed ? "contact_emails.reversed" : "contact_emails.email"
         let pattern = reversed ? "%" + FolderQuery.escape(text) : FolderQuery.escape(text) + "%"
         return .contacts(
-            table: "contact_emails", condition: "\(column) >= ? AND \(column) < ? AND contact_emails.email LIKE ? ESCAPE '\\'",
+            table: "contact_emails",
+            condition: "\(column) >= ? AND \(column) < ? AND contact_emails.email LIKE ? ESCAPE '\\'",
             values: [prefix, end, pattern])
     }
 
@@ -170,7 +178,9 @@ struct FolderPlan: Equatable {
 
     /// The distinct values of `column` (the first of an index of `table`) that are `LIKE` the
     /// pattern, reading one index seek per distinct value; `nil` beyond `distinctLimit` of them.
-    private static func distinctValues(of column: String, in table: String, like pattern: String, in connection: Connection)
+    private static func distinctValues(
+        of column: String, in table: String, like pattern: String, in connection: Connection
+    )
         throws -> [String]?
     {
         var matching: [String] = []
@@ -211,7 +221,8 @@ struct FolderPlan: Equatable {
             switch source {
             case .tag(let tag): ("SELECT 1 FROM conversation_tags WHERE tag = ?", [tag])
             case .tags(let tags): ("SELECT 1 FROM conversation_tags WHERE tag IN (\(list(tags)))", tags)
-            case .column(let column, let value): ("SELECT 1 FROM conversations WHERE \(column) = ? AND spam = 0", [value])
+            case .column(let column, let value):
+                ("SELECT 1 FROM conversations WHERE \(column) = ? AND spam = 0", [value])
             case .columns(let column, let options):
                 ("SELECT 1 FROM conversations WHERE \(column) IN (\(list(options))) AND spam = 0", options)
             case .contacts(let table, let condition, let values): ("SELECT 1 FROM \(table) WHERE \(condition)", values)

@@ -42,7 +42,8 @@ struct FolderQuery {
             values.append(cursor)
         }
         values.append(limit + 1)
-        sql = "SELECT \(columns) FROM \(from) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) DESC LIMIT ?"
+        sql =
+            "SELECT \(columns) FROM \(from) WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) DESC LIMIT ?"
     }
 
     /// The `LIKE` pattern (escaped with `\`) of a string operator, or `nil` for another.
@@ -59,7 +60,9 @@ struct FolderQuery {
     static func wanted(_ value: JSONValue?) -> String { value?.text?.lowercased() ?? "" }
 
     /// The list of an `in` rule, lower-cased.
-    static func options(_ value: JSONValue?) -> [String] { (value?.arrayValue ?? []).compactMap { $0.text?.lowercased() } }
+    static func options(_ value: JSONValue?) -> [String] {
+        (value?.arrayValue ?? []).compactMap { $0.text?.lowercased() }
+    }
 
     /// The driving part, written so SQLite finds its rows through its index.
     private mutating func drive(_ source: FolderPlan.Source) -> String {
@@ -67,11 +70,14 @@ struct FolderQuery {
         case .tag(let tag): return drive(tags: [tag])
         case .tags(let tags): return drive(tags: tags)
         case .column(let column, let value): return bind("conversations.\(column) = ?", [value])
-        case .columns(let column, let options): return bind("conversations.\(column) IN (\(Self.list(options)))", options)
+        case .columns(let column, let options):
+            return bind("conversations.\(column) IN (\(Self.list(options)))", options)
         case .contacts(let table, let condition, let values):
-            return bind("conversations.contact_id IN (SELECT \(table).contact_id FROM \(table) WHERE \(condition))", values)
+            return bind(
+                "conversations.contact_id IN (SELECT \(table).contact_id FROM \(table) WHERE \(condition))", values)
         case .subjects(let pattern):
-            return bind("conversations.seq IN (SELECT rowid FROM conversation_subjects WHERE subject_lower LIKE ?)", [pattern])
+            return bind(
+                "conversations.seq IN (SELECT rowid FROM conversation_subjects WHERE subject_lower LIKE ?)", [pattern])
         }
     }
 
@@ -93,12 +99,15 @@ struct FolderQuery {
     }
 
     private mutating func drive(tags: [String]) -> String {
-        bind("conversations.seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag IN (\(Self.list(tags))))", tags)
+        bind(
+            "conversations.seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag IN (\(Self.list(tags))))",
+            tags)
     }
 
     private mutating func compile(_ rule: Condition) -> String {
         switch rule {
-        case .all(let parts): return "(" + Self.cheapestFirst(parts).map { compile($0) }.joined(separator: " AND ") + ")"
+        case .all(let parts):
+            return "(" + Self.cheapestFirst(parts).map { compile($0) }.joined(separator: " AND ") + ")"
         case .any(let parts): return "(" + Self.cheapestFirst(parts).map { compile($0) }.joined(separator: " OR ") + ")"
         case .not(let part): return "NOT " + compile(part)
         case .dedicatedHero: return "0"
@@ -111,9 +120,11 @@ struct FolderQuery {
                     "conversation_tags WHERE conversation_seq = conversations.seq", "tag", op, wanted, options,
                     exists: "+conversations.tags != ''")
             case "contact.tag":
-                return membership("contact_tags WHERE contact_id = conversations.contact_id", "tag", op, wanted, options)
+                return membership(
+                    "contact_tags WHERE contact_id = conversations.contact_id", "tag", op, wanted, options)
             case "contact.email":
-                return membership("contact_emails WHERE contact_id = conversations.contact_id", "email", op, wanted, options)
+                return membership(
+                    "contact_emails WHERE contact_id = conversations.contact_id", "email", op, wanted, options)
             case "conversation.subject":
                 return column("coalesce(conversations.subject_lower, '')", op, wanted, options)
             case "conversation.status": return column("conversations.status", op, wanted, options)
@@ -126,7 +137,8 @@ struct FolderQuery {
 
     /// A multi-valued field held in a side table, probed for the row in hand: matches when any value does.
     private mutating func membership(
-        _ table: String, _ column: String, _ op: Condition.Operator, _ wanted: String, _ options: [String], exists: String? = nil
+        _ table: String, _ column: String, _ op: Condition.Operator, _ wanted: String, _ options: [String],
+        exists: String? = nil
     ) -> String {
         let probe = "EXISTS (SELECT 1 FROM \(table)"
         switch op {
@@ -140,7 +152,9 @@ struct FolderQuery {
     }
 
     /// A column of the row in hand; the unary `+` keeps its index out of the plan.
-    private mutating func column(_ expression: String, _ op: Condition.Operator, _ wanted: String, _ options: [String]) -> String {
+    private mutating func column(_ expression: String, _ op: Condition.Operator, _ wanted: String, _ options: [String])
+        -> String
+    {
         switch op {
         case .exists: return "+\(expression) != ''"
         case .equals: return bind("+\(expression) = ?", [wanted])

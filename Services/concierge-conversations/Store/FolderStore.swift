@@ -34,16 +34,20 @@ struct FolderStore: Sendable {
 
     func update(_ id: String, name: String, rule: JSONValue) throws -> Folder {
         try db.write { connection in
-            guard try connection.run(
-                "UPDATE folders SET name = ?, rule = ?, updated_at = ? WHERE id = ?", name, SQLValue.blob(try JSONCoding.encode(rule)),
-                Timestamp.now(), id) == 1
+            guard
+                try connection.run(
+                    "UPDATE folders SET name = ?, rule = ?, updated_at = ? WHERE id = ?", name,
+                    SQLValue.blob(try JSONCoding.encode(rule)),
+                    Timestamp.now(), id) == 1
             else { throw FolderError.notFound(id) }
             return try Self.folder(connection, id)
         }
     }
 
     func delete(_ id: String) throws {
-        guard try db.write({ try $0.run("DELETE FROM folders WHERE id = ?", id) }) == 1 else { throw FolderError.notFound(id) }
+        guard try db.write({ try $0.run("DELETE FROM folders WHERE id = ?", id) }) == 1 else {
+            throw FolderError.notFound(id)
+        }
     }
 
     func folder(_ id: String) throws -> Folder {
@@ -76,14 +80,17 @@ struct FolderStore: Sendable {
         .map { "conversations." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     private static func folder(_ connection: Connection, _ id: String) throws -> Folder {
-        guard let folder = try connection.first("SELECT id, name, rule, created_at, updated_at FROM folders WHERE id = ?", [id], decode)
+        guard
+            let folder = try connection.first(
+                "SELECT id, name, rule, created_at, updated_at FROM folders WHERE id = ?", [id], decode)
         else { throw FolderError.notFound(id) }
         return folder
     }
 
     private static func decode(_ row: Row) -> Folder {
         Folder(
-            id: row.string(0), name: row.string(1), rule: (try? JSONCoding.decode(JSONValue.self, from: row.bytes(2))) ?? .null,
+            id: row.string(0), name: row.string(1),
+            rule: (try? JSONCoding.decode(JSONValue.self, from: row.bytes(2))) ?? .null,
             createdAt: row.string(3), updatedAt: row.string(4))
     }
 }

@@ -13,7 +13,9 @@ struct CustomerDraft: Sendable, Equatable {
 
     init(_ input: CustomerInput) throws(CRMError) {
         if let raw = input.email, !raw.isEmpty {
-            guard let email = Addresses.email(raw) else { throw .invalid(field: "email", message: "email is not a valid email address.") }
+            guard let email = Addresses.email(raw) else {
+                throw .invalid(field: "email", message: "email is not a valid email address.")
+            }
             self.email = email
         }
         if let raw = input.phone, !raw.isEmpty {
@@ -29,7 +31,9 @@ struct CustomerDraft: Sendable, Equatable {
         loyaltyStatus = try Self.text(input.loyaltyStatus, field: "loyaltyStatus")
         accountManager = try Self.text(input.accountManager, field: "accountManager")
         if let value = input.lifetimeValue {
-            guard value.isFinite else { throw .invalid(field: "lifetimeValue", message: "lifetimeValue must be a finite number.") }
+            guard value.isFinite else {
+                throw .invalid(field: "lifetimeValue", message: "lifetimeValue must be a finite number.")
+            }
             lifetimeValue = value
         }
         if let attributes = input.attributes { try Self.checkAttributes(attributes) }
@@ -100,7 +104,8 @@ struct CustomerDraft: Sendable, Equatable {
             id: existing?.id ?? id, email: email ?? existing?.email, phone: phone ?? existing?.phone,
             customerType: customerType ?? existing?.customerType ?? "regular",
             loyaltyStatus: loyaltyStatus ?? existing?.loyaltyStatus ?? "none",
-            accountManager: accountManager ?? existing?.accountManager, lifetimeValue: lifetimeValue ?? existing?.lifetimeValue,
+            accountManager: accountManager ?? existing?.accountManager,
+            lifetimeValue: lifetimeValue ?? existing?.lifetimeValue,
             attributes: attributes, createdAt: existing?.createdAt ?? now, updatedAt: now)
     }
 }

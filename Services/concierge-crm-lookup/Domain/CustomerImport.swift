@@ -34,7 +34,9 @@ struct CustomerImport {
     /// Imports the file at `path` (a spooled request body) on a thread of its own.
     static func run(db: Database, format: Format, path: String) async throws -> ImportResult {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try importFile(db: db, format: format, path: path) }) }
+            let thread = Thread {
+                continuation.resume(with: Result { try importFile(db: db, format: format, path: path) })
+            }
             thread.name = "crm-import"
             thread.start()
         }
@@ -107,7 +109,8 @@ struct CustomerImport {
     static func checkHeader(_ names: [String]) throws(CRMError) {
         guard names.contains("email") || names.contains("phone") else {
             throw .unprocessable(
-                field: "header", message: "The CSV header has neither an email nor a phone column; one of them is required.")
+                field: "header",
+                message: "The CSV header has neither an email nor a phone column; one of them is required.")
         }
     }
 

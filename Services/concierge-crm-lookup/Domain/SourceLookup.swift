@@ -35,7 +35,9 @@ struct SourceLookup: Sendable {
         let url = Self.fill(source.urlTemplate, field: field, value: value)
         let request = ClientRequest(
             method: "GET", url: url,
-            headers: source.headers.filter { !Self.reservedHeaders.contains($0.key.lowercased()) }.map { ($0.key, $0.value) }
+            headers: source.headers.filter { !Self.reservedHeaders.contains($0.key.lowercased()) }.map {
+                ($0.key, $0.value)
+            }
                 + [("Accept", "application/json")])
         do {
             let response = try await http.send(request, timeout: Double(source.timeoutMs) / 1000)

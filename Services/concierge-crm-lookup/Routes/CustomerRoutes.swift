@@ -34,17 +34,23 @@ struct CustomerRoutes: Sendable {
         }
         let format: CustomerImport.Format
         switch mediaType {
-        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines": format = .ndjson
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
+            format = .ndjson
         case "text/csv": format = .csv
         default:
             throw Problem(
                 status: 415, title: "Unsupported media type", detail: "Send application/x-ndjson or text/csv.")
         }
-        guard let path = request.bodyFile else { throw CRMError.invalid(field: "body", message: "The body is missing.") }
+        guard let path = request.bodyFile else {
+            throw CRMError.invalid(field: "body", message: "The body is missing.")
+        }
         let result = try await CustomerImport.run(db: customers.db, format: format, path: path)
         context.logger.info(
             "customers imported",
-            ["imported": String(result.imported), "updated": String(result.updated), "rejected": String(result.rejectedCount)])
+            [
+                "imported": String(result.imported), "updated": String(result.updated),
+                "rejected": String(result.rejectedCount),
+            ])
         return try .json(result)
     }
 
@@ -63,7 +69,9 @@ struct CustomerRoutes: Sendable {
         let field: String
         let value: String
         if let raw = query["email"] {
-            guard let email = Addresses.email(raw) else { throw CRMError.invalid(field: "email", message: "email is not a valid email address.") }
+            guard let email = Addresses.email(raw) else {
+                throw CRMError.invalid(field: "email", message: "email is not a valid email address.")
+            }
             (field, value) = ("email", email)
         } else if let raw = query["phone"] {
             guard let phone = Addresses.e164(raw) else {
@@ -74,7 +82,8 @@ struct CustomerRoutes: Sendable {
             throw CRMError.invalid(field: "email", message: "Give email or phone to look up.")
         }
         let source = query["source"].flatMap { $0.isEmpty || $0 == "directory" ? nil : $0 }
-        metrics.increment("concierge_crm_lookups_total", labels: [("source", source ?? "directory")], help: Self.lookupsHelp)
+        metrics.increment(
+            "concierge_crm_lookups_total", labels: [("source", source ?? "directory")], help: Self.lookupsHelp)
         if let source {
             return try .json(try await sources.lookup(source: source, by: field, value: value))
         }

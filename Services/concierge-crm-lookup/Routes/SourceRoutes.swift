@@ -20,7 +20,8 @@ struct SourceRoutes: Sendable {
         guard name != "directory", !name.isEmpty, name.count <= 64,
             name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {
-            throw CRMError.invalid(field: "name", message: "Source names are 1–64 letters, digits, - or _, and not \"directory\".")
+            throw CRMError.invalid(
+                field: "name", message: "Source names are 1–64 letters, digits, - or _, and not \"directory\".")
         }
         let input = try request.decode(SourceConfig.self)
         try Self.check(input.urlTemplate)
@@ -30,7 +31,8 @@ struct SourceRoutes: Sendable {
         }
         let ttl = input.cacheTtlSeconds ?? 300
         guard (0...86_400 * 30).contains(ttl) else {
-            throw CRMError.unprocessable(field: "cacheTtlSeconds", message: "cacheTtlSeconds must be from 0 to 2592000.")
+            throw CRMError.unprocessable(
+                field: "cacheTtlSeconds", message: "cacheTtlSeconds must be from 0 to 2592000.")
         }
         // In name order, so of several bad headers the same one is named every time.
         for (header, value) in (input.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -44,7 +46,8 @@ struct SourceRoutes: Sendable {
             }
         }
         let stored = SourceStore.Stored(
-            name: name, urlTemplate: input.urlTemplate, headers: input.headers ?? [:], timeoutMs: timeout, cacheTtlSeconds: ttl,
+            name: name, urlTemplate: input.urlTemplate, headers: input.headers ?? [:], timeoutMs: timeout,
+            cacheTtlSeconds: ttl,
             updatedAt: Timestamp.now())
         try store.save(stored)
         breaker.reset(name)
@@ -74,7 +77,8 @@ struct SourceRoutes: Sendable {
         Source(
             name: stored.name, urlTemplate: stored.urlTemplate,
             headers: stored.headers.mapValues { $0.count > 8 ? String($0.prefix(2)) + "••••••" : "••••••" },
-            timeoutMs: stored.timeoutMs, cacheTtlSeconds: stored.cacheTtlSeconds, breaker: breaker.describe(stored.name),
+            timeoutMs: stored.timeoutMs, cacheTtlSeconds: stored.cacheTtlSeconds,
+            breaker: breaker.describe(stored.name),
             updatedAt: stored.updatedAt)
     }
 
@@ -84,7 +88,8 @@ struct SourceRoutes: Sendable {
             throw CRMError.unprocessable(field: "urlTemplate", message: StoredText.refusal(field: "urlTemplate"))
         }
         guard template.contains("{{email}}") || template.contains("{{phone}}") else {
-            throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate needs a {{email}} or {{phone}} placeholder.")
+            throw CRMError.unprocessable(
+                field: "urlTemplate", message: "urlTemplate needs a {{email}} or {{phone}} placeholder.")
         }
         let sample = SourceLookup.fill(template, field: "email", value: "x")
         guard let url = URL(string: sample), let scheme = url.scheme?.lowercased(), url.host != nil else {

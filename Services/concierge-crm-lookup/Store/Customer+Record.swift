@@ -6,7 +6,8 @@ import Models
 extension Customer {
     var record: [UInt8] {
         let members: KeyValuePairs<String, JSONValue> = [
-            "id": .string(id), "email": email.map(JSONValue.string) ?? .null, "phone": phone.map(JSONValue.string) ?? .null,
+            "id": .string(id), "email": email.map(JSONValue.string) ?? .null,
+            "phone": phone.map(JSONValue.string) ?? .null,
             "customerType": .string(customerType), "loyaltyStatus": .string(loyaltyStatus),
             "accountManager": accountManager.map(JSONValue.string) ?? .null,
             "lifetimeValue": lifetimeValue.map(JSONValue.number) ?? .null, "attributes": .object(attributes),
@@ -21,7 +22,8 @@ extension Customer {
     /// Reads a stored record; one of another shape goes to `JSONDecoder`, which names what is wrong.
     init(record: [UInt8]) throws {
         guard case .object(let fields)? = try? JSONParser.parse(record), let id = fields["id"]?.stringValue,
-            let customerType = fields["customerType"]?.stringValue, let loyaltyStatus = fields["loyaltyStatus"]?.stringValue,
+            let customerType = fields["customerType"]?.stringValue,
+            let loyaltyStatus = fields["loyaltyStatus"]?.stringValue,
             let createdAt = fields["createdAt"]?.stringValue, let updatedAt = fields["updatedAt"]?.stringValue,
             let attributes = fields["attributes"]?.objectValue
         else {
@@ -31,8 +33,10 @@ extension Customer {
         let lifetimeValue: Double?
         if case .number(let value)? = fields["lifetimeValue"] { lifetimeValue = value } else { lifetimeValue = nil }
         self.init(
-            id: id, email: fields["email"]?.stringValue, phone: fields["phone"]?.stringValue, customerType: customerType,
-            loyaltyStatus: loyaltyStatus, accountManager: fields["accountManager"]?.stringValue, lifetimeValue: lifetimeValue,
+            id: id, email: fields["email"]?.stringValue, phone: fields["phone"]?.stringValue,
+            customerType: customerType,
+            loyaltyStatus: loyaltyStatus, accountManager: fields["accountManager"]?.stringValue,
+            lifetimeValue: lifetimeValue,
             attributes: attributes, createdAt: createdAt, updatedAt: updatedAt)
     }
 

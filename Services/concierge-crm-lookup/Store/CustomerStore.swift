@@ -18,12 +18,14 @@ struct CustomerStore: Sendable {
         let fresh = upsert.fresh
         // Someone owns the email or the phone, or both; two different owners are a clash.
         let owners = try connection.query(
-            "SELECT id, email, record FROM customers WHERE email = ? OR phone = ?", [upsert.draft.email, upsert.draft.phone]
+            "SELECT id, email, record FROM customers WHERE email = ? OR phone = ?",
+            [upsert.draft.email, upsert.draft.phone]
         ) { row in (id: row.string(0), email: row.optionalString(1), record: row.bytes(2)) }
         guard let owner = owners.first else {
             // Only a clash of ids gets here; the plain insert reports it.
             try connection.run(
-                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", fresh.id, fresh.email, fresh.phone,
+                "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?)", fresh.id, fresh.email,
+                fresh.phone,
                 SQLValue.blob(fresh.record))
             return (fresh, true)
         }
@@ -43,7 +45,8 @@ struct CustomerStore: Sendable {
     static func insertFresh(_ connection: Connection, _ upsert: PreparedUpsert) throws -> Bool {
         let fresh = upsert.fresh
         return try connection.run(
-            "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh.id, fresh.email,
+            "INSERT INTO customers (id, email, phone, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", fresh.id,
+            fresh.email,
             fresh.phone, SQLValue.blob(fresh.record)) == 1
     }
 
@@ -64,7 +67,8 @@ struct CustomerStore: Sendable {
     func record(column: String, value: String) throws -> [UInt8]? {
         precondition(column == "email" || column == "phone", "lookup column must be email or phone")
         let sql =
-            column == "email" ? "SELECT record FROM customers WHERE email = ?" : "SELECT record FROM customers WHERE phone = ?"
+            column == "email"
+            ? "SELECT record FROM customers WHERE email = ?" : "SELECT record FROM customers WHERE phone = ?"
         return try db.read { connection in try connection.first(sql, [value]) { $0.bytes(0) } }
     }
 }

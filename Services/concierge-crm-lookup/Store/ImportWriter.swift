@@ -168,7 +168,9 @@ final class ImportWriter: @unchecked Sendable {
     }
 
     /// One row the ordinary way; one the directory refuses (an email and a phone owned by two customers) is listed.
-    private static func upsert(_ connection: Connection, _ line: Int, _ upsert: PreparedUpsert, into done: inout Committed) throws {
+    private static func upsert(
+        _ connection: Connection, _ line: Int, _ upsert: PreparedUpsert, into done: inout Committed
+    ) throws {
         do {
             let created = try CustomerStore.upsert(connection, upsert).created
             if created { done.created += 1 } else { done.updated += 1 }

@@ -37,14 +37,16 @@ struct SourceStore: Sendable {
     func all() throws -> [Stored] {
         try db.read { connection in
             try connection.query(
-                "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources ORDER BY name", [], Self.decode)
+                "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources ORDER BY name",
+                [], Self.decode)
         }
     }
 
     func get(_ name: String) throws -> Stored? {
         try db.read { connection in
             try connection.first(
-                "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources WHERE name = ?", [name],
+                "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources WHERE name = ?",
+                [name],
                 Self.decode)
         }
     }
@@ -58,7 +60,9 @@ struct SourceStore: Sendable {
 
     func cached(source: String, key: String) throws -> Cached? {
         try db.read { connection in
-            try connection.first("SELECT found, data, fetched_at FROM lookup_cache WHERE source = ? AND key = ?", [source, key]) {
+            try connection.first(
+                "SELECT found, data, fetched_at FROM lookup_cache WHERE source = ? AND key = ?", [source, key]
+            ) {
                 Cached(found: $0.bool(0), data: $0.isNull(1) ? nil : $0.bytes(1), fetchedAt: $0.int64(2))
             }
         }

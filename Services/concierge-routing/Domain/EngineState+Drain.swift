@@ -36,17 +36,24 @@ extension EngineState {
 
     /// The conversation to serve next among the lines on `channel`, with the inbox whose line it is
     /// in: highest priority, then oldest.
-    private mutating func nextWaiting(_ lineKeys: [(key: String, inboxID: String)], channel: Channel) -> (String, String)? {
+    private mutating func nextWaiting(_ lineKeys: [(key: String, inboxID: String)], channel: Channel) -> (
+        String, String
+    )? {
         var best: (id: String, inboxID: String, priority: Int, since: Int64)?
         for (key, inboxID) in lineKeys {
             // Only `lines` changes while peeking, so reading `assignments` through a copy costs no copy.
             let current = assignments
-            guard let head = lines.peek(line: key, channel: channel.rawValue, isWaiting: { id, since in
-                current[id].map { $0.state == .queued && $0.waitingSince == since } ?? false
-            })
+            guard
+                let head = lines.peek(
+                    line: key, channel: channel.rawValue,
+                    isWaiting: { id, since in
+                        current[id].map { $0.state == .queued && $0.waitingSince == since } ?? false
+                    })
             else { continue }
             let priority = assignments[head.id]?.priority ?? 0
-            if let leader = best, leader.priority > priority || (leader.priority == priority && leader.since <= head.since) {
+            if let leader = best,
+                leader.priority > priority || (leader.priority == priority && leader.since <= head.since)
+            {
                 continue
             }
             best = (head.id, inboxID, priority, head.since)

@@ -31,7 +31,8 @@ extension EngineState {
             return try enqueue(conversationID, inboxID: inboxID, queueID: queueID, channel: channel, tx)
         case .nowhere:
             try release(conversationID, tx)
-            trace.append(TraceStep(step: "unassigned", outcome: "no rule applies and \(channel.rawValue) has no default inbox"))
+            trace.append(
+                TraceStep(step: "unassigned", outcome: "no rule applies and \(channel.rawValue) has no default inbox"))
             return nil
         }
     }
@@ -39,7 +40,8 @@ extension EngineState {
     /// The channel's default inbox as a target, or nowhere.
     func defaultTarget(_ channel: Channel, trace: inout [TraceStep]) -> Target {
         guard let inbox = defaultInbox(for: channel) else { return .nowhere }
-        trace.append(TraceStep(step: "defaultInbox", outcome: "\(channel.rawValue) goes to its default inbox \(inbox.id)"))
+        trace.append(
+            TraceStep(step: "defaultInbox", outcome: "\(channel.rawValue) goes to its default inbox \(inbox.id)"))
         return .inbox(inbox.id, strategy: nil, queueID: nil)
     }
 
@@ -72,22 +74,31 @@ extension EngineState {
             }
             if agent.active && (channel == .email || channel == .voicemail) {
                 trace.append(
-                    TraceStep(step: "dedicatedHero", outcome: "hero agent \(agent.id) is \(reason); \(channel.rawValue) goes to the hero regardless"))
+                    TraceStep(
+                        step: "dedicatedHero",
+                        outcome: "hero agent \(agent.id) is \(reason); \(channel.rawValue) goes to the hero regardless")
+                )
                 return .agent(agent.id, inboxID: home)
             }
             if channel == .voice {
                 trace.append(
-                    TraceStep(step: "dedicatedHero", outcome: "hero agent \(agent.id) is \(reason); voice falls back to the default voice inbox"))
+                    TraceStep(
+                        step: "dedicatedHero",
+                        outcome: "hero agent \(agent.id) is \(reason); voice falls back to the default voice inbox"))
                 guard let voice = defaultInbox(for: .voice) else { return .nowhere }
                 return .inbox(voice.id, strategy: nil, queueID: nil)
             }
             guard let heroInbox = agent.heroInboxID, inboxes[heroInbox] != nil else {
                 trace.append(
-                    TraceStep(step: "dedicatedHero", outcome: "hero agent \(agent.id) is \(reason) and has no hero inbox"))
+                    TraceStep(
+                        step: "dedicatedHero", outcome: "hero agent \(agent.id) is \(reason) and has no hero inbox"))
                 return defaultTarget(channel, trace: &trace)
             }
             trace.append(
-                TraceStep(step: "dedicatedHero", outcome: "hero agent \(agent.id) is \(reason); \(channel.rawValue) goes to hero inbox \(heroInbox)"))
+                TraceStep(
+                    step: "dedicatedHero",
+                    outcome: "hero agent \(agent.id) is \(reason); \(channel.rawValue) goes to hero inbox \(heroInbox)")
+            )
             return .inbox(heroInbox, strategy: nil, queueID: nil)
         }
     }

@@ -11,7 +11,8 @@ extension EngineState {
             switch self {
             case .inactive: "inactive"
             case .unavailable(let availability): availability.rawValue
-            case .atCapacity(let load, let capacity, let channel): "at capacity (\(load)/\(capacity) \(channel.rawValue))"
+            case .atCapacity(let load, let capacity, let channel):
+                "at capacity (\(load)/\(capacity) \(channel.rawValue))"
             }
         }
     }
@@ -86,7 +87,9 @@ extension EngineState {
                 } else if let best = chosen {
                     let total = agents.records[slot].load.total
                     let bestTotal = agents.records[best].load.total
-                    if total < bestTotal || (total == bestTotal && agents.records[slot].lastActivity < agents.records[best].lastActivity) {
+                    if total < bestTotal
+                        || (total == bestTotal && agents.records[slot].lastActivity < agents.records[best].lastActivity)
+                    {
                         chosen = slot
                     }
                 } else {
@@ -96,12 +99,16 @@ extension EngineState {
         }
         skipped.write(to: &trace)
         guard let chosen else {
-            trace.append(TraceStep(step: "select", outcome: "no eligible member of inbox \(inboxID) for \(channel.rawValue)"))
+            trace.append(
+                TraceStep(step: "select", outcome: "no eligible member of inbox \(inboxID) for \(channel.rawValue)"))
             return nil
         }
         let agent = agents[slot: chosen]
         let load = "\(agent.load[channel])/\(agent.capacity[channel]) \(channel.rawValue)"
-        trace.append(TraceStep(step: "select", outcome: "\(agent.id) chosen by \(strategy.rawValue) in inbox \(inboxID) (load \(load))"))
+        trace.append(
+            TraceStep(
+                step: "select", outcome: "\(agent.id) chosen by \(strategy.rawValue) in inbox \(inboxID) (load \(load))"
+            ))
         return agent.id
     }
 
@@ -114,7 +121,9 @@ extension EngineState {
 
         mutating func add(_ slot: Int, _ reason: Ineligibility, in agents: inout AgentTable) {
             count += 1
-            if count <= Self.limit { lines.append(TraceStep(step: "skip", outcome: agents.skipLine(slot: slot, reason))) }
+            if count <= Self.limit {
+                lines.append(TraceStep(step: "skip", outcome: agents.skipLine(slot: slot, reason)))
+            }
         }
 
         func write(to trace: inout [TraceStep]) {

@@ -32,12 +32,15 @@ struct EngineState: Sendable {
             case .assigned:
                 if let agentID = assignment.agentID { agents[agentID]?.load[assignment.channel] += 1 }
             case .queued:
-                lines.append(assignment.conversationID, since: assignment.waitingSince, line: assignment.lineKey, channel: assignment.channel.rawValue)
+                lines.append(
+                    assignment.conversationID, since: assignment.waitingSince, line: assignment.lineKey,
+                    channel: assignment.channel.rawValue)
             }
         }
         version = snapshot.version
         nextSeq = max(
-            snapshot.agents.map(\.seq).max() ?? 0, snapshot.inboxes.map(\.seq).max() ?? 0, snapshot.queues.map(\.seq).max() ?? 0)
+            snapshot.agents.map(\.seq).max() ?? 0, snapshot.inboxes.map(\.seq).max() ?? 0,
+            snapshot.queues.map(\.seq).max() ?? 0)
     }
 
     mutating func nextVersion() -> Int64 {
@@ -80,7 +83,8 @@ struct EngineState: Sendable {
         try release(conversationID, tx)
         let version = nextVersion()
         let record = AssignmentRecord(
-            conversationID: conversationID, channel: channel, inboxID: inboxID, queueID: queueID, agentID: nil, state: .queued,
+            conversationID: conversationID, channel: channel, inboxID: inboxID, queueID: queueID, agentID: nil,
+            state: .queued,
             priority: queueID.flatMap { queues[$0]?.priority } ?? 0, waitingSince: version, version: version)
         assignments[conversationID] = record
         lines.append(conversationID, since: version, line: record.lineKey, channel: channel.rawValue)
@@ -117,16 +121,19 @@ struct EngineState: Sendable {
     // MARK: - Results
 
     func result(
-        _ conversationID: String, _ record: AssignmentRecord?, trace: [TraceStep], replies: [Reply] = [], version: Int64? = nil
+        _ conversationID: String, _ record: AssignmentRecord?, trace: [TraceStep], replies: [Reply] = [],
+        version: Int64? = nil
     ) -> RouteResult {
-        let state: RoutingState = switch record?.state {
-        case .assigned: .assigned
-        case .queued: .queued
-        case nil: .none
-        }
+        let state: RoutingState =
+            switch record?.state {
+            case .assigned: .assigned
+            case .queued: .queued
+            case nil: .none
+            }
         return RouteResult(
             conversationId: conversationID, routingState: state, assigneeId: record?.agentID, inboxId: record?.inboxID,
-            queueId: record?.queueID, replies: replies, trace: trace, version: Int(version ?? record?.version ?? self.version),
+            queueId: record?.queueID, replies: replies, trace: trace,
+            version: Int(version ?? record?.version ?? self.version),
             decidedAt: Timestamp.now())
     }
 

@@ -35,11 +35,15 @@ extension RoutingEngine {
             let inboxIDs = try Self.checkInboxes(input.inboxIds ?? [], state: state, field: "inboxIds")
             var capacity = ChannelCounts.defaultCapacity
             try Self.apply(input.capacity, to: &capacity)
-            let heroInboxID = try input.heroInboxId.map { try Self.checkInbox($0, state: state, field: "heroInboxId") } ?? inboxIDs.first
+            let heroInboxID =
+                try input.heroInboxId.map { try Self.checkInbox($0, state: state, field: "heroInboxId") }
+                ?? inboxIDs.first
             let agent = AgentRecord(
                 seq: state.nextSequence(), id: Identifier.make(), name: name, email: email,
-                role: input.role ?? .agent, active: true, availability: input.availability ?? .available, inboxIDs: inboxIDs,
-                heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastActivity: 0, createdAt: Timestamp.now())
+                role: input.role ?? .agent, active: true, availability: input.availability ?? .available,
+                inboxIDs: inboxIDs,
+                heroInboxID: heroInboxID, capacity: capacity, load: ChannelCounts(), lastActivity: 0,
+                createdAt: Timestamp.now())
             state.agents[agent.id] = agent
             state.agentIDByEmail[email] = agent.id
             try tx.save(agent)
@@ -60,20 +64,25 @@ extension RoutingEngine {
                 agent.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
                 try Self.checkName(agent.name)
             }
-            if let email = patch.email?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), email != agent.email {
+            if let email = patch.email?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(),
+                email != agent.email
+            {
                 try Self.checkEmail(email)
                 if let owner = state.agentIDByEmail[email] { throw RoutingError.duplicateEmail(email, ownerID: owner) }
                 newEmail = email
             }
             if let role = patch.role {
                 guard role != .service else {
-                    throw RoutingError.invalid(field: "role", message: "role must be agent, team_manager or administrator.")
+                    throw RoutingError.invalid(
+                        field: "role", message: "role must be agent, team_manager or administrator.")
                 }
                 agent.role = role
             }
             try Self.apply(patch.capacity, to: &agent.capacity)
             let inboxIDs = try patch.inboxIds.map { try Self.checkInboxes($0, state: state, field: "inboxIds") }
-            if let hero = patch.heroInboxId { agent.heroInboxID = try Self.checkInbox(hero, state: state, field: "heroInboxId") }
+            if let hero = patch.heroInboxId {
+                agent.heroInboxID = try Self.checkInbox(hero, state: state, field: "heroInboxId")
+            }
             let isBackAtWork = patch.availability == .available && agent.availability != .available
             if let availability = patch.availability { agent.availability = availability }
             // Validation is done; from here the state changes.
@@ -110,7 +119,9 @@ extension RoutingEngine {
         try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
             // Back at work: idle from now, for least_busy's ties.
-            if availability == .available && agent.availability != .available { agent.lastActivity = state.nextVersion() }
+            if availability == .available && agent.availability != .available {
+                agent.lastActivity = state.nextVersion()
+            }
             agent.availability = availability
             state.agents[id] = agent
             try tx.save(agent)
@@ -131,12 +142,16 @@ extension RoutingEngine {
             if let heroInbox = agent.heroInboxID {
                 try tx.handOverHeroCustomers((AgentHeroHandover(agentId: id, heroInboxId: heroInbox)))
             }
-            let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted { $0.version < $1.version }
+            let open = state.assignments.values.filter { $0.agentID == id && $0.state == .assigned }.sorted {
+                $0.version < $1.version
+            }
             for assignment in open {
                 var trace = [TraceStep(step: "deactivation", outcome: "agent \(id) was deactivated; routing again")]
                 let target: EngineState.Target =
-                    assignment.inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(assignment.channel, trace: &trace)
-                let record = try state.place(assignment.conversationID, channel: assignment.channel, target: target, trace: &trace, tx)
+                    assignment.inboxID.map { .inbox($0, strategy: nil, queueID: nil) }
+                    ?? state.defaultTarget(assignment.channel, trace: &trace)
+                let record = try state.place(
+                    assignment.conversationID, channel: assignment.channel, target: target, trace: &trace, tx)
                 let result = state.result(assignment.conversationID, record, trace: trace)
                 try tx.announce(result)
             }
@@ -167,7 +182,9 @@ extension RoutingEngine {
     // MARK: - Validation
 
     static func checkName(_ name: String) throws(RoutingError) {
-        guard !name.isEmpty, name.count <= 200 else { throw .invalid(field: "name", message: "name must be 1 to 200 characters.") }
+        guard !name.isEmpty, name.count <= 200 else {
+            throw .invalid(field: "name", message: "name must be 1 to 200 characters.")
+        }
         try checkText(name, field: "name")
     }
 
@@ -201,10 +218,15 @@ extension RoutingEngine {
 
     static func apply(_ partial: PartialCounts?, to capacity: inout ChannelCounts) throws(RoutingError) {
         guard let partial else { return }
-        for (channel, value) in [(Channel.email, partial.email), (.messaging, partial.messaging), (.voice, partial.voice), (.voicemail, partial.voicemail)] {
+        for (channel, value) in [
+            (Channel.email, partial.email), (.messaging, partial.messaging), (.voice, partial.voice),
+            (.voicemail, partial.voicemail),
+        ] {
             guard let value else { continue }
             guard (0...10_000).contains(value) else {
-                throw .invalid(field: "capacity.\(channel.rawValue)", message: "capacity.\(channel.rawValue) must be from 0 to 10000.")
+                throw .invalid(
+                    field: "capacity.\(channel.rawValue)",
+                    message: "capacity.\(channel.rawValue) must be from 0 to 10000.")
             }
             capacity[channel] = value
         }

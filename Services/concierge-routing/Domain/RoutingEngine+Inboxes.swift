@@ -70,7 +70,8 @@ extension RoutingEngine {
     }
 
     /// Adds agents to an inbox in order; an agent without a hero inbox gets this one.
-    private func join(_ agentIDs: [String], inbox id: String, state: inout EngineState, _ tx: RoutingTransaction) throws {
+    private func join(_ agentIDs: [String], inbox id: String, state: inout EngineState, _ tx: RoutingTransaction) throws
+    {
         for agentID in agentIDs {
             state.inboxes[id]?.memberIDs.append(agentID)
             guard var agent = state.agents[agentID] else { continue }
@@ -89,7 +90,8 @@ extension RoutingEngine {
     /// Queues newest first (SPEC §2).
     func queues(inboxID: String?) -> [Queue] {
         read { state in
-            state.queues.values.filter { inboxID == nil || $0.inboxID == inboxID }.sorted { $0.seq > $1.seq }.map(\.wire)
+            state.queues.values.filter { inboxID == nil || $0.inboxID == inboxID }.sorted { $0.seq > $1.seq }.map(
+                \.wire)
         }
     }
 
@@ -119,7 +121,8 @@ extension RoutingEngine {
             guard (-1_000_000...1_000_000).contains(priority) else {
                 throw RoutingError.invalid(field: "priority", message: "priority must be from -1000000 to 1000000.")
             }
-            let queue = QueueRecord(seq: state.nextSequence(), id: Identifier.make(), name: name, inboxID: inboxID, priority: priority)
+            let queue = QueueRecord(
+                seq: state.nextSequence(), id: Identifier.make(), name: name, inboxID: inboxID, priority: priority)
             state.queues[queue.id] = queue
             state.queueIDsByInbox[inboxID, default: []].append(queue.id)
             try tx.save(queue, createdAt: Timestamp.now())
@@ -160,7 +163,9 @@ extension RoutingEngine {
     static func checkAgents(_ ids: [String], state: EngineState, field: String) throws(RoutingError) -> [String] {
         var result: [String] = []
         for (i, id) in ids.enumerated() where !result.contains(id) {
-            guard state.agents[id] != nil else { throw .invalid(field: "\(field)[\(i)]", message: "No agent has id \(id).") }
+            guard state.agents[id] != nil else {
+                throw .invalid(field: "\(field)[\(i)]", message: "No agent has id \(id).")
+            }
             result.append(id)
         }
         return result

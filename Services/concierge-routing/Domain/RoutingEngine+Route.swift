@@ -11,7 +11,9 @@ extension RoutingEngine {
             // after each commit: BENCHMARKS.md, "Routing decisions", "the retry check").
             guard workflows.mayRun(request) else { return try await routeByDefault(request, checkingRetry: true) }
             // A workflow may await CRM lookups, so a retry is answered before it runs.
-            if let earlier = try store.routeRequest(conversationID: request.conversationId, messageID: request.message.id) {
+            if let earlier = try store.routeRequest(
+                conversationID: request.conversationId, messageID: request.message.id)
+            {
                 return earlier
             }
             if let run = try await runWorkflow(request) { return try await finish(request, run) }
@@ -33,7 +35,9 @@ extension RoutingEngine {
             if let inboxID = request.inboxId, state.inboxes[inboxID] == nil {
                 throw RoutingError.invalid(field: "inboxId", message: "No inbox has id \(inboxID).")
             }
-            var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")]
+            var trace = [
+                TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")
+            ]
             let current = state.assignments[request.conversationId]
             let record: AssignmentRecord?
             switch request.event {
@@ -45,15 +49,19 @@ extension RoutingEngine {
                     let result = state.result(request.conversationId, current, trace: trace)
                     return RouteAnswer(result: result, json: try JSONCoding.encode(result))
                 }
-                let target = state.heroOrDefaultTarget(request.contact.dedicatedHero, channel: request.channel, trace: &trace)
-                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
+                let target = state.heroOrDefaultTarget(
+                    request.contact.dedicatedHero, channel: request.channel, trace: &trace)
+                record = try state.place(
+                    request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
             case .moved, .rerouted:
                 let inboxID = request.inboxId ?? current?.inboxID
                 let target: EngineState.Target =
-                    inboxID.map { .inbox($0, strategy: nil, queueID: nil) } ?? state.defaultTarget(request.channel, trace: &trace)
+                    inboxID.map { .inbox($0, strategy: nil, queueID: nil) }
+                    ?? state.defaultTarget(request.channel, trace: &trace)
                 let previous = try state.release(request.conversationId, tx)
                 try tx.deleteRun(conversationID: request.conversationId)
-                record = try state.place(request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
+                record = try state.place(
+                    request.conversationId, channel: request.channel, target: target, trace: &trace, tx)
                 if let agentID = previous?.agentID, agentID != record?.agentID, let agent = state.agents[agentID] {
                     try state.drain(agent.inboxIDs, tx)
                 }
@@ -61,7 +69,9 @@ extension RoutingEngine {
             let result = state.result(request.conversationId, record, trace: trace, version: state.nextVersion())
             return RouteAnswer(result: result, json: try tx.saveDecision(result, answering: request.message.id))
         }
-        if request.event == .moved || request.event == .rerouted { workflows.remember(paused: request.conversationId, false) }
+        if request.event == .moved || request.event == .rerouted {
+            workflows.remember(paused: request.conversationId, false)
+        }
         return answer
     }
 
@@ -71,10 +81,15 @@ extension RoutingEngine {
         let result = try await change { state, tx in
             let previous = try state.release(conversationID, tx)
             try tx.deleteRun(conversationID: conversationID)
-            let trace = [TraceStep(step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")]
+            let trace = [
+                TraceStep(
+                    step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")
+            ]
             let result = state.result(conversationID, nil, trace: trace, version: state.nextVersion())
             try tx.saveDecision(result)
-            if let agentID = previous?.agentID, let agent = state.agents[agentID] { try state.drain(agent.inboxIDs, tx) }
+            if let agentID = previous?.agentID, let agent = state.agents[agentID] {
+                try state.drain(agent.inboxIDs, tx)
+            }
             return result
         }
         workflows.remember(paused: conversationID, false)
@@ -94,16 +109,20 @@ extension RoutingEngine {
             }
             let current = state.assignments[conversationID]
             guard let channel = input.channel ?? current?.channel else {
-                throw RoutingError.invalid(field: "channel", message: "channel is required for a conversation routing has not seen.")
+                throw RoutingError.invalid(
+                    field: "channel", message: "channel is required for a conversation routing has not seen.")
             }
             let inboxID = input.inboxId ?? current?.inboxID ?? agent.heroInboxID ?? state.defaultInbox(for: channel)?.id
             var trace = [TraceStep(step: "transfer", outcome: "manual transfer to agent \(agent.id)")]
             let previous = current?.agentID
-            let record = try state.place(conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, tx)
+            let record = try state.place(
+                conversationID, channel: channel, target: .agent(agent.id, inboxID: inboxID), trace: &trace, tx)
             try tx.deleteRun(conversationID: conversationID)
             let result = state.result(conversationID, record, trace: trace)
             try tx.saveDecision(result)
-            if let previous, previous != agent.id, let old = state.agents[previous] { try state.drain(old.inboxIDs, tx) }
+            if let previous, previous != agent.id, let old = state.agents[previous] {
+                try state.drain(old.inboxIDs, tx)
+            }
             return result
         }
         workflows.remember(paused: conversationID, false)

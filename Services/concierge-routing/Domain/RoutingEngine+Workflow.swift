@@ -21,7 +21,9 @@ extension RoutingEngine {
     func finish(_ request: RouteRequest, _ run: WorkflowRunner.Result) async throws -> RouteAnswer {
         let answer = try await change { state, tx -> RouteAnswer in
             let conversationID = request.conversationId
-            var trace = [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")] + run.trace
+            var trace =
+                [TraceStep(step: "event", outcome: "\(request.event.rawValue) \(request.channel.rawValue) message")]
+                + run.trace
             let previous = state.assignments[conversationID]
             var record: AssignmentRecord?
             var paused = false
@@ -32,14 +34,17 @@ extension RoutingEngine {
                 paused = true
             case .assign(let target):
                 try tx.deleteRun(conversationID: conversationID)
-                let placement = state.target(for: target, contact: run.context.contact, channel: request.channel, trace: &trace)
+                let placement = state.target(
+                    for: target, contact: run.context.contact, channel: request.channel, trace: &trace)
                 record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, tx)
             case .fallback:
                 try tx.deleteRun(conversationID: conversationID)
-                let placement = state.heroOrDefaultTarget(run.context.contact.dedicatedHero, channel: request.channel, trace: &trace)
+                let placement = state.heroOrDefaultTarget(
+                    run.context.contact.dedicatedHero, channel: request.channel, trace: &trace)
                 record = try state.place(conversationID, channel: request.channel, target: placement, trace: &trace, tx)
             }
-            var result = state.result(conversationID, record, trace: trace, replies: run.replies, version: state.nextVersion())
+            var result = state.result(
+                conversationID, record, trace: trace, replies: run.replies, version: state.nextVersion())
             result.tags = run.tags
             if paused { result.routingState = .awaitingCustomer }
             let json = try tx.saveDecision(result, answering: request.message.id)

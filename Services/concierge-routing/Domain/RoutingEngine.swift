@@ -26,7 +26,8 @@ final class RoutingEngine: Sendable {
     private let inactive: Mutex<Set<String>>
     private let writer: GroupWriter
 
-    init(store: RoutingStore, workflows: WorkflowStore, runner: WorkflowRunner, outbox: Outbox, metrics: Metrics) throws {
+    init(store: RoutingStore, workflows: WorkflowStore, runner: WorkflowRunner, outbox: Outbox, metrics: Metrics) throws
+    {
         self.store = store
         self.workflows = workflows
         self.runner = runner
@@ -53,7 +54,9 @@ final class RoutingEngine: Sendable {
     /// Runs `body` on the state inside the writer's next transaction and returns once that has
     /// committed. Domain errors (`RoutingError`) must be thrown before the state is touched: they undo
     /// only this change. Any other failure rolls the transaction back and reloads the state.
-    func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, RoutingTransaction) throws -> T) async throws -> T {
+    func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, RoutingTransaction) throws -> T)
+        async throws -> T
+    {
         try await writer.write { connection in
             try self.state.withLock { current in try body(&current, RoutingTransaction(connection: connection)) }
         }
@@ -91,7 +94,8 @@ final class RoutingEngine: Sendable {
     /// Counts a decision by outcome for `/metrics`.
     func count(_ result: RouteResult) {
         metrics.increment(
-            "concierge_routing_decisions_total", labels: [("outcome", result.routingState.rawValue)], help: Self.decisionsHelp)
+            "concierge_routing_decisions_total", labels: [("outcome", result.routingState.rawValue)],
+            help: Self.decisionsHelp)
     }
 }
 

@@ -18,7 +18,9 @@ enum RoutingError: Error, ProblemConvertible {
         case .inboxNotFound(let id): .notFound("Inbox", id: id)
         case .queueNotFound(let id): .notFound("Queue", id: id)
         case .routeNotFound(let id):
-            Problem(status: 404, title: "No routing decision", detail: "Routing has made no decision for conversation \(id).")
+            Problem(
+                status: 404, title: "No routing decision",
+                detail: "Routing has made no decision for conversation \(id).")
         case .invalid(let field, let message): .unprocessable(message, errors: [.init(field: field, message: message)])
         case .duplicateEmail(let email, let owner):
             Problem(
@@ -32,7 +34,8 @@ enum RoutingError: Error, ProblemConvertible {
         case .notYourAvailability:
             Problem(status: 403, title: "Forbidden", detail: "Agents may set only their own availability.")
         case .agentInactive(let id):
-            .unprocessable("Agent \(id) is deactivated.", errors: [.init(field: "agentId", message: "agent is not active")])
+            .unprocessable(
+                "Agent \(id) is deactivated.", errors: [.init(field: "agentId", message: "agent is not active")])
         }
     }
 }

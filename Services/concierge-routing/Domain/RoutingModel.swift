@@ -21,7 +21,8 @@ struct AgentRecord: Sendable {
 
     var wire: Agent {
         Agent(
-            id: id, name: name, email: email, role: role, active: active, availability: availability, inboxIds: inboxIDs,
+            id: id, name: name, email: email, role: role, active: active, availability: availability,
+            inboxIds: inboxIDs,
             heroInboxId: heroInboxID, capacity: capacity, load: load, createdAt: createdAt)
     }
 }
@@ -44,7 +45,8 @@ struct InboxRecord: Sendable {
 
     var wire: Inbox {
         Inbox(
-            id: id, name: name, senderName: senderName, signature: signature, defaultFor: defaultFor, strategy: strategy,
+            id: id, name: name, senderName: senderName, signature: signature, defaultFor: defaultFor,
+            strategy: strategy,
             memberIds: memberIDs)
     }
 }

@@ -27,7 +27,8 @@ struct WaitingLines: Sendable {
     }
 
     /// The first id still waiting in the line (per `isWaiting`), dropping stale ones on the way.
-    mutating func peek(line: String, channel: String, isWaiting: (String, Int64) -> Bool) -> (id: String, since: Int64)? {
+    mutating func peek(line: String, channel: String, isWaiting: (String, Int64) -> Bool) -> (id: String, since: Int64)?
+    {
         let key = Self.key(line, channel)
         guard var current = lines[key] else { return nil }
         defer {

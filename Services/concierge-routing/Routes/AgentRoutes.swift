@@ -25,7 +25,8 @@ struct AgentRoutes: Sendable {
 
     @Sendable func list(_ request: Request, _ context: RequestContext) async throws -> Response {
         let paging = try Paging(query: request.query)
-        let (items, next) = engine.agents(inboxID: request.query["inboxId"], limit: paging.limit, before: try paging.integerCursor())
+        let (items, next) = engine.agents(
+            inboxID: request.query["inboxId"], limit: paging.limit, before: try paging.integerCursor())
         return try .json(Page(items: items, nextCursor: next))
     }
 
@@ -34,7 +35,8 @@ struct AgentRoutes: Sendable {
     }
 
     @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try await engine.updateAgent(try context.parameters.require("id"), try request.decode(AgentPatch.self)))
+        try .json(
+            try await engine.updateAgent(try context.parameters.require("id"), try request.decode(AgentPatch.self)))
     }
 
     /// An agent may set only its own availability; managers, administrators and services anyone's.

@@ -31,7 +31,8 @@ struct InboxRoutes: Sendable {
     }
 
     @Sendable func updateInbox(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try await engine.updateInbox(try context.parameters.require("id"), try request.decode(InboxPatch.self)))
+        try .json(
+            try await engine.updateInbox(try context.parameters.require("id"), try request.decode(InboxPatch.self)))
     }
 
     @Sendable func setMembers(_ request: Request, _ context: RequestContext) async throws -> Response {

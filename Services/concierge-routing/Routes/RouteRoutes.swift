@@ -17,10 +17,15 @@ struct RouteRoutes: Sendable {
 
     @Sendable func route(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(RouteRequest.self)
-        guard !input.conversationId.isEmpty else { throw Problem.badRequest("conversationId must not be empty.", field: "conversationId") }
-        guard !input.message.id.isEmpty else { throw Problem.badRequest("message.id must not be empty.", field: "message.id") }
+        guard !input.conversationId.isEmpty else {
+            throw Problem.badRequest("conversationId must not be empty.", field: "conversationId")
+        }
+        guard !input.message.id.isEmpty else {
+            throw Problem.badRequest("message.id must not be empty.", field: "message.id")
+        }
         let answer = try await engine.route(input)
-        context.logger.debug("routed", ["conversationId": input.conversationId, "state": answer.result.routingState.rawValue])
+        context.logger.debug(
+            "routed", ["conversationId": input.conversationId, "state": answer.result.routingState.rawValue])
         return .json(bytes: answer.json)
     }
 

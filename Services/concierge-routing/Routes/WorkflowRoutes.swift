@@ -25,7 +25,8 @@ struct WorkflowRoutes: Sendable {
     /// The active workflow: its version, when it was saved, and the document as it was sent.
     @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
         guard let (version, json) = try engine.workflows.active() else {
-            throw Problem(status: 404, title: "No workflow", detail: "No workflow has been saved; default routing applies.")
+            throw Problem(
+                status: 404, title: "No workflow", detail: "No workflow has been saved; default routing applies.")
         }
         var document = json.objectValue ?? [:]
         document["version"] = .number(Double(version.version))

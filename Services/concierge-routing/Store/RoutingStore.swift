@@ -38,7 +38,8 @@ struct RoutingStore: Sendable {
                     role: Role(rawValue: row.string(4)) ?? .agent, active: row.bool(5),
                     availability: Availability(rawValue: row.string(6)) ?? .offline,
                     inboxIDs: agentInboxes[row.string(1)] ?? [], heroInboxID: row.optionalString(7),
-                    capacity: ChannelCounts(email: row.int(8), messaging: row.int(9), voice: row.int(10), voicemail: row.int(11)),
+                    capacity: ChannelCounts(
+                        email: row.int(8), messaging: row.int(9), voice: row.int(10), voicemail: row.int(11)),
                     load: ChannelCounts(), lastActivity: row.int64(12), createdAt: row.string(13))
             }
             snapshot.inboxes = try connection.query(
@@ -51,8 +52,11 @@ struct RoutingStore: Sendable {
                     strategy: Strategy(rawValue: row.string(6)) ?? .roundRobin, memberIDs: members[row.string(1)] ?? [],
                     pointer: row.optionalString(7), createdAt: row.string(8))
             }
-            snapshot.queues = try connection.query("SELECT seq, id, name, inbox_id, priority FROM queues ORDER BY seq") { row in
-                QueueRecord(seq: row.int64(0), id: row.string(1), name: row.string(2), inboxID: row.string(3), priority: row.int(4))
+            snapshot.queues = try connection.query("SELECT seq, id, name, inbox_id, priority FROM queues ORDER BY seq")
+            { row in
+                QueueRecord(
+                    seq: row.int64(0), id: row.string(1), name: row.string(2), inboxID: row.string(3),
+                    priority: row.int(4))
             }
             snapshot.assignments = try connection.query(
                 """
@@ -61,7 +65,8 @@ struct RoutingStore: Sendable {
                 """
             ) { row in
                 AssignmentRecord(
-                    conversationID: row.string(0), channel: Channel(rawValue: row.string(1)) ?? .email, inboxID: row.optionalString(2),
+                    conversationID: row.string(0), channel: Channel(rawValue: row.string(1)) ?? .email,
+                    inboxID: row.optionalString(2),
                     queueID: row.optionalString(3), agentID: row.optionalString(4),
                     state: AssignmentRecord.State(rawValue: row.string(5)) ?? .queued, priority: row.int(6),
                     waitingSince: row.int64(7), version: row.int64(8))
@@ -83,7 +88,9 @@ struct RoutingStore: Sendable {
 
     func decision(_ conversationID: String) throws -> RouteResult? {
         let body = try db.read { connection in
-            try connection.first("SELECT body FROM decisions WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
+            try connection.first("SELECT body FROM decisions WHERE conversation_id = ?", [conversationID]) {
+                $0.bytes(0)
+            }
         }
         return try body.map { try JSONCoding.decode(RouteResult.self, from: try Self.unpack($0)) }
     }
@@ -97,7 +104,8 @@ struct RoutingStore: Sendable {
     /// `routeRequest` on a given connection — the writer's, inside the transaction that would
     /// otherwise make the decision: its pages are in that connection's cache, where a reader's
     /// cache starts empty after every commit (SQLite drops it when the WAL changed).
-    static func routeRequest(_ connection: Connection, conversationID: String, messageID: String) throws -> RouteAnswer? {
+    static func routeRequest(_ connection: Connection, conversationID: String, messageID: String) throws -> RouteAnswer?
+    {
         let body = try connection.first(
             "SELECT body FROM decisions WHERE conversation_id = ? AND message_id = ?", [conversationID, messageID]
         ) { $0.bytes(0) }
@@ -109,7 +117,7 @@ struct RoutingStore: Sendable {
 
     private static func unpack(_ stored: [UInt8]) throws -> [UInt8] {
         guard let json = StoredDecision.unpack(stored) else {
-            throw SQLiteError(code: 11 /* SQLITE_CORRUPT */, message: "a stored decision is damaged")
+            throw SQLiteError(code: SQLiteError.corrupt, message: "a stored decision is damaged")
         }
         return json
     }

@@ -21,8 +21,10 @@ struct RoutingTransaction {
                 cap_email = excluded.cap_email, cap_messaging = excluded.cap_messaging, cap_voice = excluded.cap_voice,
                 cap_voicemail = excluded.cap_voicemail, last_assigned = excluded.last_assigned
             """,
-            agent.seq, agent.id, agent.name, agent.email, agent.role.rawValue, agent.active, agent.availability.rawValue,
-            agent.heroInboxID, agent.capacity.email, agent.capacity.messaging, agent.capacity.voice, agent.capacity.voicemail,
+            agent.seq, agent.id, agent.name, agent.email, agent.role.rawValue, agent.active,
+            agent.availability.rawValue,
+            agent.heroInboxID, agent.capacity.email, agent.capacity.messaging, agent.capacity.voice,
+            agent.capacity.voicemail,
             agent.lastActivity, agent.createdAt)
     }
 
@@ -36,13 +38,16 @@ struct RoutingTransaction {
                 rr_pointer = excluded.rr_pointer
             """,
             inbox.seq, inbox.id, inbox.name, inbox.senderName, inbox.signature,
-            inbox.defaultFor.map(\.rawValue).joined(separator: ","), inbox.strategy.rawValue, inbox.pointer, inbox.createdAt)
+            inbox.defaultFor.map(\.rawValue).joined(separator: ","), inbox.strategy.rawValue, inbox.pointer,
+            inbox.createdAt)
     }
 
     func saveMembers(of inbox: InboxRecord) throws {
         try connection.run("DELETE FROM inbox_members WHERE inbox_id = ?", inbox.id)
         for (position, agentID) in inbox.memberIDs.enumerated() {
-            try connection.run("INSERT INTO inbox_members (inbox_id, agent_id, position) VALUES (?, ?, ?)", inbox.id, agentID, position)
+            try connection.run(
+                "INSERT INTO inbox_members (inbox_id, agent_id, position) VALUES (?, ?, ?)", inbox.id, agentID, position
+            )
         }
     }
 
@@ -66,7 +71,8 @@ struct RoutingTransaction {
             INSERT OR REPLACE INTO assignments (conversation_id, channel, inbox_id, queue_id, agent_id, state, priority,
                 waiting_since, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            assignment.conversationID, assignment.channel.rawValue, assignment.inboxID, assignment.queueID, assignment.agentID,
+            assignment.conversationID, assignment.channel.rawValue, assignment.inboxID, assignment.queueID,
+            assignment.agentID,
             assignment.state.rawValue, assignment.priority, assignment.waitingSince, assignment.version)
     }
 

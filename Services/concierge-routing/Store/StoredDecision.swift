@@ -27,15 +27,19 @@ enum StoredDecision {
     /// fragments starting with it, longest first (`candidates[byte]`, a range of `codes`). Flat arrays of
     /// numbers, so the packing loop reads them without retaining anything.
     private static let fragmentBytes = fragments.flatMap { $0 }
-    private static let fragmentStarts = fragments.reduce(into: [0]) { starts, fragment in starts.append(starts.last! + fragment.count) }
+    private static let fragmentStarts = fragments.reduce(into: [0]) { starts, fragment in
+        starts.append(starts.last! + fragment.count)
+    }
     private static let (codes, candidates): ([UInt8], [Range<Int>]) = {
         precondition(fragments.count < Int(uuidCode), "too many fragments for the codes below 0x1F")
         var codes: [UInt8] = []
         var candidates: [Range<Int>] = []
         for byte in 0..<256 {
             let start = codes.count
-            codes += fragments.indices.filter { Int(fragments[$0][0]) == byte }.sorted { fragments[$0].count > fragments[$1].count }
-                .map { UInt8($0 + 1) }
+            codes += fragments.indices.filter { Int(fragments[$0][0]) == byte }.sorted {
+                fragments[$0].count > fragments[$1].count
+            }
+            .map { UInt8($0 + 1) }
             candidates.append(start..<codes.count)
         }
         return (codes, candidates)
@@ -57,7 +61,9 @@ enum StoredDecision {
                         let code = codes[candidate]
                         let start = fragmentStarts[Int(code) - 1]
                         let count = fragmentStarts[Int(code)] - start
-                        if json.count - index >= count, memcmp(json.baseAddress! + index, fragmentBytes.baseAddress! + start, count) == 0 {
+                        if json.count - index >= count,
+                            memcmp(json.baseAddress! + index, fragmentBytes.baseAddress! + start, count) == 0
+                        {
                             packed.append(code)
                             index += count
                             continue next
@@ -84,7 +90,9 @@ enum StoredDecision {
             case uuidCode:
                 guard stored.count - index >= 16 else { return nil }
                 for (position, value) in stored[index..<index + 16].enumerated() {
-                    if position == 4 || position == 6 || position == 8 || position == 10 { json.append(UInt8(ascii: "-")) }
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        json.append(UInt8(ascii: "-"))
+                    }
                     json.append(hexDigits[Int(value >> 4)])
                     json.append(hexDigits[Int(value & 0xF)])
                 }
@@ -101,7 +109,9 @@ enum StoredDecision {
     /// Appends `uuidCode` and the 16 bytes of the canonical lower-case UUID (8-4-4-4-12 hex digits)
     /// starting at `index`, if there is one.
     @inline(__always)
-    private static func appendUUID(from json: UnsafeBufferPointer<UInt8>, at index: Int, to packed: inout [UInt8]) -> Bool {
+    private static func appendUUID(from json: UnsafeBufferPointer<UInt8>, at index: Int, to packed: inout [UInt8])
+        -> Bool
+    {
         // Most bytes start no UUID: the dashes rule them out cheaply.
         let dash = UInt8(ascii: "-")
         guard json.count - index >= 36, json[index + 8] == dash else { return false }

@@ -104,7 +104,9 @@ final class WorkflowStore: Sendable {
     func run(_ conversationID: String) throws -> WorkflowRun? {
         guard pausedCache.withLock({ $0.contains(conversationID) }) else { return nil }
         let bytes = try db.read { connection in
-            try connection.first("SELECT run FROM workflow_runs WHERE conversation_id = ?", [conversationID]) { $0.bytes(0) }
+            try connection.first("SELECT run FROM workflow_runs WHERE conversation_id = ?", [conversationID]) {
+                $0.bytes(0)
+            }
         }
         return try bytes.map { try JSONCoding.decode(WorkflowRun.self, from: $0) }
     }

@@ -25,17 +25,23 @@ public enum ParseError: Error, Equatable, Sendable {
     public var problem: Problem {
         switch self {
         case .malformed(let why): Problem(status: 400, title: "Malformed request", detail: why)
-        case .uriTooLong: Problem(status: 414, title: "URI too long", detail: "The request target is longer than allowed.")
+        case .uriTooLong:
+            Problem(status: 414, title: "URI too long", detail: "The request target is longer than allowed.")
         case .headersTooLarge:
-            Problem(status: 431, title: "Request header fields too large", detail: "Request line and headers exceed 16 KiB.")
+            Problem(
+                status: 431, title: "Request header fields too large", detail: "Request line and headers exceed 16 KiB."
+            )
         case .tooManyHeaders:
             Problem(status: 431, title: "Request header fields too large", detail: "More than 100 header fields.")
         case .trailersTooLarge:
             Problem(status: 431, title: "Request header fields too large", detail: "Trailer fields exceed 16 KiB.")
-        case .bodyTooLarge: Problem(status: 413, title: "Content too large", detail: "The request body exceeds the limit.")
+        case .bodyTooLarge:
+            Problem(status: 413, title: "Content too large", detail: "The request body exceeds the limit.")
         case .ambiguousFraming(let why): Problem(status: 400, title: "Ambiguous message framing", detail: why)
         case .unsupportedTransferEncoding:
-            Problem(status: 400, title: "Unsupported transfer encoding", detail: "Only chunked transfer encoding is accepted.")
+            Problem(
+                status: 400, title: "Unsupported transfer encoding",
+                detail: "Only chunked transfer encoding is accepted.")
         }
     }
 }

@@ -5,7 +5,9 @@ extension RequestParser {
     }
 
     /// Parses `METHOD SP target SP HTTP/1.x CRLF (name: value CRLF)*` in `range` (without the final CRLFCRLF).
-    static func parseHead(_ buffer: [UInt8], _ range: Range<Int>, limits: ParserLimits) throws(ParseError) -> RequestHead {
+    static func parseHead(_ buffer: [UInt8], _ range: Range<Int>, limits: ParserLimits) throws(ParseError)
+        -> RequestHead
+    {
         var i = range.lowerBound
         // Ignore leading empty lines (RFC 9112 §2.2).
         while i + 1 < range.upperBound, buffer[i] == 13, buffer[i + 1] == 10 { i += 2 }
@@ -70,11 +72,15 @@ extension RequestParser {
         let invalid = ParseError.malformed("Invalid request target.")
         guard let colon = target.firstIndex(of: UInt8(ascii: ":")) else { throw invalid }
         let scheme = target[target.startIndex..<colon]
-        guard scheme.elementsEqual("http".utf8, by: { $0 | 0x20 == $1 }) || scheme.elementsEqual("https".utf8, by: { $0 | 0x20 == $1 }),
+        guard
+            scheme.elementsEqual("http".utf8, by: { $0 | 0x20 == $1 })
+                || scheme.elementsEqual("https".utf8, by: { $0 | 0x20 == $1 }),
             target[colon...].starts(with: "://".utf8)
         else { throw invalid }
         let authorityStart = colon + 3
-        let pathStart = target[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? target.endIndex
+        let pathStart =
+            target[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+            ?? target.endIndex
         let authority = target[authorityStart..<pathStart]
         guard !authority.isEmpty, authority.allSatisfy(isHostByte) else { throw invalid }
         let rest = target[pathStart...]
@@ -85,11 +91,15 @@ extension RequestParser {
     /// A byte of `uri-host [ ":" port ]` (RFC 3986 reg-name, IP literal or IPv4 address): no user info, path or space.
     static func isHostByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
-        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "!"),
-            UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"),
-            UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["),
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"),
+            UInt8(ascii: "!"),
+            UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "*"),
+            UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"),
+            UInt8(ascii: "["),
             UInt8(ascii: "]"):
             true
         default: false
@@ -103,7 +113,9 @@ extension RequestParser {
     }
 
     private static func parseField(_ line: ArraySlice<UInt8>) throws(ParseError) -> (name: String, value: String) {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("Header line without a colon.") }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw .malformed("Header line without a colon.")
+        }
         let name = line[line.startIndex..<colon]
         // Whitespace before the colon or an obs-fold continuation line are smuggling vectors: refuse.
         guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .malformed("Invalid header name.") }

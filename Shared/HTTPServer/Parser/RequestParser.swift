@@ -65,7 +65,8 @@ public struct RequestParser: Sendable {
     /// Consumes bytes from `buffer[index...]`; returns an event or `nil` when more bytes are needed.
     /// - Parameter body: how this head's body is taken; asked once per request.
     public mutating func parse(
-        _ buffer: [UInt8], index: inout Int, body handling: (RequestHead) -> BodyHandling = { _ in .collect(maxBytes: .max) }
+        _ buffer: [UInt8], index: inout Int,
+        body handling: (RequestHead) -> BodyHandling = { _ in .collect(maxBytes: .max) }
     ) throws(ParseError) -> Event? {
         if pendingEnd {
             pendingEnd = false
@@ -144,7 +145,9 @@ public struct RequestParser: Sendable {
                 body.append(contentsOf: chunk)
             case .chunkDataEnd:
                 guard buffer.count - index >= 2 else { return nil }
-                guard buffer[index] == 13, buffer[index + 1] == 10 else { throw .malformed("Chunk data not followed by CRLF.") }
+                guard buffer[index] == 13, buffer[index + 1] == 10 else {
+                    throw .malformed("Chunk data not followed by CRLF.")
+                }
                 index += 2
                 bodyBytesRead += 2
                 state = .chunkSize
@@ -185,7 +188,9 @@ public struct RequestParser: Sendable {
         var i = index + scanned
         while i < buffer.count {
             if buffer[i] == 10 {
-                guard i > index, buffer[i - 1] == 13 else { throw .malformed("A line ends in a bare LF; lines end in CRLF.") }
+                guard i > index, buffer[i - 1] == 13 else {
+                    throw .malformed("A line ends in a bare LF; lines end in CRLF.")
+                }
                 // The LF two back passed this same check, so a CR precedes it: CR LF CR LF.
                 if i - index >= 3 && buffer[i - 2] == 10 { return i - 3 }
             }

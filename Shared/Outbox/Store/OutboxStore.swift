@@ -6,17 +6,22 @@ import Storage
 enum OutboxStore {
     typealias Entry = Outbox.Entry
 
-    static func insert(_ connection: Connection, _ call: OutboxCall, id: String, requestID: String?, due: Int64, now: Int64) throws {
+    static func insert(
+        _ connection: Connection, _ call: OutboxCall, id: String, requestID: String?, due: Int64, now: Int64
+    ) throws {
         try connection.run(
             """
             INSERT INTO outbox (id, kind, target, method, path, body, request_id, next_attempt_at, created_at, ordering_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            id, call.kind.rawValue, call.target, call.method, call.path, SQLValue.blob(call.body), requestID, due, now, call.key)
+            id, call.kind.rawValue, call.target, call.method, call.path, SQLValue.blob(call.body), requestID, due, now,
+            call.key)
     }
 
     /// Entries waiting per target, and the age of the oldest in seconds.
-    static func depth(_ connection: Connection, now: Int64) throws -> [(target: String, count: Int, oldestSeconds: Double)] {
+    static func depth(_ connection: Connection, now: Int64) throws -> [(
+        target: String, count: Int, oldestSeconds: Double
+    )] {
         try connection.query("SELECT target, count(*), min(created_at) FROM outbox GROUP BY target ORDER BY target") {
             (target: $0.string(0), count: $0.int(1), oldestSeconds: Double(now - $0.int64(2)) / 1000)
         }
@@ -26,7 +31,8 @@ enum OutboxStore {
     static func entryAndEarlier(_ connection: Connection, id: String) throws -> (entry: Entry, earlier: Int)? {
         guard let entry = try connection.first(selectSQL + " WHERE id = ?", [id], entry) else { return nil }
         let earlier = try connection.scalarInt(
-            "SELECT count(*) FROM outbox WHERE target = ? AND ordering_key IS ? AND seq < ?", [entry.target, entry.key, entry.seq])
+            "SELECT count(*) FROM outbox WHERE target = ? AND ordering_key IS ? AND seq < ?",
+            [entry.target, entry.key, entry.seq])
         return (entry, earlier ?? 0)
     }
 
@@ -39,8 +45,10 @@ enum OutboxStore {
     /// rescanned its backlog"); so the due ones are first counted on `outbox_due`, and when there are few
     /// they are found through it.
     static func due(_ connection: Connection, now: Int64) throws -> (entries: [Entry], next: Int64?) {
-        let dueCount = try connection.scalarInt(
-            "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)", [now]) ?? 0
+        let dueCount =
+            try connection.scalarInt(
+                "SELECT count(*) FROM (SELECT 1 FROM outbox INDEXED BY outbox_due WHERE next_attempt_at <= ? LIMIT 1000)",
+                [now]) ?? 0
         guard dueCount > 0 else {
             let next = try connection.first("SELECT min(next_attempt_at) FROM outbox") { $0.optionalInt(0) } ?? nil
             return ([], next.map(Int64.init))
@@ -56,7 +64,8 @@ enum OutboxStore {
     }
 
     /// Keeps a call its receiver refused as invalid for operators, out of the delivery order.
-    static func moveToDeadLetters(_ connection: Connection, id: String, status: Int, reason: String, now: Int64) throws {
+    static func moveToDeadLetters(_ connection: Connection, id: String, status: Int, reason: String, now: Int64) throws
+    {
         try connection.run(
             """
             INSERT OR REPLACE INTO outbox_dead (id, target, method, path, body, status, error, created_at, failed_at)
@@ -68,12 +77,15 @@ enum OutboxStore {
     /// Records a failed attempt and when to try again.
     static func postpone(_ connection: Connection, id: String, attempts: Int, until: Int64, error: String) throws {
         try connection.run(
-            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?", attempts, until, error, id)
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?", attempts, until, error,
+            id)
     }
 
-    private static let selectSQL = "SELECT seq, id, kind, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
+    private static let selectSQL =
+        "SELECT seq, id, kind, target, method, path, body, request_id, attempts, ordering_key FROM outbox"
 
-    private static let dueSQL = " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+    private static let dueSQL =
+        " WHERE next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox AS earlier"
         + " WHERE earlier.target = outbox.target AND earlier.ordering_key IS outbox.ordering_key"
         + " AND earlier.seq < outbox.seq AND earlier.next_attempt_at > ?) ORDER BY seq LIMIT 200"
     private static let manyDueSQL = selectSQL + dueSQL
@@ -82,7 +94,8 @@ enum OutboxStore {
     private static func entry(_ row: Row) -> Entry {
         Entry(
             seq: row.int64(0), id: row.string(1), kind: OutboxCall.Kind(rawValue: row.string(2)), target: row.string(3),
-            method: row.string(4), path: row.string(5), body: row.bytes(6), requestID: row.optionalString(7), attempts: row.int(8),
+            method: row.string(4), path: row.string(5), body: row.bytes(6), requestID: row.optionalString(7),
+            attempts: row.int(8),
             key: row.optionalString(9))
     }
 }

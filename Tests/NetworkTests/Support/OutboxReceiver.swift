@@ -39,7 +39,8 @@ final class OutboxReceiver: Sendable {
                 let status = decide(key, list.filter { $0.key == key }.count + 1)
                 list.append(
                     Attempt(
-                        key: key, requestID: request.header("x-request-id"), body: String(decoding: request.body, as: UTF8.self),
+                        key: key, requestID: request.header("x-request-id"),
+                        body: String(decoding: request.body, as: UTF8.self),
                         status: status, at: Monotonic.nanoseconds()))
                 return status
             }
@@ -80,7 +81,9 @@ enum OutboxFixture {
     }
 
     @discardableResult
-    static func enqueue(_ db: Database, _ names: [String], key: String? = nil, requestID: String? = nil) throws -> [String] {
+    static func enqueue(_ db: Database, _ names: [String], key: String? = nil, requestID: String? = nil) throws
+        -> [String]
+    {
         try RequestTrace.$requestID.withValue(requestID) {
             try db.write { connection in
                 try names.map { name in
@@ -92,7 +95,8 @@ enum OutboxFixture {
 
     /// A call to the test receiver carrying `name`.
     static func call(_ name: String, key: String?) throws -> OutboxCall {
-        try OutboxCall(kind: "test-event", target: target, path: OutboxReceiver.path, body: TestEvent(name: name), key: key)
+        try OutboxCall(
+            kind: "test-event", target: target, path: OutboxReceiver.path, body: TestEvent(name: name), key: key)
     }
 
     static func count(_ db: Database, _ table: String) throws -> Int {

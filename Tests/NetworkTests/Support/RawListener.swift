@@ -23,7 +23,9 @@ final class RawListener: Sendable {
         guard fd >= 0 else { throw RawSocketError("socket") }
         var address = RawConnection.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else {
             let error = RawSocketError("bind/listen")
@@ -99,7 +101,8 @@ extension RawConnection {
         read(timeout: timeout) { bytes in
             guard let head = bytes.firstRange(of: [13, 10, 13, 10]) else { return false }
             let text = String(decoding: bytes[..<head.lowerBound], as: UTF8.self).lowercased()
-            let length = text.components(separatedBy: "\r\n")
+            let length =
+                text.components(separatedBy: "\r\n")
                 .first { $0.hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             guard bytes.count >= head.upperBound + length else { return false }

@@ -21,9 +21,11 @@ struct RawResponse: Sendable {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
-        let length = bodyless || (100..<200).contains(status)
+        let length =
+            bodyless || (100..<200).contains(status)
             ? 0 : Int(headers.first { $0.name == "content-length" }?.value ?? "0") ?? 0
         let end = headEnd.upperBound + length
         guard bytes.count >= end else { return nil }

@@ -60,9 +60,13 @@ extension HTTPClient {
         try await send(ClientRequest(method: "GET", url: url, headers: headers))
     }
 
-    func postJSON(_ url: String, _ json: String, headers: [(name: String, value: String)] = []) async throws -> ClientResponse {
+    func postJSON(_ url: String, _ json: String, headers: [(name: String, value: String)] = []) async throws
+        -> ClientResponse
+    {
         try await send(
-            ClientRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8)))
+            ClientRequest(
+                method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers,
+                body: Array(json.utf8)))
     }
 }
 

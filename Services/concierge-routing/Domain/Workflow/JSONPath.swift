@@ -27,7 +27,9 @@ struct JSONPath: Sendable, Equatable {
                 let inside = chars[chars.index(after: chars.startIndex)..<close]
                 if let index = Int(inside), index >= 0 {
                     segments.append(.index(index))
-                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'", inside.last == quote {
+                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'",
+                    inside.last == quote
+                {
                     segments.append(.key(String(inside.dropFirst().dropLast())))
                 } else {
                     return nil

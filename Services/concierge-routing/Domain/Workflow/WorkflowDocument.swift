@@ -42,7 +42,8 @@ struct WorkflowStep: Sendable, Equatable {
         static func == (lhs: Kind, rhs: Kind) -> Bool {
             switch (lhs, rhs) {
             case (.branch(let a, let x), .branch(let b, let y)):
-                x == y && a.count == b.count && zip(a, b).allSatisfy { $0.condition == $1.condition && $0.goto == $1.goto }
+                x == y && a.count == b.count
+                    && zip(a, b).allSatisfy { $0.condition == $1.condition && $0.goto == $1.goto }
             case (.reply(let a, let x), .reply(let b, let y)): a == b && x == y
             case (.ask(let a), .ask(let b)): a == b
             case (.lookup(let a), .lookup(let b)): a == b

@@ -103,7 +103,10 @@ struct WorkflowParser {
             return nil
         }
         guard let type = object["type"]?.stringValue, let allowed = Self.stepFields[type] else {
-            fail(id, "Unknown step type \(object["type"]?.stringValue ?? "(none)"); use branch, reply, ask, lookup, tag or assign.")
+            fail(
+                id,
+                "Unknown step type \(object["type"]?.stringValue ?? "(none)"); use branch, reply, ask, lookup, tag or assign."
+            )
             return nil
         }
         for key in object.keys.sorted() where key != "id" && key != "type" && !allowed.contains(key) {
@@ -135,21 +138,25 @@ struct WorkflowParser {
                 fail(id, "cases[\(index)] needs if and goto.")
                 continue
             }
-            if let extra = entry.keys.first(where: { $0 != "if" && $0 != "goto" }) { fail(id, "Unknown field \(extra) in cases[\(index)].") }
+            if let extra = entry.keys.first(where: { $0 != "if" && $0 != "goto" }) {
+                fail(id, "Unknown field \(extra) in cases[\(index)].")
+            }
             if let condition = condition(id, test) { cases.append((condition, goto)) }
         }
         return .branch(cases: cases, otherwise: optionalText(id, object, "else"))
     }
 
     private mutating func ask(_ id: String, _ object: [String: JSONValue]) -> WorkflowStep.Kind? {
-        guard let question = text(id, object, "question"), let saveTo = text(id, object, "saveTo"), let next = text(id, object, "next")
+        guard let question = text(id, object, "question"), let saveTo = text(id, object, "saveTo"),
+            let next = text(id, object, "next")
         else { return nil }
         let expectText = optionalText(id, object, "expect") ?? "text"
         guard let expect = WorkflowStep.Ask.Expect(rawValue: expectText) else {
             fail(id, "expect must be email, phone or text.")
             return nil
         }
-        guard saveTo == "contact.email" || saveTo == "contact.phone" || (saveTo.hasPrefix("var.") && saveTo.count > 4) else {
+        guard saveTo == "contact.email" || saveTo == "contact.phone" || (saveTo.hasPrefix("var.") && saveTo.count > 4)
+        else {
             fail(id, "saveTo must be contact.email, contact.phone or var.<Name>.")
             return nil
         }
@@ -167,7 +174,8 @@ struct WorkflowParser {
         return .ask(
             WorkflowStep.Ask(
                 question: question, expect: expect, saveTo: saveTo, maxRetries: retries,
-                retryMessage: optionalText(id, object, "retryMessage"), successMessage: optionalText(id, object, "successMessage"),
+                retryMessage: optionalText(id, object, "retryMessage"),
+                successMessage: optionalText(id, object, "successMessage"),
                 next: next, onExhausted: optionalText(id, object, "onExhausted")))
     }
 
@@ -249,7 +257,8 @@ struct WorkflowParser {
     private mutating func condition(_ id: String, _ json: JSONValue) -> Condition? {
         var parser = ConditionParser(
             isAllowedField: Self.isWorkflowField, allowsDedicatedHero: true,
-            fieldHelp: "contact.email, contact.phone, contact.tag, contact.attribute.<key>, channel, message.body or var.<Name>",
+            fieldHelp:
+                "contact.email, contact.phone, contact.tag, contact.attribute.<key>, channel, message.body or var.<Name>",
             reportAs: id, limits: checksLimits ? ConditionParser.Limits(depth: Self.maxConditionDepth) : nil)
         let condition = parser.parse(json, at: id)
         errors += parser.errors
@@ -264,7 +273,8 @@ struct WorkflowParser {
 
     @Sendable static func isWorkflowField(_ field: String) -> Bool {
         ["contact.email", "contact.phone", "contact.tag", "channel", "message.body"].contains(field)
-            || (field.hasPrefix("contact.attribute.") && field.count > 18) || (field.hasPrefix("var.") && field.count > 4)
+            || (field.hasPrefix("contact.attribute.") && field.count > 18)
+            || (field.hasPrefix("var.") && field.count > 4)
     }
 
     private mutating func text(_ id: String, _ object: [String: JSONValue], _ key: String) -> String? {

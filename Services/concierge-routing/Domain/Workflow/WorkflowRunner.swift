@@ -63,9 +63,11 @@ struct WorkflowRunner: Sendable {
             await run(document, version: paused.version, from: exhausted, into: &result)
             return result
         }
-        result.trace.append(TraceStep(step: step.id, outcome: "invalid answer \(attempts) of \(ask.maxRetries + 1); asking again"))
+        result.trace.append(
+            TraceStep(step: step.id, outcome: "invalid answer \(attempts) of \(ask.maxRetries + 1); asking again"))
         result.replies.append(Reply(body: result.context.fill(ask.retryMessage ?? ask.question)))
-        result.outcome = .pause(WorkflowRun(version: paused.version, step: step.id, attempts: attempts, context: result.context))
+        result.outcome = .pause(
+            WorkflowRun(version: paused.version, step: step.id, attempts: attempts, context: result.context))
         return result
     }
 
@@ -75,7 +77,8 @@ struct WorkflowRunner: Sendable {
         while let id = current {
             count += 1
             guard count <= Self.stepLimit else {
-                result.trace.append(TraceStep(step: id, outcome: "stopped after \(Self.stepLimit) steps; default routing"))
+                result.trace.append(
+                    TraceStep(step: id, outcome: "stopped after \(Self.stepLimit) steps; default routing"))
                 result.outcome = .fallback
                 return
             }
@@ -122,7 +125,9 @@ struct WorkflowRunner: Sendable {
     private func lookup(_ lookup: WorkflowStep.Lookup, step id: String, into result: inout Result) async -> String? {
         let value = lookup.by == .email ? result.context.contact.emails?.first : result.context.contact.phones?.first
         guard let value else {
-            result.trace.append(TraceStep(step: id, outcome: "contact has no \(lookup.by.rawValue) → \(lookup.onNotFound ?? lookup.next)"))
+            result.trace.append(
+                TraceStep(
+                    step: id, outcome: "contact has no \(lookup.by.rawValue) → \(lookup.onNotFound ?? lookup.next)"))
             return lookup.onNotFound ?? lookup.next
         }
         let source = lookup.source == "directory" ? nil : lookup.source
@@ -130,7 +135,8 @@ struct WorkflowRunner: Sendable {
             let answer = try await crm.lookup(
                 email: lookup.by == .email ? value : nil, phone: lookup.by == .phone ? value : nil, source: source)
             guard answer.found, let data = answer.data else {
-                result.trace.append(TraceStep(step: id, outcome: "\(lookup.source): not found → \(lookup.onNotFound ?? lookup.next)"))
+                result.trace.append(
+                    TraceStep(step: id, outcome: "\(lookup.source): not found → \(lookup.onNotFound ?? lookup.next)"))
                 return lookup.onNotFound ?? lookup.next
             }
             var copied: [String] = []
@@ -139,17 +145,24 @@ struct WorkflowRunner: Sendable {
                 copied.append("\(name)=\(result.context.variables[name]?.text ?? "∅")")
             }
             result.trace.append(
-                TraceStep(step: id, outcome: "\(lookup.source): found\(answer.stale ? " (stale)" : "") \(copied.joined(separator: " ")) → \(lookup.next)"))
+                TraceStep(
+                    step: id,
+                    outcome:
+                        "\(lookup.source): found\(answer.stale ? " (stale)" : "") \(copied.joined(separator: " ")) → \(lookup.next)"
+                ))
             return lookup.next
         } catch {
-            result.trace.append(TraceStep(step: id, outcome: "\(lookup.source): error (\(error)) → \(lookup.onError ?? lookup.next)"))
+            result.trace.append(
+                TraceStep(step: id, outcome: "\(lookup.source): error (\(error)) → \(lookup.onError ?? lookup.next)"))
             return lookup.onError ?? lookup.next
         }
     }
 
     /// A valid answer, saved where the step says; `nil` when invalid (a clash with another
     /// contact's identity counts as invalid).
-    private func accept(_ answer: String, for ask: WorkflowStep.Ask, step id: String, into result: inout Result) async -> String? {
+    private func accept(_ answer: String, for ask: WorkflowStep.Ask, step id: String, into result: inout Result) async
+        -> String?
+    {
         let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
         let value: String?
         switch ask.expect {
@@ -165,13 +178,16 @@ struct WorkflowRunner: Sendable {
             var list = (isEmail ? contact.emails : contact.phones) ?? []
             if !list.contains(value) { list.append(value) }
             do {
-                _ = try await contacts.update(contact.id, isEmail ? ContactPatch(emails: list) : ContactPatch(phones: list))
+                _ = try await contacts.update(
+                    contact.id, isEmail ? ContactPatch(emails: list) : ContactPatch(phones: list))
             } catch {
                 if case .problem(let problem) = error, problem.status == 409 || problem.status == 400 {
                     result.trace.append(TraceStep(step: id, outcome: "answer \(value) belongs to another contact"))
                     return nil
                 }
-                result.trace.append(TraceStep(step: id, outcome: "could not save \(value) to the contact (\(error)); kept for this run"))
+                result.trace.append(
+                    TraceStep(step: id, outcome: "could not save \(value) to the contact (\(error)); kept for this run")
+                )
             }
             if isEmail { contact.emails = list } else { contact.phones = list }
             result.context.contact = contact

@@ -27,7 +27,9 @@ enum WorkflowTemplates {
         placeholders: [
             .init(placeholder: "<vip inbox id>", description: "The VIP team's inbox."),
             .init(placeholder: "<support inbox id>", description: "The general support inbox."),
-            .init(placeholder: "<manager agent id>", description: "The agent who takes customers who never gave an email."),
+            .init(
+                placeholder: "<manager agent id>", description: "The agent who takes customers who never gave an email."
+            ),
         ],
         workflow: json(
             """
