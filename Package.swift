@@ -12,7 +12,7 @@ func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceRuntime", "Clients"] + deps,
+        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore"] + deps,
         path: "Services/\(folder)",
         resources: [.copy("openapi.json")],
         swiftSettings: settings
@@ -34,7 +34,7 @@ func serviceTests(_ service: String) -> Target {
 let package = Package(
     name: "Concierge",
     products: [
-        .library(name: "ConciergeClients", targets: ["Clients", "HTTPClient", "Models", "Auth"]),
+        .library(name: "ConciergeClients", targets: ["Clients", "HTTPClient", "Models", "Auth", "ConciergeCore"]),
         .executable(name: "concierge-contacts", targets: ["ContactsService"]),
         .executable(name: "concierge-conversations", targets: ["ConversationsService"]),
         .executable(name: "concierge-routing", targets: ["RoutingService"]),

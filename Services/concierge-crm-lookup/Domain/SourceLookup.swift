@@ -1,3 +1,4 @@
+import ConciergeCore
 import Foundation
 import HTTPClient
 import Models
@@ -9,6 +10,8 @@ struct SourceLookup: Sendable {
     let store: SourceStore
     let breaker: CircuitBreaker
     let http: HTTPClient
+    /// The clock that ages cached answers and the breaker's cool-down.
+    var time: any TimeSource = SystemTime()
 
     /// Headers the HTTP client writes or owns (lower-cased): it always sends `Host` from the URL, so a
     /// configured one went out as a second `Host`; `Content-Length` and `Transfer-Encoding` would frame
@@ -23,12 +26,13 @@ struct SourceLookup: Sendable {
     func lookup(source name: String, by field: String, value: String) async throws -> LookupResult {
         guard let source = try store.get(name) else { throw CRMError.sourceNotFound(name) }
         let key = field + ":" + value
-        let now = Self.milliseconds()
+        let clock = time.now
+        let now = Int64(clock.timeIntervalSince1970 * 1000)
         let cached = try store.cached(source: name, key: key)
         if let cached, now - cached.fetchedAt < Int64(source.cacheTtlSeconds) * 1000 {
             return Self.result(cached, source: name, stale: false)
         }
-        guard breaker.allow(name) else {
+        guard breaker.allow(name, now: clock) else {
             if let cached { return Self.result(cached, source: name, stale: true) }
             throw CRMError.sourceSkipped(name)
         }
@@ -60,7 +64,7 @@ struct SourceLookup: Sendable {
                 throw HTTPClientError.malformedResponse("HTTP \(response.status)")
             }
         } catch let error as HTTPClientError {
-            breaker.failed(name)
+            breaker.failed(name, now: clock)
             if let cached { return Self.result(cached, source: name, stale: true) }
             throw CRMError.sourceFailed(name, detail: error.description)
         }
@@ -78,6 +82,4 @@ struct SourceLookup: Sendable {
             found: cached.found, source: source, stale: stale,
             data: cached.data.flatMap { try? JSONCoding.decode(JSONValue.self, from: $0) })
     }
-
-    static func milliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
