@@ -30,6 +30,9 @@ public enum ListCoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The items of a list of single values (written by `join(_: [String])`).
+    public static func values(_ text: String) -> [String] { split(text).map { $0.joined() } }
+
     /// Each item's parts; an empty column is an empty list.
     public static func split(_ text: String) -> [[String]] {
         guard !text.isEmpty else { return [] }

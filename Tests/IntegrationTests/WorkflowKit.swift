@@ -67,24 +67,12 @@ struct WorkflowKit: Sendable {
         var version: Int
     }
 
-    /// A shipped template as the routing service lists it.
-    struct Template: Codable, Sendable {
-        struct Placeholder: Codable, Sendable {
-            var placeholder: String
-            var description: String
-        }
-        var name: String
-        var description: String
-        var placeholders: [Placeholder]
-        var workflow: JSONValue
-    }
-
-    func templates() async throws -> [Template] {
+    func templates() async throws -> [WorkflowTemplate] {
         let response = try await cluster.raw(.routing, token: cluster.token(.agent)).raw(
             "GET", "/v1/workflow/templates")
         #expect(
             response.status == 200, "GET /v1/workflow/templates answered \(response.status): \(Self.body(response))")
-        return try JSONDecoder().decode(Page<Template>.self, from: Data(response.body)).items
+        return try JSONDecoder().decode(Page<WorkflowTemplate>.self, from: Data(response.body)).items
     }
 
     /// The named template's workflow with each `<placeholder>` replaced by a real id, as JSON text.

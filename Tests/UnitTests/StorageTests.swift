@@ -632,3 +632,37 @@ private func withDatabase(maxReaders: Int = 8, _ body: (Database) throws -> Void
         try body(db)
     }
 }
+
+/// `SQLConditions`: clauses joined by AND, their values in the order the clauses were added.
+@Suite struct SQLConditionsTests {
+    @Test func clausesAndValuesStayInStep() throws {
+        var conditions = SQLConditions("spam = ?", false)
+        conditions.add("status = ?", "open")
+        conditions.add("contact_id IN (SELECT ? UNION SELECT source_id FROM merges WHERE target_id = ?)", "c1", "c1")
+        conditions.add("seq < ?", Int64(42))
+        #expect(
+            conditions.sql
+                == "spam = ? AND status = ? AND contact_id IN (SELECT ? UNION SELECT source_id FROM merges WHERE target_id = ?) AND seq < ?"
+        )
+        #expect(conditions.values.count == 5)
+        // The values bind to the `?`s in order: a real query over them finds the row.
+        try withTemporaryFolder { folder in
+            let db = try Database(
+                path: folder + "/c.sqlite",
+                migrations: [
+                    Migration(1, "t") {
+                        try $0.execute(
+                            """
+                            CREATE TABLE t (seq INTEGER PRIMARY KEY, spam INTEGER, status TEXT, contact_id TEXT);
+                            CREATE TABLE merges (source_id TEXT, target_id TEXT);
+                            INSERT INTO t VALUES (7, 0, 'open', 'c1'), (8, 1, 'open', 'c1'), (50, 0, 'open', 'c1');
+                            """)
+                    }
+                ])
+            let found = try db.read {
+                try $0.query("SELECT seq FROM t WHERE \(conditions.sql)", conditions.values) { $0.int(0) }
+            }
+            #expect(found == [7])
+        }
+    }
+}

@@ -39,41 +39,29 @@ struct ContactStore: Sendable {
 
     /// Live contacts matching every given filter, newest first, paged by `seq`.
     func search(_ filters: Filters, limit: Int, before cursor: Int64?) throws -> Page<Contact> {
-        var clauses = ["merged_into IS NULL"]
-        var values: [any SQLBindable] = []
+        var conditions = SQLConditions("merged_into IS NULL")
         if let email = filters.email {
-            clauses.append("seq IN (SELECT contact_seq FROM identities WHERE kind = 'email' AND value = ?)")
-            values.append(email)
+            conditions.add("seq IN (SELECT contact_seq FROM identities WHERE kind = 'email' AND value = ?)", email)
         }
         if let phone = filters.phone {
-            clauses.append("seq IN (SELECT contact_seq FROM identities WHERE kind = 'phone' AND value = ?)")
-            values.append(phone)
+            conditions.add("seq IN (SELECT contact_seq FROM identities WHERE kind = 'phone' AND value = ?)", phone)
         }
         if let tag = filters.tag {
-            clauses.append("seq IN (SELECT contact_seq FROM contact_tags WHERE tag = ?)")
-            values.append(tag.lowercased())
+            conditions.add("seq IN (SELECT contact_seq FROM contact_tags WHERE tag = ?)", tag.lowercased())
         }
         if let q = filters.q, !q.isEmpty {
             // Emails and phones are searched in their stored lists, so the text is escaped as they are.
             let pattern = "%" + Self.escapeLike(ListCoding.escape(Self.searchFolded(q))) + "%"
-            clauses.append("(name_folded LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')")
-            values += [pattern, pattern, pattern]
+            conditions.add(
+                "(name_folded LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR phones LIKE ? ESCAPE '\\')", pattern,
+                pattern,
+                pattern)
         }
-        if let agent = filters.heroAgentID {
-            clauses.append("hero_type = 'agent' AND hero_id = ?")
-            values.append(agent)
-        }
-        if let inbox = filters.heroInboxID {
-            clauses.append("hero_type = 'inbox' AND hero_id = ?")
-            values.append(inbox)
-        }
-        if let cursor {
-            clauses.append("seq < ?")
-            values.append(cursor)
-        }
-        values.append(limit + 1)
-        let sql =
-            "SELECT \(Self.columns) FROM contacts WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        if let agent = filters.heroAgentID { conditions.add("hero_type = 'agent' AND hero_id = ?", agent) }
+        if let inbox = filters.heroInboxID { conditions.add("hero_type = 'inbox' AND hero_id = ?", inbox) }
+        if let cursor { conditions.add("seq < ?", cursor) }
+        let sql = "SELECT \(Self.columns) FROM contacts WHERE \(conditions.sql) ORDER BY seq DESC LIMIT ?"
+        let values = conditions.values + [limit + 1]
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
         return Page(rows: rows, limit: limit)
     }

@@ -14,27 +14,13 @@ extension ConversationStore {
     /// Non-spam conversations created in the range, counted by status, channel, inbox and tag, with
     /// the median and 90th percentile of first-response and resolution times.
     func report(_ filters: ReportFilters) throws -> ConversationReport {
-        var clauses = ["spam = 0"]
-        var values: [any SQLBindable] = []
-        if let from = filters.from {
-            clauses.append("created_at >= ?")
-            values.append(from)
-        }
-        if let to = filters.to {
-            clauses.append("created_at < ?")
-            values.append(to)
-        }
-        if let inbox = filters.inboxID {
-            clauses.append("inbox_id = ?")
-            values.append(inbox)
-        }
-        if let channel = filters.channel {
-            clauses.append("channel = ?")
-            values.append(channel.rawValue)
-        }
+        var conditions = SQLConditions("spam = 0")
+        if let from = filters.from { conditions.add("created_at >= ?", from) }
+        if let to = filters.to { conditions.add("created_at < ?", to) }
+        if let inbox = filters.inboxID { conditions.add("inbox_id = ?", inbox) }
+        if let channel = filters.channel { conditions.add("channel = ?", channel.rawValue) }
         if let tag = filters.tag {
-            clauses.append("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)")
-            values.append(tag.lowercased())
+            conditions.add("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)", tag.lowercased())
         }
         var report = ConversationReport(
             total: 0, byStatus: [:], byChannel: [:], byInbox: [:], byTag: [:],
@@ -49,15 +35,15 @@ extension ConversationStore {
             try connection.forEach(
                 """
                 SELECT status, channel, inbox_id, tags, created_at, first_response_at, closed_at FROM conversations
-                WHERE \(clauses.joined(separator: " AND "))
-                """, values
+                WHERE \(conditions.sql)
+                """, conditions.values
             ) { row in
                 report.total += 1
                 report.byStatus[row.string(0), default: 0] += 1
                 report.byChannel[row.string(1), default: 0] += 1
                 if let inbox = row.optionalString(2) { report.byInbox[inbox, default: 0] += 1 }
                 var seen: Set<String> = []  // a conversation counts once per tag, whatever its spellings
-                for tag in Tags.split(row.string(3)) {
+                for tag in ListCoding.values(row.string(3)) {
                     let folded = tag.lowercased()
                     if seen.insert(folded).inserted { spellings[folded, default: [:]][tag, default: 0] += 1 }
                 }

@@ -29,7 +29,8 @@ struct ConversationStore: Sendable {
             inboxId: row.optionalString(4), assigneeId: row.optionalString(5), queueId: row.optionalString(6),
             routingState: RoutingState(rawValue: row.string(7)) ?? .none,
             status: ConversationStatus(rawValue: row.string(8)) ?? .waiting, subject: row.optionalString(9),
-            tags: Tags.split(row.string(10)), spam: row.bool(11), createdAt: row.string(12), updatedAt: row.string(13),
+            tags: ListCoding.values(row.string(10)), spam: row.bool(11), createdAt: row.string(12),
+            updatedAt: row.string(13),
             closedAt: row.optionalString(14), firstResponseAt: row.optionalString(15))
     }
 
@@ -59,40 +60,23 @@ struct ConversationStore: Sendable {
 
     /// Newest first, paged by `seq`; spam only when asked for (and then only spam).
     func list(_ filters: Filters, limit: Int, before cursor: Int64?) throws -> Page<Conversation> {
-        var clauses = ["spam = ?"]
-        var values: [any SQLBindable] = [filters.spam]
-        if let status = filters.status {
-            clauses.append("status = ?")
-            values.append(status.rawValue)
-        }
-        if let inbox = filters.inboxID {
-            clauses.append("inbox_id = ?")
-            values.append(inbox)
-        }
-        if let assignee = filters.assigneeID {
-            clauses.append("assignee_id = ?")
-            values.append(assignee)
-        }
+        var conditions = SQLConditions("spam = ?", filters.spam)
+        if let status = filters.status { conditions.add("status = ?", status.rawValue) }
+        if let inbox = filters.inboxID { conditions.add("inbox_id = ?", inbox) }
+        if let assignee = filters.assigneeID { conditions.add("assignee_id = ?", assignee) }
         if let contact = filters.contactID {
             // Conversations of contacts merged into this one are listed under it.
-            clauses.append("contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?)")
-            values += [contact, contact]
+            conditions.add(
+                "contact_id IN (SELECT ? UNION SELECT source_id FROM contact_merges WHERE target_id = ?)", contact,
+                contact)
         }
         if let tag = filters.tag {
-            clauses.append("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)")
-            values.append(tag.lowercased())
+            conditions.add("seq IN (SELECT conversation_seq FROM conversation_tags WHERE tag = ?)", tag.lowercased())
         }
-        if let channel = filters.channel {
-            clauses.append("channel = ?")
-            values.append(channel.rawValue)
-        }
-        if let cursor {
-            clauses.append("seq < ?")
-            values.append(cursor)
-        }
-        values.append(limit + 1)
-        let sql =
-            "SELECT \(Self.columns) FROM conversations WHERE \(clauses.joined(separator: " AND ")) ORDER BY seq DESC LIMIT ?"
+        if let channel = filters.channel { conditions.add("channel = ?", channel.rawValue) }
+        if let cursor { conditions.add("seq < ?", cursor) }
+        let sql = "SELECT \(Self.columns) FROM conversations WHERE \(conditions.sql) ORDER BY seq DESC LIMIT ?"
+        let values = conditions.values + [limit + 1]
         let rows = try db.read { connection in try connection.query(sql, values) { (Self.decode($0), $0.int64(0)) } }
         return Page(rows: rows, limit: limit)
     }
@@ -210,7 +194,8 @@ struct ConversationStore: Sendable {
             throw ConversationError.notFound(conversationID)
         }
         try connection.run(
-            "UPDATE conversations SET tags = ?, updated_at = ? WHERE seq = ?", Tags.join(tags), Timestamp.now(), seq)
+            "UPDATE conversations SET tags = ?, updated_at = ? WHERE seq = ?", ListCoding.join(tags), Timestamp.now(),
+            seq)
         try connection.run("DELETE FROM conversation_tags WHERE conversation_seq = ?", seq)
         for tag in Set(tags.map { $0.lowercased() }) {
             try connection.run("INSERT INTO conversation_tags (tag, conversation_seq) VALUES (?, ?)", tag, seq)
@@ -230,7 +215,8 @@ struct ConversationStore: Sendable {
             result.conversationId, result.version)
         if !result.tags.isEmpty,
             let current = try connection.first(
-                "SELECT tags FROM conversations WHERE id = ?", [result.conversationId], { Tags.split($0.string(0)) })
+                "SELECT tags FROM conversations WHERE id = ?", [result.conversationId],
+                { ListCoding.values($0.string(0)) })
         {
             var tags = current
             for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) {
@@ -267,12 +253,6 @@ struct ConversationStore: Sendable {
         try connection.first("SELECT target_id FROM contact_merges WHERE source_id = ?", [contactID]) { $0.string(0) }
             ?? contactID
     }
-}
-
-/// Conversation tags as stored: a `ListCoding` list, so no tag can pass for a boundary.
-enum Tags {
-    static func join(_ tags: [String]) -> String { ListCoding.join(tags) }
-    static func split(_ text: String) -> [String] { ListCoding.split(text).map { $0.joined() } }
 }
 
 /// An inbox's sender identity, carried by agents' replies.

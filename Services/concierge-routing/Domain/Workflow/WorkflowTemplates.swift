@@ -1,18 +1,5 @@
 import Models
 
-/// A shipped workflow with `<...>` placeholders where a contact centre fills in its own ids.
-struct WorkflowTemplate: Codable, Sendable {
-    struct Placeholder: Codable, Sendable {
-        var placeholder: String
-        var description: String
-    }
-
-    var name: String
-    var description: String
-    var placeholders: [Placeholder]
-    var workflow: JSONValue
-}
-
 /// `GET /v1/workflow/templates` (SPEC §5): `vip-routing`, `dedicated-hero-rules`, `loyalty-priority-queues`.
 enum WorkflowTemplates {
     static let all: [WorkflowTemplate] = [vipRouting, dedicatedHeroRules, loyaltyPriorityQueues]
