@@ -1,9 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No Swift package dependencies, by the product owner's rule (SPEC §1): the toolchain's own
+// No Swift package dependencies, by the product owner's rule: the toolchain's own
 // modules plus two system C libraries, SQLite and OpenSSL (libcrypto; libssl for https).
-let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility"),
+]
 
 func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
     .target(name: name, dependencies: deps, path: "Shared/\(name)", swiftSettings: settings)

@@ -1,4 +1,5 @@
 import Clients
+import Config
 import Foundation
 import ServiceRuntime
 

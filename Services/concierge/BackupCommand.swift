@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Models
 import Storage
 
 /// `concierge backup DIR`: a consistent online copy of each service's database, taken by the service

@@ -1,6 +1,7 @@
 import Auth
 import Clients
 import Foundation
+import HTTPClient
 import Models
 import TestSupport
 import Testing

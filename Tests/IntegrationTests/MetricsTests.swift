@@ -1,4 +1,6 @@
+import Clients
 import Foundation
+import HTTPClient
 import TestSupport
 import Testing
 

@@ -1,5 +1,7 @@
+import Clients
 import Foundation
 import HTTPClient
+import Models
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Clients
 import Foundation
+import HTTPClient
 import Models
 import TestSupport
 import Testing

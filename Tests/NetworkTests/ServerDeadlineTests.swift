@@ -2,6 +2,7 @@ import ConciergeCore
 import Foundation
 import Glibc
 import HTTPClient
+import Models
 import TestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+import ConciergeCore
 import Foundation
 import HTTPClient
 import HTTPServer

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import HTTPClient
 import Logging
+import Models
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import ConciergeCore
 import Foundation
 import HTTPClient
 import HTTPServer
+import Models
 import Synchronization
 import Testing
 

@@ -1,3 +1,4 @@
+import Foundation
 /// A YAML value as the strict subset reader understands it.
 public indirect enum YAMLNode: Sendable, Equatable {
     case null

@@ -1,4 +1,5 @@
 import Clients
+import HTTPClient
 import Models
 
 /// Checks a dedicated hero with the routing service: the agent must exist and be active, the

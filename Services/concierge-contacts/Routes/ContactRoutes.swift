@@ -1,5 +1,7 @@
 import Clients
+import ConciergeCore
 import HTTPServer
+import Logging
 import Models
 import ServiceRuntime
 

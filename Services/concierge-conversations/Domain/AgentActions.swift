@@ -1,5 +1,6 @@
 import Auth
 import Clients
+import HTTPClient
 import Models
 import Outbox
 

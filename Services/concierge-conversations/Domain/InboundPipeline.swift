@@ -1,6 +1,7 @@
 import Clients
 import ConciergeCore
 import Foundation
+import HTTPClient
 import Models
 import Outbox
 import ServiceRuntime

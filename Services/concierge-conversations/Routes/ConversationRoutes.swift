@@ -1,3 +1,4 @@
+import Auth
 import Clients
 import Foundation
 import HTTPServer

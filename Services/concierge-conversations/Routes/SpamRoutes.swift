@@ -1,5 +1,7 @@
+import Auth
 import Clients
 import HTTPServer
+import Logging
 import Models
 import Outbox
 import ServiceRuntime

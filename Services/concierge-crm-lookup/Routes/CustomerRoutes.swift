@@ -1,5 +1,7 @@
 import ConciergeCore
+import Foundation
 import HTTPServer
+import Logging
 import Models
 import ServiceRuntime
 

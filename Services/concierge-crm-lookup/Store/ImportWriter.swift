@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Storage
 
 /// The writer thread of an import: applies prepared batches in order while the import's reading thread

@@ -1,4 +1,6 @@
+import Auth
 import HTTPServer
+import Logging
 import Models
 import ServiceRuntime
 

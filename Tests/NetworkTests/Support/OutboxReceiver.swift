@@ -1,3 +1,4 @@
+import Auth
 import ConciergeCore
 import Foundation
 import HTTPClient
