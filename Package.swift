@@ -36,7 +36,9 @@ func serviceTests(_ service: String) -> Target {
 let package = Package(
     name: "Concierge",
     products: [
-        .library(name: "ConciergeClients", targets: ["Clients", "HTTPClient", "Models", "Auth", "ConciergeCore"]),
+        .library(
+            name: "ConciergeClients",
+            targets: ["Clients", "HTTPClient", "Models", "ConciergeJSON", "Auth", "ConciergeCore"]),
         .executable(name: "concierge-contacts", targets: ["ContactsService"]),
         .executable(name: "concierge-conversations", targets: ["ConversationsService"]),
         .executable(name: "concierge-routing", targets: ["RoutingService"]),
@@ -50,7 +52,10 @@ let package = Package(
         .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
         // Clocks, metrics and how a task waits on an event loop: what both HTTP modules and the services share.
         shared("ConciergeCore", []),
-        shared("Models", []),
+        // Our JSON reader and writer, and `JSONValue`: no wire types.
+        shared("ConciergeJSON", []),
+        // Wire types: what the services send each other and their clients.
+        shared("Models", ["ConciergeJSON"]),
         shared("Logging", ["Models"]),
         shared("Config", ["Logging"]),
 

@@ -1,5 +1,6 @@
 import Auth
 import Clients
+import ConciergeJSON
 import Foundation
 import Models
 

@@ -1,5 +1,6 @@
 import Auth
 import ConciergeCore
+import ConciergeJSON
 import Foundation
 import Logging
 import Models

@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// A customer in the CRM-lookup directory (SPEC §7), unique by email and by phone.
 public struct Customer: Codable, Sendable, Equatable {
     public var id: String

@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// A condition tree (SPEC §5 workflow conditions, §6 smart-folder rules): `{"field", "op", "value"?}`,
 /// `{"dedicatedHero": "assigned"|"unassigned"}` (workflows only), and `all`/`any`/`not`.
 public indirect enum Condition: Sendable, Equatable {

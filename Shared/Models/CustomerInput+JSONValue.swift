@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// `CustomerInput` from a parsed `JSONValue`, for the CRM import, which reads a million lines with
 /// `JSONParser` instead of `JSONDecoder`.
 extension CustomerInput {

@@ -1,3 +1,4 @@
+import ConciergeJSON
 import Foundation
 
 /// The one place JSON is encoded and decoded, so every service answers the same shape of 400.

@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// Hand-written JSON for the inbound path's own bodies: the route request each inbound message
 /// stores in the outbox, its resolve call to contacts, and the answer (measured: `JSONEncoder` was 8 %
 /// of the conversations service's CPU per message; see BENCHMARKS.md). Same rules as the encoder: optional properties

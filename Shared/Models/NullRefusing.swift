@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// A request body whose optional fields may be left out but not sent as `null`. `Decodable` reads
 /// both as "absent", and so did we — while a merge patch reads `null` as "remove". In a create or
 /// command body a `null` is refused (400 naming the field), so it never means one thing on one route

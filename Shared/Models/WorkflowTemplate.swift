@@ -1,3 +1,5 @@
+import ConciergeJSON
+
 /// A shipped workflow with `<...>` placeholders where a contact centre fills in its own ids, as
 /// `GET /v1/workflow/templates` lists it.
 public struct WorkflowTemplate: Codable, Sendable {

@@ -1,4 +1,5 @@
 import Clients
+import ConciergeJSON
 import Foundation
 import HTTPClient
 import Models

@@ -1,4 +1,5 @@
 import Foundation
+
 /// A YAML value as the strict subset reader understands it.
 public indirect enum YAMLNode: Sendable, Equatable {
     case null

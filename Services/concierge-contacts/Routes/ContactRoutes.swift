@@ -1,5 +1,6 @@
 import Clients
 import ConciergeCore
+import ConciergeJSON
 import HTTPServer
 import Logging
 import Models

@@ -1,3 +1,4 @@
+import ConciergeJSON
 import Models
 
 /// A smart folder's rule (SPEC §6): a condition tree over conversation and contact fields.

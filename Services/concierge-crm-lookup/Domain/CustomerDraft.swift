@@ -1,3 +1,4 @@
+import ConciergeJSON
 import Foundation
 import Models
 

@@ -1,4 +1,5 @@
 import ConciergeCore
+import ConciergeJSON
 import Foundation
 import HTTPClient
 import Models

@@ -1,3 +1,4 @@
+import ConciergeJSON
 import HTTPServer
 import Logging
 import Models

@@ -1,3 +1,4 @@
+import ConciergeJSON
 import Models
 
 /// The JSONPath subset workflows use to copy values out of a CRM record: `$`, `.name`,

@@ -1,3 +1,4 @@
+import ConciergeJSON
 import Models
 
 /// `GET /v1/workflow/templates` (SPEC §5): `vip-routing`, `dedicated-hero-rules`, `loyalty-priority-queues`.
