@@ -169,7 +169,10 @@ public final class Outbox: Sendable {
     /// `timeout` seconds; `false` when it is still waiting (the receiver failed or is slow). While
     /// another sender has the entry, or an earlier entry of its group, this waits (suspended) for a
     /// send to end and then tries again.
-    public func settle(_ id: String, timeout: Double) async -> Bool {
+    /// - Parameter apply: what to do with the answer, in the transaction that removes the entry, when
+    ///   this call delivers it; `nil` applies what `onDelivered` set for the entry's kind (the
+    ///   dispatcher always does). Give the same function both ways.
+    public func settle(_ id: String, timeout: Double, applying apply: DeliveryHook? = nil) async -> Bool {
         let deadline = DispatchTime.now() + timeout
         while true {
             let remaining =
@@ -179,7 +182,7 @@ public final class Outbox: Sendable {
                 return false
             }
             let sendsEnded = claims.withLock { $0.sendsEnded }
-            switch await attempt(id, timeout: remaining) {
+            switch await attempt(id, timeout: remaining, applying: apply) {
             case .delivered, .gone: return true
             case .failed: return false
             case .busy: await nextSendEnds(after: sendsEnded, deadline: deadline)
@@ -212,7 +215,7 @@ public final class Outbox: Sendable {
         case gone
     }
 
-    private func attempt(_ id: String, timeout: Double) async -> Attempt {
+    private func attempt(_ id: String, timeout: Double, applying apply: DeliveryHook? = nil) async -> Attempt {
         guard claim(id) else { return .busy }
         defer { release(id) }
         // The entry and whether an earlier one of its group is still waiting, in one read transaction.
@@ -225,11 +228,13 @@ public final class Outbox: Sendable {
         do {
             let response = try await http.send(request, timeout: timeout)
             if response.isSuccess, let writer {
-                if await settle(entry, answer: response, through: writer) { return .delivered(response) }
+                if await settle(entry, answer: response, through: writer, applying: apply) {
+                    return .delivered(response)
+                }
                 notify()
                 return .failed
             }
-            if handle(entry, outcome: .answered(response)) { return .delivered(response) }
+            if handle(entry, outcome: .answered(response), applying: apply) { return .delivered(response) }
             notify()
             return .failed
         } catch {
@@ -315,9 +320,11 @@ public final class Outbox: Sendable {
     }
 
     /// Removes a delivered entry and applies its answer in one change through `writer`.
-    private func settle(_ entry: Entry, answer: ClientResponse, through writer: GroupWriter) async -> Bool {
+    private func settle(
+        _ entry: Entry, answer: ClientResponse, through writer: GroupWriter, applying apply: DeliveryHook?
+    ) async -> Bool {
         do {
-            try await writer.write(settlement(entry, answer))
+            try await writer.write(settlement(entry, answer, applying: apply))
             return true
         } catch {
             retryLater(entry, error: "applying the answer failed: \(error)")
@@ -326,8 +333,10 @@ public final class Outbox: Sendable {
     }
 
     /// The change that settles a delivered entry: remove it and apply the answer, once.
-    private func settlement(_ entry: Entry, _ answer: ClientResponse) -> @Sendable (Connection) throws -> Void {
-        let apply = hooks.withLock { $0[entry.kind] }?.apply
+    private func settlement(
+        _ entry: Entry, _ answer: ClientResponse, applying given: DeliveryHook? = nil
+    ) -> @Sendable (Connection) throws -> Void {
+        let apply = given ?? hooks.withLock { $0[entry.kind] }?.apply
         return { connection in
             // Already settled by a concurrent attempt: nothing to apply twice.
             guard try OutboxStore.delete(connection, id: entry.id) else { return }
@@ -336,11 +345,11 @@ public final class Outbox: Sendable {
     }
 
     /// Records an attempt's result; returns whether the entry is settled (delivered or dead-lettered).
-    private func handle(_ entry: Entry, outcome: Outcome) -> Bool {
+    private func handle(_ entry: Entry, outcome: Outcome, applying apply: DeliveryHook? = nil) -> Bool {
         switch outcome {
         case .answered(let response) where response.isSuccess:
             do {
-                try db.write(settlement(entry, response))
+                try db.write(settlement(entry, response, applying: apply))
             } catch {
                 retryLater(entry, error: "applying the answer failed: \(error)")
                 return false

@@ -253,6 +253,33 @@ import Testing
         }
     }
 
+    @Test func settleAppliesTheGivenAnswerInTheTransactionThatRemovesTheEntry() async throws {
+        let receiver = OutboxReceiver()
+        try await withServer(receiver.router()) { _, port in
+            let db = try Database(path: try Fixture.databasePath(), migrations: Fixture.migrations)
+            try db.write { try $0.execute("CREATE TABLE applied (entry TEXT, answer TEXT)") }
+            let outbox = Fixture.outbox(db, port: port)
+            outbox.onDelivered("test-event") { entry, _, connection in
+                try connection.run("INSERT INTO applied VALUES (?, 'registered')", entry.id)
+            }
+            try Fixture.enqueue(db, ["mine"])
+            let settled = await outbox.settle("mine", timeout: 5) { entry, response, connection in
+                try connection.run(
+                    "INSERT INTO applied VALUES (?, ?)", entry.id, String(decoding: response.body, as: UTF8.self))
+            }
+            #expect(settled)
+            let applied = try db.read {
+                try $0.query("SELECT entry, answer FROM applied") { [$0.string(0), $0.string(1)] }
+            }
+            #expect(applied == [["mine", #"{"ok":true}"#]], "the caller's function, once, with the answer")
+            #expect(try Fixture.count(db, "outbox") == 0)
+            // Without one, the kind's registered function applies the answer (as for the dispatcher).
+            try Fixture.enqueue(db, ["theirs"])
+            #expect(await outbox.settle("theirs", timeout: 5))
+            #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM applied WHERE answer = 'registered'") } == 1)
+        }
+    }
+
     @Test func settleGivesUpAtItsDeadlineWhileAnEarlierEntryKeepsFailing() async throws {
         let receiver = OutboxReceiver { key, _ in key == "stuck" ? 503 : 200 }
         try await withServer(receiver.router()) { _, port in

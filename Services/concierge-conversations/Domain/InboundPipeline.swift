@@ -72,8 +72,12 @@ struct InboundPipeline: Sendable {
         if recorded.replayed { return try outcome(recorded) }
         metrics.increment(
             "concierge_inbound_messages_total", labels: [("channel", input.channel.rawValue)], help: Self.storedHelp)
-        // If routing does not answer in time, the dispatcher retries with backoff until it does.
-        if let entry = recorded.routeEntry { _ = await outbox.settle(entry, timeout: routingWait) }
+        // Ask routing, and apply its answer to the conversation in the transaction that settles the
+        // request. If routing does not answer in time, the dispatcher retries with backoff until it
+        // does, and applies the answer then, the same way.
+        if let entry = recorded.routeEntry {
+            _ = await outbox.settle(entry, timeout: routingWait, applying: RoutingAnswers.apply)
+        }
         return try outcome(recorded)
     }
 

@@ -37,7 +37,9 @@ struct SpamRoutes: Sendable {
         let contact =
             (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
         let entry = try store.markNotSpam(id, contact: contact)
-        if let entry { _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait) }
+        if let entry {
+            _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait, applying: RoutingAnswers.apply)
+        }
         return try .json(try store.conversation(id))
     }
 
