@@ -54,3 +54,21 @@ import Testing
         }
     }
 }
+
+/// `HeroChange`: which changes of a dedicated hero hand open conversations over.
+@Suite struct HeroChangeTests {
+    static let ada = DedicatedHero(type: .agent, id: "ada")
+    static let vip = DedicatedHero(type: .inbox, id: "vip")
+
+    @Test func replacingOneHeroByAnotherIsAnnounced() {
+        #expect(
+            HeroChange.replacement(contactID: "k", from: Self.ada, to: Self.vip)
+                == HeroReplaced(contactId: "k", previous: Self.ada, hero: Self.vip))
+    }
+
+    @Test func aFirstHeroClearingItOrTheSameHeroMovesNothing() {
+        #expect(HeroChange.replacement(contactID: "k", from: nil, to: Self.ada) == nil)
+        #expect(HeroChange.replacement(contactID: "k", from: Self.ada, to: nil) == nil)
+        #expect(HeroChange.replacement(contactID: "k", from: Self.ada, to: Self.ada) == nil)
+    }
+}

@@ -121,9 +121,8 @@ struct ContactStore: Sendable {
             try connection.run(
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
-            if let previous = contact.dedicatedHero, let hero {
-                try Outbox.enqueue(
-                    connection, .heroReplacement(HeroReplaced(contactId: contact.id, previous: previous, hero: hero)))
+            if let replaced = HeroChange.replacement(contactID: contact.id, from: contact.dedicatedHero, to: hero) {
+                try Outbox.enqueue(connection, .heroReplacement(replaced))
             }
             return try Self.live(connection, id: contact.id)
         }
