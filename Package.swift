@@ -89,7 +89,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCLI", "TestSupport",
+                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCore", "ConciergeCLI",
+                "TestSupport",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings

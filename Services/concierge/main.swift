@@ -26,7 +26,8 @@ do throws(CLIError) {
     }
 } catch {
     Console.err("concierge: \(error.message)")
-    if error.showsUsage { Console.err("\n" + Command.usage) }
+    // One line for a usage error, and where the whole usage is (it no longer buries the error).
+    if error.showsUsage { Console.err("Run 'concierge --help' for the commands and their options.") }
     status = error.exitCode
 }
 exit(status)

@@ -148,7 +148,11 @@ public final class Metrics: Sendable {
         }
         for gauge in gauges.withLock({ $0 }) {
             out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) \(gauge.type)\n"
-            for sample in gauge.read() {
+            let samples = gauge.read()
+            // A family with no series yet (no outbox entry waiting) still shows its value: 0, so that
+            // dashboards and alerts see the metric rather than no data.
+            if samples.isEmpty { out += "\(gauge.name) 0\n" }
+            for sample in samples {
                 out +=
                     sample.labels.isEmpty
                     ? "\(gauge.name) \(Self.number(sample.value))\n"

@@ -14,6 +14,20 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("compose/docker-compose.yml").path
 
+    // MARK: - Build context
+
+    /// The image is built from the repository: the build context must leave out build folders, local
+    /// data (the JWT secret `concierge up` writes to `data/jwt-secret`) and databases.
+    @Test func theBuildContextLeavesOutBuildFoldersSecretsAndDatabases() throws {
+        let root = URL(fileURLWithPath: Self.composeFile).deletingLastPathComponent().deletingLastPathComponent()
+        let ignored = try String(contentsOf: root.appendingPathComponent(".dockerignore"), encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        for pattern in [".build/", "data/", "*.sqlite"] {
+            #expect(ignored.contains(pattern), "\(pattern) is in the build context")
+        }
+    }
+
     // MARK: - Compose parity
 
     /// Runs the four executables with exactly the environment compose gives each (see
