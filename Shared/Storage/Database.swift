@@ -39,6 +39,13 @@ public final class Database: @unchecked Sendable {
     private let checkpointLock = NSLock()
     private let rewinds = Atomic<Int>(0)
     private let commitObservers = Mutex<CommitObservers?>(nil)
+    /// The device and inode of the file this opened, to notice it being deleted or replaced.
+    private let fileIdentity: FileIdentity?
+
+    private struct FileIdentity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+    }
 
     /// Opens (creating if needed) and migrates the database.
     /// - Parameters:
@@ -70,6 +77,7 @@ public final class Database: @unchecked Sendable {
             """)
         try Migrator.migrate(writer, migrations)
         checkpointer = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: 0)
+        fileIdentity = Self.identity(of: path)
         if let checkpointInterval { startCheckpoints(every: checkpointInterval) }
     }
 
@@ -136,6 +144,33 @@ public final class Database: @unchecked Sendable {
         let all: [@Sendable () -> Void]
         init(_ all: [@Sendable () -> Void]) { self.all = all }
         func run() { for observer in all { observer() } }
+    }
+
+    /// Runs `handler` once, from the background passes, when the file at `path` is no longer the one
+    /// this opened (deleted or replaced): for the service to say so loudly.
+    public func onFileMissing(_ handler: @escaping @Sendable () -> Void) {
+        fileMissingHandler.withLock { $0 = Handler(handler) }
+    }
+
+    private final class Handler: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    private let fileMissingHandler = Mutex<Handler?>(nil)
+
+    /// Whether the file at `path` is still the one this opened. Deleted or replaced under a running
+    /// service, writes would still succeed — into a file no restart will find — so the service must
+    /// stop saying it is ready (`/readyz`) and say why.
+    public var isFileInPlace: Bool {
+        guard let fileIdentity else { return false }
+        return Self.identity(of: path) == fileIdentity
+    }
+
+    private static func identity(of path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     /// Whether the database answers a read: the migrations table can be read (for `/readyz`).
@@ -235,11 +270,19 @@ public final class Database: @unchecked Sendable {
         guard microseconds > 0 else { return }
         let thread = Thread { [weak self] in
             _ = csystem_nice_this_thread(5)
+            var pass = 0
+            var reported = false
             // Ends at the first wake-up after the database is gone.
             while true {
                 usleep(microseconds)
                 guard let self else { return }
                 self.backgroundPass()
+                // About once a second: is the file still the one we write to? Said once.
+                pass += 1
+                if pass % 10 == 0, !reported, !self.isFileInPlace {
+                    reported = true
+                    self.fileMissingHandler.withLock { $0 }?.run()
+                }
             }
         }
         thread.start()

@@ -94,6 +94,27 @@ import Testing
         }
     }
 
+    /// A database file deleted under a running service: writes would go on into a file no restart
+    /// finds, so the service stops being ready and says why in its log, within seconds.
+    @Test func aDatabaseFileDeletedWhileRunningMakesTheServiceNotReadyAndLoud() async throws {
+        try await withServices([.contacts]) { cluster in
+            let service = try cluster.service(.contacts)
+            _ = try await cluster.contacts().create(NewContact(name: "Before"))
+            #expect(try await cluster.raw(.contacts).raw("GET", "/readyz").status == 200)
+            try FileManager.default.removeItem(atPath: service.databasePath)
+            let notReady = await eventually(within: 10) {
+                (try? await cluster.raw(.contacts).raw("GET", "/readyz"))?.status == 503
+            }
+            #expect(notReady, "/readyz still answers 200 with the database file gone")
+            let logged = await eventually(within: 10) {
+                service.logRecords.contains {
+                    $0["level"] == "error" && ($0["msg"] ?? "").contains("database file was deleted")
+                }
+            }
+            #expect(logged, "no error line in the log")
+        }
+    }
+
     /// The service's `concierge_sqlite_wal_rewinds_total`.
     private func rewinds(_ cluster: TestCluster) async throws -> Int {
         let response = try await cluster.raw(.contacts).raw("GET", "/metrics")
