@@ -29,6 +29,12 @@ struct UpCommand: Equatable {
     func run(environment: [String: String]) async throws(CLIError) -> Int32 {
         let services = try ChildService.configured(from: environment)
         let bin = try Self.binFolder(binFolder, services: services)
+        let host = environment["HOST"] ?? "127.0.0.1"
+        if let taken = services.first(where: { PortCheck.isTaken(host: host, port: $0.port) }) {
+            throw .configuration(
+                "port \(taken.port) for \(taken.name) is taken by another process (is the suite already running?): "
+                    + "stop it, or set \(taken.portVariable)")
+        }
         let data = Self.absolute(dataFolder)
         do {
             try FileManager.default.createDirectory(

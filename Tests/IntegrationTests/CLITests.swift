@@ -157,6 +157,35 @@ import Testing
         }
     }
 
+    /// A port another process holds: `up` says so and starts nothing, rather than announcing that
+    /// process's answers as its own services while its child fails to bind and restarts.
+    @Test func upRefusesAPortAnotherProcessHoldsAndStartsNothing() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var environment = Self.cleanEnvironment
+        for kind in ServiceKind.allCases { environment[Self.portVariable(kind)] = String(freePort()) }
+        let held = freePort()
+        environment[Self.portVariable(.routing)] = String(held)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(held).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(bound == 0 && listen(listener, 8) == 0)
+        let data = folder.appendingPathComponent("data").path
+        let result = try Self.runCLI(["up", "--data", data], environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("port \(held) for routing is taken by another process"), "\(result.stderr)")
+        #expect(!result.stdout.contains("ready"))
+        #expect(!FileManager.default.fileExists(atPath: data + "/routing.sqlite"), "no service was started")
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func upRunsTheFourServicesRestartsOneThatDiesAndStopsThemOnSIGTERM() async throws {
         let folder = try Self.temporaryFolder()
