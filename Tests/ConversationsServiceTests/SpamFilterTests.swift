@@ -144,11 +144,13 @@ import Testing
             var training: [(text: String, label: SpamFilter.Label, sign: Int)] = []
             try db.write { connection in
                 for text in spam {
-                    try ConversationStore.recordTraining(connection, text, as: .spam, sign: 1)
+                    try ConversationStore.recordTraining(
+                        ConversationTransaction(connection: connection), text, as: .spam, sign: 1)
                     training.append((text, .spam, 1))
                 }
                 for text in ham {
-                    try ConversationStore.recordTraining(connection, text, as: .ham, sign: 1)
+                    try ConversationStore.recordTraining(
+                        ConversationTransaction(connection: connection), text, as: .ham, sign: 1)
                     training.append((text, .ham, 1))
                 }
             }
@@ -167,7 +169,9 @@ import Testing
             }
 
             // Untraining one spam document drops it below the 5 needed to judge, on disk and in memory.
-            try db.write { connection in try ConversationStore.recordTraining(connection, spam[0], as: .spam, sign: -1)
+            try db.write { connection in
+                try ConversationStore.recordTraining(
+                    ConversationTransaction(connection: connection), spam[0], as: .spam, sign: -1)
             }
             filter.apply([(spam[0], .spam, -1)])
             #expect(filter.summary.spamDocuments == 4)

@@ -70,13 +70,14 @@ struct ContactStore: Sendable {
     // MARK: - Writes
 
     func insert(_ draft: ContactDraft) throws -> Contact {
-        try db.write { connection in try Self.announce(connection, try Self.insert(connection, draft)) }
+        try write { tx in try Self.announce(tx, try Self.insert(tx, draft)) }
     }
 
     /// Finds the contact that owns this identity or creates it; `created` tells which.
     func resolve(kind: String, value: String, name: String?) throws -> (Contact, created: Bool) {
         if let existing = try owner(kind: kind, value: value) { return (existing, false) }
-        return try db.write { connection in
+        return try write { tx in
+            let connection = tx.connection
             if let existing = try Self.owner(connection, kind: kind, value: value) { return (existing, false) }
             var draft = try ContactDraft(NewContact(name: name))
             switch kind {
@@ -84,25 +85,27 @@ struct ContactStore: Sendable {
             case IdentityKind.phone: draft.phones = [value]
             default: draft.handles = [Handle(channel: String(kind.dropFirst("handle:".count)), value: value)]
             }
-            return (try Self.insert(connection, draft), true)
+            return (try Self.insert(tx, draft), true)
         }
     }
 
     func update(_ id: String, patch: JSONValue) throws -> Contact {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let current = try Self.live(connection, id: id)
             var draft = ContactDraft(current)
             try ContactPatchInput.apply(patch, to: &draft)
             guard draft != ContactDraft(current) else { return current }
             guard let seq = try Self.seq(connection, id: current.id) else { throw ContactError.notFound(id: id) }
-            try Self.claimIdentities(connection, draft, seq: seq)
-            try Self.writeFields(connection, draft, seq: seq)
-            return try Self.announce(connection, try Self.live(connection, id: current.id))
+            try Self.claimIdentities(tx, draft, seq: seq)
+            try Self.writeFields(tx, draft, seq: seq)
+            return try Self.announce(tx, try Self.live(connection, id: current.id))
         }
     }
 
     func setBlocked(_ id: String, _ blocked: Bool) throws -> Contact {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let contact = try Self.live(connection, id: id)
             guard contact.blocked != blocked else { return contact }
             try connection.run(
@@ -115,14 +118,15 @@ struct ContactStore: Sendable {
     /// service (outbox) to hand the contact's open conversations to the new hero.
     /// - Returns: the contact and whether an outbox entry was written.
     func setHero(_ id: String, _ hero: DedicatedHero?) throws -> Contact {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let contact = try Self.live(connection, id: id)
             guard contact.dedicatedHero != hero else { return contact }
             try connection.run(
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
             if let replaced = HeroChange.replacement(contactID: contact.id, from: contact.dedicatedHero, to: hero) {
-                try Outbox.enqueue(connection, .heroReplacement(replaced))
+                try tx.enqueue(.heroReplacement(replaced))
             }
             return try Self.live(connection, id: contact.id)
         }
@@ -131,7 +135,8 @@ struct ContactStore: Sendable {
     /// Merges the source into the target (`ContactMerge` decides what the survivor keeps), marks the
     /// source merged, and tells the conversations service.
     func merge(targetID: String, sourceID: String) throws -> Contact {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let target = try Self.live(connection, id: targetID)
             guard let source = try Self.row(connection, id: sourceID) else { throw ContactError.notFound(id: sourceID) }
             let merge = try ContactMerge(target: target, source: source)
@@ -146,8 +151,8 @@ struct ContactStore: Sendable {
                 UPDATE contacts SET merged_into = ?, emails = '', phones = '', handles = '', hero_type = NULL,
                     hero_id = NULL, updated_at = ? WHERE seq = ?
                 """, target.id, now, sourceSeq)
-            try Self.claimIdentities(connection, merge.survivor, seq: targetSeq)
-            try Self.writeFields(connection, merge.survivor, seq: targetSeq)
+            try Self.claimIdentities(tx, merge.survivor, seq: targetSeq)
+            try Self.writeFields(tx, merge.survivor, seq: targetSeq)
             if let hero = merge.heroFromSource {
                 try connection.run(
                     "UPDATE contacts SET hero_type = ?, hero_id = ? WHERE seq = ?", hero.type.rawValue, hero.id,
@@ -155,14 +160,15 @@ struct ContactStore: Sendable {
             }
             // Contacts merged into the source earlier now point at the survivor directly.
             try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
-            try Outbox.enqueue(connection, .contactMerge(ContactMerged(sourceId: source.id, targetId: target.id)))
-            return try Self.announce(connection, try Self.live(connection, id: target.id))
+            try tx.enqueue(.contactMerge(ContactMerged(sourceId: source.id, targetId: target.id)))
+            return try Self.announce(tx, try Self.live(connection, id: target.id))
         }
     }
 
     /// Routing deactivated an agent: contacts whose hero it was get its hero inbox. Applied once per entry id.
     func handOver(_ handover: AgentHeroHandover, entryID: String?) throws -> Int {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             if let entryID, try !Idempotency.firstDelivery(connection, id: entryID) { return 0 }
             return try connection.run(
                 """
@@ -177,23 +183,26 @@ struct ContactStore: Sendable {
     /// Sends the conversations service the contact's new emails and tags (smart-folder rules),
     /// through the outbox. Contacts made by resolve reach it with the inbound message instead.
     @discardableResult
-    private static func announce(_ connection: Connection, _ contact: Contact) throws -> Contact {
-        try Outbox.enqueue(connection, .contactSnapshot(contact))
+    private static func announce(_ tx: ContactTransaction, _ contact: Contact) throws -> Contact {
+        let connection = tx.connection
+        try tx.enqueue(.contactSnapshot(contact))
         return contact
     }
 
-    private static func insert(_ connection: Connection, _ draft: ContactDraft) throws -> Contact {
+    private static func insert(_ tx: ContactTransaction, _ draft: ContactDraft) throws -> Contact {
+        let connection = tx.connection
         let now = Timestamp.now()
         let id = Identifier.make()
         try connection.run("INSERT INTO contacts (id, name, created_at, updated_at) VALUES (?, '', ?, ?)", id, now, now)
         let seq = connection.lastInsertRowID
-        try claimIdentities(connection, draft, seq: seq)
-        try writeFields(connection, draft, seq: seq)
+        try claimIdentities(tx, draft, seq: seq)
+        try writeFields(tx, draft, seq: seq)
         return try live(connection, id: id)
     }
 
     /// Replaces the contact's identity rows; an identity held by another live contact is a 409.
-    private static func claimIdentities(_ connection: Connection, _ draft: ContactDraft, seq: Int64) throws {
+    private static func claimIdentities(_ tx: ContactTransaction, _ draft: ContactDraft, seq: Int64) throws {
+        let connection = tx.connection
         for identity in draft.identities {
             let holder = try connection.first(
                 "SELECT c.id, c.seq FROM identities i JOIN contacts c ON c.seq = i.contact_seq WHERE i.kind = ? AND i.value = ?",
@@ -211,7 +220,8 @@ struct ContactStore: Sendable {
         }
     }
 
-    private static func writeFields(_ connection: Connection, _ draft: ContactDraft, seq: Int64) throws {
+    private static func writeFields(_ tx: ContactTransaction, _ draft: ContactDraft, seq: Int64) throws {
+        let connection = tx.connection
         try connection.run(
             """
             UPDATE contacts SET name = ?, name_folded = ?, emails = ?, phones = ?, handles = ?, tags = ?, attributes = ?,

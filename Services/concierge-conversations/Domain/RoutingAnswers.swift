@@ -20,7 +20,8 @@ enum RoutingAnswers {
     /// `register(on:)` gives it to the dispatcher for the retries.
     static let apply: Outbox.DeliveryHook = { entry, response, connection in
         let result = try JSONCoding.decode(RouteResult.self, from: response.body)
-        try ConversationStore.apply(connection, result, replyTo: messageID(ofRouteRequest: entry.body))
+        try ConversationStore.apply(
+            ConversationTransaction(connection: connection), result, replyTo: messageID(ofRouteRequest: entry.body))
     }
 
     static func register(on outbox: Outbox) {

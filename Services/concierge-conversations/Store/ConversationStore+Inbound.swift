@@ -34,7 +34,8 @@ extension ConversationStore {
     /// A blocked contact's message: kept in the audit table only (SPEC §4 step 2).
     func recordDropped(_ input: InboundRequest, contact: Contact, externalID: String?) throws -> InboundPipeline.Outcome
     {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             if let externalID, try Self.inboundKey(connection, channel: input.channel, externalID: externalID) == nil {
                 try connection.run(
                     "INSERT INTO inbound_keys (channel, external_id, contact_id, created) VALUES (?, ?, ?, 0)",
@@ -63,19 +64,20 @@ extension ConversationStore {
         _ input: InboundRequest, contact: Contact, externalID: String?, judgedSpam: Bool, settleWithin: Double
     ) async throws -> Recorded {
         // Through the group writer: messages arriving together share one transaction.
-        try await writer.write { connection in
+        try await writeShared { tx in
+            let connection = tx.connection
             if let externalID,
                 let earlier = try Self.inboundKey(connection, channel: input.channel, externalID: externalID)
             {
                 return earlier
             }
             let contactID = try Self.survivor(connection, contact.id)
-            if contactID == contact.id { try Self.saveSnapshot(connection, contact) }
+            if contactID == contact.id { try Self.saveSnapshot(tx, contact) }
             let plan = InboundPlan(
                 input, contact: contact, contactID: contactID,
                 existing: try Self.thread(connection, input, contactID: contactID),
                 judgedSpam: judgedSpam, now: Timestamp.now(), makeID: { Identifier.make() })
-            let routeEntry = try Self.apply(connection, plan, heldFor: settleWithin)
+            let routeEntry = try Self.apply(tx, plan, heldFor: settleWithin)
             if let externalID {
                 try connection.run(
                     """
@@ -91,7 +93,8 @@ extension ConversationStore {
     }
 
     /// Writes what `plan` decided; returns the route request's outbox entry, if one was written.
-    static func apply(_ connection: Connection, _ plan: InboundPlan, heldFor: Double) throws -> String? {
+    static func apply(_ tx: ConversationTransaction, _ plan: InboundPlan, heldFor: Double) throws -> String? {
+        let connection = tx.connection
         let now = plan.message.createdAt
         switch plan.thread {
         case .create(let conversation):
@@ -119,14 +122,15 @@ extension ConversationStore {
                 now,
                 plan.conversationID)
         }
-        if plan.releaseFromRouting { try Outbox.enqueue(connection, .release(plan.conversationID)) }
-        try insert(connection, plan.message, replyTo: nil)
-        return try plan.route.map { try enqueueRoute(connection, $0, heldFor: heldFor) }
+        if plan.releaseFromRouting { try tx.enqueue(.release(plan.conversationID)) }
+        try insert(tx, plan.message, replyTo: nil)
+        return try plan.route.map { try enqueueRoute(tx, $0, heldFor: heldFor) }
     }
 
     /// Keeps the contact's emails and tags here for smart-folder rules (`contact.email`, `contact.tag`),
     /// unless a newer snapshot arrived from the contacts service already.
-    static func saveSnapshot(_ connection: Connection, _ contact: Contact) throws {
+    static func saveSnapshot(_ tx: ConversationTransaction, _ contact: Contact) throws {
+        let connection = tx.connection
         let stored = try connection.first("SELECT updated_at FROM contact_snapshots WHERE contact_id = ?", [contact.id])
         { $0.string(0) }
         if let stored, stored >= contact.updatedAt { return }

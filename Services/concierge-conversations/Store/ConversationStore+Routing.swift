@@ -11,17 +11,20 @@ extension ConversationStore {
     /// conversation is `pending` until routing answers.
     /// - Parameter heldFor: seconds the caller has to deliver it itself (`Outbox.settle`) before the
     ///   dispatcher may; `nil` when only the dispatcher delivers it.
-    static func enqueueRoute(_ connection: Connection, _ request: RouteRequest, heldFor: Double? = nil) throws -> String
+    static func enqueueRoute(_ tx: ConversationTransaction, _ request: RouteRequest, heldFor: Double? = nil) throws
+        -> String
     {
+        let connection = tx.connection
         try connection.run(
             "UPDATE conversations SET routing_state = 'pending', updated_at = ? WHERE id = ?", Timestamp.now(),
             request.conversationId)
-        return try Outbox.enqueue(connection, .route(request), heldFor: heldFor)
+        return try tx.enqueue(.route(request), heldFor: heldFor)
     }
 
-    static func enqueueAssign(_ connection: Connection, conversation: Conversation, agentID: String) throws -> String {
-        try Outbox.enqueue(
-            connection,
+    static func enqueueAssign(_ tx: ConversationTransaction, conversation: Conversation, agentID: String) throws
+        -> String
+    {
+        try tx.enqueue(
             .assign(
                 conversation.id,
                 AssignRequest(agentId: agentID, channel: conversation.channel, inboxId: conversation.inboxId)))
@@ -31,8 +34,9 @@ extension ConversationStore {
     /// call) and returns the conversation as it now is.
     @discardableResult
     func applyRouting(_ result: RouteResult) throws -> Conversation {
-        try db.write { connection in
-            try Self.apply(connection, result, replyTo: nil)
+        try write { tx in
+            let connection = tx.connection
+            try Self.apply(tx, result, replyTo: nil)
             return try Self.conversation(connection, result.conversationId)
         }
     }
@@ -40,14 +44,15 @@ extension ConversationStore {
     /// A contact's hero was replaced (`HeroHandover`): writes the calls for its open conversations,
     /// once per delivery of the replacement. Returns how many conversations were handed over.
     func recordHeroReplacement(_ event: HeroReplaced, deliveryID: String?) throws -> Int {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             if let deliveryID, try !Idempotency.firstDelivery(connection, id: deliveryID) { return 0 }
             let open = try Self.openConversations(connection, contactID: event.contactId)
             for call in HeroHandover.calls(for: event, open: open, deliveryID: deliveryID) {
                 switch call {
                 case .assign(let conversation, let agentID):
-                    _ = try Self.enqueueAssign(connection, conversation: conversation, agentID: agentID)
-                case .route(let request): _ = try Self.enqueueRoute(connection, request)
+                    _ = try Self.enqueueAssign(tx, conversation: conversation, agentID: agentID)
+                case .route(let request): _ = try Self.enqueueRoute(tx, request)
                 }
             }
             return open.count
@@ -56,14 +61,15 @@ extension ConversationStore {
 
     /// The contacts service's latest view of a contact (for smart-folder rules on contact fields).
     func saveSnapshot(_ contact: Contact) throws {
-        try db.write { connection in try Self.saveSnapshot(connection, contact) }
+        try write { tx in try Self.saveSnapshot(tx, contact) }
     }
 }
 
 extension ConversationStore {
     /// Remembers an inbox's sender name and signature (`InboxDirectory`), for replies while routing is down.
     func saveInboxSender(_ sender: InboxSender, inboxID: String) throws {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             try connection.run(
                 "INSERT OR REPLACE INTO inbox_snapshots (id, sender_name, signature, fetched_at) VALUES (?, ?, ?, ?)",
                 inboxID,

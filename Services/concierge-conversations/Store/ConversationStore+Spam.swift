@@ -10,15 +10,16 @@ extension ConversationStore {
     /// Mark as spam: out of every list for good, its inbound messages trained as spam, its contact
     /// blocked (contacts service) and its assignment released (routing), both via the outbox.
     func markSpam(_ id: String) throws -> Conversation {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let conversation = try Self.conversation(connection, id)
             guard !conversation.spam else { return conversation }
-            train(connection, try Self.retrain(connection, conversationID: id, as: .spam))
+            train(tx, try Self.retrain(tx, conversationID: id, as: .spam))
             try connection.run(
                 "UPDATE conversations SET spam = 1, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 Timestamp.now(), id)
-            try Outbox.enqueue(connection, .release(id))
-            try Outbox.enqueue(connection, .block(contactID: conversation.contactId))
+            try tx.enqueue(.release(id))
+            try tx.enqueue(.block(contactID: conversation.contactId))
             return try Self.conversation(connection, id)
         }
     }
@@ -29,15 +30,16 @@ extension ConversationStore {
     /// Not spam: back in the lists, its messages trained as not spam, routed again; the contact
     /// stays blocked until a manager unblocks it. Returns the route request's outbox entry.
     func markNotSpam(_ id: String, contact: RouteContact) throws -> String? {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let conversation = try Self.conversation(connection, id)
             guard conversation.spam else { return nil }
-            train(connection, try Self.retrain(connection, conversationID: id, as: .ham))
+            train(tx, try Self.retrain(tx, conversationID: id, as: .ham))
             try connection.run("UPDATE conversations SET spam = 0, updated_at = ? WHERE id = ?", Timestamp.now(), id)
             var entry: String?
             if conversation.status != .closed {
                 entry = try Self.enqueueRoute(
-                    connection,
+                    tx,
                     RouteRequest(
                         conversationId: id, event: .new, channel: conversation.channel, contact: contact,
                         message: RouteMessage(id: "not-spam-" + Identifier.make())),
@@ -67,7 +69,10 @@ extension ConversationStore {
 
     /// Adds (`sign` 1) or removes (`sign` −1) one document's words from a class, inside the caller's
     /// transaction (`train` mirrors it in memory once committed).
-    static func recordTraining(_ connection: Connection, _ text: String, as label: SpamFilter.Label, sign: Int) throws {
+    static func recordTraining(_ tx: ConversationTransaction, _ text: String, as label: SpamFilter.Label, sign: Int)
+        throws
+    {
+        let connection = tx.connection
         let words = SpamFilter.tokens(text)
         var grouped: [String: Int] = [:]
         for word in words { grouped[word, default: 0] += 1 }
@@ -86,14 +91,16 @@ extension ConversationStore {
     }
 
     /// The filter in memory learns what this transaction stored, once it has committed.
-    func train(_ connection: Connection, _ training: Training) {
+    func train(_ tx: ConversationTransaction, _ training: Training) {
         guard !training.isEmpty else { return }
-        connection.afterCommit { [spamFilter] in spamFilter.apply(training) }
+        tx.afterCommit { [spamFilter] in spamFilter.apply(training) }
     }
 
     /// Moves every inbound message of the conversation into `label`, undoing an earlier opposite training.
-    static func retrain(_ connection: Connection, conversationID: String, as label: SpamFilter.Label) throws -> Training
+    static func retrain(_ tx: ConversationTransaction, conversationID: String, as label: SpamFilter.Label) throws
+        -> Training
     {
+        let connection = tx.connection
         let messages = try connection.query(
             "SELECT id, body, trained FROM messages WHERE conversation_id = ? AND direction = 'inbound'",
             [conversationID]
@@ -101,10 +108,10 @@ extension ConversationStore {
         var training: Training = []
         for message in messages where message.trained != label.rawValue {
             if let previous = message.trained.flatMap(SpamFilter.Label.init(rawValue:)) {
-                try Self.recordTraining(connection, message.body, as: previous, sign: -1)
+                try Self.recordTraining(tx, message.body, as: previous, sign: -1)
                 training.append((message.body, previous, -1))
             }
-            try Self.recordTraining(connection, message.body, as: label, sign: 1)
+            try Self.recordTraining(tx, message.body, as: label, sign: 1)
             training.append((message.body, label, 1))
             try connection.run("UPDATE messages SET trained = ? WHERE id = ?", label.rawValue, message.id)
         }
@@ -112,7 +119,8 @@ extension ConversationStore {
     }
 
     /// Closing a conversation an agent replied to teaches the filter its customer messages are not spam.
-    static func trainClosed(_ connection: Connection, conversationID: String) throws -> Training {
+    static func trainClosed(_ tx: ConversationTransaction, conversationID: String) throws -> Training {
+        let connection = tx.connection
         let replied = try connection.first("SELECT replied FROM conversations WHERE id = ?", [conversationID]) {
             $0.bool(0)
         }
@@ -122,7 +130,7 @@ extension ConversationStore {
             [conversationID]
         ) { (id: $0.string(0), body: $0.string(1)) }
         for message in messages {
-            try Self.recordTraining(connection, message.body, as: .ham, sign: 1)
+            try Self.recordTraining(tx, message.body, as: .ham, sign: 1)
             try connection.run("UPDATE messages SET trained = 'ham' WHERE id = ?", message.id)
         }
         return messages.map { ($0.body, .ham, 1) }

@@ -130,7 +130,8 @@ struct ConversationStore: Sendable {
 
     /// Adds an agent's reply: 409 if closed; status → open; `firstResponseAt` set once.
     func addReply(_ conversationID: String, agentID: String, body: String, sender: InboxSender?) throws -> Message {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let conversation = try Self.conversation(connection, conversationID)
             guard conversation.status != .closed else { throw ConversationError.closed(conversationID) }
             let now = Timestamp.now()
@@ -138,7 +139,7 @@ struct ConversationStore: Sendable {
                 id: Identifier.make(), conversationId: conversationID, direction: .outbound,
                 author: MessageAuthor(type: .agent, id: agentID), body: body, senderName: sender?.senderName,
                 signature: sender?.signature, createdAt: now)
-            try Self.insert(connection, message, replyTo: nil)
+            try Self.insert(tx, message, replyTo: nil)
             try connection.run(
                 """
                 UPDATE conversations SET status = 'open', replied = 1, updated_at = ?,
@@ -148,7 +149,8 @@ struct ConversationStore: Sendable {
         }
     }
 
-    static func insert(_ connection: Connection, _ message: Message, replyTo: String?) throws {
+    static func insert(_ tx: ConversationTransaction, _ message: Message, replyTo: String?) throws {
+        let connection = tx.connection
         try connection.run(
             """
             INSERT INTO messages (id, conversation_id, direction, author_type, author_id, body, sender_name, signature,
@@ -161,32 +163,35 @@ struct ConversationStore: Sendable {
 
     /// Closes the conversation and tells routing to release it (outbox); returns spam-filter training.
     func close(_ conversationID: String) throws -> Conversation {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let conversation = try Self.conversation(connection, conversationID)
             guard conversation.status != .closed else { throw ConversationError.alreadyClosed(conversationID) }
             let now = Timestamp.now()
             try connection.run(
                 "UPDATE conversations SET status = 'closed', closed_at = ?, routing_state = 'none', queue_id = NULL, updated_at = ? WHERE id = ?",
                 now, now, conversationID)
-            try Outbox.enqueue(connection, .release(conversationID))
-            train(connection, try Self.trainClosed(connection, conversationID: conversationID))
+            try tx.enqueue(.release(conversationID))
+            train(tx, try Self.trainClosed(tx, conversationID: conversationID))
             return try Self.conversation(connection, conversationID)
         }
     }
 
     func changeTags(_ conversationID: String, add: [String], remove: [String]) throws -> Conversation {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             let conversation = try Self.conversation(connection, conversationID)
             let removing = Set(remove.map { $0.lowercased() })
             var tags = conversation.tags.filter { !removing.contains($0.lowercased()) }
             for tag in add where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.append(tag) }
             guard tags != conversation.tags else { return conversation }
-            try Self.writeTags(connection, conversationID: conversationID, tags: tags)
+            try Self.writeTags(tx, conversationID: conversationID, tags: tags)
             return try Self.conversation(connection, conversationID)
         }
     }
 
-    static func writeTags(_ connection: Connection, conversationID: String, tags: [String]) throws {
+    static func writeTags(_ tx: ConversationTransaction, conversationID: String, tags: [String]) throws {
+        let connection = tx.connection
         guard
             let seq = try connection.first(
                 "SELECT seq FROM conversations WHERE id = ?", [conversationID], { $0.int64(0) })
@@ -203,7 +208,8 @@ struct ConversationStore: Sendable {
     }
 
     /// Applies a routing decision unless a newer one is already recorded; stores automation replies.
-    static func apply(_ connection: Connection, _ result: RouteResult, replyTo messageID: String?) throws {
+    static func apply(_ tx: ConversationTransaction, _ result: RouteResult, replyTo messageID: String?) throws {
+        let connection = tx.connection
         try connection.run(
             """
             UPDATE conversations SET assignee_id = ?, inbox_id = coalesce(?, inbox_id), queue_id = ?, routing_state = ?,
@@ -222,7 +228,7 @@ struct ConversationStore: Sendable {
             for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) {
                 tags.append(tag)
             }
-            if tags != current { try writeTags(connection, conversationID: result.conversationId, tags: tags) }
+            if tags != current { try writeTags(tx, conversationID: result.conversationId, tags: tags) }
         }
         guard let messageID, !result.replies.isEmpty,
             try connection.scalarInt("SELECT count(*) FROM messages WHERE reply_to = ?", [messageID]) == 0
@@ -231,13 +237,14 @@ struct ConversationStore: Sendable {
             let message = Message(
                 id: Identifier.make(), conversationId: result.conversationId, direction: .outbound,
                 author: MessageAuthor(type: .automation, id: nil), body: reply.body, createdAt: Timestamp.now())
-            try insert(connection, message, replyTo: messageID)
+            try insert(tx, message, replyTo: messageID)
         }
     }
 
     /// A contact was merged: its conversations are listed under the survivor from now on.
     func recordMerge(_ merge: ContactMerged) throws {
-        try db.write { connection in
+        try write { tx in
+            let connection = tx.connection
             try connection.run(
                 "INSERT OR REPLACE INTO contact_merges (source_id, target_id) VALUES (?, ?)", merge.sourceId,
                 merge.targetId)
