@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A/B of two commits with the same benchmark scripts, alternating so the machine's drift hits both:
 #   Benchmarks/ab.sh BASE_DIR HEAD_DIR [ROUNDS]     # each a checkout (git worktree) of the commit to run
+#   SCRIPTS="contacts" Benchmarks/ab.sh …           # only some of: routing inbound contacts
 # Runs, per round and checkout: routing.sh at 5,000 agents (DUR 10: 64 connections, 2 connections,
 # 5,000/s open loop with its read floor, closed loop at 2, drain of 100 agents) and inbound.sh (DUR 15,
 # 16 connections), then a contacts GET by id at 64 connections (the peer benchmark's wrk script) on
@@ -33,7 +34,7 @@ contacts_get() {  # $1 checkout, $2 results dir
 for round in $(seq "$ROUNDS"); do
   for side in a b; do
     root=$([ $side = a ] && echo "$BASE" || echo "$HEAD")
-    for script in routing inbound contacts; do
+    for script in ${SCRIPTS:-routing inbound contacts}; do
       res=$(mktemp -d /tmp/concierge-ab-res.XXXX); : > "$res/summary.tsv"
       case $script in
         routing) RESULTS_DIR=$res AGENT_COUNTS=5000 DUR=10 CONNS=2 BENCH_DIR=$BENCH "$root/Benchmarks/routing.sh" >/dev/null 2>&1 || echo "routing failed ($side)" ;;
