@@ -146,22 +146,6 @@ import Testing
 
     /// A CRM that knows every customer, on a free local port.
     static func withCRM(_ body: (Int) async throws -> Void) async throws {
-        let router = Router()
-        router.get("/customers", access: .open) { _, _ in try .json(["customerType": "VIP"]) }
-        let server = HTTPServer(
-            ServerConfiguration(host: "127.0.0.1", port: 0, eventLoops: 1), router: router,
-            logger: Logger(service: "crm-stub", level: .error, sink: MemorySink()), signer: nil)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            do {
-                try await body(try await server.waitUntilListening())
-                server.shutdown()
-                try await group.waitForAll()
-            } catch {
-                server.shutdown()
-                try? await group.waitForAll()
-                throw error
-            }
-        }
+        try await StubCRM().serve(body)
     }
 }

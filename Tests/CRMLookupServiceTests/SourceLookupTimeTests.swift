@@ -86,8 +86,9 @@ import Testing
     }
 }
 
-/// A CRM that answers every lookup with one customer, or with `status` when that is not 200.
-private final class StubCRM: Sendable {
+/// A CRM on a free local port that answers every lookup with one customer, or with `status` when
+/// that is not 200, and counts the requests.
+final class StubCRM: Sendable {
     private let state = Mutex((requests: 0, status: 200))
 
     var requests: Int { state.withLock { $0.requests } }
