@@ -103,7 +103,9 @@ let package = Package(
         .testTarget(
             name: "NetworkTests",
             dependencies: [
-                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients", "TestSupport",
+                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients",
+                "ServiceRuntime",
+                "TestSupport",
             ],
             path: "Tests/NetworkTests",
             swiftSettings: settings

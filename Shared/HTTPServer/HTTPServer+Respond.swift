@@ -102,6 +102,7 @@ extension HTTPServer {
         case let decoding as DecodingError:
             return .problem(JSONCoding.problem(for: decoding))
         default:
+            if let problem = problemFor?(error) { return .problem(problem) }
             context.logger.error("unhandled error", ["error": String(describing: error)])
             return .problem(
                 Problem(

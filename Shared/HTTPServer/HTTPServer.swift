@@ -15,6 +15,7 @@ public final class HTTPServer: Sendable {
     let signer: JWTSigner?
     let revocation: (any TokenRevocation)?
     public let metrics: Metrics
+    let problemFor: (@Sendable (any Error) -> Problem?)?
     private let openConnections = Atomic<Int>(0)
     /// `configuration.maxConnections`, or less where the descriptor limit cannot hold it (set by `run()`).
     private let connectionCap = Atomic<Int>(0)
@@ -40,10 +41,14 @@ public final class HTTPServer: Sendable {
     /// - Parameters:
     ///   - signer: verifies bearer tokens; `nil` serves only open routes (everything else is 401).
     ///   - revocation: refuses tokens of deactivated agents.
+    /// - Parameter problemFor: turns an error the server does not know (a storage error, say) into
+    ///   the problem to answer, or nil for a 500; from the service, which knows its storage.
     public init(
         _ configuration: ServerConfiguration, router: Router, logger: Logger, signer: JWTSigner?,
-        revocation: (any TokenRevocation)? = nil, metrics: Metrics = Metrics()
+        revocation: (any TokenRevocation)? = nil, metrics: Metrics = Metrics(),
+        problemFor: (@Sendable (any Error) -> Problem?)? = nil
     ) {
+        self.problemFor = problemFor
         self.configuration = configuration
         self.router = router
         self.logger = logger

@@ -40,14 +40,16 @@ public enum ServiceRuntime {
             logger.flush()
             exit(1)
         }
-        registerSharedRoutes(environment, openAPI: openAPI.flatMap { try? Data(contentsOf: $0) })
+        let storage = StorageHealth(db: environment.db, logger: logger, databasePath: config.databasePath)
+        registerSharedRoutes(environment, storage: storage, openAPI: openAPI.flatMap { try? Data(contentsOf: $0) })
         let cache =
             ownRevocation == nil
             ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer))
             : nil
         let server = HTTPServer(
             ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
-            signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics)
+            signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics,
+            problemFor: { storage.problem(for: $0) })
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "signals"))
@@ -143,7 +145,7 @@ public enum ServiceRuntime {
             crmLookup: CRMLookupClient(baseURL: config.crmLookupURL, tokens: tokens))
     }
 
-    static func registerSharedRoutes(_ environment: ServiceEnvironment, openAPI: Data?) {
+    static func registerSharedRoutes(_ environment: ServiceEnvironment, storage: StorageHealth, openAPI: Data?) {
         let router = environment.router
         let db = environment.db
         let metrics = environment.metrics
@@ -160,6 +162,9 @@ public enum ServiceRuntime {
             guard db.isFileInPlace else {
                 return .json(
                     bytes: Array(#"{"status":"unavailable","reason":"database file missing"}"#.utf8), status: 503)
+            }
+            guard !storage.isDiskFull else {
+                return .json(bytes: Array(#"{"status":"unavailable","reason":"disk full"}"#.utf8), status: 503)
             }
             return db.isReadable()
                 ? .json(bytes: ok) : .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)

@@ -23,6 +23,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         code == csqlite_constraint_unique || code == csqlite_constraint_primarykey
     }
 
+    /// The disk (or the file size allowed) is full: nothing more can be written until space is freed.
+    public var isDiskFull: Bool { code & 0xff == SQLITE_FULL }
+
     /// Another connection held the lock past the busy timeout.
     public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
 

@@ -184,7 +184,6 @@ struct ContactStore: Sendable {
     /// through the outbox. Contacts made by resolve reach it with the inbound message instead.
     @discardableResult
     private static func announce(_ tx: ContactTransaction, _ contact: Contact) throws -> Contact {
-        let connection = tx.connection
         try tx.enqueue(.contactSnapshot(contact))
         return contact
     }

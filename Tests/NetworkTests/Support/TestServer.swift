@@ -18,6 +18,7 @@ func withServer<T: Sendable>(
     signer: JWTSigner? = testSigner,
     revocation: (any TokenRevocation)? = nil,
     logSink: MemorySink = MemorySink(),
+    problemFor: (@Sendable (any Error) -> Problem?)? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (HTTPServer, Int) async throws -> T
 ) async throws -> T {
@@ -26,7 +27,7 @@ func withServer<T: Sendable>(
     configure(&configuration)
     let server = HTTPServer(
         configuration, router: router, logger: Logger(service: "network-tests", level: .debug, sink: logSink),
-        signer: signer, revocation: revocation, metrics: Metrics())
+        signer: signer, revocation: revocation, metrics: Metrics(), problemFor: problemFor)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
