@@ -151,23 +151,13 @@ public enum ServiceRuntime {
         let metrics = environment.metrics
         let ok = Array(#"{"status":"ok"}"#.utf8)
         router.get("/healthz", access: .open) { _, _ in .json(bytes: ok) }
-        let logger = environment.logger
-        let path = environment.config.databasePath
-        db.onFileMissing {
-            logger.error(
-                "the database file was deleted or replaced while the service ran: writes no longer reach it; restart the service",
-                ["database": path])
-        }
         router.get("/readyz", access: .open) { _, _ in
-            guard db.isFileInPlace else {
-                return .json(
-                    bytes: Array(#"{"status":"unavailable","reason":"database file missing"}"#.utf8), status: 503)
+            switch storage.readiness {
+            case .ready: .json(bytes: ok)
+            case .notReady(let reason?):
+                .json(bytes: Array(#"{"status":"unavailable","reason":"\#(reason)"}"#.utf8), status: 503)
+            case .notReady(nil): .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)
             }
-            guard !storage.isDiskFull else {
-                return .json(bytes: Array(#"{"status":"unavailable","reason":"disk full"}"#.utf8), status: 503)
-            }
-            return db.isReadable()
-                ? .json(bytes: ok) : .json(bytes: Array(#"{"status":"unavailable"}"#.utf8), status: 503)
         }
         router.get("/metrics", access: .open) { _, _ in
             .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")

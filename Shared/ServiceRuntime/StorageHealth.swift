@@ -4,19 +4,41 @@ import Models
 import Storage
 import Synchronization
 
-/// What a service knows about the disk under its database: a full disk answers every write with
-/// 507 (a problem saying so, not a bare 500), says it once in the log, and keeps `/readyz` at 503
-/// until a write commits again.
+/// Whether a service's database can take writes, for `/readyz`, the log and the answers to writes:
+/// - a full disk answers every write with 507 (a problem saying so, not a bare 500), says it once in
+///   the log, and keeps `/readyz` at 503 until a write commits again;
+/// - a database file deleted or replaced under the running service (writes would reach a file no
+///   restart finds) is said once in the log and keeps `/readyz` at 503 until a restart.
 public final class StorageHealth: Sendable {
+    private let db: Database
     private let diskFull = Atomic<Bool>(false)
     private let logger: Logger
     private let databasePath: String
 
     public init(db: Database, logger: Logger, databasePath: String) {
+        self.db = db
         self.logger = logger
         self.databasePath = databasePath
         // A commit that went through means there is room again.
         db.observeCommits { [weak self] in self?.diskFull.store(false, ordering: .relaxed) }
+        db.onFileMissing {
+            logger.error(
+                "the database file was deleted or replaced while the service ran: writes no longer reach it; restart the service",
+                ["database": databasePath])
+        }
+    }
+
+    public enum Readiness: Equatable {
+        case ready
+        /// With a reason when one is known (`database file missing`, `disk full`).
+        case notReady(String?)
+    }
+
+    /// What `/readyz` answers.
+    public var readiness: Readiness {
+        guard db.isFileInPlace else { return .notReady("database file missing") }
+        guard !isDiskFull else { return .notReady("disk full") }
+        return db.isReadable() ? .ready : .notReady(nil)
     }
 
     /// Whether the last write failed for want of disk space and none has committed since.

@@ -38,6 +38,7 @@ import Testing
                     #expect(problem.detail?.contains("full") == true)
                 }
                 #expect(storage.isDiskFull)
+                #expect(storage.readiness == .notReady("disk full"))
                 #expect(try db.read { try $0.scalarInt("SELECT count(*) FROM blobs") } == 0, "nothing was written")
                 #expect(log.lines.filter { $0.contains("disk holding the database is full") }.count == 1, "said once")
                 // Space again: the next write commits and the service is well again.
@@ -45,6 +46,7 @@ import Testing
                 let stored = try await HTTPClient().send(ClientRequest(method: "POST", url: url), timeout: 5)
                 #expect(stored.status == 204)
                 #expect(!storage.isDiskFull)
+                #expect(storage.readiness == .ready)
             }
         }
     }
