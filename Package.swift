@@ -14,7 +14,7 @@ func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore"] + deps,
+        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore", "Events"] + deps,
         path: "Services/\(folder)",
         resources: [.copy("openapi.json")],
         swiftSettings: settings
@@ -25,7 +25,8 @@ func serviceTests(_ service: String) -> Target {
     .testTarget(
         name: "\(service)Tests",
         dependencies: [
-            .target(name: service), "Storage", "Models", "Outbox", "Clients", "HTTPClient", "HTTPServer", "Logging",
+            .target(name: service), "Storage", "Models", "Outbox", "Events", "Clients", "HTTPClient", "HTTPServer",
+            "Logging",
             "TestSupport",
         ],
         path: "Tests/\(service)Tests",
@@ -64,10 +65,15 @@ let package = Package(
         shared("HTTPServer", ["CSystem", "ConciergeCore", "Logging", "Models", "Auth"]),
         shared("HTTPClient", ["CSystem", "CTLS", "ConciergeCore", "Logging", "Models"]),
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
+        // Each service's events: recorded with the change they report, read back, streamed live.
+        shared("Events", ["ConciergeCore", "ConciergeJSON", "Models", "Storage"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(
             "ServiceRuntime",
-            ["Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Clients"]),
+            [
+                "Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Events",
+                "Clients",
+            ]),
         service("ContactsService", folder: "concierge-contacts"),
         service("ConversationsService", folder: "concierge-conversations"),
         service("RoutingService", folder: "concierge-routing"),
@@ -90,6 +96,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCore", "ConciergeCLI",
+                "Events",
                 "TestSupport",
             ],
             path: "Tests/UnitTests",
@@ -103,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "NetworkTests",
             dependencies: [
-                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Logging", "Models", "Clients",
+                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Events", "Logging", "Models", "Clients",
                 "ServiceRuntime",
                 "TestSupport",
             ],

@@ -72,6 +72,19 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    public mutating func int64(_ value: Int64) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    /// An already-encoded JSON value, copied as it is (the caller vouches that it is valid JSON).
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
     public mutating func null() {
         separate()
         bytes.append(contentsOf: "null".utf8)

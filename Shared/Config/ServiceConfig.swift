@@ -21,6 +21,11 @@ public struct ServiceConfig: Sendable, Equatable {
     public var walRewindFrames: Int = defaultWALRewindFrames
 
     public static let defaultWALRewindFrames = 16_384
+    /// How long events are kept, in hours (`CONCIERGE_EVENT_RETENTION_HOURS`, default 168: a week).
+    /// Fractions are allowed (0.01 is 36 s), so that a test can see retention at work.
+    public var eventRetentionHours: Double = defaultEventRetentionHours
+
+    public static let defaultEventRetentionHours = 168.0
 
     /// A bad setting: the variable and why.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -78,13 +83,22 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             walRewindFrames = value
         }
+        var eventRetentionHours = defaultEventRetentionHours
+        if let text = env["CONCIERGE_EVENT_RETENTION_HOURS"] {
+            guard let value = Double(text), value.isFinite, value >= 0.0001, value <= 87_600 else {
+                throw Invalid(
+                    variable: "CONCIERGE_EVENT_RETENTION_HOURS",
+                    reason: "must be a number of hours from 0.0001 to 87600, got \"\(text)\"")
+            }
+            eventRetentionHours = value
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
             conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
-            logLevel: level, walRewindFrames: walRewindFrames)
+            logLevel: level, walRewindFrames: walRewindFrames, eventRetentionHours: eventRetentionHours)
     }
 
     /// `load` from the process environment; on a bad value prints one line naming it and exits 2.

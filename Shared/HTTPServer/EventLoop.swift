@@ -24,6 +24,7 @@ final class EventLoop: @unchecked Sendable {
         let generation: UInt64
         let bytes: [UInt8]
         let file: ResponseFile?
+        let stream: ResponseStream?
         let keepAlive: Bool
     }
 
@@ -52,6 +53,8 @@ final class EventLoop: @unchecked Sendable {
     private var listenerFD: Int32
     private let server: HTTPServer
     private let completions = Mutex<[Completion]>([])
+    /// Chunks of streamed answers (`ResponseStream`), posted from any thread.
+    private let streamWrites = Mutex<[StreamWrite]>([])
     /// Jobs of tasks that prefer this loop, run in order between polls.
     private let jobs = Mutex<[UnownedJob]>([])
     /// Jobs of the current turn still to run after the one running; loop thread only.
@@ -105,6 +108,15 @@ final class EventLoop: @unchecked Sendable {
         if wasEmpty && !onLoopThread { wake() }
     }
 
+    /// Posts a streamed answer's chunk from any thread.
+    func post(_ write: StreamWrite) {
+        let wasEmpty = streamWrites.withLock { queue in
+            queue.append(write)
+            return queue.count == 1
+        }
+        if wasEmpty && !onLoopThread { wake() }
+    }
+
     /// Whether the caller is this loop's thread, which looks at its queues before it next sleeps.
     private var onLoopThread: Bool { pthread_self() == loopThread.load(ordering: .relaxed) }
 
@@ -148,11 +160,15 @@ final class EventLoop: @unchecked Sendable {
             expireReadWaits(now: now)
             runJobs()
             drainCompletions(now: now)
+            drainStreamWrites(now: now)
             if listenerPausedUntil != 0 && now >= listenerPausedUntil { resumeListening() }
             if !draining && drainRequested.load(ordering: .acquiring) {
                 draining = true
                 drainDeadline = server.shutdownDeadline
                 stopListening()
+                for connection in Array(connections.values) where connection.stream != nil {
+                    endStream(connection, now: now)
+                }
                 for connection in Array(connections.values) where !connection.inFlight && !connection.hasPendingOutput {
                     close(connection)
                 }
@@ -183,6 +199,7 @@ final class EventLoop: @unchecked Sendable {
             expireReadWaits(now: Monotonic.nanoseconds())
             runJobs()
             drainCompletions(now: Monotonic.nanoseconds())
+            drainStreamWrites(now: Monotonic.nanoseconds())
         }
         for fd in Array(readWaits.keys) { resumeReader(fd, readable: false) }
         runJobs()
@@ -217,6 +234,7 @@ final class EventLoop: @unchecked Sendable {
     /// Jobs or answers posted from this thread since it last looked: the next poll must not sleep.
     private var hasQueuedWork: Bool {
         !jobs.withLock { $0.isEmpty } || !completions.withLock { $0.isEmpty } || !handedOver.withLock { $0.isEmpty }
+            || !streamWrites.withLock { $0.isEmpty }
     }
 
     /// Runs the jobs queued so far; those they enqueue wait for the next turn, after a poll.
@@ -430,7 +448,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Parses and dispatches what has arrived, one request at a time.
     private func process(_ connection: HTTPConnection, now: UInt64) {
-        while !connection.inFlight && connection.file == nil && !connection.closeAfterFlush {
+        while !connection.inFlight && connection.file == nil && connection.stream == nil && !connection.closeAfterFlush
+        {
             let event: RequestParser.Event?
             do {
                 event = try connection.parser.parse(
@@ -481,7 +500,7 @@ final class EventLoop: @unchecked Sendable {
         }
         // A client pipelining faster than we answer is paused rather than buffered without bound.
         let backlog = connection.input.count - connection.readIndex
-        let busy = connection.inFlight || connection.file != nil
+        let busy = connection.inFlight || connection.file != nil || connection.stream != nil
         let shouldPause = connection.readClosed || (busy && backlog > server.configuration.limits.maxBodyBytes)
         if shouldPause != connection.readingPaused {
             connection.readingPaused = shouldPause
@@ -503,7 +522,8 @@ final class EventLoop: @unchecked Sendable {
             let answer = await ClientIO.$waiter.withValue(loop) { await server.respond(to: request, match: match) }
             self.complete(
                 Completion(
-                    fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, keepAlive: answer.keepAlive)
+                    fd: fd, generation: generation, bytes: answer.bytes, file: answer.file, stream: answer.stream,
+                    keepAlive: answer.keepAlive)
             )
         }
     }
@@ -523,6 +543,7 @@ final class EventLoop: @unchecked Sendable {
         for completion in batch {
             guard let connection = connections[completion.fd], connection.generation == completion.generation else {
                 server.releaseRequest()
+                completion.stream?.markClosed()
                 continue
             }
             server.releaseRequest()
@@ -530,7 +551,20 @@ final class EventLoop: @unchecked Sendable {
             connection.output.append(contentsOf: completion.bytes)
             connection.file = completion.file
             connection.fileOffset = 0
-            if !completion.keepAlive || draining { connection.closeAfterFlush = true }
+            if let stream = completion.stream {
+                // The connection now carries the stream until it ends; it closes after that.
+                connection.stream = stream
+                if let (pending, finished) = stream.attach(
+                    ResponseStream.Target(loop: self, fd: connection.fd, generation: connection.generation))
+                {
+                    connection.output.append(contentsOf: pending)
+                    if finished || draining { endStream(connection, now: now) }
+                } else {
+                    endStream(connection, now: now)
+                }
+            } else if !completion.keepAlive || draining {
+                connection.closeAfterFlush = true
+            }
             connection.lastActivity = now
             // Bytes that came while the handler ran start the next head's clock now, not when they came.
             connection.requestStarted = connection.readIndex < connection.input.count ? now : 0
@@ -539,6 +573,49 @@ final class EventLoop: @unchecked Sendable {
                 process(connection, now: now)
             }
         }
+    }
+
+    // MARK: - Streams
+
+    private func drainStreamWrites(now: UInt64) {
+        guard !streamWrites.withLock({ $0.isEmpty }) else { return }
+        let batch = streamWrites.withLock { queue -> [StreamWrite] in
+            defer { queue.removeAll(keepingCapacity: true) }
+            return queue
+        }
+        var touched: [HTTPConnection] = []
+        for write in batch {
+            guard let connection = connections[write.fd], connection.generation == write.generation,
+                connection.stream === write.stream, !connection.closeAfterFlush
+            else {
+                write.stream.markClosed()
+                continue
+            }
+            if write.finish {
+                endStream(connection, now: now)
+                continue
+            }
+            // A client that stopped reading is let go rather than buffered for without bound; it
+            // resumes from where it got to.
+            guard connection.output.count - connection.outputIndex + write.bytes.count <= ResponseStream.maxBacklogBytes
+            else {
+                close(connection)
+                continue
+            }
+            if !connection.hasPendingOutput { touched.append(connection) }
+            connection.output.append(contentsOf: write.bytes)
+        }
+        // One write per connection for all its chunks of this turn.
+        for connection in touched where connections[connection.fd] === connection { flush(connection, now: now) }
+    }
+
+    /// Ends a connection's stream: the last chunk, then the connection closes once it is written.
+    private func endStream(_ connection: HTTPConnection, now: UInt64) {
+        guard let stream = connection.stream, !connection.closeAfterFlush else { return }
+        connection.output.append(contentsOf: ResponseStream.lastChunk)
+        connection.closeAfterFlush = true
+        stream.markClosed()
+        flush(connection, now: now)
     }
 
     // MARK: - Writing
@@ -614,8 +691,15 @@ final class EventLoop: @unchecked Sendable {
         let bodyLimit = UInt64(configuration.bodyTimeoutSeconds) * 1_000_000_000
         let nanosecondsPerBodyByte = 1_000_000_000 / UInt64(max(1, configuration.minBodyBytesPerSecond))
         let idleLimit = UInt64(configuration.idleTimeoutSeconds) * 1_000_000_000
+        let keepAliveLimit = UInt64(max(1, configuration.streamKeepAliveSeconds)) * 1_000_000_000
         for connection in Array(connections.values) where !connection.inFlight {
-            if connection.hasPendingOutput {
+            if let stream = connection.stream, !connection.hasPendingOutput {
+                // A stream never idles out: a quiet one gets a comment instead.
+                if now - connection.lastActivity >= keepAliveLimit {
+                    connection.output.append(contentsOf: stream.keepAliveComment)
+                    flush(connection, now: now)
+                }
+            } else if connection.hasPendingOutput {
                 let allowance = bodyLimit + UInt64(connection.bytesSentSinceStall) * nanosecondsPerBodyByte
                 if connection.writeStalled != 0 && now - connection.writeStalled > allowance { close(connection) }
             } else if connection.bodyStarted != 0 {
@@ -715,6 +799,10 @@ final class EventLoop: @unchecked Sendable {
         guard connections[connection.fd] === connection else { return }
         connection.spool?.discard()
         connection.spool = nil
+        if let stream = connection.stream {
+            connection.stream = nil
+            stream.markClosed()
+        }
         connections[connection.fd] = nil
         openConnections.subtract(1, ordering: .relaxed)
         if lingering && !connection.readClosed {

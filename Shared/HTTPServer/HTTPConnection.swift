@@ -14,6 +14,8 @@ final class HTTPConnection {
     /// A file answer still being sent after `output` (its head) has gone out.
     var file: ResponseFile?
     var fileOffset = 0
+    /// A streamed answer this connection carries until it ends (its last answer).
+    var stream: ResponseStream?
     /// A request is with its handler; later pipelined requests wait so answers stay in order.
     var inFlight = false
     var closeAfterFlush = false

@@ -6,10 +6,10 @@ import Models
 
 extension HTTPServer {
     /// Authorises and runs one request on its route (`match`, from the router); maps every error to a
-    /// problem; logs and counts it. Returns the serialised head (and body), the file to stream after it
-    /// if any, and whether the connection stays open.
+    /// problem; logs and counts it. Returns the serialised head (and body), the file or stream whose
+    /// bytes follow it if any, and whether the connection stays open.
     func respond(to request: Request, match: Router.Match) async -> (
-        bytes: [UInt8], file: ResponseFile?, keepAlive: Bool
+        bytes: [UInt8], file: ResponseFile?, stream: ResponseStream?, keepAlive: Bool
     ) {
         let start = Monotonic.nanoseconds()
         // A spooled body lives as long as its request.
@@ -45,7 +45,7 @@ extension HTTPServer {
         } catch {
             response = errorResponse(error, context: context)
         }
-        let keepAlive = request.head.keepAlive
+        let keepAlive = request.head.keepAlive && response.stream == nil
         let seconds = Double(Monotonic.nanoseconds() - start) / 1e9
         metrics.record(method: methodLabel, route: routeLabel, status: response.status, seconds: seconds)
         context.logger.info(
@@ -55,8 +55,13 @@ extension HTTPServer {
                 "ms": String(Double(Int(seconds * 100_000)) / 100),
             ])
         let includeBody = request.method != "HEAD"
+        if !includeBody, let stream = response.stream {
+            // A HEAD of a stream: the head only, and the producer is told at once that nobody listens.
+            stream.markClosed()
+            response.stream = nil
+        }
         let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
-        return (bytes, includeBody ? response.file : nil, keepAlive)
+        return (bytes, includeBody ? response.file : nil, response.stream, keepAlive)
     }
 
     /// The method as metrics and logs name it: a standard method (RFC 9110 §9, and PATCH) as sent, any

@@ -8,6 +8,8 @@ public struct Response: Sendable {
     public var body: [UInt8]
     /// When set, the body is this file's bytes, streamed by the event loop; `body` is ignored.
     public var file: ResponseFile?
+    /// When set, the body is written over time by this stream (chunked); `body` is ignored.
+    public var stream: ResponseStream?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -40,6 +42,14 @@ public struct Response: Sendable {
         return response
     }
 
+    /// An answer whose body `stream` writes over time; the connection closes when it ends.
+    public static func stream(_ stream: ResponseStream, contentType: String, status: Int = 200) -> Response {
+        var response = Response(
+            status: status, headers: [("Content-Type", contentType), ("Cache-Control", "no-store")])
+        response.stream = stream
+        return response
+    }
+
     /// An RFC 9457 problem answer.
     public static func problem(_ problem: Problem) -> Response {
         let body = (try? JSONCoding.encode(problem)) ?? Array(#"{"title":"Error"}"#.utf8)
@@ -62,6 +72,11 @@ public struct Response: Sendable {
             out.append(contentsOf: requestID.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
+        if stream != nil {
+            // The stream is the connection's last answer: it ends the connection when it ends.
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".utf8)
+            return out
+        }
         out.append(contentsOf: "Content-Length: \(file?.length ?? body.count)\r\n".utf8)
         out.append(contentsOf: (keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n").utf8)
         if includeBody && file == nil { out.append(contentsOf: body) }
@@ -82,6 +97,7 @@ public struct Response: Sendable {
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
         case 409: "Conflict"
+        case 410: "Gone"
         case 413: "Content Too Large"
         case 414: "URI Too Long"
         case 415: "Unsupported Media Type"

@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a refused connection (past the cap, or after a 4xx of the server's own such as 408, 413
     /// or 431) is drained after its answer before it is closed, unless the client closes first; default 2.
     public var lingerSeconds = 2
+    /// Seconds a streamed answer (`ResponseStream`) may stay quiet before the server writes its
+    /// keep-alive comment into it; default 10 (Server-Sent Events readers expect one within 15 s).
+    public var streamKeepAliveSeconds = 10
     /// Seconds in-flight requests get to finish after SIGTERM; default 10.
     public var shutdownGraceSeconds = 10
     public var limits = ParserLimits()

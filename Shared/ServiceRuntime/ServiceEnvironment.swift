@@ -2,6 +2,7 @@ import Auth
 import Clients
 import ConciergeCore
 import Config
+import Events
 import HTTPServer
 import Logging
 import Outbox
@@ -18,6 +19,8 @@ public struct ServiceEnvironment: Sendable {
     public let metrics: Metrics
     public let signer: JWTSigner
     public let outbox: Outbox
+    /// This service's events: record them in the transaction of the change they report.
+    public let events: EventLog
     /// Clients of the other services, authenticating with short-lived `service` tokens.
     public let contacts: ContactsClient
     public let conversations: ConversationsClient

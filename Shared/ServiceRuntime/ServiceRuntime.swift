@@ -2,6 +2,7 @@ import Auth
 import Clients
 import ConciergeCore
 import Config
+import Events
 import Foundation
 import HTTPServer
 import Logging
@@ -56,11 +57,14 @@ public enum ServiceRuntime {
             source.setEventHandler {
                 logger.info("shutting down", ["signal": String(number)])
                 server.shutdown()
+                // Long polls answer now rather than hold the drain.
+                environment.events.hub.close()
             }
             source.resume()
             return source
         }
         let outbox = environment.outbox
+        let pruning = Task { await pruneEvents(environment.events, logger: logger) }
         let failed = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await outbox.run()
@@ -88,6 +92,7 @@ public enum ServiceRuntime {
             return await group.reduce(false) { $0 || $1 }
         }
         for signal in signals { signal.cancel() }
+        pruning.cancel()
         environment.db.checkpoint(truncate: true)
         logger.info("stopped")
         logger.flush()
@@ -136,9 +141,14 @@ public enum ServiceRuntime {
         {
             [(labels: "", value: Double(db.walRewinds))]
         }
+        let events = try EventLog(
+            db: db, service: config.service, retention: config.eventRetentionHours * 3600)
+        metrics.gauge("concierge_event_streams", help: "Open event streams (Server-Sent Events).") {
+            [(labels: "", value: Double(events.hub.subscriberCount))]
+        }
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
-            outbox: outbox,
+            outbox: outbox, events: events,
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),
@@ -170,5 +180,22 @@ public enum ServiceRuntime {
             openAPI.map { Array($0) }
             ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
         router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
+        EventRoutes(log: environment.events).register(on: router)
+    }
+
+    /// Deletes events past their retention, every minute (more often when retention is short), until
+    /// cancelled.
+    static func pruneEvents(_ events: EventLog, logger: Logger) async {
+        let interval = min(60, max(1, events.retention / 10))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(interval))
+            guard !Task.isCancelled else { return }
+            do {
+                let pruned = try events.prune()
+                if pruned > 0 { logger.info("events pruned", ["count": String(pruned)]) }
+            } catch {
+                logger.warning("event pruning failed", ["error": "\(error)"])
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Events
 import Outbox
 import Storage
 
@@ -68,5 +69,6 @@ enum ContactMigrations {
                 WHERE instr(emails || phones || handles || tags || attributes, '%') > 0
                 """)
         },
+        Migration(6, "the events table: what this service tells the outside") { try EventSchema.create($0) },
     ]
 }

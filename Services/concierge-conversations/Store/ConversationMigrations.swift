@@ -1,3 +1,4 @@
+import Events
 import Outbox
 import Storage
 
@@ -167,5 +168,6 @@ enum ConversationMigrations {
             try connection.execute(
                 "UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
         },
+        Migration(9, "the events table: what this service tells the outside") { try EventSchema.create($0) },
     ]
 }

@@ -1,3 +1,4 @@
+import Events
 import Outbox
 import Storage
 
@@ -53,6 +54,7 @@ enum CRMMigrations {
             try connection.execute(createKeyIndexes)
         },
         Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(5, "the events table: what this service tells the outside") { try EventSchema.create($0) },
     ]
 
     /// The unique indexes that keep one customer per email and per phone. An import into an empty

@@ -1,3 +1,4 @@
+import Events
 import Outbox
 import Storage
 
@@ -125,5 +126,6 @@ enum RoutingMigrations {
             try connection.execute("DROP INDEX decisions_version")
         },
         Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(8, "the events table: what this service tells the outside") { try EventSchema.create($0) },
     ]
 }

@@ -1,0 +1,154 @@
+import ConciergeCore
+import ConciergeJSON
+import Foundation
+import Storage
+
+/// A service's events: recorded in the transaction of the change they report, read back in `seq`
+/// order, published live once committed (`hub`), and pruned after the retention period.
+public final class EventLog: Sendable {
+    public let service: String
+    public let hub: EventHub
+    /// How long events are kept.
+    public let retention: TimeInterval
+    private let db: Database
+    private let time: any TimeSource
+
+    /// - Parameters:
+    ///   - service: the `service` field of every event (`conversations`, …).
+    ///   - retention: how long events are kept (default 168 h).
+    public init(
+        db: Database, service: String, retention: TimeInterval = 168 * 3600, time: any TimeSource = SystemTime()
+    )
+        throws
+    {
+        self.db = db
+        self.service = service
+        self.retention = retention
+        self.time = time
+        let last = try db.read { try Self.lastSeq($0) }
+        hub = EventHub(lastSeq: last)
+    }
+
+    /// Records an event in the transaction open on `connection`. Its `seq` is the next one; it is
+    /// published live once the transaction commits, and never if it rolls back.
+    /// - Parameters:
+    ///   - data: the resource as it is after the change, as JSON (an object).
+    ///   - audience: the agent who may see it besides managers and services (see `Event`).
+    @discardableResult
+    public func record(_ connection: Connection, _ type: String, data: [UInt8], audience: String?) throws -> Event {
+        let id = UUID().uuidString.lowercased()
+        let occurredAt = Int64((time.now.timeIntervalSince1970 * 1000).rounded(.down))
+        try connection.run(
+            "INSERT INTO events (id, type, audience, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
+            id, type, audience, occurredAt, SQLValue.blob(data))
+        let event = Event(
+            seq: connection.lastInsertRowID, id: id, type: type, audience: audience, occurredAt: occurredAt,
+            service: service, data: data)
+        let hub = self.hub
+        connection.afterCommit { hub.publish(event) }
+        return event
+    }
+
+    /// `record` with the data written by `writable`.
+    @discardableResult
+    public func record(_ connection: Connection, _ type: String, _ data: some JSONWritable, audience: String?) throws
+        -> Event
+    {
+        var writer = JSONWriter()
+        data.write(to: &writer)
+        return try record(connection, type, data: writer.bytes, audience: audience)
+    }
+
+    /// A page of events after `after` (oldest first) that `filter` wants.
+    public struct Page: Sendable {
+        public var events: [Event]
+        /// Whether more such events are committed past the page.
+        public var hasMore: Bool
+        /// The highest `seq` this read looked at: the last event of a full page, else the table's
+        /// highest (every event up to it that the filter wants is in the page).
+        public var scannedThrough: Int64
+    }
+
+    /// The reader asked for events older than the oldest kept: it must resync from the resources.
+    public struct Gone: Error, Sendable {
+        public let oldestKept: Int64
+    }
+
+    /// Events after `after` (`nil`: from the oldest kept) that `filter` wants, at most `limit`.
+    /// Throws `Gone` when events after `after` have been pruned.
+    public func page(after: Int64?, filter: EventFilter, limit: Int) throws -> Page {
+        try db.read { connection in
+            let last = try Self.lastSeq(connection)
+            let oldest: Int64? =
+                try connection.first("SELECT min(seq) FROM events") { row in
+                    row.isNull(0) ? nil : row.int64(0)
+                } ?? nil
+            // With nothing kept, the next event is the oldest there can be.
+            let oldestKept = oldest ?? last + 1
+            if let after, after + 1 < oldestKept { throw Gone(oldestKept: oldestKept) }
+            let start = after ?? oldestKept - 1
+            var sql = "SELECT seq, id, type, audience, occurred_at, data FROM events WHERE seq > ?"
+            var values: [any SQLBindable] = [start]
+            if let audience = filter.audience {
+                sql += " AND audience = ?"
+                values.append(audience)
+            }
+            if !filter.matchesEveryType {
+                var alternatives: [String] = []
+                if !filter.names.isEmpty {
+                    alternatives.append(
+                        "type IN (\(Array(repeating: "?", count: filter.names.count).joined(separator: ",")))")
+                    values.append(contentsOf: filter.names.sorted() as [any SQLBindable])
+                }
+                for prefix in filter.prefixes {
+                    // Type names are letters, digits, `.` and `_` (`EventFilter`): no GLOB metacharacters.
+                    alternatives.append("type GLOB ?")
+                    values.append(prefix + "*")
+                }
+                sql += " AND (" + alternatives.joined(separator: " OR ") + ")"
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            values.append(limit + 1)
+            var events = try connection.query(sql, values) { row in
+                Event(
+                    seq: row.int64(0), id: row.string(1), type: row.string(2), audience: row.optionalString(3),
+                    occurredAt: row.int64(4), service: service, data: row.bytes(5))
+            }
+            let hasMore = events.count > limit
+            if hasMore { events.removeLast() }
+            return Page(
+                events: events, hasMore: hasMore, scannedThrough: hasMore ? events.last?.seq ?? start : max(start, last)
+            )
+        }
+    }
+
+    /// Deletes the events older than the retention period, oldest first and always a prefix of the
+    /// table (a clock stepping back never leaves a hole); returns how many went.
+    @discardableResult
+    public func prune(batch: Int = 10_000) throws -> Int {
+        let cutoff = Int64(((time.now.timeIntervalSince1970 - retention) * 1000).rounded(.down))
+        var total = 0
+        while true {
+            let deleted = try db.write { connection -> Int in
+                guard
+                    let through = try connection.first(
+                        "SELECT max(seq) FROM (SELECT seq FROM events WHERE occurred_at < ? ORDER BY seq LIMIT ?)",
+                        [cutoff, batch], { $0.isNull(0) ? nil : $0.int64(0) })
+                else { return 0 }
+                return try connection.run("DELETE FROM events WHERE seq <= ?", through)
+            }
+            total += deleted
+            if deleted < batch { return total }
+        }
+    }
+
+    /// The highest `seq` committed so far, 0 before the first.
+    public func lastSeq() throws -> Int64 {
+        try db.read { try Self.lastSeq($0) }
+    }
+
+    /// The highest `seq` ever given (also when its event has been pruned), 0 before the first.
+    static func lastSeq(_ connection: Connection) throws -> Int64 {
+        try connection.first("SELECT seq FROM sqlite_sequence WHERE name = 'events'") { $0.int64(0) } ?? 0
+    }
+}
