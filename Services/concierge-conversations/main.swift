@@ -8,9 +8,9 @@ await ServiceRuntime.main(
     service: "conversations", migrations: ConversationMigrations.all, pageSize: 1024,
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
 ) { environment in
-    let store = try ConversationStore(db: environment.db, writer: environment.writer)
+    let store = try ConversationStore(db: environment.db, writer: environment.writer, events: environment.events)
     let spamFilter = store.spamFilter
-    RoutingAnswers.register(on: environment.outbox)
+    RoutingAnswers.register(on: environment.outbox, events: environment.events)
     let pipeline = InboundPipeline(
         store: store, contacts: environment.contacts, outbox: environment.outbox, metrics: environment.metrics,
         spamFilter: spamFilter)

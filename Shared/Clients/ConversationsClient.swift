@@ -10,7 +10,7 @@ public struct ConversationsClient: Sendable {
         client = ServiceClient(baseURL: baseURL, tokens: tokens, http: http, timeout: timeout)
     }
 
-    private static func path(_ id: String) -> String { URLCoding.encodeComponent(id) }
+    static func path(_ id: String) -> String { URLCoding.encodeComponent(id) }
 
     /// Filters of `GET /v1/conversations`.
     public struct Filters: Sendable {

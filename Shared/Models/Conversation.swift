@@ -69,11 +69,13 @@ public struct Message: Codable, Sendable, Equatable {
     public var body: String
     public var senderName: String?
     public var signature: String?
+    /// What the channel connector did with an outbound message; absent on inbound messages.
+    public var delivery: MessageDelivery?
     public var createdAt: String
 
     public init(
         id: String, conversationId: String, direction: Direction, author: MessageAuthor, body: String,
-        senderName: String? = nil, signature: String? = nil, createdAt: String
+        senderName: String? = nil, signature: String? = nil, delivery: MessageDelivery? = nil, createdAt: String
     ) {
         self.id = id
         self.conversationId = conversationId
@@ -82,7 +84,52 @@ public struct Message: Codable, Sendable, Equatable {
         self.body = body
         self.senderName = senderName
         self.signature = signature
+        self.delivery = delivery
         self.createdAt = createdAt
+    }
+}
+
+/// Where an outbound message stands with the channel connector that sends it: `pending` until the
+/// connector reports `sent`, `delivered` or `failed` (`POST /v1/messages/{id}/delivery`).
+public struct MessageDelivery: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case pending, sent, delivered, failed
+
+        /// How far along the status is; a report may not go back to a lower rank. `sent` and `failed`
+        /// share one: a channel may bounce what it took, and a connector may retry what failed; only
+        /// `delivered` is final.
+        public var rank: Int {
+            switch self {
+            case .pending: 0
+            case .sent, .failed: 1
+            case .delivered: 2
+            }
+        }
+    }
+
+    public var status: Status
+    public var externalId: String?
+    public var error: String?
+    public var updatedAt: String?
+
+    public init(status: Status, externalId: String? = nil, error: String? = nil, updatedAt: String? = nil) {
+        self.status = status
+        self.externalId = externalId
+        self.error = error
+        self.updatedAt = updatedAt
+    }
+}
+
+/// `POST /v1/messages/{id}/delivery` body: what a channel connector did with an outbound message.
+public struct DeliveryReport: Codable, Sendable, Equatable {
+    public var status: MessageDelivery.Status
+    public var externalId: String?
+    public var error: String?
+
+    public init(status: MessageDelivery.Status, externalId: String? = nil, error: String? = nil) {
+        self.status = status
+        self.externalId = externalId
+        self.error = error
     }
 }
 

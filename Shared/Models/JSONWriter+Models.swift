@@ -129,3 +129,92 @@ extension RouteResult: JSONWritable {
         writer.endObject()
     }
 }
+
+extension Conversation: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writeMembers(to: &writer)
+        writer.endObject()
+    }
+
+    /// The members without the braces, for an object that adds its own (an event's data).
+    public func writeMembers(to writer: inout JSONWriter) {
+        writer.key("id")
+        writer.string(id)
+        writer.key("contactId")
+        writer.string(contactId)
+        writer.key("channel")
+        writer.string(channel.rawValue)
+        writer.key("inboxId")
+        writer.string(inboxId)
+        writer.key("assigneeId")
+        writer.string(assigneeId)
+        writer.key("queueId")
+        writer.string(queueId)
+        writer.key("routingState")
+        writer.string(routingState.rawValue)
+        writer.key("status")
+        writer.string(status.rawValue)
+        writer.key("subject")
+        writer.string(subject)
+        writer.key("tags")
+        writer.strings(tags)
+        writer.key("spam")
+        writer.bool(spam)
+        writer.key("createdAt")
+        writer.string(createdAt)
+        writer.key("updatedAt")
+        writer.string(updatedAt)
+        writer.key("closedAt")
+        writer.string(closedAt)
+        writer.key("firstResponseAt")
+        writer.string(firstResponseAt)
+    }
+}
+
+extension Message: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writeMembers(to: &writer)
+        writer.endObject()
+    }
+
+    /// The members without the braces, for an object that adds its own (an event's data).
+    public func writeMembers(to writer: inout JSONWriter) {
+        writer.key("id")
+        writer.string(id)
+        writer.key("conversationId")
+        writer.string(conversationId)
+        writer.key("direction")
+        writer.string(direction.rawValue)
+        writer.key("author")
+        writer.beginObject()
+        writer.key("type")
+        writer.string(author.type.rawValue)
+        writer.key("id")
+        writer.string(author.id)
+        writer.endObject()
+        writer.key("body")
+        writer.string(body)
+        writer.string("senderName", ifPresent: senderName)
+        writer.string("signature", ifPresent: signature)
+        if let delivery {
+            writer.key("delivery")
+            writer.value(delivery)
+        }
+        writer.key("createdAt")
+        writer.string(createdAt)
+    }
+}
+
+extension MessageDelivery: JSONWritable {
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("status")
+        writer.string(status.rawValue)
+        writer.string("externalId", ifPresent: externalId)
+        writer.string("error", ifPresent: error)
+        writer.string("updatedAt", ifPresent: updatedAt)
+        writer.endObject()
+    }
+}

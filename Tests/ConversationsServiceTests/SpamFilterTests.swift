@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Storage
 import TestSupport
@@ -128,6 +129,7 @@ import Testing
     @Test func trainingIsStoredAndReloadsToTheSameJudgement() throws {
         try withTemporaryFolder { folder in
             let db = try Database(path: folder + "/conversations.sqlite", migrations: ConversationMigrations.all)
+            let events = try EventLog(db: db, service: "conversations")
             func loaded() throws -> SpamFilter {
                 SpamFilter(model: try db.read { try ConversationStore.spamModel($0) })
             }
@@ -145,12 +147,12 @@ import Testing
             try db.write { connection in
                 for text in spam {
                     try ConversationStore.recordTraining(
-                        ConversationTransaction(connection: connection), text, as: .spam, sign: 1)
+                        ConversationTransaction(connection: connection, events: events), text, as: .spam, sign: 1)
                     training.append((text, .spam, 1))
                 }
                 for text in ham {
                     try ConversationStore.recordTraining(
-                        ConversationTransaction(connection: connection), text, as: .ham, sign: 1)
+                        ConversationTransaction(connection: connection, events: events), text, as: .ham, sign: 1)
                     training.append((text, .ham, 1))
                 }
             }
@@ -171,7 +173,7 @@ import Testing
             // Untraining one spam document drops it below the 5 needed to judge, on disk and in memory.
             try db.write { connection in
                 try ConversationStore.recordTraining(
-                    ConversationTransaction(connection: connection), spam[0], as: .spam, sign: -1)
+                    ConversationTransaction(connection: connection, events: events), spam[0], as: .spam, sign: -1)
             }
             filter.apply([(spam[0], .spam, -1)])
             #expect(filter.summary.spamDocuments == 4)

@@ -102,4 +102,26 @@ extension SplitMix64 {
                 ? nil : element([RoutingState.pending, .assigned, .queued, .awaitingCustomer, RoutingState.none]),
             spam: chance(2), dropped: chance(2), reason: optionalText(), replies: replies())
     }
+
+    public mutating func conversation() -> Conversation {
+        Conversation(
+            id: text(), contactId: text(), channel: element(Channel.allCases), inboxId: optionalText(),
+            assigneeId: optionalText(), queueId: optionalText(),
+            routingState: element([RoutingState.pending, .assigned, .queued, .awaitingCustomer, RoutingState.none]),
+            status: element(ConversationStatus.allCases), subject: optionalText(), tags: texts(), spam: chance(2),
+            createdAt: text(), updatedAt: text(), closedAt: optionalText(), firstResponseAt: optionalText())
+    }
+
+    public mutating func message() -> Message {
+        Message(
+            id: text(), conversationId: text(), direction: element([.inbound, .outbound]),
+            author: MessageAuthor(type: element([.contact, .agent, .automation]), id: optionalText()), body: text(),
+            senderName: optionalText(), signature: optionalText(),
+            delivery: chance(2)
+                ? nil
+                : MessageDelivery(
+                    status: element(MessageDelivery.Status.allCases), externalId: optionalText(), error: optionalText(),
+                    updatedAt: optionalText()),
+            createdAt: text())
+    }
 }

@@ -25,6 +25,8 @@ import Testing
             try expectWriterMatchesEncoder(random.routeContact(), round)
             try expectWriterMatchesEncoder(random.resolveRequest(), round)
             try expectWriterMatchesEncoder(random.inboundResult(), round)
+            try expectWriterMatchesEncoder(random.conversation(), round)
+            try expectWriterMatchesEncoder(random.message(), round)
         }
     }
 

@@ -10,6 +10,11 @@ enum ConversationError: Error, ProblemConvertible {
     case dependencyDown(service: String, detail: String)
     case dependencyFailed(service: String, detail: String)
     case spamForbidden
+    case messageNotFound(String)
+    /// A delivery report for a message the customer sent.
+    case notOutbound(String)
+    /// A delivery report that would take a message's delivery back (`failed` after `delivered`).
+    case deliveryBackwards(messageID: String, from: MessageDelivery.Status, to: MessageDelivery.Status)
 
     var problem: Problem {
         switch self {
@@ -26,6 +31,15 @@ enum ConversationError: Error, ProblemConvertible {
             Problem(status: 502, title: "Bad gateway", detail: "The \(service) service failed: \(detail)")
         case .spamForbidden:
             Problem(status: 403, title: "Forbidden", detail: "Only team managers and administrators may read spam.")
+        case .messageNotFound(let id): .notFound("Message", id: id)
+        case .notOutbound(let id):
+            .conflict(
+                "Not an outbound message",
+                detail: "Message \(id) came from the customer; only messages to the customer have a delivery.")
+        case .deliveryBackwards(let id, let from, let to):
+            .conflict(
+                "Delivery cannot go back",
+                detail: "Message \(id) is already \(from.rawValue); it cannot become \(to.rawValue).")
         }
     }
 }

@@ -76,7 +76,8 @@ struct InboundPipeline: Sendable {
         // request. If routing does not answer in time, the dispatcher retries with backoff until it
         // does, and applies the answer then, the same way.
         if let entry = recorded.routeEntry {
-            _ = await outbox.settle(entry, timeout: routingWait, applying: RoutingAnswers.apply)
+            _ = await outbox.settle(
+                entry, timeout: routingWait, applying: RoutingAnswers.apply(recordingIn: store.events))
         }
         return try outcome(recorded)
     }

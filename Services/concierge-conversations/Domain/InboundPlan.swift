@@ -17,6 +17,8 @@ struct InboundPlan: Equatable, Sendable {
     var conversationID: String
     /// The message, as stored.
     var message: Message
+    /// The address the message came from: where replies to the conversation go from now on.
+    var address: String
     /// The filter judged the message spam: the conversation goes to spam, unrouted.
     var spam: Bool
     /// A conversation that was routed before becomes spam: routing releases it.
@@ -61,6 +63,7 @@ struct InboundPlan: Equatable, Sendable {
             event = .new
         }
         spam = judgedSpam
+        address = input.from
         releaseFromRouting = judgedSpam && existing != nil
         message = Message(
             id: makeID(), conversationId: conversationID, direction: .inbound,

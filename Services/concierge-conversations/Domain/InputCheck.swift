@@ -35,6 +35,22 @@ enum InputCheck {
         try text(input.externalId, field: "externalId")
     }
 
+    /// `POST /v1/messages/{id}/delivery`: the connector's id for the message and its error, if any.
+    static func delivery(_ report: DeliveryReport) throws(ConversationError) {
+        if let externalId = report.externalId {
+            guard !externalId.isEmpty, !StoredText.exceeds(externalId, maxLength: 255) else {
+                throw .invalid(field: "externalId", message: "externalId must be 1 to 255 characters.")
+            }
+            try text(externalId, field: "externalId")
+        }
+        if let error = report.error {
+            guard !StoredText.exceeds(error, maxLength: 2000) else {
+                throw .invalid(field: "error", message: "error must be at most 2000 characters.")
+            }
+            try text(error, field: "error", lines: .multiline)
+        }
+    }
+
     /// `POST /v1/internal/routing-decisions`: `decidedAt` is required there (stale decisions are told
     /// from newer ones by it), though the synchronous `/v1/route` answer may leave it out.
     static func routingDecision(_ decision: RouteResult) throws(ConversationError) {

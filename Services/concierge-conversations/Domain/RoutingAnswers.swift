@@ -1,4 +1,5 @@
 import ConciergeJSON
+import Events
 import Foundation
 import HTTPClient
 import Models
@@ -9,23 +10,26 @@ import ServiceRuntime
 /// `routingState` follow routing's latest decision; decisions carry a version, so an older one never
 /// overwrites a newer one (`ConversationStore.apply`). Answers arrive three ways, all applied there:
 /// - the answer to a `route` or `assign` call this service wrote to its outbox — whether the request
-///   that wrote it delivered it itself (`Outbox.settle(…, applying: RoutingAnswers.apply)`, as
+///   that wrote it delivered it itself (`Outbox.settle(…, applying: RoutingAnswers.apply(…))`, as
 ///   `POST /v1/inbound` does) or the dispatcher did on a retry (`register(on:)`) — applied by `apply`
 ///   in the transaction that removes the delivered entry, so an answer is never lost to a crash;
 /// - a decision routing made on its own (draining, deactivation), on `POST /v1/internal/routing-decisions`;
 /// - the answer to a direct call an agent's request waits for (move, transfer), in `AgentActions`.
 enum RoutingAnswers {
     /// Applies routing's answer to a `route` or `assign` call, in the transaction that removes the
-    /// delivered entry: the request that wrote the call passes it to `Outbox.settle`, and
-    /// `register(on:)` gives it to the dispatcher for the retries.
-    static let apply: Outbox.DeliveryHook = { entry, response, connection in
-        let result = try JSONCoding.decode(RouteResult.self, from: response.body)
-        try ConversationStore.apply(
-            ConversationTransaction(connection: connection), result, replyTo: messageID(ofRouteRequest: entry.body))
+    /// delivered entry (recording its events in `events`): the request that wrote the call passes it
+    /// to `Outbox.settle`, and `register(on:events:)` gives it to the dispatcher for the retries.
+    static func apply(recordingIn events: EventLog) -> Outbox.DeliveryHook {
+        { entry, response, connection in
+            let result = try JSONCoding.decode(RouteResult.self, from: response.body)
+            try ConversationStore.apply(
+                ConversationTransaction(connection: connection, events: events), result,
+                replyTo: messageID(ofRouteRequest: entry.body))
+        }
     }
 
-    static func register(on outbox: Outbox) {
-        outbox.onDelivered(.route, .assign, apply: apply)
+    static func register(on outbox: Outbox, events: EventLog) {
+        outbox.onDelivered(.route, .assign, apply: apply(recordingIn: events))
     }
 
     /// The `message.id` of a route request we wrote (automated replies answer it), read without

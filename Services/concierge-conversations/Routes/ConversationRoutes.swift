@@ -24,6 +24,7 @@ struct ConversationRoutes: Sendable {
         router.post("/v1/conversations/{id}/reassign-to-hero", access: .agents, reassignToHero)
         router.post("/v1/conversations/{id}/move", access: .agents, move)
         router.post("/v1/conversations/{id}/tags", access: .agents, tags)
+        router.post("/v1/messages/{id}/delivery", access: .services, delivery)
     }
 
     @Sendable func inbound(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -106,6 +107,13 @@ struct ConversationRoutes: Sendable {
         let add = try Self.cleanTags(input.add ?? [], field: "add")
         let remove = try Self.cleanTags(input.remove ?? [], field: "remove")
         return try .json(try store.changeTags(try visible(context).id, add: add, remove: remove))
+    }
+
+    /// A channel connector reports what became of an outbound message.
+    @Sendable func delivery(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let report = try request.decode(DeliveryReport.self)
+        try InputCheck.delivery(report)
+        return try .json(try store.recordDelivery(try context.parameters.require("id"), report))
     }
 
     /// The conversation named in the path; spam ones exist only for those who may read spam.

@@ -38,7 +38,9 @@ struct SpamRoutes: Sendable {
             (try? await contacts.get(current.contactId)).map(RouteContact.init) ?? RouteContact(id: current.contactId)
         let entry = try store.markNotSpam(id, contact: contact)
         if let entry {
-            _ = await outbox.settle(entry, timeout: ConversationStore.notSpamRouteWait, applying: RoutingAnswers.apply)
+            _ = await outbox.settle(
+                entry, timeout: ConversationStore.notSpamRouteWait,
+                applying: RoutingAnswers.apply(recordingIn: store.events))
         }
         return try .json(try store.conversation(id))
     }

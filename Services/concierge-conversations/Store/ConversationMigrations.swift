@@ -169,5 +169,17 @@ enum ConversationMigrations {
                 "UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
         },
         Migration(9, "the events table: what this service tells the outside") { try EventSchema.create($0) },
+        Migration(10, "where replies go, and what became of each outbound message") { connection in
+            // Outbound messages written before this step have no delivery (they were never offered to
+            // a connector); those written after start `pending`.
+            try connection.execute(
+                """
+                ALTER TABLE conversations ADD COLUMN address TEXT;
+                ALTER TABLE messages ADD COLUMN delivery_status TEXT;
+                ALTER TABLE messages ADD COLUMN delivery_external_id TEXT;
+                ALTER TABLE messages ADD COLUMN delivery_error TEXT;
+                ALTER TABLE messages ADD COLUMN delivery_updated_at TEXT;
+                """)
+        },
     ]
 }

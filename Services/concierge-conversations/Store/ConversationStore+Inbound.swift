@@ -96,25 +96,27 @@ extension ConversationStore {
     static func apply(_ tx: ConversationTransaction, _ plan: InboundPlan, heldFor: Double) throws -> String? {
         let connection = tx.connection
         let now = plan.message.createdAt
+        var before: Conversation?
         switch plan.thread {
         case .create(let conversation):
             try connection.run(
                 """
                 INSERT INTO conversations (id, contact_id, channel, routing_state, status, subject, subject_lower, created_at,
-                    updated_at) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?)
+                    updated_at, address) VALUES (?, ?, ?, 'pending', 'waiting', ?, ?, ?, ?, ?)
                 """, conversation.id, conversation.contactId, conversation.channel.rawValue, conversation.subject,
-                conversation.subject?.lowercased(), now, now)
+                conversation.subject?.lowercased(), now, now, plan.address)
             if let subject = conversation.subject {
                 try connection.run(
                     "INSERT INTO conversation_subjects (rowid, subject_lower) VALUES (?, ?)",
                     connection.lastInsertRowID,
                     subject.lowercased())
             }
-        case .reopen(let id):
+        case .reopen(let id), .append(let id):
+            before = try conversation(connection, id)
             try connection.run(
-                "UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ? WHERE id = ?", now, id)
-        case .append(let id):
-            try connection.run("UPDATE conversations SET status = 'waiting', updated_at = ? WHERE id = ?", now, id)
+                """
+                UPDATE conversations SET status = 'waiting', closed_at = NULL, updated_at = ?, address = ? WHERE id = ?
+                """, now, plan.address, id)
         }
         if plan.spam {
             try connection.run(
@@ -124,7 +126,27 @@ extension ConversationStore {
         }
         if plan.releaseFromRouting { try tx.enqueue(.release(plan.conversationID)) }
         try insert(tx, plan.message, replyTo: nil)
-        return try plan.route.map { try enqueueRoute(tx, $0, heldFor: heldFor) }
+        let entry = try plan.route.map { try enqueueRoute(tx, $0, heldFor: heldFor) }
+        try recordInboundEvents(tx, plan, before: before)
+        return entry
+    }
+
+    /// The events of an inbound message: the conversation created, reopened or waiting again, made
+    /// spam, and the message itself.
+    private static func recordInboundEvents(_ tx: ConversationTransaction, _ plan: InboundPlan, before: Conversation?)
+        throws
+    {
+        let after = try conversation(tx.connection, plan.conversationID)
+        if let before {
+            if before.status != after.status {
+                try tx.record(.statusChanged, after, previous: [("previousStatus", before.status.rawValue)])
+            }
+            if after.spam && !before.spam { try tx.record(.spam, after) }
+        } else {
+            try tx.record(.created, after)
+            if after.spam { try tx.record(.spam, after) }
+        }
+        try tx.recordInbound(plan.message, in: after, from: plan.address)
     }
 
     /// Keeps the contact's emails and tags here for smart-folder rules (`contact.email`, `contact.tag`),

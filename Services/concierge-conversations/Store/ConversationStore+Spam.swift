@@ -20,7 +20,9 @@ extension ConversationStore {
                 Timestamp.now(), id)
             try tx.enqueue(.release(id))
             try tx.enqueue(.block(contactID: conversation.contactId))
-            return try Self.conversation(connection, id)
+            let marked = try Self.conversation(connection, id)
+            try tx.record(.spam, marked)
+            return marked
         }
     }
 
@@ -45,6 +47,7 @@ extension ConversationStore {
                         message: RouteMessage(id: "not-spam-" + Identifier.make())),
                     heldFor: Self.notSpamRouteWait)
             }
+            try tx.record(.notSpam, try Self.conversation(connection, id))
             return entry
         }
     }

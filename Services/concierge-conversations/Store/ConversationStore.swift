@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Models
 import Outbox
@@ -11,10 +12,13 @@ struct ConversationStore: Sendable {
     let writer: GroupWriter
     /// The spam filter, loaded from the stored counts; trained here after each commit that trains it.
     let spamFilter: SpamFilter
+    /// The service's events, recorded by every write that changes a conversation or a message.
+    let events: EventLog
 
-    init(db: Database, writer: GroupWriter) throws {
+    init(db: Database, writer: GroupWriter, events: EventLog) throws {
         self.db = db
         self.writer = writer
+        self.events = events
         spamFilter = SpamFilter(model: try db.read { try Self.spamModel($0) })
     }
 
@@ -86,13 +90,17 @@ struct ConversationStore: Sendable {
         let rows = try db.read { connection in
             try connection.query(
                 """
-                SELECT seq, id, conversation_id, direction, author_type, author_id, body, sender_name, signature, created_at
-                FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                SELECT \(Self.messageColumns) FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?
                 """, [conversationID, cursor ?? 0, limit + 1]
             ) { (Self.message($0), $0.int64(0)) }
         }
         return Page(rows: rows, limit: limit)
     }
+
+    static let messageColumns = """
+        seq, id, conversation_id, direction, author_type, author_id, body, sender_name, signature, created_at,
+        delivery_status, delivery_external_id, delivery_error, delivery_updated_at
+        """
 
     static func message(_ row: Row) -> Message {
         Message(
@@ -101,7 +109,20 @@ struct ConversationStore: Sendable {
             author: MessageAuthor(
                 type: MessageAuthor.Kind(rawValue: row.string(4)) ?? .contact, id: row.optionalString(5)),
             body: row.string(6), senderName: row.optionalString(7), signature: row.optionalString(8),
+            delivery: row.optionalString(10).flatMap(MessageDelivery.Status.init(rawValue:)).map {
+                MessageDelivery(
+                    status: $0, externalId: row.optionalString(11), error: row.optionalString(12),
+                    updatedAt: row.optionalString(13))
+            },
             createdAt: row.string(9))
+    }
+
+    /// The address the customer last wrote from, where replies go (`nil` for conversations older
+    /// than the column).
+    static func address(_ connection: Connection, conversationID: String) throws -> String? {
+        try connection.first("SELECT address FROM conversations WHERE id = ?", [conversationID]) {
+            $0.optionalString(0)
+        } ?? nil
     }
 
     /// Automation messages sent in answer to one inbound message.
@@ -138,13 +159,19 @@ struct ConversationStore: Sendable {
             let message = Message(
                 id: Identifier.make(), conversationId: conversationID, direction: .outbound,
                 author: MessageAuthor(type: .agent, id: agentID), body: body, senderName: sender?.senderName,
-                signature: sender?.signature, createdAt: now)
+                signature: sender?.signature, delivery: MessageDelivery(status: .pending), createdAt: now)
             try Self.insert(tx, message, replyTo: nil)
             try connection.run(
                 """
                 UPDATE conversations SET status = 'open', replied = 1, updated_at = ?,
                     first_response_at = coalesce(first_response_at, ?) WHERE id = ?
                 """, now, now, conversationID)
+            let after = try Self.conversation(connection, conversationID)
+            try tx.recordOutbound(
+                message, in: after, to: try Self.address(connection, conversationID: conversationID))
+            if conversation.status != after.status {
+                try tx.record(.statusChanged, after, previous: [("previousStatus", conversation.status.rawValue)])
+            }
             return message
         }
     }
@@ -154,11 +181,43 @@ struct ConversationStore: Sendable {
         try connection.run(
             """
             INSERT INTO messages (id, conversation_id, direction, author_type, author_id, body, sender_name, signature,
-                reply_to, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                reply_to, created_at, delivery_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             message.id, message.conversationId, message.direction.rawValue, message.author.type.rawValue,
             message.author.id,
-            message.body, message.senderName, message.signature, replyTo, message.createdAt)
+            message.body, message.senderName, message.signature, replyTo, message.createdAt,
+            message.delivery?.status.rawValue)
+    }
+
+    /// Records what a channel connector did with an outbound message, once: the same report again
+    /// changes nothing; a report that goes back (`failed` after `delivered`) is 409.
+    func recordDelivery(_ messageID: String, _ report: DeliveryReport) throws -> Message {
+        try write { tx in
+            let connection = tx.connection
+            guard
+                let message = try connection.first(
+                    "SELECT \(Self.messageColumns) FROM messages WHERE id = ?", [messageID], Self.message)
+            else { throw ConversationError.messageNotFound(messageID) }
+            guard message.direction == .outbound else { throw ConversationError.notOutbound(messageID) }
+            let current = message.delivery ?? MessageDelivery(status: .pending)
+            if current.status == report.status { return message }
+            guard report.status.rank >= current.status.rank else {
+                throw ConversationError.deliveryBackwards(messageID: messageID, from: current.status, to: report.status)
+            }
+            let now = Timestamp.now()
+            try connection.run(
+                """
+                UPDATE messages SET delivery_status = ?, delivery_external_id = coalesce(?, delivery_external_id),
+                    delivery_error = ?, delivery_updated_at = ? WHERE id = ?
+                """, report.status.rawValue, report.externalId, report.error, now, messageID)
+            var updated = message
+            updated.delivery = MessageDelivery(
+                status: report.status, externalId: report.externalId ?? current.externalId, error: report.error,
+                updatedAt: now)
+            try tx.recordDeliveryUpdated(
+                updated, in: try Self.conversation(connection, message.conversationId), previous: current.status)
+            return updated
+        }
     }
 
     /// Closes the conversation and tells routing to release it (outbox); returns spam-filter training.
@@ -173,7 +232,9 @@ struct ConversationStore: Sendable {
                 now, now, conversationID)
             try tx.enqueue(.release(conversationID))
             train(tx, try Self.trainClosed(tx, conversationID: conversationID))
-            return try Self.conversation(connection, conversationID)
+            let closed = try Self.conversation(connection, conversationID)
+            try tx.record(.statusChanged, closed, previous: [("previousStatus", conversation.status.rawValue)])
+            return closed
         }
     }
 
@@ -186,7 +247,9 @@ struct ConversationStore: Sendable {
             for tag in add where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) { tags.append(tag) }
             guard tags != conversation.tags else { return conversation }
             try Self.writeTags(tx, conversationID: conversationID, tags: tags)
-            return try Self.conversation(connection, conversationID)
+            let changed = try Self.conversation(connection, conversationID)
+            try tx.recordTagsChanged(changed, previousTags: conversation.tags)
+            return changed
         }
     }
 
@@ -208,9 +271,15 @@ struct ConversationStore: Sendable {
     }
 
     /// Applies a routing decision unless a newer one is already recorded; stores automation replies.
+    /// Records what changed: `conversation.assigned`, `.queued`, `.moved`, `.tags_changed`, and a
+    /// `message.created` per automation reply.
     static func apply(_ tx: ConversationTransaction, _ result: RouteResult, replyTo messageID: String?) throws {
         let connection = tx.connection
-        try connection.run(
+        guard
+            let before = try connection.first(
+                "SELECT \(columns) FROM conversations WHERE id = ?", [result.conversationId], decode)
+        else { return }
+        let changed = try connection.run(
             """
             UPDATE conversations SET assignee_id = ?, inbox_id = coalesce(?, inbox_id), queue_id = ?, routing_state = ?,
                 routing_version = ?, updated_at = ?
@@ -219,25 +288,52 @@ struct ConversationStore: Sendable {
             result.assigneeId, result.inboxId, result.queueId, result.routingState.rawValue, result.version,
             Timestamp.now(),
             result.conversationId, result.version)
-        if !result.tags.isEmpty,
-            let current = try connection.first(
-                "SELECT tags FROM conversations WHERE id = ?", [result.conversationId],
-                { ListCoding.values($0.string(0)) })
-        {
-            var tags = current
+        var tagsChanged = false
+        if !result.tags.isEmpty {
+            var tags = before.tags
             for tag in result.tags where !tags.contains(where: { $0.lowercased() == tag.lowercased() }) {
                 tags.append(tag)
             }
-            if tags != current { try writeTags(tx, conversationID: result.conversationId, tags: tags) }
+            if tags != before.tags {
+                try writeTags(tx, conversationID: result.conversationId, tags: tags)
+                tagsChanged = true
+            }
         }
+        var after = before
+        if changed > 0 || tagsChanged { after = try conversation(connection, result.conversationId) }
+        if changed > 0 { try recordRoutingChanges(tx, before: before, after: after) }
+        if tagsChanged { try tx.recordTagsChanged(after, previousTags: before.tags) }
         guard let messageID, !result.replies.isEmpty,
             try connection.scalarInt("SELECT count(*) FROM messages WHERE reply_to = ?", [messageID]) == 0
         else { return }
+        let address = try address(connection, conversationID: result.conversationId)
         for reply in result.replies {
             let message = Message(
                 id: Identifier.make(), conversationId: result.conversationId, direction: .outbound,
-                author: MessageAuthor(type: .automation, id: nil), body: reply.body, createdAt: Timestamp.now())
+                author: MessageAuthor(type: .automation, id: nil), body: reply.body,
+                delivery: MessageDelivery(status: .pending), createdAt: Timestamp.now())
             try insert(tx, message, replyTo: messageID)
+            try tx.recordOutbound(message, in: after, to: address)
+        }
+    }
+
+    /// The events of a routing decision applied: where the conversation went.
+    private static func recordRoutingChanges(_ tx: ConversationTransaction, before: Conversation, after: Conversation)
+        throws
+    {
+        // A first placement is not a move: `conversation.assigned` or `.queued` tells it.
+        if let previous = before.inboxId, after.inboxId != previous {
+            try tx.record(.moved, after, previous: [("previousInboxId", before.inboxId)])
+        }
+        let previousAssignee = ("previousAssigneeId", before.assigneeId)
+        if after.routingState == .assigned
+            && (before.routingState != .assigned || before.assigneeId != after.assigneeId)
+        {
+            try tx.record(.assigned, after, previous: [previousAssignee])
+        } else if after.routingState == .queued
+            && (before.routingState != .queued || before.queueId != after.queueId)
+        {
+            try tx.record(.queued, after, previous: [previousAssignee])
         }
     }
 

@@ -1,3 +1,4 @@
+import Events
 import Outbox
 import ServiceRuntime
 import Storage
@@ -8,6 +9,8 @@ import Storage
 struct ConversationTransaction {
     /// The writer's connection, inside the transaction (Store code only).
     let connection: Connection
+    /// Where the transaction records the events of what it changes (`ConversationEvents`).
+    let events: EventLog
 
     /// Writes a call on another service to the outbox, in this transaction; returns the entry id.
     @discardableResult
@@ -24,11 +27,12 @@ struct ConversationTransaction {
 extension ConversationStore {
     /// Runs `body` in a write transaction of its own.
     func write<T>(_ body: (ConversationTransaction) throws -> T) throws -> T {
-        try db.write { try body(ConversationTransaction(connection: $0)) }
+        try db.write { try body(ConversationTransaction(connection: $0, events: events)) }
     }
 
     /// Runs `body` in the group writer's next shared transaction (the inbound path).
     func writeShared<T: Sendable>(_ body: @escaping @Sendable (ConversationTransaction) throws -> T) async throws -> T {
-        try await writer.write { try body(ConversationTransaction(connection: $0)) }
+        let events = self.events
+        return try await writer.write { try body(ConversationTransaction(connection: $0, events: events)) }
     }
 }
