@@ -14,7 +14,7 @@ func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore", "Events"] + deps,
+        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore", "Events", "Webhooks"] + deps,
         path: "Services/\(folder)",
         resources: [.copy("openapi.json")],
         swiftSettings: settings
@@ -67,6 +67,8 @@ let package = Package(
         shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
         // Each service's events: recorded with the change they report, read back, streamed live.
         shared("Events", ["ConciergeCore", "ConciergeJSON", "Models", "Storage"]),
+        // Each service's webhooks: the resource, and signed, ordered, retried delivery of its events.
+        shared("Webhooks", ["ConciergeCore", "Events", "HTTPClient", "Logging", "Models", "Storage", "Auth"]),
         shared("Clients", ["HTTPClient", "Models", "Auth"]),
         shared(
             "ServiceRuntime",

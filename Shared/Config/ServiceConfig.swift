@@ -26,6 +26,13 @@ public struct ServiceConfig: Sendable, Equatable {
     public var eventRetentionHours: Double = defaultEventRetentionHours
 
     public static let defaultEventRetentionHours = 168.0
+    /// Seconds between a webhook's failed delivery and the next try (`CONCIERGE_WEBHOOK_RETRY_SCHEDULE`,
+    /// comma-separated; the last repeats). Default 5, 30, 120, 600, 1800, 3600, 7200.
+    public var webhookRetryDelays: [Double] = defaultWebhookRetryDelays
+    /// Hours a webhook may fail before the service disables it (`CONCIERGE_WEBHOOK_RETRY_HOURS`, default 24).
+    public var webhookRetryHours: Double = 24
+
+    public static let defaultWebhookRetryDelays: [Double] = [5, 30, 120, 600, 1800, 3600, 7200]
 
     /// A bad setting: the variable and why.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -92,13 +99,37 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             eventRetentionHours = value
         }
+        var webhookRetryDelays = defaultWebhookRetryDelays
+        if let text = env["CONCIERGE_WEBHOOK_RETRY_SCHEDULE"] {
+            let values = text.split(separator: ",", omittingEmptySubsequences: false).map {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
+            guard !values.isEmpty, values.count <= 50,
+                values.allSatisfy({ $0.map { $0.isFinite && $0 >= 0.01 && $0 <= 86_400 } ?? false })
+            else {
+                throw Invalid(
+                    variable: "CONCIERGE_WEBHOOK_RETRY_SCHEDULE",
+                    reason: "must be 1 to 50 comma-separated seconds from 0.01 to 86400, got \"\(text)\"")
+            }
+            webhookRetryDelays = values.compactMap { $0 }
+        }
+        var webhookRetryHours = 24.0
+        if let text = env["CONCIERGE_WEBHOOK_RETRY_HOURS"] {
+            guard let value = Double(text), value.isFinite, value >= 0.0001, value <= 720 else {
+                throw Invalid(
+                    variable: "CONCIERGE_WEBHOOK_RETRY_HOURS",
+                    reason: "must be a number of hours from 0.0001 to 720, got \"\(text)\"")
+            }
+            webhookRetryHours = value
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
             conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
-            logLevel: level, walRewindFrames: walRewindFrames, eventRetentionHours: eventRetentionHours)
+            logLevel: level, walRewindFrames: walRewindFrames, eventRetentionHours: eventRetentionHours,
+            webhookRetryDelays: webhookRetryDelays, webhookRetryHours: webhookRetryHours)
     }
 
     /// `load` from the process environment; on a bad value prints one line naming it and exits 2.

@@ -34,6 +34,7 @@ public final class EventHub: Sendable {
     }
 
     private let state: Mutex<State>
+    private let observers = Mutex<[@Sendable (Event) -> Void]>([])
 
     /// - Parameter lastSeq: the highest `seq` committed when the service started.
     public init(lastSeq: Int64) {
@@ -64,6 +65,13 @@ public final class EventHub: Sendable {
             }
         }
         for continuation in woken { continuation.resume() }
+        for observer in observers.withLock({ $0 }) { observer(event) }
+    }
+
+    /// Runs `observer` after each published event, on the committing thread (keep it short: e.g.
+    /// wake a dispatcher).
+    public func observe(_ observer: @escaping @Sendable (Event) -> Void) {
+        observers.withLock { $0.append(observer) }
     }
 
     // Sent under the lock so that two publishes never interleave one subscriber's events.

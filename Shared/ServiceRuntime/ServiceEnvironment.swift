@@ -7,6 +7,7 @@ import HTTPServer
 import Logging
 import Outbox
 import Storage
+import Webhooks
 
 /// Everything a service's routes and stores are built from, made once at start-up.
 public struct ServiceEnvironment: Sendable {
@@ -21,6 +22,8 @@ public struct ServiceEnvironment: Sendable {
     public let outbox: Outbox
     /// This service's events: record them in the transaction of the change they report.
     public let events: EventLog
+    /// Delivers `events` to the service's webhooks (`/v1/webhooks`).
+    public let webhooks: WebhookDispatcher
     /// Clients of the other services, authenticating with short-lived `service` tokens.
     public let contacts: ContactsClient
     public let conversations: ConversationsClient

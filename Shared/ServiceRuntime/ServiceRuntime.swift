@@ -9,6 +9,7 @@ import Logging
 import Models
 import Outbox
 import Storage
+import Webhooks
 
 /// Start-up, shared routes and shutdown common to every service (SPEC §1, §2):
 /// configuration → database (migrated) → routes → server + outbox dispatcher → SIGTERM → drain → exit 0.
@@ -64,10 +65,15 @@ public enum ServiceRuntime {
             return source
         }
         let outbox = environment.outbox
+        let webhooks = environment.webhooks
         let pruning = Task { await pruneEvents(environment.events, logger: logger) }
         let failed = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await outbox.run()
+                return false
+            }
+            group.addTask {
+                await webhooks.run()
                 return false
             }
             if let cache {
@@ -79,6 +85,7 @@ public enum ServiceRuntime {
             group.addTask {
                 defer {
                     outbox.stop()
+                    webhooks.stop()
                     cache?.stop()
                 }
                 do {
@@ -149,9 +156,13 @@ public enum ServiceRuntime {
         metrics.gauge("concierge_event_long_polls", help: "Event feed requests waiting for an event (wait).") {
             [(labels: "", value: Double(events.hub.waitingCount))]
         }
+        let webhooks = WebhookDispatcher(
+            store: WebhookStore(db: db), events: events,
+            policy: RetryPolicy(delays: config.webhookRetryDelays, window: config.webhookRetryHours * 3600),
+            logger: logger)
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
-            outbox: outbox, events: events,
+            outbox: outbox, events: events, webhooks: webhooks,
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),
@@ -184,6 +195,10 @@ public enum ServiceRuntime {
             ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
         router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
         EventRoutes(log: environment.events).register(on: router)
+        WebhookRoutes(
+            store: environment.webhooks.store, events: environment.events, dispatcher: environment.webhooks,
+            checkTarget: { _ in nil }
+        ).register(on: router)
     }
 
     /// Deletes events past their retention, every minute (more often when retention is short), until

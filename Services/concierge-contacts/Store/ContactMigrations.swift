@@ -1,6 +1,7 @@
 import Events
 import Outbox
 import Storage
+import Webhooks
 
 /// The contacts database schema, in numbered forward-only steps.
 enum ContactMigrations {
@@ -70,5 +71,6 @@ enum ContactMigrations {
                 """)
         },
         Migration(6, "the events table: what this service tells the outside") { try EventSchema.create($0) },
+        Migration(7, "webhooks and their delivery log") { try WebhookSchema.create($0) },
     ]
 }

@@ -1,6 +1,7 @@
 import Events
 import Outbox
 import Storage
+import Webhooks
 
 /// The conversations database schema, in numbered forward-only steps.
 enum ConversationMigrations {
@@ -181,5 +182,6 @@ enum ConversationMigrations {
                 ALTER TABLE messages ADD COLUMN delivery_updated_at TEXT;
                 """)
         },
+        Migration(11, "webhooks and their delivery log") { try WebhookSchema.create($0) },
     ]
 }

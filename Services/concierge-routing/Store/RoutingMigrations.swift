@@ -1,6 +1,7 @@
 import Events
 import Outbox
 import Storage
+import Webhooks
 
 /// The routing database schema, in numbered forward-only steps.
 enum RoutingMigrations {
@@ -127,5 +128,6 @@ enum RoutingMigrations {
         },
         Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
         Migration(8, "the events table: what this service tells the outside") { try EventSchema.create($0) },
+        Migration(9, "webhooks and their delivery log") { try WebhookSchema.create($0) },
     ]
 }
