@@ -21,6 +21,13 @@ extension ServiceClient {
 }
 
 extension ContactsClient {
+    /// The contacts service's events as they commit (see `ServiceClient.eventStream`).
+    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
+        -> EventStream
+    {
+        try await client.eventStream(after: after, types: types)
+    }
+
     /// The contacts service's events (see `ServiceClient.events`).
     public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
         async throws(ServiceError) -> Page<EventEnvelope>
@@ -30,6 +37,13 @@ extension ContactsClient {
 }
 
 extension ConversationsClient {
+    /// The conversations service's events as they commit (see `ServiceClient.eventStream`).
+    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
+        -> EventStream
+    {
+        try await client.eventStream(after: after, types: types)
+    }
+
     /// The conversations service's events (see `ServiceClient.events`).
     public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
         async throws(ServiceError) -> Page<EventEnvelope>
@@ -44,6 +58,13 @@ extension ConversationsClient {
 }
 
 extension RoutingClient {
+    /// The routing service's events as they commit (see `ServiceClient.eventStream`).
+    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
+        -> EventStream
+    {
+        try await client.eventStream(after: after, types: types)
+    }
+
     /// The routing service's events (see `ServiceClient.events`).
     public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
         async throws(ServiceError) -> Page<EventEnvelope>
@@ -53,6 +74,13 @@ extension RoutingClient {
 }
 
 extension CRMLookupClient {
+    /// The CRM-lookup service's events as they commit (see `ServiceClient.eventStream`).
+    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
+        -> EventStream
+    {
+        try await client.eventStream(after: after, types: types)
+    }
+
     /// The CRM-lookup service's events (see `ServiceClient.events`).
     public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
         async throws(ServiceError) -> Page<EventEnvelope>

@@ -66,7 +66,9 @@ public enum ServiceRuntime {
         }
         let outbox = environment.outbox
         let webhooks = environment.webhooks
-        let pruning = Task { await pruneEvents(environment.events, logger: logger) }
+        let pruning = Task {
+            await pruneEvents(environment.events, deliveries: environment.webhooks.store, logger: logger)
+        }
         let failed = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await outbox.run()
@@ -201,9 +203,9 @@ public enum ServiceRuntime {
         ).register(on: router)
     }
 
-    /// Deletes events past their retention, every minute (more often when retention is short), until
-    /// cancelled.
-    static func pruneEvents(_ events: EventLog, logger: Logger) async {
+    /// Deletes events past their retention, and webhook delivery log entries as old, every minute
+    /// (more often when retention is short), until cancelled.
+    static func pruneEvents(_ events: EventLog, deliveries: WebhookStore, logger: Logger) async {
         let interval = min(60, max(1, events.retention / 10))
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(interval))
@@ -211,6 +213,8 @@ public enum ServiceRuntime {
             do {
                 let pruned = try events.prune()
                 if pruned > 0 { logger.info("events pruned", ["count": String(pruned)]) }
+                let cutoff = (Date().timeIntervalSince1970 - events.retention) * 1000
+                try deliveries.pruneDeliveries(olderThan: Int64(cutoff))
             } catch {
                 logger.warning("event pruning failed", ["error": "\(error)"])
             }

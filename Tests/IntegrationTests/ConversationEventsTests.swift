@@ -26,9 +26,14 @@ import Testing
 
     /// `concierge_event_long_polls` of the conversations service now.
     private static func longPolls(_ cluster: TestCluster) async -> Double? {
+        await metric("concierge_event_long_polls", cluster)
+    }
+
+    /// A label-less metric of the conversations service now.
+    private static func metric(_ name: String, _ cluster: TestCluster) async -> Double? {
         guard let answer = try? await cluster.raw(.conversations).raw("GET", "/metrics") else { return nil }
         let text = String(decoding: answer.body, as: UTF8.self)
-        return text.split(separator: "\n").first { $0.hasPrefix("concierge_event_long_polls ") }
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
@@ -332,6 +337,42 @@ import Testing
             let targetSees = try await Self.feed(kit.acting(as: target), after: head)
             #expect(targetSees.first?.type == "conversation.assigned")
             #expect(!targetSees.contains { $0.type == "conversation.spam" || $0.type == "conversation.not_spam" })
+        }
+    }
+
+    @Test func theTypedClientStreamsEventsAndLeavingTheLoopClosesTheStream() async throws {
+        try await withServices([.contacts, .routing, .conversations]) { cluster in
+            let kit = ConversationKit(cluster)
+            _ = try await kit.desk(capacity: PartialCounts(messaging: 10))
+            let stream = try await kit.conversations.eventStream(types: ["conversation.created"])
+            #expect(await eventually { await Self.metric("concierge_event_streams", cluster) == 1 })
+            var created: [String] = []
+            for index in 0..<3 {
+                let result = try await kit.inbound(.messaging, from: "+4566666\(index)00", expecting: 201)
+                created.append(try #require(result.conversationId))
+            }
+            var seen: [String] = []
+            for try await event in stream {
+                #expect(event.type == "conversation.created")
+                seen.append(event[data: "id"] ?? "")
+                if seen.count == 3 { break }
+            }
+            #expect(seen == created)
+            #expect(await eventually { await Self.metric("concierge_event_streams", cluster) == 0 })
+            // Resuming after the first gets the other two.
+            let first = try #require(try await kit.conversations.events(types: ["conversation.created"]).items.first)
+            var resumed: [String] = []
+            for try await event in try await kit.conversations.eventStream(
+                after: first.seq, types: ["conversation.created"])
+            {
+                resumed.append(event[data: "id"] ?? "")
+                if resumed.count == 2 { break }
+            }
+            #expect(resumed == Array(created.dropFirst()))
+            // An agent's token on a bad filter: the problem comes back as an error.
+            await #expect(throws: ServiceError.self) {
+                _ = try await kit.conversations.eventStream(types: ["Bad Type"])
+            }
         }
     }
 }
