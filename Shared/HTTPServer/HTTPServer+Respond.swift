@@ -39,7 +39,14 @@ extension HTTPServer {
                 try request.checkQueryEncoding()
                 let handlerContext = context
                 response = try await RequestTrace.$requestID.withValue(requestID) {
-                    try await route.handler(request, handlerContext)
+                    if route.idempotencyKey == .replayed, let idempotentRequests,
+                        request.head.header("idempotency-key") != nil
+                    {
+                        return try await idempotentRequests.respond(to: request, context: handlerContext) {
+                            await self.outcome(of: route, request, handlerContext)
+                        }
+                    }
+                    return try await route.handler(request, handlerContext)
                 }
             }
         } catch {
@@ -57,6 +64,15 @@ extension HTTPServer {
         let includeBody = request.method != "HEAD"
         let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
         return (bytes, includeBody ? response.file : nil, keepAlive)
+    }
+
+    /// The handler's answer, its errors turned into theirs, for a request whose answer may be kept.
+    private func outcome(of route: Route, _ request: Request, _ context: RequestContext) async -> Response {
+        do {
+            return try await route.handler(request, context)
+        } catch {
+            return errorResponse(error, context: context)
+        }
     }
 
     /// The method as metrics and logs name it: a standard method (RFC 9110 §9, and PATCH) as sent, any

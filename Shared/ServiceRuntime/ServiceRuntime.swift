@@ -49,7 +49,7 @@ public enum ServiceRuntime {
         let server = HTTPServer(
             ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
             signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics,
-            problemFor: { storage.problem(for: $0) })
+            problemFor: { storage.problem(for: $0) }, idempotentRequests: IdempotencyKeys(db: environment.db))
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "signals"))

@@ -1,4 +1,5 @@
 import Outbox
+import ServiceRuntime
 import Storage
 
 /// The contacts database schema, in numbered forward-only steps.
@@ -68,5 +69,6 @@ enum ContactMigrations {
                 WHERE instr(emails || phones || handles || tags || attributes, '%') > 0
                 """)
         },
+        Migration(6, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }

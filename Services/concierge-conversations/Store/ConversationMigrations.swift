@@ -1,4 +1,5 @@
 import Outbox
+import ServiceRuntime
 import Storage
 
 /// The conversations database schema, in numbered forward-only steps.
@@ -167,5 +168,6 @@ enum ConversationMigrations {
             try connection.execute(
                 "UPDATE conversations SET tags = replace(tags, '%', '%25') WHERE instr(tags, '%') > 0")
         },
+        Migration(9, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }

@@ -1,4 +1,5 @@
 import Outbox
+import ServiceRuntime
 import Storage
 
 /// The CRM-lookup database schema, in numbered forward-only steps.
@@ -53,6 +54,7 @@ enum CRMMigrations {
             try connection.execute(createKeyIndexes)
         },
         Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(5, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 
     /// The unique indexes that keep one customer per email and per phone. An import into an empty

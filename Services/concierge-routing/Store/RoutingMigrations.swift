@@ -1,4 +1,5 @@
 import Outbox
+import ServiceRuntime
 import Storage
 
 /// The routing database schema, in numbered forward-only steps.
@@ -125,5 +126,6 @@ enum RoutingMigrations {
             try connection.execute("DROP INDEX decisions_version")
         },
         Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
+        Migration(8, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }
