@@ -17,6 +17,7 @@ extension HTTPServer {
         let requestID = nextRequestID(from: request)
         var context = RequestContext(requestID: requestID, logger: logger.with("requestId", requestID))
         var routeLabel = "unmatched"
+        var isPreflight = false
         let methodLabel = Self.methodLabel(request.method)
         var response: Response
         do {
@@ -24,6 +25,13 @@ extension HTTPServer {
             case .notFound:
                 response = .problem(Problem(status: 404, title: "Not found", detail: "No route for \(request.path)."))
             case .methodNotAllowed(let allowed):
+                if let cors = configuration.cors, CORSPolicy.isPreflight(request) {
+                    // Answered here, before any token check: a browser sends none with a preflight.
+                    routeLabel = "preflight"
+                    isPreflight = true
+                    response = cors.preflightAnswer(to: request, methods: allowed)
+                    break
+                }
                 // A method of the client's own invention is not echoed: it may be kilobytes long.
                 let method = methodLabel == "other" ? "This method" : methodLabel
                 response = .problem(
@@ -51,6 +59,9 @@ extension HTTPServer {
             }
         } catch {
             response = errorResponse(error, context: context)
+        }
+        if let cors = configuration.cors, !isPreflight {
+            cors.decorate(&response, origin: request.head.header("origin"))
         }
         let keepAlive = request.head.keepAlive
         let seconds = Double(Monotonic.nanoseconds() - start) / 1e9

@@ -46,8 +46,10 @@ public enum ServiceRuntime {
             ownRevocation == nil
             ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer))
             : nil
+        var serverConfiguration = ServerConfiguration(host: config.host, port: config.port)
+        serverConfiguration.cors = config.corsOrigins.isEmpty ? nil : CORSPolicy(origins: config.corsOrigins)
         let server = HTTPServer(
-            ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
+            serverConfiguration, router: environment.router, logger: logger,
             signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics,
             problemFor: { storage.problem(for: $0) }, idempotentRequests: IdempotencyKeys(db: environment.db))
         let signals = [SIGTERM, SIGINT].map { number in
