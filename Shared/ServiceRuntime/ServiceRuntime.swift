@@ -168,9 +168,12 @@ public enum ServiceRuntime {
             try await backupResponse(
                 db: db, service: environment.config.service, databasePath: environment.config.databasePath)
         }
-        let document =
+        let document = OpenAPIDocument(
             openAPI.map { Array($0) }
-            ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
-        router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
+                ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8))
+        let (host, port) = (environment.config.host, environment.config.port)
+        router.get("/openapi.json", access: .open) { request, _ in
+            .json(bytes: document.served(requestHost: request.header("host"), host: host, port: port))
+        }
     }
 }

@@ -5,7 +5,8 @@ import Models
 import TestSupport
 import Testing
 
-/// What a browser page reaching a real service sees: CORS as `CONCIERGE_CORS_ORIGINS` sets it.
+/// What a browser page or an API tool reaching a real service sees: CORS as `CONCIERGE_CORS_ORIGINS`
+/// sets it, and an OpenAPI document whose `servers` is where the service actually is.
 @Suite struct BrowserAccessTests {
     @Test func aServiceWithCORSOriginsAnswersPreflightsAndLabelsAnswers() async throws {
         let desk = "https://desk.example.com"
@@ -28,6 +29,16 @@ import Testing
                     headers: [("Origin", "https://other.example.com"), ("Access-Control-Request-Method", "POST")])
             #expect(elsewhere.status == 403)
             #expect(elsewhere.header("access-control-allow-origin") == nil)
+        }
+    }
+
+    @Test func theServedDocumentNamesThePortTheServiceListensOn() async throws {
+        try await withServices([.routing]) { cluster in
+            let port = try cluster.service(.routing).port
+            let response = try await cluster.raw(.routing).raw("GET", "/openapi.json")
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+            let servers = try #require(document["servers"] as? [[String: Any]])
+            #expect(servers.compactMap { $0["url"] as? String } == ["http://127.0.0.1:\(port)"])
         }
     }
 }
