@@ -1,4 +1,5 @@
 import CCrypto
+import Glibc
 
 /// The few primitives Concierge needs, all from OpenSSL's libcrypto — never written by hand.
 public enum Crypto {
@@ -24,6 +25,31 @@ public enum Crypto {
             _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &out)
         }
         return out
+    }
+
+    /// SHA-256 digest of the file at `path`, read in 64 KiB pieces (a spooled upload may be far larger
+    /// than memory); nil when it cannot be read.
+    public static func sha256(fileAt path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            guard buffer.withUnsafeBytes({ EVP_DigestUpdate(context, $0.baseAddress, count) }) == 1 else { return nil }
+        }
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        var length: UInt32 = 0
+        guard EVP_DigestFinal_ex(context, &out, &length) == 1 else { return nil }
+        return Array(out.prefix(Int(length)))
     }
 
     /// Compares two byte strings in time that depends only on their length.

@@ -19,6 +19,10 @@ public struct ServiceConfig: Sendable, Equatable {
     /// log (`CONCIERGE_WAL_REWIND_FRAMES`, default 16,384: 64 MiB of 4 KiB pages). Lower keeps the
     /// `-wal` file smaller on a tight disk at the cost of more frequent short write pauses.
     public var walRewindFrames: Int = defaultWALRewindFrames
+    /// Browser origins allowed to call the service (`CONCIERGE_CORS_ORIGINS`): exact origins such as
+    /// `https://desk.example.com`, lower-cased and without a default port, or `["*"]` for any; empty
+    /// (the default) turns CORS off.
+    public var corsOrigins: [String] = []
 
     public static let defaultWALRewindFrames = 16_384
     /// How long events are kept, in hours (`CONCIERGE_EVENT_RETENTION_HOURS`, default 168: a week).
@@ -128,8 +132,59 @@ public struct ServiceConfig: Sendable, Equatable {
             conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
-            logLevel: level, walRewindFrames: walRewindFrames, eventRetentionHours: eventRetentionHours,
-            webhookRetryDelays: webhookRetryDelays, webhookRetryHours: webhookRetryHours)
+            logLevel: level, walRewindFrames: walRewindFrames,
+            corsOrigins: try corsOrigins(env["CONCIERGE_CORS_ORIGINS"] ?? ""),
+            eventRetentionHours: eventRetentionHours, webhookRetryDelays: webhookRetryDelays,
+            webhookRetryHours: webhookRetryHours)
+    }
+
+    /// `CONCIERGE_CORS_ORIGINS`: empty, `*`, or a comma-separated list of origins — `http` or `https`,
+    /// a host and an optional port, nothing after it (no path, not even `/`), as a browser sends them in
+    /// `Origin`. Each is lower-cased and loses a default port (`:443` for https, `:80` for http).
+    static func corsOrigins(_ text: String) throws(Invalid) -> [String] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        if items == [""] { return [] }
+        if items == ["*"] { return ["*"] }
+        var origins: [String] = []
+        for item in items {
+            guard let origin = origin(item) else {
+                let reason =
+                    item == "*"
+                    ? "* allows every origin and cannot be listed with others"
+                    : "must be * or comma-separated origins such as https://desk.example.com (scheme, host and "
+                        + "optional port; no path), got \"\(item)\""
+                throw Invalid(variable: "CONCIERGE_CORS_ORIGINS", reason: reason)
+            }
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        return origins
+    }
+
+    /// One origin as a browser serialises it, or nil if `text` is not one.
+    private static func origin(_ text: String) -> String? {
+        let lowered = text.lowercased()
+        let scheme: String
+        if lowered.hasPrefix("https://") {
+            scheme = "https"
+        } else if lowered.hasPrefix("http://") {
+            scheme = "http"
+        } else {
+            return nil
+        }
+        let authority = lowered.dropFirst(scheme.count + 3)
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let host = parts[0]
+        let hostBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789.-".utf8)
+        guard !host.isEmpty, host.utf8.allSatisfy(hostBytes.contains), !host.hasPrefix("."), !host.hasPrefix("-")
+        else { return nil }
+        guard parts.count == 2 else { return "\(scheme)://\(host)" }
+        guard parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let port = Int(parts[1]),
+            (1...65535).contains(port)
+        else { return nil }
+        let isDefault = (scheme == "https" && port == 443) || (scheme == "http" && port == 80)
+        return isDefault ? "\(scheme)://\(host)" : "\(scheme)://\(host):\(port)"
     }
 
     /// `load` from the process environment; on a bad value prints one line naming it and exits 2.

@@ -17,6 +17,7 @@ extension HTTPServer {
         let requestID = nextRequestID(from: request)
         var context = RequestContext(requestID: requestID, logger: logger.with("requestId", requestID))
         var routeLabel = "unmatched"
+        var isPreflight = false
         let methodLabel = Self.methodLabel(request.method)
         var response: Response
         do {
@@ -24,6 +25,13 @@ extension HTTPServer {
             case .notFound:
                 response = .problem(Problem(status: 404, title: "Not found", detail: "No route for \(request.path)."))
             case .methodNotAllowed(let allowed):
+                if let cors = configuration.cors, CORSPolicy.isPreflight(request) {
+                    // Answered here, before any token check: a browser sends none with a preflight.
+                    routeLabel = "preflight"
+                    isPreflight = true
+                    response = cors.preflightAnswer(to: request, methods: allowed)
+                    break
+                }
                 // A method of the client's own invention is not echoed: it may be kilobytes long.
                 let method = methodLabel == "other" ? "This method" : methodLabel
                 response = .problem(
@@ -39,11 +47,21 @@ extension HTTPServer {
                 try request.checkQueryEncoding()
                 let handlerContext = context
                 response = try await RequestTrace.$requestID.withValue(requestID) {
-                    try await route.handler(request, handlerContext)
+                    if route.idempotencyKey == .replayed, let idempotentRequests,
+                        request.head.header("idempotency-key") != nil
+                    {
+                        return try await idempotentRequests.respond(to: request, context: handlerContext) {
+                            await self.outcome(of: route, request, handlerContext)
+                        }
+                    }
+                    return try await route.handler(request, handlerContext)
                 }
             }
         } catch {
             response = errorResponse(error, context: context)
+        }
+        if let cors = configuration.cors, !isPreflight {
+            cors.decorate(&response, origin: request.head.header("origin"))
         }
         let keepAlive = request.head.keepAlive && response.stream == nil
         let seconds = Double(Monotonic.nanoseconds() - start) / 1e9
@@ -62,6 +80,15 @@ extension HTTPServer {
         }
         let bytes = response.serialized(requestID: requestID, keepAlive: keepAlive, includeBody: includeBody)
         return (bytes, includeBody ? response.file : nil, response.stream, keepAlive)
+    }
+
+    /// The handler's answer, its errors turned into theirs, for a request whose answer may be kept.
+    private func outcome(of route: Route, _ request: Request, _ context: RequestContext) async -> Response {
+        do {
+            return try await route.handler(request, context)
+        } catch {
+            return errorResponse(error, context: context)
+        }
     }
 
     /// The method as metrics and logs name it: a standard method (RFC 9110 §9, and PATCH) as sent, any

@@ -16,6 +16,8 @@ public final class HTTPServer: Sendable {
     let revocation: (any TokenRevocation)?
     public let metrics: Metrics
     let problemFor: (@Sendable (any Error) -> Problem?)?
+    /// Keeps and replays the answers to POSTs that carry `Idempotency-Key`; nil runs every request.
+    let idempotentRequests: (any IdempotentRequests)?
     private let openConnections = Atomic<Int>(0)
     /// `configuration.maxConnections`, or less where the descriptor limit cannot hold it (set by `run()`).
     private let connectionCap = Atomic<Int>(0)
@@ -43,12 +45,15 @@ public final class HTTPServer: Sendable {
     ///   - revocation: refuses tokens of deactivated agents.
     /// - Parameter problemFor: turns an error the server does not know (a storage error, say) into
     ///   the problem to answer, or nil for a 500; from the service, which knows its storage.
+    /// - Parameter idempotentRequests: answers the POSTs with `Idempotency-Key` on routes registered
+    ///   `.replayed`; from the service, which stores the answers.
     public init(
         _ configuration: ServerConfiguration, router: Router, logger: Logger, signer: JWTSigner?,
         revocation: (any TokenRevocation)? = nil, metrics: Metrics = Metrics(),
-        problemFor: (@Sendable (any Error) -> Problem?)? = nil
+        problemFor: (@Sendable (any Error) -> Problem?)? = nil, idempotentRequests: (any IdempotentRequests)? = nil
     ) {
         self.problemFor = problemFor
+        self.idempotentRequests = idempotentRequests
         self.configuration = configuration
         self.router = router
         self.logger = logger

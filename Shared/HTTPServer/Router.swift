@@ -21,7 +21,22 @@ public struct Route: Sendable {
     /// PATCH with a body of another type is 415 before the handler runs, whether or not it reads the
     /// body (SPEC §2). A streamed body is always the handler's to check.
     public let acceptsAnyBody: Bool
+    /// Whether the server keeps the answer to a request carrying `Idempotency-Key` and replays it to a
+    /// repeat (`IdempotentRequests`); set at registration, `.replayed` by default on every POST.
+    public let idempotencyKey: IdempotencyKeyUse
     let handler: Handler
+}
+
+/// What a route does with a client's `Idempotency-Key` header (the IETF httpapi draft "The
+/// Idempotency-Key HTTP Header Field").
+public enum IdempotencyKeyUse: Sendable, Equatable {
+    /// The first request with a key runs; its answer is kept and a repeat gets it again without running
+    /// (every public POST).
+    case replayed
+    /// The header is left to the handler: methods that are not POST, and service-to-service POSTs whose
+    /// repeats are safe by a rule of their own (the outbox's entry id, an inbound `externalId`, a route
+    /// request's message id), so the hot paths never write a stored answer.
+    case notReplayed
 }
 
 /// Matches method + path to a route, by path segments with `{name}` parameters.
@@ -51,12 +66,13 @@ public final class Router: @unchecked Sendable {
     }
     public func post(
         _ path: String, access: Access = .agents, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, _ handler: @escaping Handler
+        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, idempotencyKey: IdempotencyKeyUse = .replayed,
+        _ handler: @escaping Handler
     ) {
         add(
             "POST", path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody,
             runsOnEventLoop: runsOnEventLoop,
-            acceptsAnyBody: acceptsAnyBody, handler: handler)
+            acceptsAnyBody: acceptsAnyBody, idempotencyKey: idempotencyKey, handler: handler)
     }
     public func put(
         _ path: String, access: Access = .agents, runsOnEventLoop: Bool = false, _ handler: @escaping Handler
@@ -72,7 +88,8 @@ public final class Router: @unchecked Sendable {
 
     public func add(
         _ method: String, _ path: String, access: Access, maxBodyBytes: Int = 1 << 20, streamsBody: Bool = false,
-        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, handler: @escaping Handler
+        runsOnEventLoop: Bool = false, acceptsAnyBody: Bool = false, idempotencyKey: IdempotencyKeyUse = .notReplayed,
+        handler: @escaping Handler
     ) {
         var node = root
         for segment in path.split(separator: "/") {
@@ -99,7 +116,8 @@ public final class Router: @unchecked Sendable {
         }
         let route = Route(
             method: method, pattern: path, access: access, maxBodyBytes: maxBodyBytes, streamsBody: streamsBody,
-            runsOnEventLoop: runsOnEventLoop, acceptsAnyBody: acceptsAnyBody, handler: handler)
+            runsOnEventLoop: runsOnEventLoop, acceptsAnyBody: acceptsAnyBody, idempotencyKey: idempotencyKey,
+            handler: handler)
         precondition(node.routes[method] == nil, "route registered twice: \(method) \(path)")
         node.routes[method] = route
         routes.append(route)

@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds in-flight requests get to finish after SIGTERM; default 10.
     public var shutdownGraceSeconds = 10
     public var limits = ParserLimits()
+    /// Browser origins allowed to call the service (CORS); nil (the default) answers no preflight and
+    /// adds no CORS header.
+    public var cors: CORSPolicy?
 
     public init(host: String, port: Int, eventLoops: Int = System.coreCount) {
         self.host = host

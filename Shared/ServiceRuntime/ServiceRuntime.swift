@@ -48,10 +48,12 @@ public enum ServiceRuntime {
             ownRevocation == nil
             ? RevocationCache(routingURL: config.routingURL, tokens: .service(service, signer: environment.signer))
             : nil
+        var serverConfiguration = ServerConfiguration(host: config.host, port: config.port)
+        serverConfiguration.cors = config.corsOrigins.isEmpty ? nil : CORSPolicy(origins: config.corsOrigins)
         let server = HTTPServer(
-            ServerConfiguration(host: config.host, port: config.port), router: environment.router, logger: logger,
+            serverConfiguration, router: environment.router, logger: logger,
             signer: environment.signer, revocation: ownRevocation ?? cache, metrics: environment.metrics,
-            problemFor: { storage.problem(for: $0) })
+            problemFor: { storage.problem(for: $0) }, idempotentRequests: IdempotencyKeys(db: environment.db))
         let signals = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue(label: "signals"))
@@ -192,10 +194,13 @@ public enum ServiceRuntime {
             try await backupResponse(
                 db: db, service: environment.config.service, databasePath: environment.config.databasePath)
         }
-        let document =
+        let document = OpenAPIDocument(
             openAPI.map { Array($0) }
-            ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8)
-        router.get("/openapi.json", access: .open) { _, _ in .json(bytes: document) }
+                ?? Array(#"{"openapi":"3.1.0","info":{"title":"missing","version":"0"},"paths":{}}"#.utf8))
+        let (host, port) = (environment.config.host, environment.config.port)
+        router.get("/openapi.json", access: .open) { request, _ in
+            .json(bytes: document.served(requestHost: request.header("host"), host: host, port: port))
+        }
         EventRoutes(log: environment.events).register(on: router)
         WebhookRoutes(
             store: environment.webhooks.store, events: environment.events, dispatcher: environment.webhooks,

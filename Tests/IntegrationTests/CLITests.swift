@@ -88,6 +88,7 @@ import Testing
     /// one found bad only when used: a database path SQLite cannot open, a host that is no IPv4 address.
     @Test(arguments: [
         ("DATABASE_PATH", "folder"), ("DATABASE_PATH", "not-a-database"), ("HOST", "999.1.1.1"), ("HOST", "::1"),
+        ("CONCIERGE_CORS_ORIGINS", "https://desk.example.com/"),
     ])
     func serviceRefusesABadValueFoundAtStartWithOneLineAndExitTwo(_ variable: String, _ value: String) throws {
         let folder = try Self.temporaryFolder()

@@ -304,6 +304,34 @@ import Testing
         }
     }
 
+    /// The templates list pages like every list, and the served document says its `nextCursor` (and the
+    /// versions list's) is a cursor until the last page — it said both were always `null`.
+    @Test func workflowListsPageAndTheDocumentSaysTheirCursorIsOne() async throws {
+        try await withServices([.routing]) { cluster in
+            let reader = cluster.raw(.routing, token: cluster.token(.agent))
+            var names: [String] = []
+            var cursor: String?
+            repeat {
+                let query = "?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let response = try await reader.raw("GET", "/v1/workflow/templates" + query)
+                let page = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+                names += ((page["items"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+                cursor = page["nextCursor"] as? String
+                #expect(cursor != nil || page["nextCursor"] is NSNull)
+            } while cursor != nil && names.count < 10
+            #expect(names == ["vip-routing", "dedicated-hero-rules", "loyalty-priority-queues"])
+            #expect(try await reader.raw("GET", "/v1/workflow/templates?cursor=nope").status == 400)
+
+            let document = try await cluster.raw(.routing).raw("GET", "/openapi.json")
+            let json = try JSONDecoder().decode(JSONValue.self, from: Data(document.body))
+            let schemas = json.objectValue?["components"]?.objectValue?["schemas"]?.objectValue
+            for page in ["WorkflowTemplatePage", "WorkflowVersionPage"] {
+                let nextCursor = schemas?[page]?.objectValue?["properties"]?.objectValue?["nextCursor"]?.objectValue
+                #expect(nextCursor?["type"] == .array([.string("string"), .string("null")]), "\(page)")
+            }
+        }
+    }
+
     static func strings(in json: JSONValue) -> Set<String> {
         switch json {
         case .string(let text): [text]

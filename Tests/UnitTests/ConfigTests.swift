@@ -63,6 +63,30 @@ import Testing
         }
     }
 
+    @Test func corsIsOffUnlessOriginsAreGiven() throws {
+        try withTemporaryFolder { folder in
+            let unset = try ServiceConfig.load(service: "contacts", from: valid(folder))
+            let empty = try ServiceConfig.load(service: "contacts", from: valid(folder, ["CONCIERGE_CORS_ORIGINS": ""]))
+            #expect(unset.corsOrigins == [])
+            #expect(empty.corsOrigins == [])
+        }
+    }
+
+    @Test func corsOriginsAreReadAsABrowserSendsThem() throws {
+        try withTemporaryFolder { folder in
+            func origins(_ value: String) throws -> [String] {
+                try ServiceConfig.load(service: "contacts", from: valid(folder, ["CONCIERGE_CORS_ORIGINS": value]))
+                    .corsOrigins
+            }
+            let any = try origins("*")
+            let listed = try origins(" https://Desk.Example.com , http://localhost:5173,https://desk.example.com:443 ")
+            let defaultPort = try origins("http://10.0.0.7:80")
+            #expect(any == ["*"])
+            #expect(listed == ["https://desk.example.com", "http://localhost:5173"])
+            #expect(defaultPort == ["http://10.0.0.7"])
+        }
+    }
+
     @Test(arguments: LogLevel.allCases)
     func everyLogLevelNameIsAccepted(level: LogLevel) throws {
         try withTemporaryFolder { folder in
@@ -97,6 +121,16 @@ import Testing
         BadSetting("CRM_LOOKUP_URL", "//crm-lookup:8084"),
         BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "15"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "16777217"),
         BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "lots"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", ""),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "desk.example.com"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://desk.example.com/"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://desk.example.com/app"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "ftp://desk.example.com"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://desk.example.com:99999"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://desk.example.com:+80"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "https://a.example.com,,https://b.example.com"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "*,https://desk.example.com"),
+        BadSetting("CONCIERGE_CORS_ORIGINS", "null"),
     ])
     func badValueIsRefusedNamingItsVariable(_ setting: BadSetting) throws {
         try withTemporaryFolder { folder in

@@ -24,7 +24,8 @@ struct ContactRoutes: Sendable {
         router.get("/v1/contacts", access: .agents, search)
         router.get("/v1/contacts/{id}", access: .agents, runsOnEventLoop: true, get)
         router.patch("/v1/contacts/{id}", access: .agents, update)
-        router.post("/v1/contacts/resolve", access: .services, runsOnEventLoop: true, resolve)
+        router.post(
+            "/v1/contacts/resolve", access: .services, runsOnEventLoop: true, idempotencyKey: .notReplayed, resolve)
         router.post("/v1/contacts/{id}/merge", access: .managers, merge)
         router.post("/v1/contacts/{id}/block", access: .managersAndServices) { request, context in
             try await setBlocked(request, context, true)
@@ -34,7 +35,7 @@ struct ContactRoutes: Sendable {
         }
         router.put("/v1/contacts/{id}/dedicated-hero", access: .agents, setHero)
         router.delete("/v1/contacts/{id}/dedicated-hero", access: .agents, removeHero)
-        router.post("/v1/internal/agent-deactivations", access: .services, handOver)
+        router.post("/v1/internal/agent-deactivations", access: .services, idempotencyKey: .notReplayed, handOver)
     }
 
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {

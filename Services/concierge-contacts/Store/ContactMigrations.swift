@@ -1,5 +1,6 @@
 import Events
 import Outbox
+import ServiceRuntime
 import Storage
 import Webhooks
 
@@ -72,5 +73,6 @@ enum ContactMigrations {
         },
         Migration(6, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(7, "webhooks and their delivery log") { try WebhookSchema.create($0) },
+        Migration(8, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }

@@ -14,7 +14,7 @@ struct ConversationRoutes: Sendable {
     let inboxes: InboxDirectory
 
     func register(on router: Router) {
-        router.post("/v1/inbound", access: .services, runsOnEventLoop: true, inbound)
+        router.post("/v1/inbound", access: .services, runsOnEventLoop: true, idempotencyKey: .notReplayed, inbound)
         router.get("/v1/conversations", access: .agents, list)
         router.get("/v1/conversations/{id}", access: .agents, get)
         router.get("/v1/conversations/{id}/messages", access: .agents, messages)

@@ -8,10 +8,10 @@ struct InternalRoutes: Sendable {
     let store: ConversationStore
 
     func register(on router: Router) {
-        router.post("/v1/internal/routing-decisions", access: .services, decision)
-        router.post("/v1/internal/contact-merges", access: .services, merge)
-        router.post("/v1/internal/hero-replacements", access: .services, heroReplaced)
-        router.post("/v1/internal/contact-snapshots", access: .services, snapshot)
+        router.post("/v1/internal/routing-decisions", access: .services, idempotencyKey: .notReplayed, decision)
+        router.post("/v1/internal/contact-merges", access: .services, idempotencyKey: .notReplayed, merge)
+        router.post("/v1/internal/hero-replacements", access: .services, idempotencyKey: .notReplayed, heroReplaced)
+        router.post("/v1/internal/contact-snapshots", access: .services, idempotencyKey: .notReplayed, snapshot)
     }
 
     /// The contacts service's latest view of a contact, for smart-folder rules on contact fields.

@@ -1,5 +1,6 @@
 import Events
 import Outbox
+import ServiceRuntime
 import Storage
 import Webhooks
 
@@ -183,5 +184,6 @@ enum ConversationMigrations {
                 """)
         },
         Migration(11, "webhooks and their delivery log") { try WebhookSchema.create($0) },
+        Migration(12, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }

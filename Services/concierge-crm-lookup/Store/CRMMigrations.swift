@@ -1,5 +1,6 @@
 import Events
 import Outbox
+import ServiceRuntime
 import Storage
 import Webhooks
 
@@ -57,6 +58,7 @@ enum CRMMigrations {
         Migration(4, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
         Migration(5, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(6, "webhooks and their delivery log") { try WebhookSchema.create($0) },
+        Migration(7, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 
     /// The unique indexes that keep one customer per email and per phone. An import into an empty

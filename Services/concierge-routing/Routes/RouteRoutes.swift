@@ -9,10 +9,11 @@ struct RouteRoutes: Sendable {
     let engine: RoutingEngine
 
     func register(on router: Router) {
-        router.post("/v1/route", access: .services, runsOnEventLoop: true, route)
+        router.post("/v1/route", access: .services, runsOnEventLoop: true, idempotencyKey: .notReplayed, route)
         router.get("/v1/routes/{conversationId}", access: .agents, decision)
-        router.post("/v1/assignments/{conversationId}/release", access: .services, release)
-        router.post("/v1/assignments/{conversationId}/assign", access: .services, assign)
+        router.post(
+            "/v1/assignments/{conversationId}/release", access: .services, idempotencyKey: .notReplayed, release)
+        router.post("/v1/assignments/{conversationId}/assign", access: .services, idempotencyKey: .notReplayed, assign)
         router.get("/v1/internal/deactivated-agents", access: .services, deactivated)
     }
 

@@ -1,5 +1,6 @@
 import Events
 import Outbox
+import ServiceRuntime
 import Storage
 import Webhooks
 
@@ -129,5 +130,6 @@ enum RoutingMigrations {
         Migration(7, "outbox entries store their kind of call") { try OutboxSchema.addKind($0) },
         Migration(8, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(9, "webhooks and their delivery log") { try WebhookSchema.create($0) },
+        Migration(10, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
     ]
 }

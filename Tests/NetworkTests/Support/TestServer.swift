@@ -19,6 +19,7 @@ func withServer<T: Sendable>(
     revocation: (any TokenRevocation)? = nil,
     logSink: MemorySink = MemorySink(),
     problemFor: (@Sendable (any Error) -> Problem?)? = nil,
+    idempotentRequests: (any IdempotentRequests)? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (HTTPServer, Int) async throws -> T
 ) async throws -> T {
@@ -27,7 +28,8 @@ func withServer<T: Sendable>(
     configure(&configuration)
     let server = HTTPServer(
         configuration, router: router, logger: Logger(service: "network-tests", level: .debug, sink: logSink),
-        signer: signer, revocation: revocation, metrics: Metrics(), problemFor: problemFor)
+        signer: signer, revocation: revocation, metrics: Metrics(), problemFor: problemFor,
+        idempotentRequests: idempotentRequests)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         do {
