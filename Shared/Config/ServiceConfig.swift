@@ -97,7 +97,7 @@ public struct ServiceConfig: Sendable, Equatable {
     }
 
     /// Prints one line naming the bad variable and exits 2 (SPEC §1); also for a value found bad only
-    /// when used (a `DATABASE_PATH` that SQLite cannot open).
+    /// when used (a `DATABASE_PATH` that SQLite cannot open, or that this process cannot write).
     public static func exit(service: String, _ error: Invalid) -> Never {
         FileHandle.standardError.write(Data("concierge-\(service): invalid configuration: \(error)\n".utf8))
         Glibc.exit(2)

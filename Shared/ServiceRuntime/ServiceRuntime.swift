@@ -102,6 +102,11 @@ public enum ServiceRuntime {
             db = try Database(
                 path: config.databasePath, migrations: migrations, rewindFrames: config.walRewindFrames,
                 pageSize: pageSize)
+        } catch let error as SQLiteError where error.code == SQLiteError.readOnly {
+            throw ServiceConfig.Invalid(
+                variable: "DATABASE_PATH",
+                reason: "\(config.databasePath) is read-only to this process (user \(getuid())): "
+                    + "make it writable by the user the service runs as")
         } catch {
             // One line: SQLite's own words, without the statement that met them.
             let why = (error as? SQLiteError).map { "\($0.message) (SQLite error \($0.code))" } ?? "\(error)"
