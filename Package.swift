@@ -89,8 +89,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCore", "ConciergeCLI",
-                "TestSupport",
+                "Storage", "HTTPServer", "HTTPClient", "Auth", "Config", "Logging", "Models", "ConciergeCore",
+                "ConciergeCLI", "TestSupport",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings

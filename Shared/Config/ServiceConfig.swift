@@ -19,6 +19,10 @@ public struct ServiceConfig: Sendable, Equatable {
     /// log (`CONCIERGE_WAL_REWIND_FRAMES`, default 16,384: 64 MiB of 4 KiB pages). Lower keeps the
     /// `-wal` file smaller on a tight disk at the cost of more frequent short write pauses.
     public var walRewindFrames: Int = defaultWALRewindFrames
+    /// Whether URLs an administrator configures (CRM sources) may lead to loopback, private, shared
+    /// (CGNAT) and unspecified addresses (`CONCIERGE_ALLOW_PRIVATE_TARGETS`, default false). Link-local
+    /// addresses, where cloud metadata services answer, are refused whatever it says.
+    public var allowPrivateTargets = false
 
     public static let defaultWALRewindFrames = 16_384
 
@@ -78,13 +82,23 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             walRewindFrames = value
         }
+        var allowPrivateTargets = false
+        if let text = env["CONCIERGE_ALLOW_PRIVATE_TARGETS"] {
+            switch text {
+            case "true": allowPrivateTargets = true
+            case "false": allowPrivateTargets = false
+            default:
+                throw Invalid(
+                    variable: "CONCIERGE_ALLOW_PRIVATE_TARGETS", reason: "must be true or false, got \"\(text)\"")
+            }
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
             conversationsURL: try url(env, "CONVERSATIONS_URL", defaultPort: 8082),
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
-            logLevel: level, walRewindFrames: walRewindFrames)
+            logLevel: level, walRewindFrames: walRewindFrames, allowPrivateTargets: allowPrivateTargets)
     }
 
     /// `load` from the process environment; on a bad value prints one line naming it and exits 2.

@@ -26,6 +26,7 @@ import Testing
             #expect(config.crmLookupURL == "http://127.0.0.1:8084")
             #expect(config.logLevel == .info)
             #expect(config.walRewindFrames == 16_384)
+            #expect(config.allowPrivateTargets == false)
             // The database folder is created on the way.
             var isFolder: ObjCBool = false
             #expect(
@@ -48,7 +49,7 @@ import Testing
                     "CONCIERGE_JWT_SECRET": Self.secret + "more", "LOG_LEVEL": "WARNING",
                     "CONTACTS_URL": "http://contacts:8081/", "CONVERSATIONS_URL": "http://conversations:8082",
                     "ROUTING_URL": "http://10.0.0.3:9000", "CRM_LOOKUP_URL": "http://crm.internal",
-                    "CONCIERGE_WAL_REWIND_FRAMES": "4096",
+                    "CONCIERGE_WAL_REWIND_FRAMES": "4096", "CONCIERGE_ALLOW_PRIVATE_TARGETS": "true",
                 ])
             #expect(config.host == "0.0.0.0")
             #expect(config.port == 9001)
@@ -60,6 +61,17 @@ import Testing
             #expect(config.routingURL == "http://10.0.0.3:9000")
             #expect(config.crmLookupURL == "http://crm.internal")
             #expect(config.walRewindFrames == 4096)
+            #expect(config.allowPrivateTargets)
+        }
+    }
+
+    @Test func privateTargetsAreAllowedOnlyWhenSaidSo() throws {
+        try withTemporaryFolder { folder in
+            for (value, allowed) in [("true", true), ("false", false)] {
+                let config = try ServiceConfig.load(
+                    service: "crm-lookup", from: valid(folder, ["CONCIERGE_ALLOW_PRIVATE_TARGETS": value]))
+                #expect(config.allowPrivateTargets == allowed)
+            }
         }
     }
 
@@ -97,6 +109,8 @@ import Testing
         BadSetting("CRM_LOOKUP_URL", "//crm-lookup:8084"),
         BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "15"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "16777217"),
         BadSetting("CONCIERGE_WAL_REWIND_FRAMES", "lots"), BadSetting("CONCIERGE_WAL_REWIND_FRAMES", ""),
+        BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "yes"), BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "TRUE"),
+        BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "1"), BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", ""),
     ])
     func badValueIsRefusedNamingItsVariable(_ setting: BadSetting) throws {
         try withTemporaryFolder { folder in
