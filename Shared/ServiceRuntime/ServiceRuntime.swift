@@ -3,6 +3,7 @@ import Clients
 import ConciergeCore
 import Config
 import Foundation
+import HTTPClient
 import HTTPServer
 import Logging
 import Models
@@ -141,9 +142,12 @@ public enum ServiceRuntime {
         {
             [(labels: "", value: Double(db.walRewinds))]
         }
+        let policy = OutboundPolicy(allowsPrivateTargets: config.allowPrivateTargets)
+        var outbound = HTTPClient.Configuration()
+        outbound.outboundPolicy = policy
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
-            outbox: outbox,
+            outbox: outbox, outboundPolicy: policy, outboundHTTP: HTTPClient(configuration: outbound),
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),

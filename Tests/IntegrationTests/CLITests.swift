@@ -236,6 +236,12 @@ import Testing
         let children = Self.children(of: up.processIdentifier)
         seenChildren.formUnion(children.values)
         #expect(Set(children.keys) == Set(ServiceKind.allCases.map(\.executable)))
+        // A local suite may call CRMs on this machine: `up` allows private targets for its children.
+        for (name, pid) in children {
+            let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+            let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            #expect(variables.contains("CONCIERGE_ALLOW_PRIVATE_TARGETS=true"), "\(name)")
+        }
 
         // The secret was created once, private, and it is the one the services check tokens with.
         let secretPath = data + "/jwt-secret"
@@ -283,6 +289,7 @@ import Testing
     private static var cleanEnvironment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["CONCIERGE_JWT_SECRET"] = nil
+        environment["CONCIERGE_ALLOW_PRIVATE_TARGETS"] = nil
         for kind in ServiceKind.allCases { environment[portVariable(kind)] = nil }
         return environment
     }

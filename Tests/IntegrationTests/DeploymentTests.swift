@@ -59,6 +59,9 @@ import Testing
                 let grace = service.stopGraceSeconds ?? 10
                 #expect(grace > 10, "\(service.name): stop_grace_period \(grace) s")
                 #expect(service.environment["CONCIERGE_JWT_SECRET"] == cluster.secret)
+                // Said explicitly, though it is the services' default: a deployment calls no CRM on its
+                // own network unless its operator says so.
+                #expect(service.composeEnvironment["CONCIERGE_ALLOW_PRIVATE_TARGETS"] == "false", "\(service.name)")
             }
 
             let kit = WorkflowKit(cluster)
