@@ -119,6 +119,37 @@ import Testing
         }
     }
 
+    /// One line per service that could not be copied, saying why: here a token the suite refuses
+    /// (signed with another secret) and three services nobody runs.
+    @Test func backupSaysWhyEachServiceFailed() async throws {
+        try await withServices([.contacts]) { cluster in
+            var environment = Self.environment(cluster)
+            environment["CONCIERGE_JWT_SECRET"] = String(repeating: "another secret ", count: 3)
+            for kind in ServiceKind.allCases where kind != .contacts {
+                environment[kind.urlVariable] = "http://127.0.0.1:\(freePort())"
+            }
+            let folder = cluster.directory.appendingPathComponent("failed").path
+            let result = try await CLIProcess.run(["backup", folder], environment: environment)
+            #expect(result.status == 1)
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            #expect(
+                lines.contains {
+                    $0.hasSuffix(
+                        "contacts: \(cluster.url(.contacts)): HTTP 401 (bad token: missing, expired, or signed with another secret than the suite's)"
+                    )
+                }, "\(result.stderr)")
+            for kind in ServiceKind.allCases where kind != .contacts {
+                let url = environment[kind.urlVariable] ?? ""
+                #expect(
+                    lines.contains {
+                        $0.hasSuffix("\(kind.rawValue): \(url): connection refused (nothing listens there)")
+                    },
+                    "\(result.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder + "/backup.json"))
+        }
+    }
+
     @Test func restoreChecksEveryCopyBeforeTouchingAnything() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "concierge-restore-\(UUID().uuidString)")
