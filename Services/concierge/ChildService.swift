@@ -51,6 +51,8 @@ struct ChildService: Equatable, Sendable {
     ) -> [String: String] {
         var environment = inherited
         environment[Secret.variable] = secret.value
+        // The secret goes by value; a file named as well would make the child refuse both.
+        environment[Secret.fileVariable] = nil
         environment[OutboundPolicy.variable] = inherited[OutboundPolicy.variable] ?? "true"
         environment["DATABASE_PATH"] = dataFolder + "/\(name).sqlite"
         environment["PORT"] = String(port)

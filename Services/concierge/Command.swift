@@ -105,7 +105,8 @@ enum Command: Equatable {
           --role ROLE         agent, team_manager, administrator or service
           --sub SUBJECT       user id or service name (default: the role)
           --ttl TTL           90s, 15m, 1h, 2d or seconds (default 1h)
-          --secret-file PATH  sign with this file's secret (default: CONCIERGE_JWT_SECRET, else ./data/jwt-secret)
+          --secret-file PATH  sign with this file's secret (default: CONCIERGE_JWT_SECRET or the file
+                              CONCIERGE_JWT_SECRET_FILE names, else ./data/jwt-secret)
         """,
     ]
 }

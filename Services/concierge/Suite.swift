@@ -4,7 +4,9 @@ import Models
 
 /// A running suite as the operator commands (`status`, `backup`, `demo`) reach it: each service's
 /// URL — `CONTACTS_URL` and the others when set (an `http://` or `https://` URL, else a configuration
-/// error naming the variable), else 127.0.0.1 on its port (`CONTACTS_PORT`… or the default) — and a signer holding the suite's secret (`CONCIERGE_JWT_SECRET`, else ./data/jwt-secret).
+/// error naming the variable), else 127.0.0.1 on its port (`CONTACTS_PORT`… or the default) — and a
+/// signer holding the suite's secret (`CONCIERGE_JWT_SECRET` or `CONCIERGE_JWT_SECRET_FILE`, else
+/// ./data/jwt-secret).
 struct Suite {
     struct Member: Sendable {
         let name: String

@@ -22,6 +22,14 @@ import Testing
         #expect(environment["LOG_LEVEL"] == "debug")
     }
 
+    /// The secret goes to the children by value; a secret file the operator named is not passed on,
+    /// or the children would refuse to start with both set.
+    @Test func aSecretFileIsNotPassedOn() throws {
+        let environment = try Self.environment(["CONCIERGE_JWT_SECRET_FILE": "/run/secrets/jwt-secret"])
+        #expect(environment["CONCIERGE_JWT_SECRET"] == Self.secret)
+        #expect(environment["CONCIERGE_JWT_SECRET_FILE"] == nil)
+    }
+
     /// A local suite calls CRMs on this machine (stubs, a test CRM): allowed unless the operator said no.
     @Test func privateTargetsAreAllowedUnlessTheOperatorSaidOtherwise() throws {
         #expect(try Self.environment([:])["CONCIERGE_ALLOW_PRIVATE_TARGETS"] == "true")

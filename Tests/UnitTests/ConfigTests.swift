@@ -140,6 +140,51 @@ import Testing
         }
     }
 
+    /// The secret may come from a file (a compose secret), its trailing newline not part of it.
+    @Test func secretFileIsReadWithoutItsSurroundingWhitespace() throws {
+        try withTemporaryFolder { folder in
+            let file = folder + "/jwt-secret"
+            try Data((Self.secret + "-from-a-file\n").utf8).write(to: URL(fileURLWithPath: file))
+            var env = valid(folder, ["CONCIERGE_JWT_SECRET_FILE": file])
+            env["CONCIERGE_JWT_SECRET"] = nil
+            #expect(try ServiceConfig.load(service: "contacts", from: env).jwtSecret == Self.secret + "-from-a-file")
+            // An empty variable counts as unset, as for CONCIERGE_JWT_SECRET.
+            env["CONCIERGE_JWT_SECRET"] = ""
+            #expect(try ServiceConfig.load(service: "contacts", from: env).jwtSecret == Self.secret + "-from-a-file")
+        }
+    }
+
+    @Test func secretAndSecretFileTogetherAreRefused() throws {
+        try withTemporaryFolder { folder in
+            let file = folder + "/jwt-secret"
+            try Data(Self.secret.utf8).write(to: URL(fileURLWithPath: file))
+            let error = try #require(loadError(valid(folder, ["CONCIERGE_JWT_SECRET_FILE": file])))
+            #expect(error.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(error.reason.contains("not both"))
+        }
+    }
+
+    @Test func aSecretFileThatCannotBeReadOrIsShortIsRefused() throws {
+        try withTemporaryFolder { folder in
+            var env = valid(folder, ["CONCIERGE_JWT_SECRET_FILE": folder + "/missing"])
+            env["CONCIERGE_JWT_SECRET"] = nil
+            let missing = try #require(loadError(env))
+            #expect(missing.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(missing.reason == "cannot read \(folder)/missing: No such file or directory")
+
+            env["CONCIERGE_JWT_SECRET_FILE"] = folder
+            #expect(loadError(env)?.variable == "CONCIERGE_JWT_SECRET_FILE", "a folder is no secret file")
+
+            let short = folder + "/short"
+            try Data("not-32-bytes\n".utf8).write(to: URL(fileURLWithPath: short))
+            env["CONCIERGE_JWT_SECRET_FILE"] = short
+            let error = try #require(loadError(env))
+            #expect(error.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(error.reason.contains("got 12"))
+            #expect(!error.description.contains("not-32-bytes"))
+        }
+    }
+
     @Test func databaseFolderThatCannotBeCreatedIsRefused() throws {
         try withTemporaryFolder { folder in
             // A regular file where a folder should be: no process, root included, can create under it.
