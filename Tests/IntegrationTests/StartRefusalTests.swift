@@ -21,11 +21,7 @@ import Testing
             // delete or replace the database file, which it cannot write either.
             try FileManager.default.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: folder)
             let database = folder + "/routing.sqlite"
-            var environment = ProcessInfo.processInfo.environment
-            environment["CONCIERGE_JWT_SECRET"] = Self.secret
-            environment["DATABASE_PATH"] = database
-            environment["HOST"] = "127.0.0.1"
-            environment["PORT"] = String(freePort())
+            let environment = Self.environment(folder, service: "routing")
             // A migrated database, as a service leaves it: only a write would fail, not the start.
             let first = RunningService(
                 kind: .routing, port: Int(environment["PORT"] ?? "") ?? 0, databasePath: database,
@@ -131,10 +127,10 @@ import Testing
     }
 
     /// A service's environment with its database in `folder` and a free port.
-    private static func environment(_ folder: String) -> [String: String] {
+    private static func environment(_ folder: String, service: String = "contacts") -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["CONCIERGE_JWT_SECRET"] = secret
-        environment["DATABASE_PATH"] = folder + "/contacts.sqlite"
+        environment["DATABASE_PATH"] = folder + "/\(service).sqlite"
         environment["HOST"] = "127.0.0.1"
         environment["PORT"] = String(freePort())
         return environment
