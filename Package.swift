@@ -97,9 +97,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "Auth", "Config", "Logging", "Models", "ConciergeCore", "ConciergeCLI",
-                "Events",
-                "TestSupport",
+                "Storage", "HTTPServer", "HTTPClient", "Auth", "Config", "Logging", "Models", "ConciergeCore",
+                "ConciergeCLI", "Events", "TestSupport",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings

@@ -8,10 +8,11 @@ await ServiceRuntime.main(
 ) { environment in
     let sources = SourceStore(db: environment.db)
     let breaker = CircuitBreaker()
-    CustomerRoutes(
-        customers: CustomerStore(db: environment.db),
-        sources: SourceLookup(store: sources, breaker: breaker, http: .shared), metrics: environment.metrics
-    ).register(on: environment.router)
-    SourceRoutes(store: sources, breaker: breaker).register(on: environment.router)
+    let lookup = SourceLookup(
+        store: sources, breaker: breaker, http: environment.outboundHTTP, logger: environment.logger,
+        metrics: environment.metrics)
+    CustomerRoutes(customers: CustomerStore(db: environment.db), sources: lookup, metrics: environment.metrics)
+        .register(on: environment.router)
+    SourceRoutes(store: sources, breaker: breaker, policy: environment.outboundPolicy).register(on: environment.router)
     return nil
 }

@@ -86,12 +86,10 @@ struct BackupCommand: Equatable {
         do {
             response = try await HTTPClient.shared.download(request, to: partial, idleTimeout: 60)
         } catch {
-            throw .failure("\(member.url): \(error)")
+            throw .failure("\(member.url): \(FailureReason.of(error))")
         }
         guard response.status == 200 else {
-            throw .failure(
-                "\(member.url) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
-            )
+            throw .failure("\(member.url): \(FailureReason.of(status: response.status, body: response.body))")
         }
         let check: DatabaseFile.Check
         do {

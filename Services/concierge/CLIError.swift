@@ -3,8 +3,11 @@ struct CLIError: Error, Equatable {
     let message: String
     let exitCode: Int32
     let showsUsage: Bool
+    /// The command whose words were wrong, for a pointer to its own help; `nil` for the command line
+    /// as a whole.
+    var command: String?
 
-    /// A bad command line: the line, then the usage, exit 2.
+    /// A bad command line: the line, then where the usage is, exit 2.
     static func usage(_ message: String) -> CLIError {
         CLIError(message: message, exitCode: 2, showsUsage: true)
     }

@@ -1,3 +1,5 @@
+import HTTPClient
+
 /// One of the four services `concierge up` runs: its name, executable and port (SPEC §1 defaults: contacts
 /// 8081, conversations 8082, routing 8083, crm-lookup 8084).
 struct ChildService: Equatable, Sendable {
@@ -40,13 +42,18 @@ struct ChildService: Equatable, Sendable {
         return services
     }
 
-    /// What the child starts with: `inherited`, plus its secret, database file and port, and where
-    /// the others are (they may be on overridden ports, and inherited values must not leak in).
+    /// What the child starts with: `inherited`, plus its secret, database file and port, where the
+    /// others are (they may be on overridden ports, and inherited values must not leak in), and
+    /// `CONCIERGE_ALLOW_PRIVATE_TARGETS=true` unless `inherited` says otherwise: a suite run on one
+    /// machine calls CRMs on that machine or its network (stubs, a test CRM).
     func environment(
         inheriting inherited: [String: String], secret: Secret, dataFolder: String, suite: [ChildService]
     ) -> [String: String] {
         var environment = inherited
         environment[Secret.variable] = secret.value
+        // The secret goes by value; a file named as well would make the child refuse both.
+        environment[Secret.fileVariable] = nil
+        environment[OutboundPolicy.variable] = inherited[OutboundPolicy.variable] ?? "true"
         environment["DATABASE_PATH"] = dataFolder + "/\(name).sqlite"
         environment["PORT"] = String(port)
         for service in suite { environment[service.urlVariable] = service.baseURL }

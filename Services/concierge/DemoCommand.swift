@@ -8,10 +8,19 @@ import Models
 /// agents, a dedicated hero, VIP and loyalty entries in the CRM directory, and a workflow built from
 /// the `vip-routing` template with a loyalty branch for calls — then plays a scripted day and prints
 /// where each conversation went and the trace of why. Names carry a run id, so it can run again.
+/// A workflow that no demo saved is not replaced unless `--force` says so.
 struct DemoCommand: Equatable {
+    /// Replace the routing workflow even when no earlier demo saved it.
+    var force = false
+
     init(parsing words: ArraySlice<String>) throws(CLIError) {
-        guard words.isEmpty else {
-            throw .usage("demo takes no options; it uses the *_URL (or *_PORT) variables and the suite's secret")
+        for word in words {
+            guard word == "--force" else {
+                throw .usage(
+                    "demo takes only --force; it uses the *_URL (or *_PORT) variables and the suite's secret")
+            }
+            guard !force else { throw .usage("--force is given twice") }
+            force = true
         }
     }
 
@@ -27,9 +36,18 @@ struct DemoCommand: Equatable {
             crm: CRMLookupClient(baseURL: suite.url(of: "crm-lookup"), tokens: admin),
             run: String(Crypto.uuid().prefix(6)))
         do {
+            if !force, let version = try await demo.workflowItWouldReplace() {
+                Console.err(
+                    "concierge demo: routing has a workflow no demo saved (version \(version)); the demo would "
+                        + "replace it, so it stops here — run 'concierge demo --force' to replace it")
+                return 1
+            }
             try await demo.setUp()
             try await demo.playTheDay()
             return 0
+        } catch let error as ServiceError {
+            Console.err("concierge demo: \(FailureReason.of(error))")
+            return 1
         } catch {
             Console.err("concierge demo: \(error)")
             return 1
@@ -62,6 +80,33 @@ struct DemoScript {
 
     private var goldPhone: String { "+4520\(run.utf8.reduce(0) { ($0 * 31 + Int($1)) % 1_000_000 } + 1_000_000)" }
     private var heroPhone: String { "+4530\(run.utf8.reduce(7) { ($0 * 17 + Int($1)) % 1_000_000 } + 1_000_000)" }
+
+    /// The version of the active workflow if saving the demo's would replace one of the operator's:
+    /// `nil` when none is saved (default routing) or an earlier demo saved it.
+    func workflowItWouldReplace() async throws(ServiceError) -> String? {
+        let active: JSONValue
+        do {
+            active = try await routing.client.call("GET", "/v1/workflow", as: JSONValue.self)
+        } catch let error where error.status == 404 {
+            return nil
+        }
+        guard !Self.isDemoWorkflow(active) else { return nil }
+        return active.objectValue?["version"]?.text ?? "?"
+    }
+
+    /// Whether `document` is the workflow `setUp` saves: the same start and steps (ids and types);
+    /// the inboxes, agents and queues it points at differ from run to run.
+    static func isDemoWorkflow(_ document: JSONValue) -> Bool {
+        func shape(_ workflow: JSONValue) -> [String] {
+            let object = workflow.objectValue
+            let steps = object?["steps"]?.arrayValue ?? []
+            return [object?["start"]?.stringValue ?? ""]
+                + steps.map {
+                    ($0.objectValue?["id"]?.stringValue ?? "") + ":" + ($0.objectValue?["type"]?.stringValue ?? "")
+                }
+        }
+        return shape(document) == shape(workflow(vip: "", support: "", manager: "", priority: "", general: ""))
+    }
 
     mutating func setUp() async throws {
         Console.out("Setting up demo run \(run)…")

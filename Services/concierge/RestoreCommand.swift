@@ -5,6 +5,7 @@ import Storage
 /// the services' files while the services are stopped. Every copy is checked first, every current
 /// file is confirmed unused (SQLite refuses to leave WAL mode while any process has it open), and
 /// only then are files swapped; each replaced file is kept beside it as `<name>.sqlite.replaced-<time>`.
+/// A restored file belongs to the data folder's owner (mode 0600), whoever runs the restore.
 struct RestoreCommand: Equatable {
     var backupFolder: String
     var dataFolder = UpCommand.defaultDataFolder
@@ -83,6 +84,7 @@ struct RestoreCommand: Equatable {
             do {
                 try? FileManager.default.removeItem(atPath: staging)
                 try FileManager.default.copyItem(atPath: source, toPath: staging)
+                try Self.adopt(staging, ownerOf: data)
                 if FileManager.default.fileExists(atPath: target) {
                     try FileManager.default.moveItem(atPath: target, toPath: "\(target).replaced-\(stamp)")
                 }
@@ -99,5 +101,16 @@ struct RestoreCommand: Equatable {
             "restored \(services.count) service\(services.count == 1 ? "" : "s"); start them again (concierge up, or docker compose start)"
         )
         return 0
+    }
+
+    /// Gives a restored file the data folder's owner and group, mode 0600. Run as root — `sudo`, or
+    /// a container's restore run as root because the backup's files are root's and 0600 — the copy
+    /// would be root's, and the service, running as the folder's owner (uid 10001 in the image), could
+    /// not open it. As anyone else the copy is the caller's already, and only its mode is set.
+    private static func adopt(_ path: String, ownerOf folder: String) throws {
+        var owner = stat()
+        guard stat(folder, &owner) == 0, geteuid() != 0 || chown(path, owner.st_uid, owner.st_gid) == 0,
+            chmod(path, 0o600) == 0
+        else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 }

@@ -1,10 +1,12 @@
 import Auth
 import Foundation
 
-/// The HMAC secret that signs and checks tokens (SPEC §1): `CONCIERGE_JWT_SECRET` when set,
-/// else the file `concierge up` creates on its first run.
+/// The HMAC secret that signs and checks tokens (SPEC §1): `CONCIERGE_JWT_SECRET` or the file
+/// `CONCIERGE_JWT_SECRET_FILE` names when one is set (as the services read it), else the file
+/// `concierge up` creates on its first run.
 struct Secret {
     static let variable = "CONCIERGE_JWT_SECRET"
+    static let fileVariable = "CONCIERGE_JWT_SECRET_FILE"
     static let fileName = "jwt-secret"
     /// The services refuse a shorter secret, so the CLI does too; in bytes.
     static let minimumBytes = 32
@@ -19,10 +21,22 @@ struct Secret {
         self.value = value
     }
 
-    /// The secret from `CONCIERGE_JWT_SECRET`, or `nil` when it is unset or empty.
+    /// The secret from `CONCIERGE_JWT_SECRET` or the file `CONCIERGE_JWT_SECRET_FILE` names, or `nil`
+    /// when both are unset or empty.
+    /// - Throws: `CLIError.configuration` when both are set, or the file cannot be read.
     static func fromEnvironment(_ environment: [String: String]) throws(CLIError) -> Secret? {
-        guard let value = environment[variable], !value.isEmpty else { return nil }
-        return try Secret(value, from: variable)
+        let value = environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment[fileVariable].flatMap { $0.isEmpty ? nil : $0 }
+        switch (value, file) {
+        case (.some, .some): throw .configuration("set either \(variable) or \(fileVariable), not both")
+        case (let value?, nil): return try Secret(value, from: variable)
+        case (nil, let path?):
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw .configuration("\(fileVariable): cannot read \(path)")
+            }
+            return try read(from: path)
+        case (nil, nil): return nil
+        }
     }
 
     /// Reads the secret file at `path`; surrounding whitespace (a trailing newline) is not part of it.

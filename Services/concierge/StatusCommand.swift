@@ -1,4 +1,3 @@
-import Clients
 import Foundation
 import HTTPClient
 
@@ -16,6 +15,8 @@ struct StatusCommand: Equatable {
         var healthy = false
         var ready = false
         var metrics: [String: Double] = [:]
+        /// Why it is not healthy, or not ready (`nil` when it is both).
+        var problem: String?
     }
 
     /// The domain counter shown for each service, summed over its labels.
@@ -36,14 +37,21 @@ struct StatusCommand: Equatable {
             return suite.members.compactMap { member in rows.first { $0.name == member.name } }
         }
         for line in Self.table(rows) { Console.out(line) }
+        // Then one line for each service that is not both healthy and ready, saying why.
+        for row in rows {
+            if let problem = row.problem { Console.out("\(row.name) (\(row.url)): \(problem)") }
+        }
         return rows.allSatisfy { $0.healthy && $0.ready } ? 0 : 1
     }
 
     static func probe(_ member: Suite.Member) async -> Row {
         var row = Row(name: member.name, url: member.url)
-        let client = ServiceClient(baseURL: member.url, tokens: nil, timeout: 2)
-        row.healthy = (try? await client.health()) != nil
-        row.ready = (try? await client.ready()) != nil
+        let unhealthy = await ProbeCommand.failure(of: member.url + "/healthz")
+        row.healthy = unhealthy == nil
+        // Not asked when the process does not answer at all: the same reason twice says nothing more.
+        let unready = unhealthy == nil ? await ProbeCommand.failure(of: member.url + "/readyz") : unhealthy
+        row.ready = unready == nil
+        row.problem = unhealthy.map { "down: \($0)" } ?? unready.map { "not ready: \($0)" }
         if let response = try? await HTTPClient.shared.send(
             ClientRequest(method: "GET", url: member.url + "/metrics"), timeout: 2),
             response.status == 200

@@ -3,8 +3,10 @@ import Foundation
 import Models
 
 /// A running suite as the operator commands (`status`, `backup`, `demo`) reach it: each service's
-/// URL — `CONTACTS_URL` and the others when set, else 127.0.0.1 on its port (`CONTACTS_PORT`… or the
-/// default) — and a signer holding the suite's secret (`CONCIERGE_JWT_SECRET`, else ./data/jwt-secret).
+/// URL — `CONTACTS_URL` and the others when set (an `http://` or `https://` URL, else a configuration
+/// error naming the variable), else 127.0.0.1 on its port (`CONTACTS_PORT`… or the default) — and a
+/// signer holding the suite's secret (`CONCIERGE_JWT_SECRET` or `CONCIERGE_JWT_SECRET_FILE`, else
+/// ./data/jwt-secret).
 struct Suite {
     struct Member: Sendable {
         let name: String
@@ -16,8 +18,14 @@ struct Suite {
     let signer: JWTSigner?
 
     static func from(environment: [String: String], signing: Bool = true) throws(CLIError) -> Suite {
-        let members = try ChildService.configured(from: environment).map { service in
-            Member(name: service.name, url: environment[service.urlVariable].map(Self.trimmed) ?? service.baseURL)
+        var members: [Member] = []
+        for service in try ChildService.configured(from: environment) {
+            var url = service.baseURL
+            if let text = environment[service.urlVariable] {
+                // A URL without a scheme is a setting to fix, not a service that is down.
+                url = Self.trimmed(try URLCheck.checked(text, variable: service.urlVariable))
+            }
+            members.append(Member(name: service.name, url: url))
         }
         guard signing else { return Suite(members: members, signer: nil) }
         let secret: Secret

@@ -10,7 +10,7 @@ struct TokenCommand: Equatable {
     /// The `sub` claim; default: the role's name.
     var subject: String
     var lifetime: TokenLifetime
-    /// An explicit secret file; it wins over `CONCIERGE_JWT_SECRET`.
+    /// An explicit secret file; it wins over `CONCIERGE_JWT_SECRET` and `CONCIERGE_JWT_SECRET_FILE`.
     var secretFile: String?
 
     /// Reads `--role` (required), `--sub`, `--ttl` and `--secret-file`.

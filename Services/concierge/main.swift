@@ -8,6 +8,9 @@ do throws(CLIError) {
     case .help:
         Console.out(Command.usage)
         status = 0
+    case .commandHelp(let name):
+        Console.out(Command.helpTexts[name] ?? Command.usage)
+        status = 0
     case .token(let command):
         Console.out(try command.token(environment: environment, now: Int(Date().timeIntervalSince1970)))
         status = 0
@@ -26,8 +29,12 @@ do throws(CLIError) {
     }
 } catch {
     Console.err("concierge: \(error.message)")
-    // One line for a usage error, and where the whole usage is (it no longer buries the error).
-    if error.showsUsage { Console.err("Run 'concierge --help' for the commands and their options.") }
+    // One line for a usage error, and where the usage is (it no longer buries the error).
+    if error.showsUsage {
+        Console.err(
+            error.command.map { "Run 'concierge \($0) --help' for its options." }
+                ?? "Run 'concierge --help' for the commands and their options.")
+    }
     status = error.exitCode
 }
 exit(status)

@@ -9,6 +9,7 @@ public struct ServiceConfig: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var databasePath: String
+    /// From `CONCIERGE_JWT_SECRET`, or the file `CONCIERGE_JWT_SECRET_FILE` names.
     public var jwtSecret: String
     public var contactsURL: String
     public var conversationsURL: String
@@ -23,6 +24,10 @@ public struct ServiceConfig: Sendable, Equatable {
     /// `https://desk.example.com`, lower-cased and without a default port, or `["*"]` for any; empty
     /// (the default) turns CORS off.
     public var corsOrigins: [String] = []
+    /// Whether URLs an administrator configures (CRM sources) may lead to loopback, private, shared
+    /// (CGNAT) and unspecified addresses (`CONCIERGE_ALLOW_PRIVATE_TARGETS`, default false). Link-local
+    /// addresses, where cloud metadata services answer, are refused whatever it says.
+    public var allowPrivateTargets = false
 
     public static let defaultWALRewindFrames = 16_384
     /// How long events are kept, in hours (`CONCIERGE_EVENT_RETENTION_HOURS`, default 168: a week).
@@ -69,15 +74,7 @@ public struct ServiceConfig: Sendable, Equatable {
         }
         let databasePath = env["DATABASE_PATH"] ?? "./data/\(service).sqlite"
         try checkWritableFolder(of: databasePath)
-        guard let secret = env["CONCIERGE_JWT_SECRET"], !secret.isEmpty else {
-            throw Invalid(
-                variable: "CONCIERGE_JWT_SECRET",
-                reason: "is required (at least 32 bytes); `concierge up` creates one in ./data/jwt-secret")
-        }
-        guard secret.utf8.count >= 32 else {
-            throw Invalid(
-                variable: "CONCIERGE_JWT_SECRET", reason: "must be at least 32 bytes, got \(secret.utf8.count)")
-        }
+        let secret = try jwtSecret(env)
         var level = LogLevel.info
         if let text = env["LOG_LEVEL"] {
             guard let parsed = LogLevel(name: text) else {
@@ -126,6 +123,16 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             webhookRetryHours = value
         }
+        var allowPrivateTargets = false
+        if let text = env["CONCIERGE_ALLOW_PRIVATE_TARGETS"] {
+            switch text {
+            case "true": allowPrivateTargets = true
+            case "false": allowPrivateTargets = false
+            default:
+                throw Invalid(
+                    variable: "CONCIERGE_ALLOW_PRIVATE_TARGETS", reason: "must be true or false, got \"\(text)\"")
+            }
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
@@ -133,7 +140,7 @@ public struct ServiceConfig: Sendable, Equatable {
             routingURL: try url(env, "ROUTING_URL", defaultPort: 8083),
             crmLookupURL: try url(env, "CRM_LOOKUP_URL", defaultPort: 8084),
             logLevel: level, walRewindFrames: walRewindFrames,
-            corsOrigins: try corsOrigins(env["CONCIERGE_CORS_ORIGINS"] ?? ""),
+            corsOrigins: try corsOrigins(env["CONCIERGE_CORS_ORIGINS"] ?? ""), allowPrivateTargets: allowPrivateTargets,
             eventRetentionHours: eventRetentionHours, webhookRetryDelays: webhookRetryDelays,
             webhookRetryHours: webhookRetryHours)
     }
@@ -197,10 +204,54 @@ public struct ServiceConfig: Sendable, Equatable {
     }
 
     /// Prints one line naming the bad variable and exits 2 (SPEC §1); also for a value found bad only
-    /// when used (a `DATABASE_PATH` that SQLite cannot open).
+    /// when used (a `DATABASE_PATH` that SQLite cannot open, or that this process cannot write).
     public static func exit(service: String, _ error: Invalid) -> Never {
         FileHandle.standardError.write(Data("concierge-\(service): invalid configuration: \(error)\n".utf8))
         Glibc.exit(2)
+    }
+
+    /// `CONCIERGE_JWT_SECRET`, or what the file named by `CONCIERGE_JWT_SECRET_FILE` holds (a compose
+    /// or Kubernetes secret, which stays out of the environment that `docker inspect` and
+    /// `/proc/<pid>/environ` show), without its surrounding whitespace; never both. At least 32 bytes.
+    private static func jwtSecret(_ env: [String: String]) throws(Invalid) -> String {
+        let value = env["CONCIERGE_JWT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = env["CONCIERGE_JWT_SECRET_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let secret: String
+        let variable: String
+        switch (value, file) {
+        case (.some, .some):
+            throw Invalid(
+                variable: "CONCIERGE_JWT_SECRET_FILE",
+                reason: "set either CONCIERGE_JWT_SECRET or CONCIERGE_JWT_SECRET_FILE, not both")
+        case (let value?, nil):
+            (secret, variable) = (value, "CONCIERGE_JWT_SECRET")
+        case (nil, let path?):
+            (secret, variable) = (try readSecret(path), "CONCIERGE_JWT_SECRET_FILE")
+        case (nil, nil):
+            throw Invalid(
+                variable: "CONCIERGE_JWT_SECRET",
+                reason: "is required (at least 32 bytes), or CONCIERGE_JWT_SECRET_FILE naming a file that holds it; "
+                    + "`concierge up` creates one in ./data/jwt-secret")
+        }
+        guard secret.utf8.count >= 32 else {
+            throw Invalid(variable: variable, reason: "the secret must be at least 32 bytes, got \(secret.utf8.count)")
+        }
+        return secret
+    }
+
+    private static func readSecret(_ path: String) throws(Invalid) -> String {
+        // open(2) first, for the reason a read fails (no such file, permission denied).
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw Invalid(
+                variable: "CONCIERGE_JWT_SECRET_FILE",
+                reason: "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(variable: "CONCIERGE_JWT_SECRET_FILE", reason: "cannot read \(path)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static func url(_ env: [String: String], _ name: String, defaultPort: Int) throws(Invalid) -> String {

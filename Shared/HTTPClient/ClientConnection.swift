@@ -39,18 +39,32 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     /// Connects to `endpoint` within `deadline`, and for https completes the TLS handshake by then.
-    /// - Parameter caFile: PEM file of authorities trusted besides the system's (https only).
+    /// - Parameters:
+    ///   - caFile: PEM file of authorities trusted besides the system's (https only).
+    ///   - policy: addresses never connected to; `nil` connects to any.
     static func open(
-        _ endpoint: Endpoint, trusting caFile: String?, deadline: UInt64
+        _ endpoint: Endpoint, trusting caFile: String?, policy: OutboundPolicy? = nil, deadline: UInt64
     ) throws(HTTPClientError) -> ClientConnection {
         let context = endpoint.isSecure ? try TLSContext.shared(trusting: caFile) : nil
-        let connection = try openSocket(endpoint, deadline: deadline)
+        let connection = try openSocket(endpoint, policy: policy, deadline: deadline)
         if let context { try connection.startTLS(host: endpoint.host, context: context, deadline: deadline) }
         return connection
     }
 
-    private static func openSocket(_ endpoint: Endpoint, deadline: UInt64) throws(HTTPClientError) -> ClientConnection {
-        let addresses = try resolve(endpoint.host, port: endpoint.port)
+    private static func openSocket(
+        _ endpoint: Endpoint, policy: OutboundPolicy?, deadline: UInt64
+    ) throws(HTTPClientError) -> ClientConnection {
+        var addresses = try resolve(endpoint.host, port: endpoint.port)
+        if let policy {
+            // After resolution, on the very addresses connected to: a name pointing at a refused
+            // address is refused, and nothing can change the answer between the check and the connect.
+            let refusals = addresses.map { policy.refusal(for: IPAddress($0.sin_addr)) }
+            let allowed = zip(addresses, refusals).filter { $0.1 == nil }.map(\.0)
+            if allowed.isEmpty, let first = refusals.compactMap({ $0 }).first {
+                throw .refusedTarget("\(endpoint.host): \(first)")
+            }
+            addresses = allowed
+        }
         var lastError = HTTPClientError.cannotResolve(endpoint.host)
         for address in addresses {
             do {

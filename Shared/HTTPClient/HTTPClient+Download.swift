@@ -31,7 +31,7 @@ extension HTTPClient {
         let endpoint = try Endpoint(request.url)
         let patience = UInt64(max(0.001, idleTimeout) * 1e9)
         let connection = try ClientConnection.open(
-            endpoint, trusting: configuration.trustedCAFile,
+            endpoint, trusting: configuration.trustedCAFile, policy: configuration.outboundPolicy,
             deadline: ClientClock.now() + min(patience, UInt64(configuration.connectTimeout * 1e9)))
         try connection.writeAll(
             Self.serializeHead(request, endpoint: endpoint) + request.body, deadline: ClientClock.now() + patience)

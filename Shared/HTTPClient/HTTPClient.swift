@@ -25,6 +25,10 @@ public final class HTTPClient: Sendable {
         public var trustedCAFile: String? = ProcessInfo.processInfo.environment["CONCIERGE_CA_FILE"].flatMap {
             $0.isEmpty ? nil : $0
         }
+        /// Addresses this client refuses to connect to, checked on every address a host resolves to;
+        /// `nil` (the default) connects anywhere, as the services' calls on each other need. Set for
+        /// URLs an administrator configures (`OutboundPolicy`).
+        public var outboundPolicy: OutboundPolicy?
         public init() {}
     }
 
@@ -111,7 +115,8 @@ public final class HTTPClient: Sendable {
         }
         let connectDeadline = min(deadline, ClientClock.now() + UInt64(configuration.connectTimeout * 1e9))
         let fresh = try ClientConnection.open(
-            endpoint, trusting: configuration.trustedCAFile, deadline: connectDeadline)
+            endpoint, trusting: configuration.trustedCAFile, policy: configuration.outboundPolicy,
+            deadline: connectDeadline)
         return try exchange(on: fresh, head: head, request: request, deadline: deadline)
     }
 

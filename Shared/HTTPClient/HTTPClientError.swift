@@ -6,6 +6,8 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// No connection: TCP failed, or for https the TLS handshake did (an untrusted certificate or one
     /// for another host says "certificate verify failed" and why).
     case connectFailed(String)
+    /// The `OutboundPolicy` forbids every address the host resolved to: the host and why.
+    case refusedTarget(String)
     case timedOut
     case connectionClosed
     case malformedResponse(String)
@@ -19,6 +21,7 @@ public enum HTTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .unsupportedScheme(let scheme): "unsupported URL scheme \(scheme)"
         case .cannotResolve(let host): "cannot resolve host \(host)"
         case .connectFailed(let why): "connect failed: \(why)"
+        case .refusedTarget(let why): "refused by the outbound policy: \(why)"
         case .timedOut: "timed out"
         case .connectionClosed: "connection closed before a complete answer"
         case .malformedResponse(let why): "malformed response: \(why)"

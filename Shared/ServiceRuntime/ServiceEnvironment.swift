@@ -3,6 +3,7 @@ import Clients
 import ConciergeCore
 import Config
 import Events
+import HTTPClient
 import HTTPServer
 import Logging
 import Outbox
@@ -24,6 +25,13 @@ public struct ServiceEnvironment: Sendable {
     public let events: EventLog
     /// Delivers `events` to the service's webhooks (`/v1/webhooks`).
     public let webhooks: WebhookDispatcher
+    /// Which addresses URLs an administrator configures may lead to (`CONCIERGE_ALLOW_PRIVATE_TARGETS`):
+    /// checked on such a URL when it is saved.
+    public let outboundPolicy: OutboundPolicy
+    /// The HTTP client for URLs an administrator configures (CRM sources): it refuses, after
+    /// resolution, every address `outboundPolicy` refuses. Calls on the other services do not go
+    /// through it — they are the operator's own addresses.
+    public let outboundHTTP: HTTPClient
     /// Clients of the other services, authenticating with short-lived `service` tokens.
     public let contacts: ContactsClient
     public let conversations: ConversationsClient

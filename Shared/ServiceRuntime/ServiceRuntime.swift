@@ -4,6 +4,7 @@ import ConciergeCore
 import Config
 import Events
 import Foundation
+import HTTPClient
 import HTTPServer
 import Logging
 import Models
@@ -118,6 +119,11 @@ public enum ServiceRuntime {
             db = try Database(
                 path: config.databasePath, migrations: migrations, rewindFrames: config.walRewindFrames,
                 pageSize: pageSize)
+        } catch let error as SQLiteError where error.code == SQLiteError.readOnly {
+            throw ServiceConfig.Invalid(
+                variable: "DATABASE_PATH",
+                reason: "\(config.databasePath) is read-only to this process (user \(getuid())): "
+                    + "make it writable by the user the service runs as")
         } catch {
             // One line: SQLite's own words, without the statement that met them.
             let why = (error as? SQLiteError).map { "\($0.message) (SQLite error \($0.code))" } ?? "\(error)"
@@ -152,6 +158,10 @@ public enum ServiceRuntime {
         {
             [(labels: "", value: Double(db.walRewinds))]
         }
+        let policy = OutboundPolicy(allowsPrivateTargets: config.allowPrivateTargets)
+        var outbound = HTTPClient.Configuration()
+        outbound.outboundPolicy = policy
+        let outboundHTTP = HTTPClient(configuration: outbound)
         let events = try EventLog(
             db: db, service: config.service, retention: config.eventRetentionHours * 3600)
         metrics.gauge("concierge_event_streams", help: "Open event streams (Server-Sent Events).") {
@@ -161,12 +171,12 @@ public enum ServiceRuntime {
             [(labels: "", value: Double(events.hub.waitingCount))]
         }
         let webhooks = WebhookDispatcher(
-            store: WebhookStore(db: db), events: events,
+            store: WebhookStore(db: db), events: events, http: outboundHTTP,
             policy: RetryPolicy(delays: config.webhookRetryDelays, window: config.webhookRetryHours * 3600),
             logger: logger)
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
-            outbox: outbox, events: events, webhooks: webhooks,
+            outbox: outbox, events: events, webhooks: webhooks, outboundPolicy: policy, outboundHTTP: outboundHTTP,
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),
@@ -204,7 +214,7 @@ public enum ServiceRuntime {
         EventRoutes(log: environment.events).register(on: router)
         WebhookRoutes(
             store: environment.webhooks.store, events: environment.events, dispatcher: environment.webhooks,
-            checkTarget: { _ in nil }
+            checkTarget: { [policy = environment.outboundPolicy] in policy.refusal(forURL: $0) }
         ).register(on: router)
     }
 

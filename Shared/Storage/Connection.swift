@@ -36,6 +36,11 @@ public final class Connection {
 
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// Whether SQLite opened the main database read-only. Asked for read-write, it falls back to
+    /// read-only without an error when the file is not writable by this process (mode 0444, another
+    /// owner), and every later write fails.
+    var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+
     /// Runs one or more statements that take no parameters and return no rows (DDL, PRAGMAs).
     public func execute(_ sql: String) throws(SQLiteError) {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)

@@ -57,6 +57,8 @@ public final class Database: @unchecked Sendable {
     ///   - pageSize: page size in bytes of a database this creates (a power of two, 512–65,536); an
     ///     existing file keeps its own. Small pages suit many small random writes: a commit writes
     ///     every page it dirtied, whole, to the WAL.
+    /// - Throws: `SQLiteError` when the file cannot be opened, cannot be written by this process
+    ///   (code `SQLiteError.readOnly`), or a migration fails.
     public init(
         path: String, migrations: [Migration], maxReaders: Int = 8, busyTimeoutMilliseconds: Int32 = 5000,
         rewindFrames: Int = 16_384, checkpointInterval: DispatchTimeInterval? = .milliseconds(100), pageSize: Int = 4096
@@ -66,6 +68,11 @@ public final class Database: @unchecked Sendable {
         self.rewindFrames = max(1, rewindFrames)
         self.maxReaders = max(1, maxReaders)
         writer = try Connection(path: path, readOnly: false, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        // Refused at once: opened read-only, the database would answer reads and report ready while
+        // every write failed.
+        guard !writer.isReadOnly else {
+            throw SQLiteError(code: SQLiteError.readOnly, message: "the file is read-only to this process")
+        }
         try writer.execute(
             """
             PRAGMA page_size=\(pageSize);

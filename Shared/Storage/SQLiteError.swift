@@ -17,6 +17,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public static let genericError = SQLITE_ERROR
     /// `SQLITE_CORRUPT`, for stored bytes that do not read back.
     public static let corrupt = SQLITE_CORRUPT
+    /// `SQLITE_READONLY`, for a database file this process can read but not write.
+    public static let readOnly = SQLITE_READONLY
 
     /// A `UNIQUE` or `PRIMARY KEY` constraint refused the write.
     public var isUniqueViolation: Bool {

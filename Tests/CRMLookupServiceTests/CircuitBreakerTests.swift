@@ -1,3 +1,4 @@
+import ConciergeCore
 import Foundation
 import HTTPClient
 import HTTPServer
@@ -131,7 +132,9 @@ import Testing
                 let breaker = CircuitBreaker()
                 // Five failures 31 s ago: the cool-down is over, the next call is the trial.
                 for _ in 0..<5 { breaker.failed("crm", now: Date().addingTimeInterval(-31)) }
-                let lookup = SourceLookup(store: store, breaker: breaker, http: .shared)
+                let lookup = SourceLookup(
+                    store: store, breaker: breaker, http: .shared,
+                    logger: Logger(service: "crm-lookup", sink: MemorySink()), metrics: Metrics())
                 await #expect(throws: SQLiteError.self) {
                     try await lookup.lookup(source: "crm", by: "email", value: "a@example.com")
                 }

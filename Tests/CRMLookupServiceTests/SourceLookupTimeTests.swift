@@ -78,7 +78,9 @@ import Testing
                         name: "crm", urlTemplate: "http://127.0.0.1:\(port)/customers?email={{email}}", headers: [:],
                         timeoutMs: 2000, cacheTtlSeconds: ttl, updatedAt: "2026-12-04T15:00:00.000Z"))
                 let time = ManualTime(Date())
-                var lookup = SourceLookup(store: store, breaker: CircuitBreaker(), http: HTTPClient())
+                var lookup = SourceLookup(
+                    store: store, breaker: CircuitBreaker(), http: HTTPClient(),
+                    logger: Logger(service: "crm-lookup", sink: MemorySink()), metrics: Metrics())
                 lookup.time = time
                 try await body(lookup, crm, time)
             }

@@ -119,6 +119,88 @@ import Testing
         }
     }
 
+    /// One line per service that could not be copied, saying why: here a token the suite refuses
+    /// (signed with another secret) and three services nobody runs.
+    @Test func backupSaysWhyEachServiceFailed() async throws {
+        try await withServices([.contacts]) { cluster in
+            var environment = Self.environment(cluster)
+            environment["CONCIERGE_JWT_SECRET"] = String(repeating: "another secret ", count: 3)
+            for kind in ServiceKind.allCases where kind != .contacts {
+                environment[kind.urlVariable] = "http://127.0.0.1:\(freePort())"
+            }
+            let folder = cluster.directory.appendingPathComponent("failed").path
+            let result = try await CLIProcess.run(["backup", folder], environment: environment)
+            #expect(result.status == 1)
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            #expect(
+                lines.contains {
+                    $0.hasSuffix(
+                        "contacts: \(cluster.url(.contacts)): HTTP 401 (bad token: missing, expired, or signed with another secret than the suite's)"
+                    )
+                }, "\(result.stderr)")
+            for kind in ServiceKind.allCases where kind != .contacts {
+                let url = environment[kind.urlVariable] ?? ""
+                #expect(
+                    lines.contains {
+                        $0.hasSuffix("\(kind.rawValue): \(url): connection refused (nothing listens there)")
+                    },
+                    "\(result.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder + "/backup.json"))
+        }
+    }
+
+    /// The compose restore: the backup's files are root's and 0600 (written by `concierge backup` run
+    /// as root on the host), so the restore runs as root; the service runs as the volume's owner
+    /// (uid 10001 in the image; here `nobody`) and must be able to open and write what was restored.
+    @Test(
+        .enabled(
+            if: getuid() == 0 && Unprivileged.isAvailable, "needs root and setpriv to restore as root for another user")
+    )
+    func aRestoreRunAsRootGivesTheFileToTheDataFoldersOwner() async throws {
+        try await withServices([.contacts, .routing, .conversations, .crmLookup]) { cluster in
+            let backup = cluster.directory.appendingPathComponent("backup").path
+            let backedUp = try await CLIProcess.run(["backup", backup], environment: Self.environment(cluster))
+            #expect(backedUp.status == 0, "\(backedUp.stderr)")
+            let copy = try FileManager.default.attributesOfItem(atPath: backup + "/routing.sqlite")
+            #expect(copy[.ownerAccountID] as? Int == 0 && copy[.posixPermissions] as? Int == 0o600)
+
+            // The volume: owned by the service's user, private to it.
+            let volume = cluster.directory.appendingPathComponent("volume").path
+            try FileManager.default.createDirectory(
+                atPath: volume, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            #expect(chown(volume, Unprivileged.uid, Unprivileged.gid) == 0)
+            let restored = try await CLIProcess.run(
+                ["restore", backup, "--data", volume, "--only", "routing"], environment: [:])
+            #expect(restored.status == 0, "\(restored.stderr)")
+            let file = try FileManager.default.attributesOfItem(atPath: volume + "/routing.sqlite")
+            #expect(file[.ownerAccountID] as? Int == Int(Unprivileged.uid))
+            #expect(file[.groupOwnerAccountID] as? Int == Int(Unprivileged.gid))
+            #expect(file[.posixPermissions] as? Int == 0o600)
+
+            var environment = ProcessInfo.processInfo.environment
+            environment["CONCIERGE_JWT_SECRET"] = cluster.secret
+            environment["DATABASE_PATH"] = volume + "/routing.sqlite"
+            environment["HOST"] = "127.0.0.1"
+            let port = freePort()
+            environment["PORT"] = String(port)
+            let service = RunningService(
+                kind: .routing, port: port, databasePath: volume + "/routing.sqlite", environment: environment,
+                logPath: cluster.directory.appendingPathComponent("restored-routing.log").path, unprivileged: true)
+            try await service.start()
+            do {
+                let admin = ServiceClient(baseURL: service.baseURL, tokens: .fixed(cluster.token(.administrator)))
+                let created = try await admin.raw(
+                    "POST", "/v1/inboxes", body: Array(#"{"name": "After the restore"}"#.utf8))
+                #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+            } catch {
+                await service.stop()
+                throw error
+            }
+            #expect(await service.stop() == 0)
+        }
+    }
+
     @Test func restoreChecksEveryCopyBeforeTouchingAnything() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "concierge-restore-\(UUID().uuidString)")

@@ -1,6 +1,7 @@
 import Auth
 import Clients
 import Foundation
+import Glibc
 import HTTPClient
 import Models
 import TestSupport
@@ -71,6 +72,12 @@ import Testing
         ["restore", "backups", "--only", ""],
         ["restore", "backups", "--force", "yes"],
         ["status", "--verbose"],
+        ["demo", "--forse"],
+        ["demo", "--force", "--force"],
+        ["up", "--data"],
+        ["probe"],
+        ["probe", "http://127.0.0.1:8081/readyz", "http://127.0.0.1:8082/readyz"],
+        ["help", "frobnicate"],
     ])
     func badArgumentsExitTwoWithOneLineAndAPointerToHelp(_ arguments: [String]) throws {
         var environment = Self.cleanEnvironment
@@ -81,7 +88,12 @@ import Testing
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 2, "the error and where help is, not the whole usage: \(result.stderr)")
         #expect(lines.first?.hasPrefix("concierge: ") == true)
-        #expect(lines.last == "Run 'concierge --help' for the commands and their options.")
+        // A command's own words point at its own help; an unknown command at the whole usage.
+        let command = arguments.first.flatMap { ["frobnicate", "help"].contains($0) ? nil : $0 }
+        #expect(
+            lines.last
+                == (command.map { "Run 'concierge \($0) --help' for its options." }
+                    ?? "Run 'concierge --help' for the commands and their options."))
     }
 
     /// SPEC §1: a bad value stops a service at start with one line naming the variable and exit 2 — also
@@ -115,25 +127,107 @@ import Testing
             "\(result.stderr)")
     }
 
-    @Test(arguments: [[], ["help"], ["--help"], ["token", "-h"]])
+    @Test(arguments: [[], ["help"], ["--help"], ["-h"]])
     func helpListsTheCommands(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
         #expect(result.status == 0)
-        for command in ["concierge up", "concierge token"] { #expect(result.stdout.contains(command)) }
+        for command in ["concierge up", "concierge token", "concierge demo", "concierge probe"] {
+            #expect(result.stdout.contains(command))
+        }
     }
 
-    /// `probe` is what the compose health checks run inside the image (which has no curl).
-    @Test func probeExitsZeroOnlyWhenTheURLAnswers200() async throws {
+    /// `concierge up --help` is about `up`, not the whole usage.
+    @Test(arguments: [
+        ["up", "--help"], ["up", "-h"], ["help", "up"], ["up", "--data", "somewhere", "--help"], ["token", "-h"],
+        ["demo", "--help"],
+    ])
+    func aCommandsHelpIsItsOwn(_ arguments: [String]) throws {
+        let result = try Self.runCLI(arguments, Self.cleanEnvironment)
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        let command = arguments.first == "help" ? arguments[1] : arguments[0]
+        #expect(result.stdout.hasPrefix("concierge \(command) "), "\(result.stdout)")
+        #expect(!result.stdout.contains("Commands:"), "the global usage: \(result.stdout)")
+        for other in ["up", "token", "demo"] where other != command {
+            #expect(!result.stdout.contains("concierge \(other) "), "\(other)'s help in \(command)'s")
+        }
+        if command == "up" { #expect(result.stdout.contains("--data DIR") && result.stdout.contains("--bin DIR")) }
+    }
+
+    /// `probe` is what the compose health checks run inside the image (which has no curl); when the URL
+    /// does not answer 200 it says why, on one line.
+    @Test func probeExitsZeroOnlyWhenTheURLAnswers200AndSaysWhyOtherwise() async throws {
         try await withServices([.contacts]) { cluster in
             let environment = ProcessInfo.processInfo.environment
             let ready = try Self.runCLI(["probe", cluster.url(.contacts) + "/readyz"], environment)
-            let unauthorized = try Self.runCLI(["probe", cluster.url(.contacts) + "/v1/contacts"], environment)
-            let closed = try Self.runCLI(["probe", "http://127.0.0.1:\(freePort())/readyz"], environment)
-            let missing = try Self.runCLI(["probe"], environment)
             #expect(ready.status == 0)
-            #expect(unauthorized.status == 1, "401 is not ready")
-            #expect(closed.status == 1)
-            #expect(missing.status == 2)
+            #expect(ready.stdout.isEmpty && ready.stderr.isEmpty)
+
+            let closedURL = "http://127.0.0.1:\(freePort())/readyz"
+            let cases: [(url: String, reason: String)] = [
+                (cluster.url(.contacts) + "/v1/contacts", "HTTP 401 (bad token"),
+                (cluster.url(.contacts) + "/nowhere", "HTTP 404"),
+                (closedURL, "connection refused"),
+            ]
+            for (url, reason) in cases {
+                let result = try Self.runCLI(["probe", url], environment)
+                #expect(result.status == 1, "\(url)")
+                let lines = result.stderr.split(separator: "\n")
+                #expect(lines.count == 1, "\(result.stderr)")
+                #expect(lines.first?.hasPrefix("concierge probe: \(url): \(reason)") == true, "\(result.stderr)")
+            }
+        }
+    }
+
+    /// A server that takes the connection but never answers: the probe gives up after its 2 s.
+    @Test func aProbeThatGetsNoAnswerSaysItTimedOut() throws {
+        let port = freePort()
+        let listener = try Self.listen(on: port)  // never accepts: the kernel completes the handshake
+        defer { close(listener) }
+        let result = try Self.runCLI(["probe", "http://127.0.0.1:\(port)/readyz"], Self.cleanEnvironment)
+        #expect(result.status == 1)
+        #expect(result.stderr == "concierge probe: http://127.0.0.1:\(port)/readyz: timed out after 2 s\n")
+    }
+
+    /// A URL without its scheme is a mistake to point out, never a service reported down.
+    @Test func aURLWithoutASchemeIsABadURLNotADownService() throws {
+        let probe = try Self.runCLI(["probe", "localhost:8081/readyz"], Self.cleanEnvironment)
+        #expect(probe.status == 2)
+        #expect(probe.stderr.hasPrefix("concierge: bad URL \"localhost:8081/readyz\""), "\(probe.stderr)")
+
+        for command in [["status"], ["demo"], ["backup", "somewhere"]] {
+            var environment = Self.cleanEnvironment
+            environment["CONCIERGE_JWT_SECRET"] = Self.secret
+            environment["ROUTING_URL"] = "localhost:8083"
+            let result = try Self.runCLI(command, environment)
+            #expect(result.status == 2, "\(command)")
+            #expect(result.stdout.isEmpty, "no table of services: \(result.stdout)")
+            #expect(
+                result.stderr == "concierge: ROUTING_URL: bad URL \"localhost:8083\": write it as http://host:port, "
+                    + "e.g. http://localhost:8083\n", "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("down"))
+        }
+    }
+
+    /// `status` follows its table with one line per service that is not healthy and ready, saying why.
+    @Test func statusSaysWhyEachServiceIsNotReadyOneLineEach() async throws {
+        try await withServices([.contacts]) { cluster in
+            var environment = Self.cleanEnvironment
+            for kind in ServiceKind.allCases {
+                environment[kind.urlVariable] =
+                    kind == .contacts ? cluster.url(.contacts) : "http://127.0.0.1:\(freePort())"
+            }
+            let result = try Self.runCLI(["status"], environment)
+            #expect(result.status == 1)
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            for kind in [ServiceKind.conversations, .routing, .crmLookup] {
+                let url = environment[kind.urlVariable] ?? ""
+                #expect(
+                    lines.filter { $0.hasPrefix("\(kind.rawValue) (") } == [
+                        "\(kind.rawValue) (\(url)): down: connection refused (nothing listens there)"
+                    ], "\(result.stdout)")
+            }
+            #expect(!lines.contains { $0.hasPrefix("contacts (") }, "contacts is ready: \(result.stdout)")
         }
     }
 
@@ -158,6 +252,50 @@ import Testing
         }
     }
 
+    /// A workflow the operator saved is not replaced by the demo unless `--force` says so: the demo
+    /// stops before it creates anything. Its own workflow from an earlier run it replaces freely.
+    @Test func demoRefusesToReplaceAnotherWorkflowWithoutForce() async throws {
+        try await withServices([.contacts, .routing, .conversations, .crmLookup]) { cluster in
+            var environment = Self.cleanEnvironment
+            environment["CONCIERGE_JWT_SECRET"] = cluster.secret
+            for kind in ServiceKind.allCases { environment[kind.urlVariable] = cluster.url(kind) }
+            let admin = cluster.raw(.routing, token: cluster.token(.administrator))
+            let own = #"{"start": "toHero", "steps": [{"id": "toHero", "type": "assign", "to": "dedicatedHero"}]}"#
+            #expect(try await admin.raw("PUT", "/v1/workflow", body: Array(own.utf8)).status == 200)
+            #expect(try await cluster.routing().inboxes().items.isEmpty)
+
+            let refused = try Self.runCLI(["demo"], environment)
+            #expect(refused.status == 1)
+            let lines = refused.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(refused.stderr)")
+            #expect(lines.first?.contains("no demo saved (version 1)") == true, "\(refused.stderr)")
+            #expect(lines.first?.contains("concierge demo --force") == true, "\(refused.stderr)")
+            let active = try await admin.raw("GET", "/v1/workflow")
+            #expect(String(decoding: active.body, as: UTF8.self).contains(#""version":1"#), "the workflow is kept")
+            #expect(try await cluster.routing().inboxes().items.isEmpty, "nothing was set up")
+
+            let forced = try Self.runCLI(["demo", "--force"], environment)
+            #expect(forced.status == 0, "\(forced.stderr)")
+            #expect(forced.stdout.contains("Workflow saved (version 2)"))
+            // Its own workflow, saved by the run before, the demo replaces without asking.
+            let again = try Self.runCLI(["demo"], environment)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.contains("Workflow saved (version 3)"))
+        }
+    }
+
+    /// The demo signs with a secret the suite does not know: it says the token was refused.
+    @Test func demoWithAnotherSecretSaysTheTokenIsBad() async throws {
+        try await withServices([.routing]) { cluster in
+            var environment = Self.cleanEnvironment
+            environment["CONCIERGE_JWT_SECRET"] = Self.secret
+            for kind in ServiceKind.allCases { environment[kind.urlVariable] = cluster.url(kind) }
+            let result = try Self.runCLI(["demo"], environment)
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("concierge demo: HTTP 401 (bad token"), "\(result.stderr)")
+        }
+    }
+
     /// A port another process holds: `up` says so and starts nothing, rather than announcing that
     /// process's answers as its own services while its child fails to bind and restarts.
     @Test func upRefusesAPortAnotherProcessHoldsAndStartsNothing() throws {
@@ -167,18 +305,8 @@ import Testing
         for kind in ServiceKind.allCases { environment[Self.portVariable(kind)] = String(freePort()) }
         let held = freePort()
         environment[Self.portVariable(.routing)] = String(held)
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = try Self.listen(on: held)
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(held).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        try #require(bound == 0 && listen(listener, 8) == 0)
         let data = folder.appendingPathComponent("data").path
         let result = try Self.runCLI(["up", "--data", data], environment)
         #expect(result.status == 2)
@@ -237,6 +365,12 @@ import Testing
         let children = Self.children(of: up.processIdentifier)
         seenChildren.formUnion(children.values)
         #expect(Set(children.keys) == Set(ServiceKind.allCases.map(\.executable)))
+        // A local suite may call CRMs on this machine: `up` allows private targets for its children.
+        for (name, pid) in children {
+            let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+            let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            #expect(variables.contains("CONCIERGE_ALLOW_PRIVATE_TARGETS=true"), "\(name)")
+        }
 
         // The secret was created once, private, and it is the one the services check tokens with.
         let secretPath = data + "/jwt-secret"
@@ -284,6 +418,7 @@ import Testing
     private static var cleanEnvironment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["CONCIERGE_JWT_SECRET"] = nil
+        environment["CONCIERGE_ALLOW_PRIVATE_TARGETS"] = nil
         for kind in ServiceKind.allCases { environment[portVariable(kind)] = nil }
         return environment
     }
@@ -296,6 +431,25 @@ import Testing
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// A socket listening on 127.0.0.1:`port` that never accepts.
+    private static func listen(on port: Int) throws -> Int32 {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, Glibc.listen(listener, 8) == 0 else {
+            close(listener)
+            throw HarnessError.notReady("a listener on port \(port)", log: String(cString: strerror(errno)))
+        }
+        return listener
     }
 
     /// Runs `concierge` to completion (it prints little, so the pipes cannot fill up).

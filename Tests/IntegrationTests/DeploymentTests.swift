@@ -58,7 +58,17 @@ import Testing
                 // alone may take 10 s.
                 let grace = service.stopGraceSeconds ?? 10
                 #expect(grace > 10, "\(service.name): stop_grace_period \(grace) s")
-                #expect(service.environment["CONCIERGE_JWT_SECRET"] == cluster.secret)
+                // The token secret comes as a file secret, never in the environment (`docker inspect`
+                // shows that); the services read it, or no call below would get past their token check.
+                #expect(service.composeEnvironment["CONCIERGE_JWT_SECRET"] == nil)
+                #expect(service.composeEnvironment["CONCIERGE_JWT_SECRET_FILE"] == "/run/secrets/jwt-secret")
+                let secretFile = try #require(service.environment["CONCIERGE_JWT_SECRET_FILE"])
+                #expect(
+                    try String(contentsOfFile: secretFile, encoding: .utf8)
+                        .trimmingCharacters(in: .whitespacesAndNewlines) == cluster.secret)
+                // Said explicitly, though it is the services' default: a deployment calls no CRM on its
+                // own network unless its operator says so.
+                #expect(service.composeEnvironment["CONCIERGE_ALLOW_PRIVATE_TARGETS"] == "false", "\(service.name)")
             }
 
             let kit = WorkflowKit(cluster)

@@ -13,6 +13,14 @@ public enum CLIProcess {
     public static func run(_ arguments: [String], environment: [String: String], timeout: Double = 60) async throws
         -> Result
     {
+        try await run(Binaries.path("concierge"), arguments, environment: environment, timeout: timeout)
+    }
+
+    /// Runs the program at `path` (a built executable, or a launcher such as `setpriv` that runs one).
+    /// - Parameter timeout: seconds before the process is killed and the run fails.
+    public static func run(
+        _ path: String, _ arguments: [String], environment: [String: String], timeout: Double = 60
+    ) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concierge-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -27,7 +35,7 @@ public enum CLIProcess {
             try? err.close()
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("concierge"))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
@@ -39,7 +47,7 @@ public enum CLIProcess {
             guard Date() < deadline else {
                 process.terminate()
                 throw HarnessError.notReady(
-                    "concierge \(arguments.joined(separator: " ")) (still running after \(timeout) s)", log: "")
+                    "\(path) \(arguments.joined(separator: " ")) (still running after \(timeout) s)", log: "")
             }
             try await Task.sleep(nanoseconds: 10_000_000)
         }

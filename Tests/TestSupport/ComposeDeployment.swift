@@ -4,7 +4,9 @@ import Foundation
 /// `compose/docker-compose.yml` mapped onto this machine, changing only what a machine without
 /// Docker must: each service's container port becomes a free local port (in its own `PORT` and in
 /// every `http://<service>:<port>` URL the others get), its named volumes become folders in a temp
-/// directory (`DATABASE_PATH` moves with them), and `${VAR}`s come from the test. Everything else
+/// directory (`DATABASE_PATH` moves with them), its file secrets become files in that directory
+/// holding the test's values (a `/run/secrets/<name>` in its environment moves with them), and
+/// `${VAR}`s come from the test. Everything else
 /// — `HOST=0.0.0.0` included — is passed exactly as compose gives it, and nothing else is passed:
 /// the process environment is the service's compose environment, not the test runner's.
 public struct ComposeDeployment: Sendable {
@@ -41,10 +43,12 @@ public struct ComposeDeployment: Sendable {
     ]
 
     /// Reads the compose file and maps it; throws on anything that cannot be mapped faithfully.
-    public static func plan(composeFile path: String, variables: [String: String], directory: URL) throws
-        -> ComposeDeployment
-    {
+    /// - Parameter secrets: what each file secret of the compose file holds for the test, by name.
+    public static func plan(
+        composeFile path: String, variables: [String: String], secrets: [String: String] = [:], directory: URL
+    ) throws -> ComposeDeployment {
         let file = try ComposeFile(path: path, variables: variables)
+        let secretFiles = try writeSecrets(file, values: secrets, directory: directory)
         let order = try file.startOrder()
         var kinds: [String: ServiceKind] = [:]
         var containerPorts: [String: Int] = [:]
@@ -77,8 +81,10 @@ public struct ComposeDeployment: Sendable {
             let path = "services.\(name)"
             var environment: [String: String] = [:]
             for (key, value) in service.environment {
-                environment[key] = try mapURL(
-                    value, containerPorts: containerPorts, localPorts: localPorts, "\(path).environment.\(key)")
+                environment[key] = try mapSecret(
+                    try mapURL(
+                        value, containerPorts: containerPorts, localPorts: localPorts, "\(path).environment.\(key)"),
+                    service: service, files: secretFiles, "\(path).environment.\(key)")
             }
             let databasePath = try mapDatabase(service, directory: directory)
             environment["DATABASE_PATH"] = databasePath
@@ -114,6 +120,41 @@ public struct ComposeDeployment: Sendable {
             throw ComposeError(path, "\(value) names service \(host), which listens on port \(listening)")
         }
         return "http://127.0.0.1:\(local)" + rest.dropFirst(authority.count)
+    }
+
+    /// Each file secret becomes `<directory>/secrets/<name>` (mode 0600) holding the test's value.
+    private static func writeSecrets(
+        _ file: ComposeFile, values: [String: String], directory: URL
+    ) throws -> [String: String] {
+        var files: [String: String] = [:]
+        let folder = directory.appendingPathComponent("secrets")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in file.secrets.keys.sorted() {
+            guard let value = values[name] else {
+                throw ComposeError("secrets.\(name)", "the test gave no value for it")
+            }
+            let path = folder.appendingPathComponent(name).path
+            guard
+                FileManager.default.createFile(
+                    atPath: path, contents: Data(value.utf8), attributes: [.posixPermissions: 0o600])
+            else { throw ComposeError("secrets.\(name)", "cannot write \(path)") }
+            files[name] = path
+        }
+        return files
+    }
+
+    /// `/run/secrets/<name>` → the secret's local file. The service must mount that secret, or the
+    /// container would have no such file.
+    private static func mapSecret(
+        _ value: String, service: ComposeFile.Service, files: [String: String], _ path: String
+    ) throws -> String {
+        let prefix = "/run/secrets/"
+        guard value.hasPrefix(prefix) else { return value }
+        let name = String(value.dropFirst(prefix.count))
+        guard service.secrets.contains(name), let file = files[name] else {
+            throw ComposeError(path, "\(value): the service mounts no secret \(name)")
+        }
+        return file
     }
 
     /// `DATABASE_PATH` must lie in one of the service's named volumes (else the data would die with
@@ -152,7 +193,7 @@ public struct ComposeDeployment: Sendable {
     }
 }
 
-/// Plans the compose deployment with a fresh secret, starts its services one by one in
+/// Plans the compose deployment with a fresh token secret (the file secret `jwt-secret`), starts its services one by one in
 /// `depends_on` order — each only once every dependency passed its compose health check, run for
 /// real (`concierge probe`) — then runs `body` and always stops everything.
 public func withComposeDeployment<T: Sendable>(
@@ -165,7 +206,7 @@ public func withComposeDeployment<T: Sendable>(
     let deployment: ComposeDeployment
     do {
         deployment = try ComposeDeployment.plan(
-            composeFile: composeFile, variables: ["CONCIERGE_JWT_SECRET": secret], directory: directory)
+            composeFile: composeFile, variables: [:], secrets: ["jwt-secret": secret + "\n"], directory: directory)
     } catch {
         try? FileManager.default.removeItem(at: directory)
         throw error

@@ -42,10 +42,14 @@ public struct ComposeFile: Sendable {
         public var healthcheck: [String]?
         /// `stop_grace_period` in seconds, if given.
         public var stopGraceSeconds: Double?
+        /// Secrets mounted at `/run/secrets/<name>` (short syntax).
+        public var secrets: [String]
     }
 
     public var services: [String: Service]
     public var volumes: Set<String>
+    /// File secrets: name → the host file, as written (relative to the compose file's folder).
+    public var secrets: [String: String]
 
     /// Service keys this reader knows. Keys that only shape the image or the restart policy are
     /// accepted without effect on a local run; anything else (env_file, network_mode, links…)
@@ -53,7 +57,7 @@ public struct ComposeFile: Sendable {
     static let knownServiceKeys: Set<String> = [
         "image", "build", "restart", "stop_grace_period", "init", "command", "entrypoint", "environment", "volumes",
         "ports",
-        "depends_on", "healthcheck",
+        "depends_on", "healthcheck", "secrets",
     ]
 
     /// Reads `path`, substituting `${VAR}` references from `variables` (and nothing else: no
@@ -67,10 +71,21 @@ public struct ComposeFile: Sendable {
 
     init(_ root: YAMLNode, variables: [String: String]) throws {
         let top = try Self.mapping(root, "(top level)")
-        for key in top.keys where !["name", "services", "volumes"].contains(key) && !key.hasPrefix("x-") {
+        for key in top.keys where !["name", "services", "volumes", "secrets"].contains(key) && !key.hasPrefix("x-") {
             throw ComposeError(key, "top-level key not understood by this reader")
         }
         volumes = Set(try top["volumes"].map { try Self.mapping($0, "volumes").keys } ?? [])
+        var secrets: [String: String] = [:]
+        let secretsNode = try Self.mapping(top["secrets"] ?? .null, "secrets")
+        for name in secretsNode.keys {
+            let entry = try Self.mapping(secretsNode[name] ?? .null, "secrets.\(name)")
+            // `environment:` and `external:` secrets would come from elsewhere than a file the test can stand in for.
+            guard entry.keys == ["file"], let file = entry["file"]?.scalarValue else {
+                throw ComposeError("secrets.\(name)", "only `file:` secrets are understood by this reader")
+            }
+            secrets[name] = try Self.interpolate(file, variables, "secrets.\(name).file")
+        }
+        self.secrets = secrets
         let servicesNode = try Self.mapping(top["services"] ?? .null, "services")
         var services: [String: Service] = [:]
         for name in servicesNode.keys {
@@ -84,6 +99,10 @@ public struct ComposeFile: Sendable {
             for mount in service.mounts where !volumes.contains(mount.volume) {
                 throw ComposeError(
                     "services.\(service.name).volumes", "volume \(mount.volume) is not declared at the top level")
+            }
+            for secret in service.secrets where secrets[secret] == nil {
+                throw ComposeError(
+                    "services.\(service.name).secrets", "secret \(secret) is not declared at the top level")
             }
         }
     }
@@ -129,7 +148,9 @@ public struct ComposeFile: Sendable {
             mounts: try (strings("volumes") ?? []).map { try mount($0, "\(path).volumes") },
             dependsOn: try dependsOn(map["depends_on"], path: "\(path).depends_on"),
             healthcheck: try healthcheck(map["healthcheck"], path: "\(path).healthcheck", variables: variables),
-            stopGraceSeconds: try map["stop_grace_period"].map { try duration($0, "\(path).stop_grace_period") })
+            stopGraceSeconds: try map["stop_grace_period"].map { try duration($0, "\(path).stop_grace_period") },
+            // Short syntax only: the long one's target, uid, gid and mode are not understood.
+            secrets: try map["secrets"].map { try stringList($0, "\(path).secrets") } ?? [])
     }
 
     /// `environment:` as a map (`KEY: value`) or a list (`- KEY=value`). A key with no value takes

@@ -12,17 +12,23 @@ public final class RunningService: @unchecked Sendable {
     public let databasePath: String
     public let environment: [String: String]
     public let logPath: String
+    /// Whether the process runs as an unprivileged user (`Unprivileged`), for tests of file ownership.
+    public let unprivileged: Bool
     private(set) var process: Process?
     /// How the process ended when `stop` had to reap it itself (Foundation had not noticed the exit).
     private var reaped: (reason: Process.TerminationReason, status: Int32)?
 
     /// A service not started yet; `environment` is the whole environment of its process.
-    public init(kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String) {
+    public init(
+        kind: ServiceKind, port: Int, databasePath: String, environment: [String: String], logPath: String,
+        unprivileged: Bool = false
+    ) {
         self.kind = kind
         self.port = port
         self.databasePath = databasePath
         self.environment = environment
         self.logPath = logPath
+        self.unprivileged = unprivileged
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -40,7 +46,14 @@ public final class RunningService: @unchecked Sendable {
     /// Starts the executable and waits until `/readyz` answers 200.
     public func start(timeout: Double = 15) async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path(kind.executable))
+        if unprivileged {
+            // `setpriv` runs the service in its own process (exec), so the pid is the service's.
+            let (path, arguments) = Unprivileged.command(kind.executable)
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Binaries.path(kind.executable))
+        }
         process.environment = environment
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)

@@ -25,6 +25,9 @@ public final class TestCluster: Sendable {
         base["CONCIERGE_JWT_SECRET"] = secret
         base["HOST"] = "127.0.0.1"
         base["LOG_LEVEL"] = "info"
+        // Tests stand in for external CRMs with stubs on 127.0.0.1, as a suite run on one machine
+        // does (`concierge up` sets the same); a test of the default passes "false".
+        base["CONCIERGE_ALLOW_PRIVATE_TARGETS"] = "true"
         for kind in ServiceKind.allCases { base[kind.urlVariable] = "http://127.0.0.1:\(ports[kind] ?? 0)" }
         base.merge(extraEnvironment) { _, new in new }
         var services: [ServiceKind: RunningService] = [:]

@@ -26,6 +26,7 @@ import Testing
             #expect(config.crmLookupURL == "http://127.0.0.1:8084")
             #expect(config.logLevel == .info)
             #expect(config.walRewindFrames == 16_384)
+            #expect(config.allowPrivateTargets == false)
             // The database folder is created on the way.
             var isFolder: ObjCBool = false
             #expect(
@@ -48,7 +49,7 @@ import Testing
                     "CONCIERGE_JWT_SECRET": Self.secret + "more", "LOG_LEVEL": "WARNING",
                     "CONTACTS_URL": "http://contacts:8081/", "CONVERSATIONS_URL": "http://conversations:8082",
                     "ROUTING_URL": "http://10.0.0.3:9000", "CRM_LOOKUP_URL": "http://crm.internal",
-                    "CONCIERGE_WAL_REWIND_FRAMES": "4096",
+                    "CONCIERGE_WAL_REWIND_FRAMES": "4096", "CONCIERGE_ALLOW_PRIVATE_TARGETS": "true",
                 ])
             #expect(config.host == "0.0.0.0")
             #expect(config.port == 9001)
@@ -60,6 +61,17 @@ import Testing
             #expect(config.routingURL == "http://10.0.0.3:9000")
             #expect(config.crmLookupURL == "http://crm.internal")
             #expect(config.walRewindFrames == 4096)
+            #expect(config.allowPrivateTargets)
+        }
+    }
+
+    @Test func privateTargetsAreAllowedOnlyWhenSaidSo() throws {
+        try withTemporaryFolder { folder in
+            for (value, allowed) in [("true", true), ("false", false)] {
+                let config = try ServiceConfig.load(
+                    service: "crm-lookup", from: valid(folder, ["CONCIERGE_ALLOW_PRIVATE_TARGETS": value]))
+                #expect(config.allowPrivateTargets == allowed)
+            }
         }
     }
 
@@ -131,6 +143,8 @@ import Testing
         BadSetting("CONCIERGE_CORS_ORIGINS", "https://a.example.com,,https://b.example.com"),
         BadSetting("CONCIERGE_CORS_ORIGINS", "*,https://desk.example.com"),
         BadSetting("CONCIERGE_CORS_ORIGINS", "null"),
+        BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "yes"), BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "TRUE"),
+        BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", "1"), BadSetting("CONCIERGE_ALLOW_PRIVATE_TARGETS", ""),
     ])
     func badValueIsRefusedNamingItsVariable(_ setting: BadSetting) throws {
         try withTemporaryFolder { folder in
@@ -157,6 +171,51 @@ import Testing
             #expect(error.variable == "CONCIERGE_JWT_SECRET")
             #expect(error.reason.contains("\(secret.utf8.count)"))
             #expect(!error.description.contains(secret))
+        }
+    }
+
+    /// The secret may come from a file (a compose secret), its trailing newline not part of it.
+    @Test func secretFileIsReadWithoutItsSurroundingWhitespace() throws {
+        try withTemporaryFolder { folder in
+            let file = folder + "/jwt-secret"
+            try Data((Self.secret + "-from-a-file\n").utf8).write(to: URL(fileURLWithPath: file))
+            var env = valid(folder, ["CONCIERGE_JWT_SECRET_FILE": file])
+            env["CONCIERGE_JWT_SECRET"] = nil
+            #expect(try ServiceConfig.load(service: "contacts", from: env).jwtSecret == Self.secret + "-from-a-file")
+            // An empty variable counts as unset, as for CONCIERGE_JWT_SECRET.
+            env["CONCIERGE_JWT_SECRET"] = ""
+            #expect(try ServiceConfig.load(service: "contacts", from: env).jwtSecret == Self.secret + "-from-a-file")
+        }
+    }
+
+    @Test func secretAndSecretFileTogetherAreRefused() throws {
+        try withTemporaryFolder { folder in
+            let file = folder + "/jwt-secret"
+            try Data(Self.secret.utf8).write(to: URL(fileURLWithPath: file))
+            let error = try #require(loadError(valid(folder, ["CONCIERGE_JWT_SECRET_FILE": file])))
+            #expect(error.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(error.reason.contains("not both"))
+        }
+    }
+
+    @Test func aSecretFileThatCannotBeReadOrIsShortIsRefused() throws {
+        try withTemporaryFolder { folder in
+            var env = valid(folder, ["CONCIERGE_JWT_SECRET_FILE": folder + "/missing"])
+            env["CONCIERGE_JWT_SECRET"] = nil
+            let missing = try #require(loadError(env))
+            #expect(missing.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(missing.reason == "cannot read \(folder)/missing: No such file or directory")
+
+            env["CONCIERGE_JWT_SECRET_FILE"] = folder
+            #expect(loadError(env)?.variable == "CONCIERGE_JWT_SECRET_FILE", "a folder is no secret file")
+
+            let short = folder + "/short"
+            try Data("not-32-bytes\n".utf8).write(to: URL(fileURLWithPath: short))
+            env["CONCIERGE_JWT_SECRET_FILE"] = short
+            let error = try #require(loadError(env))
+            #expect(error.variable == "CONCIERGE_JWT_SECRET_FILE")
+            #expect(error.reason.contains("got 12"))
+            #expect(!error.description.contains("not-32-bytes"))
         }
     }
 

@@ -2,6 +2,7 @@ import ConciergeCore
 import ConciergeJSON
 import Foundation
 import HTTPClient
+import Logging
 import Models
 
 /// Lookups against external CRM sources (SPEC §7): fill the URL template (values percent-encoded),
@@ -10,7 +11,12 @@ import Models
 struct SourceLookup: Sendable {
     let store: SourceStore
     let breaker: CircuitBreaker
+    /// The client for the sources' URLs; in the service it carries the outbound policy
+    /// (`ServiceEnvironment.outboundHTTP`), so a source that resolves to a refused address fails.
     let http: HTTPClient
+    /// Where each failed call to a source is told: a warning line and `concierge_crm_source_failures_total`.
+    let logger: Logger
+    let metrics: Metrics
     /// The clock that ages cached answers and the breaker's cool-down.
     var time: any TimeSource = SystemTime()
 
@@ -19,6 +25,9 @@ struct SourceLookup: Sendable {
     /// a body the lookup's GET does not have (the CRM waits for it, or reads the next request as one);
     /// `Connection` and the other hop-by-hop headers are the client's, which pools its connections.
     /// `PUT /v1/sources` refuses them; a source saved before that has them left out of its requests.
+    static let failuresMetric = "concierge_crm_source_failures_total"
+    static let failuresHelp = "Calls to external CRM sources that failed (error, timeout, refused address), by source."
+
     static let reservedHeaders: Set<String> = [
         "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
         "proxy-connection",
@@ -66,6 +75,10 @@ struct SourceLookup: Sendable {
             }
         } catch let error as HTTPClientError {
             breaker.failed(name, now: clock)
+            var fields = ["source": name, "error": error.description, "cached": cached == nil ? "no" : "yes"]
+            if let requestID = RequestTrace.requestID { fields["requestId"] = requestID }
+            logger.warning("CRM source failed", fields)
+            metrics.increment(Self.failuresMetric, labels: [("source", name)], help: Self.failuresHelp)
             if let cached { return Self.result(cached, source: name, stale: true) }
             throw CRMError.sourceFailed(name, detail: error.description)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import HTTPServer
 import Models
 import ServiceRuntime
@@ -7,6 +8,8 @@ import ServiceRuntime
 struct SourceRoutes: Sendable {
     let store: SourceStore
     let breaker: CircuitBreaker
+    /// Which addresses a source's URL may lead to; an address literal it refuses is refused here.
+    let policy: OutboundPolicy
 
     func register(on router: Router) {
         router.put("/v1/sources/{name}", access: .administrators, put)
@@ -24,7 +27,7 @@ struct SourceRoutes: Sendable {
                 field: "name", message: "Source names are 1–64 letters, digits, - or _, and not \"directory\".")
         }
         let input = try request.decode(SourceConfig.self)
-        try Self.check(input.urlTemplate)
+        try Self.check(input.urlTemplate, policy: policy)
         let timeout = input.timeoutMs ?? 2000
         guard (1...60_000).contains(timeout) else {
             throw CRMError.unprocessable(field: "timeoutMs", message: "timeoutMs must be from 1 to 60000.")
@@ -82,8 +85,9 @@ struct SourceRoutes: Sendable {
             updatedAt: stored.updatedAt)
     }
 
-    /// Only http or https URLs with a host and a `{{email}}` or `{{phone}}` placeholder.
-    static func check(_ template: String) throws {
+    /// Only http or https URLs with a host and a `{{email}}` or `{{phone}}` placeholder, whose host is
+    /// no address the outbound policy refuses (a host name is checked on each lookup, once resolved).
+    static func check(_ template: String, policy: OutboundPolicy) throws {
         guard StoredText.isAllowed(template) else {
             throw CRMError.unprocessable(field: "urlTemplate", message: StoredText.refusal(field: "urlTemplate"))
         }
@@ -97,6 +101,9 @@ struct SourceRoutes: Sendable {
         }
         guard scheme == "http" || scheme == "https" else {
             throw CRMError.unprocessable(field: "urlTemplate", message: "Only http and https URLs are allowed.")
+        }
+        if let why = policy.refusal(forURL: sample) {
+            throw CRMError.unprocessable(field: "urlTemplate", message: "urlTemplate's host is refused: \(why).")
         }
     }
 }
