@@ -146,6 +146,9 @@ public enum ServiceRuntime {
         metrics.gauge("concierge_event_streams", help: "Open event streams (Server-Sent Events).") {
             [(labels: "", value: Double(events.hub.subscriberCount))]
         }
+        metrics.gauge("concierge_event_long_polls", help: "Event feed requests waiting for an event (wait).") {
+            [(labels: "", value: Double(events.hub.waitingCount))]
+        }
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
             outbox: outbox, events: events,
