@@ -162,3 +162,20 @@ import Testing
         }
     }
 }
+
+extension CRMEventTests {
+    /// The OpenAPI document lists exactly the types the service tells.
+    @Test func theOpenAPIDocumentListsEveryEventType() throws {
+        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Services/concierge-crm-lookup/openapi.json")
+        let json = try JSONParser.parse(Array(try Data(contentsOf: document)))
+        let listed = json.objectValue?["components"]?.objectValue?["schemas"]?.objectValue?["CRMEventType"]?
+            .objectValue?["enum"]?.arrayValue?.compactMap(\.stringValue)
+        let told = [
+            CustomerImport.eventType, BreakerEvent.opened(failures: 5, until: Date(), lastError: "x").type,
+            BreakerEvent.closed(by: .success).type,
+        ]
+        #expect(listed.map(Set.init) == Set(told))
+        #expect(json.objectValue?["paths"]?.objectValue?["/v1/events"] != nil)
+    }
+}

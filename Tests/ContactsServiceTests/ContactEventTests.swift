@@ -1,5 +1,6 @@
 import ConciergeJSON
 import Events
+import Foundation
 import HTTPClient
 import Models
 import Testing
@@ -206,5 +207,22 @@ import Testing
                 #expect(JSONValue.object(data) == (try JSONParser.parse(try await service.get(id))))
             }
         }
+    }
+}
+
+extension ContactEventTests {
+    /// The OpenAPI document lists exactly the types the service tells.
+    @Test func theOpenAPIDocumentListsEveryEventType() throws {
+        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Services/concierge-contacts/openapi.json")
+        let json = try JSONParser.parse(Array(try Data(contentsOf: document)))
+        let listed = json.objectValue?["components"]?.objectValue?["schemas"]?.objectValue?["ContactEventType"]?
+            .objectValue?["enum"]?.arrayValue?.compactMap(\.stringValue)
+        let told: [ContactEvent] = [
+            .created, .updated, .merged(sourceID: "s", targetID: "t"), .blocked, .unblocked,
+            .heroChanged(previous: nil),
+        ]
+        #expect(listed.map(Set.init) == Set(told.map(\.type)))
+        #expect(json.objectValue?["paths"]?.objectValue?["/v1/events"] != nil)
     }
 }
