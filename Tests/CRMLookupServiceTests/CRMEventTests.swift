@@ -4,6 +4,7 @@ import Events
 import Foundation
 import HTTPClient
 import Models
+import Storage
 import Testing
 
 @testable import CRMLookupService
@@ -134,6 +135,28 @@ import Testing
             let deleted = try #require(try events.last.flatMap { try JSONParser.parse($0.data).objectValue })
             #expect(deleted["name"] == .string("crm"))
             #expect(deleted["breaker"] == .string("closed"))
+        }
+    }
+
+    /// The breaker must hear a trial's outcome even when its event cannot be written (a storage
+    /// failure, made by a trigger): the lookup fails with it, but the source is not left skipped.
+    @Test func aTrialWhoseEventCannotBeWrittenStillClosesTheBreaker() async throws {
+        try await CRMFixture.with { service in
+            service.crm.status = 500
+            for _ in 1...5 { _ = try await service.lookup() }
+            let head = try service.head()
+            try service.db.write { connection in
+                try connection.execute(
+                    "CREATE TRIGGER no_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+            }
+            service.crm.status = 200
+            service.time.advance(by: 31)
+            #expect(try await service.lookup() == 500, "the trial's answer is lost with its event")
+            try service.db.write { try $0.execute("DROP TRIGGER no_events") }
+            let requests = service.crm.requests
+            #expect(try await service.lookup() == 200)
+            #expect(service.crm.requests == requests + 1, "closed: the source is asked, not skipped")
+            #expect(try service.recorded(after: head).isEmpty, "the transition's event went with its transaction")
         }
     }
 

@@ -16,6 +16,7 @@ import TestSupport
 /// on a free port, with one external source `crm` pointing at a `StubCRM`. Lookups age on a clock the
 /// test owns (`time`); nothing sleeps through a cool-down.
 struct CRMFixture: Sendable {
+    let db: Database
     let events: EventLog
     let port: Int
     let signer: JWTSigner
@@ -48,7 +49,8 @@ struct CRMFixture: Sendable {
                     group.addTask { try await server.run() }
                     do {
                         let fixture = CRMFixture(
-                            events: events, port: try await server.waitUntilListening(), signer: signer, crm: crm,
+                            db: db, events: events, port: try await server.waitUntilListening(), signer: signer,
+                            crm: crm,
                             crmPort: crmPort, time: time, breakers: SourceBreakers(breaker: breaker, store: sources))
                         try await fixture.saveSource()
                         try await body(fixture)
