@@ -76,21 +76,25 @@ struct ContactRoutes: Sendable {
             try Identity.checkText(name, field: "name")
             try ContactLimits.checkLength(name, ContactLimits.nameLength, field: "name")
         }
-        let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
-        metrics.increment(
-            "concierge_contacts_resolved_total", labels: [("created", String(created))], help: Self.resolvedHelp)
-        if created {
+        switch try store.resolve(kind: identity.kind, value: identity.value, name: name) {
+        case .found(let contact):
+            metrics.increment(
+                "concierge_contacts_resolved_total", labels: [("created", "false")], help: Self.resolvedHelp)
+            return try .json(ResolveResult(contact: contact, created: false))
+        case .created(let contact):
+            metrics.increment(
+                "concierge_contacts_resolved_total", labels: [("created", "true")], help: Self.resolvedHelp)
             metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
+            // `ResolveResult`'s JSON around the contact's, which the store encoded once for its event.
+            var writer = JSONWriter(capacity: contact.json.count + 24)
+            writer.beginObject()
+            writer.key("contact")
+            writer.raw(contact.json)
+            writer.key("created")
+            writer.bool(true)
+            writer.endObject()
+            return .json(bytes: writer.bytes, status: 201)
         }
-        // `ResolveResult`'s JSON around the contact's, which the store has encoded already.
-        var writer = JSONWriter(capacity: contact.json.count + 24)
-        writer.beginObject()
-        writer.key("contact")
-        writer.raw(contact.json)
-        writer.key("created")
-        writer.bool(created)
-        writer.endObject()
-        return .json(bytes: writer.bytes, status: created ? 201 : 200)
     }
 
     @Sendable func merge(_ request: Request, _ context: RequestContext) async throws -> Response {

@@ -76,21 +76,26 @@ struct ContactStore: Sendable {
         try write { tx in try tx.record(.created, try Self.announce(tx, try Self.insert(tx, draft))) }
     }
 
-    /// Finds the contact that owns this identity or creates it; `created` tells which.
-    func resolve(kind: String, value: String, name: String?) throws -> (WrittenContact, created: Bool) {
-        if let existing = try owner(kind: kind, value: value) { return (WrittenContact(existing), false) }
+    /// What resolve did: found the contact owning the identity (a read: nothing encoded yet), or created
+    /// one (encoded once, for its event and the answer).
+    enum Resolution {
+        case found(Contact)
+        case created(WrittenContact)
+    }
+
+    /// Finds the contact that owns this identity or creates it.
+    func resolve(kind: String, value: String, name: String?) throws -> Resolution {
+        if let existing = try owner(kind: kind, value: value) { return .found(existing) }
         return try write { tx in
             let connection = tx.connection
-            if let existing = try Self.owner(connection, kind: kind, value: value) {
-                return (WrittenContact(existing), false)
-            }
+            if let existing = try Self.owner(connection, kind: kind, value: value) { return .found(existing) }
             var draft = try ContactDraft(NewContact(name: name))
             switch kind {
             case IdentityKind.email: draft.emails = [value]
             case IdentityKind.phone: draft.phones = [value]
             default: draft.handles = [Handle(channel: String(kind.dropFirst("handle:".count)), value: value)]
             }
-            return (try tx.record(.created, try Self.insert(tx, draft)), true)
+            return .created(try tx.record(.created, try Self.insert(tx, draft)))
         }
     }
 
