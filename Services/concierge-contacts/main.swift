@@ -6,8 +6,8 @@ await ServiceRuntime.main(
     openAPI: Bundle.module.url(forResource: "openapi", withExtension: "json")
 ) { environment in
     ContactRoutes(
-        store: ContactStore(db: environment.db), heroes: HeroValidator(routing: environment.routing),
-        environment: environment
+        store: ContactStore(db: environment.db, events: environment.events),
+        heroes: HeroValidator(routing: environment.routing), metrics: environment.metrics
     ).register(on: environment.router)
     return nil
 }

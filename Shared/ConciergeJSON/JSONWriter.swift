@@ -85,6 +85,17 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// The members of an already-encoded compact JSON object (`{"a":1,"b":2}`, as our writers and
+    /// `JSONCoding` make it), copied into the object being written: a resource's JSON, extended with
+    /// members of its own without encoding the resource again.
+    public mutating func members(of object: [UInt8]) {
+        // `{}` has no members; otherwise everything between the braces, as it is.
+        guard object.count > 2 else { return }
+        separate()
+        bytes.append(contentsOf: object[1..<(object.count - 1)])
+        needsComma = true
+    }
+
     public mutating func null() {
         separate()
         bytes.append(contentsOf: "null".utf8)

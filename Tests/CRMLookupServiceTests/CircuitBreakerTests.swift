@@ -1,4 +1,5 @@
 import ConciergeCore
+import Events
 import Foundation
 import HTTPClient
 import HTTPServer
@@ -22,7 +23,7 @@ import Testing
         -> CircuitBreaker
     {
         let breaker = CircuitBreaker(threshold: threshold, cooldown: cooldown)
-        for _ in 0..<failures { breaker.failed(source, now: t0) }
+        for _ in 0..<failures { breaker.record(.failed, for: source, now: t0) }
         return breaker
     }
 
@@ -59,20 +60,20 @@ import Testing
     @Test func aSuccessfulTrialClosesItAndTheCountStartsAgain() {
         let breaker = Self.breaker(failing: 5)
         #expect(breaker.allow("crm", now: Self.at(31)))
-        breaker.succeeded("crm")
+        breaker.record(.succeeded, for: "crm")
         #expect(breaker.describe("crm", now: Self.at(31)) == "closed")
         #expect(breaker.allow("crm", now: Self.at(31)))
         #expect(breaker.allow("crm", now: Self.at(31)))
-        for _ in 0..<4 { breaker.failed("crm", now: Self.at(32)) }
+        for _ in 0..<4 { breaker.record(.failed, for: "crm", now: Self.at(32)) }
         #expect(breaker.allow("crm", now: Self.at(32)), "four failures after closing are not five in a row")
-        breaker.failed("crm", now: Self.at(32))
+        breaker.record(.failed, for: "crm", now: Self.at(32))
         #expect(!breaker.allow("crm", now: Self.at(32)))
     }
 
     @Test func aFailedTrialOpensItForAnotherCooldownFromThen() {
         let breaker = Self.breaker(failing: 5)
         #expect(breaker.allow("crm", now: Self.at(40)))
-        breaker.failed("crm", now: Self.at(40))
+        breaker.record(.failed, for: "crm", now: Self.at(40))
         #expect(breaker.describe("crm", now: Self.at(40)) == "open")
         #expect(!breaker.allow("crm", now: Self.at(69.999)))
         #expect(breaker.allow("crm", now: Self.at(70)))
@@ -80,15 +81,15 @@ import Testing
 
     @Test func aSuccessBetweenFailuresResetsTheCount() {
         let breaker = Self.breaker(failing: 4)
-        breaker.succeeded("crm")
-        for _ in 0..<4 { breaker.failed("crm", now: Self.t0) }
+        breaker.record(.succeeded, for: "crm")
+        for _ in 0..<4 { breaker.record(.failed, for: "crm", now: Self.t0) }
         #expect(breaker.describe("crm", now: Self.t0) == "closed")
         #expect(breaker.allow("crm", now: Self.t0))
     }
 
     @Test func eachSourceHasItsOwnBreaker() {
         let breaker = Self.breaker(failing: 5, "broken")
-        breaker.failed("healthy", now: Self.t0)
+        breaker.record(.failed, for: "healthy", now: Self.t0)
         #expect(!breaker.allow("broken", now: Self.t0))
         #expect(breaker.allow("healthy", now: Self.t0))
         #expect(breaker.describe("healthy", now: Self.t0) == "closed")
@@ -108,6 +109,36 @@ import Testing
         #expect(breaker.allow("crm", now: Self.at(5)))
     }
 
+    // MARK: - Transitions, as the outside is told of them
+
+    @Test func theFailureThatOpensItAndTheSuccessThatClosesItAreTheTransitions() {
+        let breaker = Self.breaker(failing: 4)
+        #expect(
+            breaker.record(.failed, for: "crm", now: Self.t0)
+                == .opened(failures: 5, until: Self.at(30)))
+        #expect(breaker.record(.failed, for: "crm", now: Self.t0) == nil, "already open")
+        #expect(breaker.allow("crm", now: Self.at(60)))
+        #expect(breaker.record(.failed, for: "crm", now: Self.at(60)) == nil, "a failed trial keeps it open")
+        #expect(breaker.describe("crm", now: Self.at(60)) == "open")
+        #expect(breaker.record(.succeeded, for: "crm") == .closed)
+        #expect(breaker.record(.succeeded, for: "crm") == nil, "closed already")
+        #expect(breaker.reset("crm") == nil)
+        for _ in 0..<5 { breaker.record(.failed, for: "crm", now: Self.t0) }
+        #expect(breaker.reset("crm") == .closed)
+    }
+
+    @Test func aQuietRecordRefusesATransitionAndChangesNothing() {
+        let breaker = Self.breaker(failing: 3)
+        #expect(breaker.recordQuietly(.failed, for: "crm", now: Self.t0), "the fourth failure opens nothing")
+        #expect(!breaker.recordQuietly(.failed, for: "crm", now: Self.t0), "the fifth would open it")
+        #expect(breaker.describe("crm", now: Self.t0) == "closed")
+        #expect(breaker.record(.failed, for: "crm", now: Self.t0) != nil, "four were counted, not five")
+        #expect(breaker.recordQuietly(.failed, for: "crm", now: Self.t0), "open already: no transition")
+        #expect(!breaker.recordQuietly(.succeeded, for: "crm"), "a success would close it")
+        #expect(breaker.describe("crm", now: Self.t0) == "open")
+        #expect(breaker.recordQuietly(.succeeded, for: "other"))
+    }
+
     // MARK: - As `SourceLookup` drives it
 
     /// The breaker's half-open trial must always be reported back, or the source stays skipped for
@@ -118,7 +149,7 @@ import Testing
         try await withTemporaryFolderAsync { folder in
             let db = try Database(path: folder + "/crm.sqlite", migrations: CRMMigrations.all, checkpointInterval: nil)
             try await Self.withCRM { port in
-                let store = SourceStore(db: db)
+                let store = SourceStore(db: db, events: try EventLog(db: db, service: "crm-lookup"))
                 try store.save(
                     SourceStore.Stored(
                         name: "crm", urlTemplate: "http://127.0.0.1:\(port)/customers?email={{email}}", headers: [:],
@@ -131,7 +162,7 @@ import Testing
                 }
                 let breaker = CircuitBreaker()
                 // Five failures 31 s ago: the cool-down is over, the next call is the trial.
-                for _ in 0..<5 { breaker.failed("crm", now: Date().addingTimeInterval(-31)) }
+                for _ in 0..<5 { breaker.record(.failed, for: "crm", now: Date().addingTimeInterval(-31)) }
                 let lookup = SourceLookup(
                     store: store, breaker: breaker, http: .shared,
                     logger: Logger(service: "crm-lookup", sink: MemorySink()), metrics: Metrics())

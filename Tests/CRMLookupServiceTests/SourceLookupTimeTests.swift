@@ -1,4 +1,5 @@
 import ConciergeCore
+import Events
 import Foundation
 import HTTPClient
 import HTTPServer
@@ -72,7 +73,7 @@ import Testing
             let db = try Database(path: folder + "/crm.sqlite", migrations: CRMMigrations.all, checkpointInterval: nil)
             let crm = StubCRM()
             try await crm.serve { port in
-                let store = SourceStore(db: db)
+                let store = SourceStore(db: db, events: try EventLog(db: db, service: "crm-lookup"))
                 try store.save(
                     SourceStore.Stored(
                         name: "crm", urlTemplate: "http://127.0.0.1:\(port)/customers?email={{email}}", headers: [:],

@@ -1,4 +1,5 @@
 import ConciergeCore
+import Events
 import Foundation
 import HTTPClient
 import Logging
@@ -56,7 +57,7 @@ import Testing
             let db = try Database(path: folder + "/crm.sqlite", migrations: CRMMigrations.all, checkpointInterval: nil)
             let crm = StubCRM()
             try await crm.serve { port in
-                let store = SourceStore(db: db)
+                let store = SourceStore(db: db, events: try EventLog(db: db, service: "crm-lookup"))
                 try store.save(
                     SourceStore.Stored(
                         name: "crm", urlTemplate: "http://2130706433:\(port)/customers?email={{email}}",

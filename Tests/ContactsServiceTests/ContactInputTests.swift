@@ -1,5 +1,6 @@
 import Clients
 import ConciergeJSON
+import Events
 import Foundation
 import Models
 import Storage
@@ -27,7 +28,8 @@ import Testing
                         "INSERT INTO identities (kind, value, contact_seq) VALUES ('email', 'per%cent@example.com', 1)")
                 }
             }
-            let store = ContactStore(db: try Database(path: path, migrations: ContactMigrations.all))
+            let db = try Database(path: path, migrations: ContactMigrations.all)
+            let store = ContactStore(db: db, events: try EventLog(db: db, service: "contacts"))
             let contact = try store.get("c1")
             #expect(contact.emails == ["per%cent@example.com", "plain@example.com"])
             #expect(contact.handles == [Handle(channel: "chat", value: "p%1F")])

@@ -378,3 +378,29 @@ extension JSONWriterTests {
         #expect(Set(many).count == many.count)
     }
 }
+
+extension JSONWriterTests {
+    /// A resource's JSON extended with members of its own: the resource's members as they were, then
+    /// the new ones, in one object (an event's data: the contact plus `sourceId`, say).
+    @Test func membersOfAnEncodedObjectAreCopiedIntoTheObjectBeingWritten() throws {
+        let contact = try JSONCoding.encode(Self.contacts[1])
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.members(of: contact)
+        writer.key("sourceId")
+        writer.string("c9")
+        writer.endObject()
+        var object = try jsonObject(writer.bytes)
+        #expect(object.removeValue(forKey: "sourceId") as? String == "c9")
+        #expect(NSDictionary(dictionary: object) == NSDictionary(dictionary: try jsonObject(contact)))
+
+        var empty = JSONWriter()
+        empty.beginObject()
+        empty.members(of: Array("{}".utf8))
+        empty.key("a")
+        empty.int(1)
+        empty.members(of: Array(#"{"b":2}"#.utf8))
+        empty.endObject()
+        #expect(String(decoding: empty.bytes, as: UTF8.self) == #"{"a":1,"b":2}"#)
+    }
+}

@@ -10,14 +10,14 @@ import ServiceRuntime
 struct ContactRoutes: Sendable {
     let store: ContactStore
     let heroes: HeroValidator
-    let environment: ServiceEnvironment
+    let metrics: Metrics
 
     static let createdHelp = "Contacts created (directly or by resolve)."
     static let resolvedHelp = "Inbound addresses resolved to contacts."
 
     func register(on router: Router) {
-        environment.metrics.declare("concierge_contacts_created_total", help: Self.createdHelp)
-        environment.metrics.declare(
+        metrics.declare("concierge_contacts_created_total", help: Self.createdHelp)
+        metrics.declare(
             "concierge_contacts_resolved_total", help: Self.resolvedHelp,
             labelSets: [[("created", "true")], [("created", "false")]])
         router.post("/v1/contacts", access: .agents, create)
@@ -41,10 +41,10 @@ struct ContactRoutes: Sendable {
     @Sendable func create(_ request: Request, _ context: RequestContext) async throws -> Response {
         let draft = try ContactDraft(try request.decode(NewContact.self))
         try draft.checkIdentifiable()
-        let contact = try store.insert(draft)
-        environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
-        context.logger.debug("contact created", ["contactId": contact.id])
-        return try .json(contact, status: 201)
+        let created = try store.insert(draft)
+        metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
+        context.logger.debug("contact created", ["contactId": created.contact.id])
+        return .json(bytes: created.json, status: 201)
     }
 
     @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -53,8 +53,7 @@ struct ContactRoutes: Sendable {
 
     @Sendable func update(_ request: Request, _ context: RequestContext) async throws -> Response {
         let patch = try request.decode(JSONValue.self)
-        let contact = try store.update(try context.parameters.require("id"), patch: patch)
-        return try .json(contact)
+        return .json(bytes: try store.update(try context.parameters.require("id"), patch: patch).json)
     }
 
     @Sendable func search(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -78,24 +77,36 @@ struct ContactRoutes: Sendable {
             try Identity.checkText(name, field: "name")
             try ContactLimits.checkLength(name, ContactLimits.nameLength, field: "name")
         }
-        let (contact, created) = try store.resolve(kind: identity.kind, value: identity.value, name: name)
-        environment.metrics.increment(
-            "concierge_contacts_resolved_total", labels: [("created", String(created))], help: Self.resolvedHelp)
-        if created {
-            environment.metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
+        switch try store.resolve(kind: identity.kind, value: identity.value, name: name) {
+        case .found(let contact):
+            metrics.increment(
+                "concierge_contacts_resolved_total", labels: [("created", "false")], help: Self.resolvedHelp)
+            return try .json(ResolveResult(contact: contact, created: false))
+        case .created(let contact):
+            metrics.increment(
+                "concierge_contacts_resolved_total", labels: [("created", "true")], help: Self.resolvedHelp)
+            metrics.increment("concierge_contacts_created_total", help: Self.createdHelp)
+            // `ResolveResult`'s JSON around the contact's, which the store encoded once for its event.
+            var writer = JSONWriter(capacity: contact.json.count + 24)
+            writer.beginObject()
+            writer.key("contact")
+            writer.raw(contact.json)
+            writer.key("created")
+            writer.bool(true)
+            writer.endObject()
+            return .json(bytes: writer.bytes, status: 201)
         }
-        return try .json(ResolveResult(contact: contact, created: created), status: created ? 201 : 200)
     }
 
     @Sendable func merge(_ request: Request, _ context: RequestContext) async throws -> Response {
         let input = try request.decode(MergeRequest.self)
-        let contact = try store.merge(targetID: try context.parameters.require("id"), sourceID: input.sourceId)
-        context.logger.info("contacts merged", ["into": contact.id, "source": input.sourceId])
-        return try .json(contact)
+        let merged = try store.merge(targetID: try context.parameters.require("id"), sourceID: input.sourceId)
+        context.logger.info("contacts merged", ["into": merged.contact.id, "source": input.sourceId])
+        return .json(bytes: merged.json)
     }
 
     func setBlocked(_ request: Request, _ context: RequestContext, _ blocked: Bool) async throws -> Response {
-        try .json(try store.setBlocked(try context.parameters.require("id"), blocked))
+        .json(bytes: try store.setBlocked(try context.parameters.require("id"), blocked).json)
     }
 
     @Sendable func setHero(_ request: Request, _ context: RequestContext) async throws -> Response {
@@ -104,12 +115,11 @@ struct ContactRoutes: Sendable {
         try HeroValidator.checkShape(hero, field: "id")  // 400 before anything is asked of routing
         _ = try store.get(id)  // 404 before asking routing about the hero
         try await heroes.validate(hero)
-        let contact = try store.setHero(id, hero)
-        return try .json(contact)
+        return .json(bytes: try store.setHero(id, hero).json)
     }
 
     @Sendable func removeHero(_ request: Request, _ context: RequestContext) async throws -> Response {
-        try .json(try store.setHero(try context.parameters.require("id"), nil))
+        .json(bytes: try store.setHero(try context.parameters.require("id"), nil).json)
     }
 
     @Sendable func handOver(_ request: Request, _ context: RequestContext) async throws -> Response {

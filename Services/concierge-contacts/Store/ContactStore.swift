@@ -1,4 +1,5 @@
 import ConciergeJSON
+import Events
 import Foundation
 import Models
 import Outbox
@@ -6,9 +7,11 @@ import ServiceRuntime
 import Storage
 
 /// Every line of the contacts service's SQL. Writes run in one transaction on the single writer,
-/// so "look up, then insert" is atomic: concurrent resolves of one address make one contact.
+/// so "look up, then insert" is atomic: concurrent resolves of one address make one contact. Every
+/// change records its event (`ContactEvent`) in its own transaction; a refused or no-op change none.
 struct ContactStore: Sendable {
     let db: Database
+    let events: EventLog
 
     static let columns =
         "seq, id, name, emails, phones, handles, tags, attributes, blocked, hero_type, hero_id, merged_into, created_at, updated_at"
@@ -69,72 +72,79 @@ struct ContactStore: Sendable {
 
     // MARK: - Writes
 
-    func insert(_ draft: ContactDraft) throws -> Contact {
-        try write { tx in try Self.announce(tx, try Self.insert(tx, draft)) }
+    func insert(_ draft: ContactDraft) throws -> WrittenContact {
+        try write { tx in try tx.record(.created, try Self.announce(tx, try Self.insert(tx, draft))) }
     }
 
-    /// Finds the contact that owns this identity or creates it; `created` tells which.
-    func resolve(kind: String, value: String, name: String?) throws -> (Contact, created: Bool) {
-        if let existing = try owner(kind: kind, value: value) { return (existing, false) }
+    /// What resolve did: found the contact owning the identity (a read: nothing encoded yet), or created
+    /// one (encoded once, for its event and the answer).
+    enum Resolution {
+        case found(Contact)
+        case created(WrittenContact)
+    }
+
+    /// Finds the contact that owns this identity or creates it.
+    func resolve(kind: String, value: String, name: String?) throws -> Resolution {
+        if let existing = try owner(kind: kind, value: value) { return .found(existing) }
         return try write { tx in
             let connection = tx.connection
-            if let existing = try Self.owner(connection, kind: kind, value: value) { return (existing, false) }
+            if let existing = try Self.owner(connection, kind: kind, value: value) { return .found(existing) }
             var draft = try ContactDraft(NewContact(name: name))
             switch kind {
             case IdentityKind.email: draft.emails = [value]
             case IdentityKind.phone: draft.phones = [value]
             default: draft.handles = [Handle(channel: String(kind.dropFirst("handle:".count)), value: value)]
             }
-            return (try Self.insert(tx, draft), true)
+            return .created(try tx.record(.created, try Self.insert(tx, draft)))
         }
     }
 
-    func update(_ id: String, patch: JSONValue) throws -> Contact {
+    func update(_ id: String, patch: JSONValue) throws -> WrittenContact {
         try write { tx in
             let connection = tx.connection
             let current = try Self.live(connection, id: id)
             var draft = ContactDraft(current)
             try ContactPatchInput.apply(patch, to: &draft)
-            guard draft != ContactDraft(current) else { return current }
+            guard draft != ContactDraft(current) else { return WrittenContact(current) }
             guard let seq = try Self.seq(connection, id: current.id) else { throw ContactError.notFound(id: id) }
             try Self.claimIdentities(tx, draft, seq: seq)
             try Self.writeFields(tx, draft, seq: seq)
-            return try Self.announce(tx, try Self.live(connection, id: current.id))
+            return try tx.record(.updated, try Self.announce(tx, try Self.live(connection, id: current.id)))
         }
     }
 
-    func setBlocked(_ id: String, _ blocked: Bool) throws -> Contact {
+    func setBlocked(_ id: String, _ blocked: Bool) throws -> WrittenContact {
         try write { tx in
             let connection = tx.connection
             let contact = try Self.live(connection, id: id)
-            guard contact.blocked != blocked else { return contact }
+            guard contact.blocked != blocked else { return WrittenContact(contact) }
             try connection.run(
                 "UPDATE contacts SET blocked = ?, updated_at = ? WHERE id = ?", blocked, Timestamp.now(), contact.id)
-            return try Self.live(connection, id: contact.id)
+            return try tx.record(blocked ? .blocked : .unblocked, try Self.live(connection, id: contact.id))
         }
     }
 
     /// Sets or clears the hero. Replacing an existing hero with another tells the conversations
     /// service (outbox) to hand the contact's open conversations to the new hero.
-    /// - Returns: the contact and whether an outbox entry was written.
-    func setHero(_ id: String, _ hero: DedicatedHero?) throws -> Contact {
+    func setHero(_ id: String, _ hero: DedicatedHero?) throws -> WrittenContact {
         try write { tx in
             let connection = tx.connection
             let contact = try Self.live(connection, id: id)
-            guard contact.dedicatedHero != hero else { return contact }
+            guard contact.dedicatedHero != hero else { return WrittenContact(contact) }
             try connection.run(
                 "UPDATE contacts SET hero_type = ?, hero_id = ?, updated_at = ? WHERE id = ?",
                 hero?.type.rawValue, hero?.id, Timestamp.now(), contact.id)
             if let replaced = HeroChange.replacement(contactID: contact.id, from: contact.dedicatedHero, to: hero) {
                 try tx.enqueue(.heroReplacement(replaced))
             }
-            return try Self.live(connection, id: contact.id)
+            return try tx.record(
+                .heroChanged(previous: contact.dedicatedHero), try Self.live(connection, id: contact.id))
         }
     }
 
     /// Merges the source into the target (`ContactMerge` decides what the survivor keeps), marks the
     /// source merged, and tells the conversations service.
-    func merge(targetID: String, sourceID: String) throws -> Contact {
+    func merge(targetID: String, sourceID: String) throws -> WrittenContact {
         try write { tx in
             let connection = tx.connection
             let target = try Self.live(connection, id: targetID)
@@ -161,20 +171,31 @@ struct ContactStore: Sendable {
             // Contacts merged into the source earlier now point at the survivor directly.
             try connection.run("UPDATE contacts SET merged_into = ? WHERE merged_into = ?", target.id, source.id)
             try tx.enqueue(.contactMerge(ContactMerged(sourceId: source.id, targetId: target.id)))
-            return try Self.announce(tx, try Self.live(connection, id: target.id))
+            return try tx.record(
+                .merged(sourceID: source.id, targetID: target.id),
+                try Self.announce(tx, try Self.live(connection, id: target.id)))
         }
     }
 
-    /// Routing deactivated an agent: contacts whose hero it was get its hero inbox. Applied once per entry id.
+    /// Routing deactivated an agent: contacts whose hero it was get its hero inbox, each with its
+    /// `contact.hero_changed`. Applied once per entry id.
     func handOver(_ handover: AgentHeroHandover, entryID: String?) throws -> Int {
         try write { tx in
             let connection = tx.connection
             if let entryID, try !Idempotency.firstDelivery(connection, id: entryID) { return 0 }
-            return try connection.run(
-                """
-                UPDATE contacts SET hero_type = 'inbox', hero_id = ?, updated_at = ?
-                WHERE hero_type = 'agent' AND hero_id = ? AND merged_into IS NULL
-                """, handover.heroInboxId, Timestamp.now(), handover.agentId)
+            let previous = DedicatedHero(type: .agent, id: handover.agentId)
+            let heroCustomers = try connection.query(
+                "SELECT seq, id FROM contacts WHERE hero_type = 'agent' AND hero_id = ? AND merged_into IS NULL ORDER BY seq",
+                [handover.agentId]
+            ) { (seq: $0.int64(0), id: $0.string(1)) }
+            let now = Timestamp.now()
+            for contact in heroCustomers {
+                try connection.run(
+                    "UPDATE contacts SET hero_type = 'inbox', hero_id = ?, updated_at = ? WHERE seq = ?",
+                    handover.heroInboxId, now, contact.seq)
+                try tx.record(.heroChanged(previous: previous), try Self.live(connection, id: contact.id))
+            }
+            return heroCustomers.count
         }
     }
 

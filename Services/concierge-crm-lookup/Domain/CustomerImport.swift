@@ -32,11 +32,21 @@ struct CustomerImport {
         keys = ImportKeyFilter(fileBytes: fileBytes)
     }
 
-    /// Imports the file at `path` (a spooled request body) on a thread of its own.
-    static func run(db: Database, format: Format, path: String) async throws -> ImportResult {
+    /// Imports the file at `path` (a spooled request body) on a thread of its own. An import that
+    /// created or updated customers is told as `customers.imported` with its counts, once its last
+    /// batch has committed (the batches commit as they go, so no one transaction holds the whole
+    /// import); one that changed nothing is told nothing.
+    static func run(store: CustomerStore, format: Format, path: String) async throws -> ImportResult {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try importFile(db: db, format: format, path: path) })
+                continuation.resume(
+                    with: Result {
+                        let result = try importFile(db: store.db, format: format, path: path)
+                        if result.imported + result.updated > 0 {
+                            try store.record(Self.eventType, data: Self.eventData(result))
+                        }
+                        return result
+                    })
             }
             thread.name = "crm-import"
             thread.start()
@@ -103,6 +113,23 @@ struct CustomerImport {
             }
         }
         if batch.count >= Self.batchSize { try flush() }
+    }
+
+    static let eventType = "customers.imported"
+
+    /// `customers.imported`'s data: the counts as the import's answer gives them. The rejected lines
+    /// stay in the answer to the administrator who sent the file (they quote customer data).
+    static func eventData(_ result: ImportResult) -> [UInt8] {
+        var writer = JSONWriter(capacity: 64)
+        writer.beginObject()
+        writer.key("imported")
+        writer.int(result.imported)
+        writer.key("updated")
+        writer.int(result.updated)
+        writer.key("rejectedCount")
+        writer.int(result.rejectedCount)
+        writer.endObject()
+        return writer.bytes
     }
 
     /// A directory customer is found by email or phone (SPEC §7), so a file with neither column could only

@@ -20,6 +20,9 @@ struct SourceLookup: Sendable {
     /// The clock that ages cached answers and the breaker's cool-down.
     var time: any TimeSource = SystemTime()
 
+    /// The breaker as the outside learns of it: openings and closings with their events.
+    private var breakers: SourceBreakers { SourceBreakers(breaker: breaker, store: store) }
+
     /// Headers the HTTP client writes or owns (lower-cased): it always sends `Host` from the URL, so a
     /// configured one went out as a second `Host`; `Content-Length` and `Transfer-Encoding` would frame
     /// a body the lookup's GET does not have (the CRM waits for it, or reads the next request as one);
@@ -62,25 +65,34 @@ struct SourceLookup: Sendable {
                 }
                 // The source answered: the breaker hears so before anything of ours can fail (a trial
                 // left unreported would keep the source skipped until an administrator stepped in).
-                breaker.succeeded(name)
+                try breakers.report(.succeeded, for: name, now: clock)
                 let entry = SourceStore.Cached(found: true, data: try JSONCoding.encode(data), fetchedAt: now)
                 try store.cache(source: name, key: key, entry)
                 return LookupResult(found: true, source: name, stale: false, data: data)
             case 404:
-                breaker.succeeded(name)
+                try breakers.report(.succeeded, for: name, now: clock)
                 try store.cache(source: name, key: key, SourceStore.Cached(found: false, data: nil, fetchedAt: now))
                 return LookupResult(found: false, source: name)
             default:
                 throw HTTPClientError.malformedResponse("HTTP \(response.status)")
             }
         } catch let error as HTTPClientError {
-            breaker.failed(name, now: clock)
+            try breakers.report(.failed, for: name, lastError: Self.summary(error), now: clock)
             var fields = ["source": name, "error": error.description, "cached": cached == nil ? "no" : "yes"]
             if let requestID = RequestTrace.requestID { fields["requestId"] = requestID }
             logger.warning("CRM source failed", fields)
             metrics.increment(Self.failuresMetric, labels: [("source", name)], help: Self.failuresHelp)
             if let cached { return Self.result(cached, source: name, stale: true) }
             throw CRMError.sourceFailed(name, detail: error.description)
+        }
+    }
+
+    /// How a call failed, as a breaker event tells it: the client's description, but never the URL
+    /// (it holds the address looked up).
+    static func summary(_ error: HTTPClientError) -> String {
+        switch error {
+        case .invalidURL: "invalid URL"
+        default: error.description
         }
     }
 

@@ -46,7 +46,7 @@ struct CustomerRoutes: Sendable {
         guard let path = request.bodyFile else {
             throw CRMError.invalid(field: "body", message: "The body is missing.")
         }
-        let result = try await CustomerImport.run(db: customers.db, format: format, path: path)
+        let result = try await CustomerImport.run(store: customers, format: format, path: path)
         context.logger.info(
             "customers imported",
             [

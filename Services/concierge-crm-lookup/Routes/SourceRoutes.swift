@@ -11,6 +11,9 @@ struct SourceRoutes: Sendable {
     /// Which addresses a source's URL may lead to; an address literal it refuses is refused here.
     let policy: OutboundPolicy
 
+    /// Saving or deleting a source closes its breaker, with the event if it was open.
+    private var breakers: SourceBreakers { SourceBreakers(breaker: breaker, store: store) }
+
     func register(on router: Router) {
         router.put("/v1/sources/{name}", access: .administrators, put)
         router.get("/v1/sources", access: .services, list)
@@ -52,37 +55,24 @@ struct SourceRoutes: Sendable {
             name: name, urlTemplate: input.urlTemplate, headers: input.headers ?? [:], timeoutMs: timeout,
             cacheTtlSeconds: ttl,
             updatedAt: Timestamp.now())
-        try store.save(stored)
-        breaker.reset(name)
-        return try .json(masked(stored))
+        return try .json(try breakers.save(stored))
     }
 
     @Sendable func list(_ request: Request, _ context: RequestContext) async throws -> Response {
-        let all = try store.all().map(masked)
+        let all = try store.all().map { breakers.masked($0) }
         return try .json(Page(items: all, nextCursor: nil))
     }
 
     @Sendable func get(_ request: Request, _ context: RequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let stored = try store.get(name) else { throw CRMError.sourceNotFound(name) }
-        return try .json(masked(stored))
+        return try .json(breakers.masked(stored))
     }
 
     @Sendable func delete(_ request: Request, _ context: RequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard try store.delete(name) else { throw CRMError.sourceNotFound(name) }
-        breaker.reset(name)
+        guard try breakers.delete(name) else { throw CRMError.sourceNotFound(name) }
         return .noContent()
-    }
-
-    /// Header values are secrets (API keys): shown as their first two characters and a mask.
-    private func masked(_ stored: SourceStore.Stored) -> Source {
-        Source(
-            name: stored.name, urlTemplate: stored.urlTemplate,
-            headers: stored.headers.mapValues { $0.count > 8 ? String($0.prefix(2)) + "••••••" : "••••••" },
-            timeoutMs: stored.timeoutMs, cacheTtlSeconds: stored.cacheTtlSeconds,
-            breaker: breaker.describe(stored.name),
-            updatedAt: stored.updatedAt)
     }
 
     /// Only http or https URLs with a host and a `{{email}}` or `{{phone}}` placeholder, whose host is

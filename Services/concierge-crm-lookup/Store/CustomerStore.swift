@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Models
 import Storage
@@ -5,6 +6,7 @@ import Storage
 /// Every line of the directory's SQL.
 struct CustomerStore: Sendable {
     let db: Database
+    let events: EventLog
 
     /// Inserts or updates the customer owning the draft's email or phone; `created` tells which.
     func upsert(_ draft: CustomerDraft) throws -> (Customer, created: Bool) {
@@ -61,6 +63,11 @@ struct CustomerStore: Sendable {
     func delete(_ id: String) throws {
         let removed = try db.write { connection in try connection.run("DELETE FROM customers WHERE id = ?", id) }
         guard removed == 1 else { throw CRMError.customerNotFound(id) }
+    }
+
+    /// Records an event about the directory in a transaction of its own (an import's, once it has ended).
+    func record(_ type: String, data: [UInt8]) throws {
+        try db.write { connection in try events.record(connection, type, data: data, audience: nil) }
     }
 
     /// The stored JSON of the customer with this email or phone (already normalised).

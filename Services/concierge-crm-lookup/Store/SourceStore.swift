@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Models
 import Storage
@@ -5,6 +6,7 @@ import Storage
 /// External CRM sources and their lookup cache.
 struct SourceStore: Sendable {
     let db: Database
+    let events: EventLog
 
     struct Stored: Sendable {
         var name: String
@@ -22,16 +24,13 @@ struct SourceStore: Sendable {
         var fetchedAt: Int64
     }
 
+    /// Runs `body` in a write transaction of its own.
+    func write<T>(_ body: (SourceTransaction) throws -> T) throws -> T {
+        try db.write { try body(SourceTransaction(connection: $0, events: events)) }
+    }
+
     func save(_ source: Stored) throws {
-        try db.write { connection in
-            try connection.run(
-                """
-                INSERT OR REPLACE INTO sources (name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """,
-                source.name, source.urlTemplate, SQLValue.blob(try JSONCoding.encode(source.headers)), source.timeoutMs,
-                source.cacheTtlSeconds, source.updatedAt)
-        }
+        try write { try $0.save(source) }
     }
 
     func all() throws -> [Stored] {
@@ -43,19 +42,14 @@ struct SourceStore: Sendable {
     }
 
     func get(_ name: String) throws -> Stored? {
-        try db.read { connection in
-            try connection.first(
-                "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources WHERE name = ?",
-                [name],
-                Self.decode)
-        }
+        try db.read { connection in try Self.get(connection, name) }
     }
 
-    func delete(_ name: String) throws -> Bool {
-        try db.write { connection in
-            try connection.run("DELETE FROM lookup_cache WHERE source = ?", name)
-            return try connection.run("DELETE FROM sources WHERE name = ?", name) == 1
-        }
+    static func get(_ connection: Connection, _ name: String) throws -> Stored? {
+        try connection.first(
+            "SELECT name, url_template, headers, timeout_ms, cache_ttl_seconds, updated_at FROM sources WHERE name = ?",
+            [name],
+            decode)
     }
 
     func cached(source: String, key: String) throws -> Cached? {
@@ -76,7 +70,7 @@ struct SourceStore: Sendable {
         }
     }
 
-    private static func decode(_ row: Row) -> Stored {
+    static func decode(_ row: Row) -> Stored {
         Stored(
             name: row.string(0), urlTemplate: row.string(1),
             headers: (try? JSONCoding.decode([String: String].self, from: row.bytes(2))) ?? [:], timeoutMs: row.int(3),
