@@ -1,5 +1,6 @@
 import Auth
 import Clients
+import ConciergeJSON
 import Foundation
 import HTTPClient
 import Models
@@ -205,6 +206,72 @@ import Testing
                 #expect(Set(seqs) == Set(expected.map(\.seq)))
                 #expect(seqs.count - Set(seqs).count <= 1)
             }
+        }
+    }
+
+    @Test func anAgentReplyAndAWorkflowQuestionReachTheReceiverReadyToSend() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            try await withServices([.contacts, .routing, .conversations, .crmLookup], environment: Self.fastRetries) {
+                cluster in
+                let kit = WorkflowKit(cluster)
+                let support = try await kit.inbox("Support", defaultFor: Channel.allCases)
+                let sam = try await kit.agent("Sam", inboxes: [support.id])
+                let question = "Which number can we call you on?"
+                try await kit.activate(
+                    #"""
+                    {"start": "askPhone", "steps": [
+                      {"id": "askPhone", "type": "ask", "question": "\#(question)", "expect": "phone", "saveTo": "contact.phone",
+                       "maxRetries": 1, "next": "place", "onExhausted": "place"},
+                      {"id": "place", "type": "assign", "to": {"inbox": "\#(support.id)"}}]}
+                    """#)
+                _ = try await kit.conversations.webhooks.create(NewWebhook(url: url, types: ["message.created"]))
+                let first = try await kit.send(.email, from: "caller@example.com", subject: "Call me")
+                #expect(first.replies.map(\.body) == [question])
+                let placed = try await kit.send(.email, from: "caller@example.com", body: "+45 12 34 56 78")
+                let conversationID = try #require(placed.conversationId)
+                #expect(try await kit.placed(conversationID).assigneeId == sam.id)
+                let reply = try await cluster.conversations(as: .agent, sub: sam.id).reply(
+                    conversationID, body: "Calling now")
+
+                func outbound() -> [EventEnvelope] { receiver.envelopes.filter { $0[data: "direction"] == "outbound" } }
+                #expect(await eventually(within: 10) { outbound().count == 2 })
+                let (asked, replied) = (outbound()[0], outbound()[1])
+                #expect(asked[data: "body"] == question)
+                #expect(asked.data.objectValue?["author"]?.objectValue?["type"] == .string("automation"))
+                #expect(asked[data: "to"] == "caller@example.com")
+                #expect(asked[data: "subject"] == "Re: Call me")
+                #expect(asked[data: "channel"] == "email")
+                #expect(replied[data: "id"] == reply.id)
+                #expect(replied[data: "to"] == "caller@example.com")
+                #expect(replied[data: "subject"] == "Re: Call me")
+                #expect(replied[data: "inboxId"] == support.id)
+                #expect(replied.data.objectValue?["delivery"]?.objectValue?["status"] == .string("pending"))
+                // The inbound messages came too, in order between them.
+                #expect(receiver.envelopes.map(\.seq) == receiver.envelopes.map(\.seq).sorted())
+                #expect(receiver.envelopes.filter { $0[data: "direction"] == "inbound" }.count == 2)
+            }
+        }
+    }
+
+    @Test func eventsPastRetentionArePrunedAndACursorBeforeThemIsGone() async throws {
+        // About 1.1 s of retention: pruned within a couple of seconds.
+        try await withServices([.contacts], environment: ["CONCIERGE_EVENT_RETENTION_HOURS": "0.0003"]) { cluster in
+            let contacts = cluster.contacts(as: .administrator)
+            _ = try await contacts.create(NewContact(name: "Old One", emails: ["old@example.com"]))
+            let first = try #require(try await contacts.events().items.first)
+            #expect(await eventually(within: 10) { (try? await contacts.events().items.isEmpty) == true })
+            let gone = try await cluster.raw(.contacts, token: cluster.token(.administrator))
+                .raw("GET", "/v1/events?after=\(first.seq - 1)")
+            #expect(gone.status == 410)
+            #expect(gone.header("content-type") == "application/problem+json")
+            // From the last one given, the feed goes on; new events take new numbers.
+            let latest = try await cluster.raw(.contacts, token: cluster.token(.administrator))
+                .raw("GET", "/v1/events?after=\(first.seq)")
+            #expect(latest.status == 200)
+            _ = try await contacts.create(NewContact(name: "New One", emails: ["new@example.com"]))
+            let next = try #require(try await contacts.events(after: first.seq).items.first)
+            #expect(next.seq == first.seq + 1)
         }
     }
 }

@@ -100,11 +100,11 @@ struct WorkflowKit: Sendable {
     /// Sends one inbound message with a `service` token; the answer must be 2xx.
     func send(
         _ channel: Channel, from: String, body: String = "Hello, I need help.", name: String? = nil,
-        conversationId: String? = nil
+        subject: String? = nil, conversationId: String? = nil
     ) async throws -> InboundResult {
         try await cluster.conversations(as: .service).inbound(
             InboundRequest(
-                channel: channel, from: from, name: name, subject: nil, body: body, conversationId: conversationId))
+                channel: channel, from: from, name: name, subject: subject, body: body, conversationId: conversationId))
     }
 
     /// Re-reads the conversation until `condition` holds or `seconds` pass; returns the last read.
