@@ -1,6 +1,7 @@
 import ConciergeCore
 import ConciergeJSON
 import Foundation
+import Models
 import Storage
 
 /// A service's events: recorded in the transaction of the change they report, read back in `seq`
@@ -12,19 +13,24 @@ public final class EventLog: Sendable {
     public let retention: TimeInterval
     private let db: Database
     private let time: any TimeSource
+    /// For event types a service stores in a compact form of its own: its JSON back from what is
+    /// stored (`record(…, storedAs:)`).
+    private let unpackers: [String: @Sendable ([UInt8]) -> [UInt8]?]
 
     /// - Parameters:
     ///   - service: the `service` field of every event (`conversations`, …).
     ///   - retention: how long events are kept (default 168 h).
+    ///   - unpackers: per event type, how to turn what a service stored compactly (`storedAs:`) back into
+    ///     the event's JSON data.
     public init(
-        db: Database, service: String, retention: TimeInterval = 168 * 3600, time: any TimeSource = SystemTime()
-    )
-        throws
-    {
+        db: Database, service: String, retention: TimeInterval = 168 * 3600, time: any TimeSource = SystemTime(),
+        unpackers: [String: @Sendable ([UInt8]) -> [UInt8]?] = [:]
+    ) throws {
         self.db = db
         self.service = service
         self.retention = retention
         self.time = time
+        self.unpackers = unpackers
         let last = try db.read { try Self.lastSeq($0) }
         hub = EventHub(lastSeq: last)
     }
@@ -34,13 +40,19 @@ public final class EventLog: Sendable {
     /// - Parameters:
     ///   - data: the resource as it is after the change, as JSON (an object).
     ///   - audience: the agent who may see it besides managers and services (see `Event`).
+    ///   - storedAs: what to store instead of `data`, for a type with an unpacker (the same bytes a
+    ///     service already keeps compactly, say).
     @discardableResult
-    public func record(_ connection: Connection, _ type: String, data: [UInt8], audience: String?) throws -> Event {
-        let id = UUID().uuidString.lowercased()
-        let occurredAt = Int64((time.now.timeIntervalSince1970 * 1000).rounded(.down))
+    public func record(
+        _ connection: Connection, _ type: String, data: [UInt8], audience: String?, storedAs stored: [UInt8]? = nil
+    ) throws -> Event {
+        let now = time.now
+        let id = Identifier.make(now: now)
+        let occurredAt = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        precondition(stored == nil || unpackers[type] != nil, "no unpacker for \(type)")
         try connection.run(
             "INSERT INTO events (id, type, audience, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
-            id, type, audience, occurredAt, SQLValue.blob(data))
+            id, type, audience, occurredAt, SQLValue.blob(stored ?? data))
         let event = Event(
             seq: connection.lastInsertRowID, id: id, type: type, audience: audience, occurredAt: occurredAt,
             service: service, data: data)
@@ -109,10 +121,14 @@ public final class EventLog: Sendable {
             }
             sql += " ORDER BY seq LIMIT ?"
             values.append(limit + 1)
+            let unpackers = self.unpackers
             var events = try connection.query(sql, values) { row in
-                Event(
-                    seq: row.int64(0), id: row.string(1), type: row.string(2), audience: row.optionalString(3),
-                    occurredAt: row.int64(4), service: service, data: row.bytes(5))
+                let type = row.string(2)
+                var data = row.bytes(5)
+                if let unpack = unpackers[type] { data = unpack(data) ?? Array("{}".utf8) }
+                return Event(
+                    seq: row.int64(0), id: row.string(1), type: type, audience: row.optionalString(3),
+                    occurredAt: row.int64(4), service: service, data: data)
             }
             let hasMore = events.count > limit
             if hasMore { events.removeLast() }
@@ -123,18 +139,27 @@ public final class EventLog: Sendable {
     }
 
     /// Deletes the events older than the retention period, oldest first and always a prefix of the
-    /// table (a clock stepping back never leaves a hole); returns how many went.
+    /// table (a clock stepping back never leaves a hole), but never the newest event: it holds the
+    /// numbering. Returns how many went.
     @discardableResult
     public func prune(batch: Int = 10_000) throws -> Int {
         let cutoff = Int64(((time.now.timeIntervalSince1970 - retention) * 1000).rounded(.down))
         var total = 0
         while true {
             let deleted = try db.write { connection -> Int in
-                guard
-                    let through = try connection.first(
-                        "SELECT max(seq) FROM (SELECT seq FROM events WHERE occurred_at < ? ORDER BY seq LIMIT ?)",
-                        [cutoff, batch], { $0.isNull(0) ? nil : $0.int64(0) })
-                else { return 0 }
+                // From the oldest, up to the first event to keep (or the batch's end); never the newest.
+                var through: Int64?
+                var stopped = false
+                let newest = try Self.lastSeq(connection)
+                try connection.forEach("SELECT seq, occurred_at FROM events ORDER BY seq LIMIT ?", [batch]) { row in
+                    guard !stopped else { return }
+                    if row.int64(1) < cutoff && row.int64(0) < newest {
+                        through = row.int64(0)
+                    } else {
+                        stopped = true
+                    }
+                }
+                guard let through else { return 0 }
                 return try connection.run("DELETE FROM events WHERE seq <= ?", through)
             }
             total += deleted
@@ -147,8 +172,8 @@ public final class EventLog: Sendable {
         try db.read { try Self.lastSeq($0) }
     }
 
-    /// The highest `seq` ever given (also when its event has been pruned), 0 before the first.
+    /// The highest `seq` ever given: the newest event's, which pruning keeps; 0 before the first.
     static func lastSeq(_ connection: Connection) throws -> Int64 {
-        try connection.first("SELECT seq FROM sqlite_sequence WHERE name = 'events'") { $0.int64(0) } ?? 0
+        try connection.first("SELECT coalesce(max(seq), 0) FROM events") { $0.int64(0) } ?? 0
     }
 }

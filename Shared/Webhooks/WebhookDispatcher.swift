@@ -29,6 +29,9 @@ public final class WebhookDispatcher: Sendable {
     private let signal = WakeSignal()
     private let inFlight = Mutex<Set<String>>([])
     private let stopped = Atomic<Bool>(false)
+    /// Whether the last pass found an active webhook: with none, a commit does not wake the
+    /// dispatcher (only `wake()` does), so a service without webhooks reads nothing per commit.
+    private let hasActive = ActiveFlag()
     /// Events a webhook is given per turn before others get theirs.
     static let turnSize = 100
 
@@ -45,11 +48,17 @@ public final class WebhookDispatcher: Sendable {
         self.logger = logger
         self.checkTarget = checkTarget
         let signal = self.signal
-        events.hub.observe { _ in signal.fire() }
+        let hasActive = self.hasActive
+        events.hub.observe { _ in
+            if hasActive.value.load(ordering: .relaxed) { signal.fire() }
+        }
     }
 
-    /// Asks for a pass now (a webhook was created, re-activated or replayed).
-    public func wake() { signal.fire() }
+    /// Asks for a pass now (a webhook was created, changed or replayed).
+    public func wake() {
+        hasActive.value.store(true, ordering: .relaxed)
+        signal.fire()
+    }
 
     public func stop() {
         stopped.store(true, ordering: .releasing)
@@ -63,6 +72,7 @@ public final class WebhookDispatcher: Sendable {
                 var sleep = 5.0
                 do {
                     let (targets, nextAt) = try store.due()
+                    hasActive.value.store(!targets.isEmpty || nextAt != nil, ordering: .relaxed)
                     for target in targets where claim(target.id) {
                         group.addTask {
                             await self.serve(target)
@@ -185,6 +195,11 @@ public final class WebhookDispatcher: Sendable {
         seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0
             ? "\(Int(seconds / 3600)) h" : "\(Int(seconds)) s"
     }
+}
+
+/// A flag shared with the hub's observer (an `Atomic` itself cannot be captured).
+final class ActiveFlag: Sendable {
+    let value = Atomic<Bool>(true)
 }
 
 /// Wakes one waiter now or the next one to wait (a pending fire is kept), else lets it sleep out

@@ -259,8 +259,12 @@ import Testing
         try await withServices([.contacts], environment: ["CONCIERGE_EVENT_RETENTION_HOURS": "0.0003"]) { cluster in
             let contacts = cluster.contacts(as: .administrator)
             _ = try await contacts.create(NewContact(name: "Old One", emails: ["old@example.com"]))
-            let first = try #require(try await contacts.events().items.first)
-            #expect(await eventually(within: 10) { (try? await contacts.events().items.isEmpty) == true })
+            _ = try await contacts.create(NewContact(name: "Older Now", emails: ["older@example.com"]))
+            let kept = try await contacts.events().items
+            #expect(kept.count == 2)
+            let first = try #require(kept.first)
+            // The older goes; the newest stays (it holds the numbering).
+            #expect(await eventually(within: 10) { (try? await contacts.events().items.map(\.seq)) == [first.seq + 1] })
             let gone = try await cluster.raw(.contacts, token: cluster.token(.administrator))
                 .raw("GET", "/v1/events?after=\(first.seq - 1)")
             #expect(gone.status == 410)
@@ -270,8 +274,8 @@ import Testing
                 .raw("GET", "/v1/events?after=\(first.seq)")
             #expect(latest.status == 200)
             _ = try await contacts.create(NewContact(name: "New One", emails: ["new@example.com"]))
-            let next = try #require(try await contacts.events(after: first.seq).items.first)
-            #expect(next.seq == first.seq + 1)
+            let next = try #require(try await contacts.events(after: first.seq + 1).items.first)
+            #expect(next.seq == first.seq + 2)
         }
     }
 }
