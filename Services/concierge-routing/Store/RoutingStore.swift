@@ -1,10 +1,13 @@
+import Events
 import Models
 import Storage
 
 /// Every line of routing's SQL. The engine calls the write helpers inside its own `db.write`, so a
-/// decision, its outbox notices and its idempotency record commit together.
+/// decision, its outbox notices, its idempotency record and its events commit together.
 struct RoutingStore: Sendable {
     let db: Database
+    /// Routing's events, written by `RoutingTransaction` in the transaction of the change they report.
+    let events: EventLog
 
     // MARK: - Loading at start-up
 
