@@ -88,8 +88,11 @@ import Testing
 private final class EventStreamReader: @unchecked Sendable {
     private let fd: Int32
     private var received: [UInt8] = []
+    private var isClosed = false
 
     private init(fd: Int32) { self.fd = fd }
+
+    deinit { close() }
 
     static func open(port: Int, path: String, token: String) async throws -> EventStreamReader {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -146,5 +149,9 @@ private final class EventStreamReader: @unchecked Sendable {
         return try? JSONCoding.decode(JSONValue.self, from: Array(text[start.upperBound..<end.lowerBound].utf8))
     }
 
-    func close() { Glibc.close(fd) }
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
 }
