@@ -13,7 +13,8 @@ await ServiceRuntime.main(
         crm: CRMLookupClient(baseURL: environment.config.crmLookupURL, tokens: tokens, timeout: 2),
         contacts: ContactsClient(baseURL: environment.config.contactsURL, tokens: tokens, timeout: 2))
     let engine = try RoutingEngine(
-        store: RoutingStore(db: environment.db), workflows: try WorkflowStore(db: environment.db), runner: runner,
+        store: RoutingStore(db: environment.db, events: environment.events),
+        workflows: try WorkflowStore(db: environment.db, events: environment.events), runner: runner,
         outbox: environment.outbox, metrics: environment.metrics)
     AgentRoutes(engine: engine).register(on: environment.router)
     InboxRoutes(engine: engine).register(on: environment.router)

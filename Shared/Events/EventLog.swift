@@ -3,6 +3,7 @@ import ConciergeJSON
 import Foundation
 import Models
 import Storage
+import Synchronization
 
 /// A service's events: recorded in the transaction of the change they report, read back in `seq`
 /// order, published live once committed (`hub`), and pruned after the retention period.
@@ -15,24 +16,29 @@ public final class EventLog: Sendable {
     private let time: any TimeSource
     /// For event types a service stores in a compact form of its own: its JSON back from what is
     /// stored (`record(…, storedAs:)`).
-    private let unpackers: [String: @Sendable ([UInt8]) -> [UInt8]?]
+    private let unpackers: Mutex<[String: @Sendable ([UInt8]) -> [UInt8]?]>
 
     /// - Parameters:
     ///   - service: the `service` field of every event (`conversations`, …).
     ///   - retention: how long events are kept (default 168 h).
-    ///   - unpackers: per event type, how to turn what a service stored compactly (`storedAs:`) back into
-    ///     the event's JSON data.
     public init(
-        db: Database, service: String, retention: TimeInterval = 168 * 3600, time: any TimeSource = SystemTime(),
-        unpackers: [String: @Sendable ([UInt8]) -> [UInt8]?] = [:]
-    ) throws {
+        db: Database, service: String, retention: TimeInterval = 168 * 3600, time: any TimeSource = SystemTime()
+    )
+        throws
+    {
         self.db = db
         self.service = service
         self.retention = retention
         self.time = time
-        self.unpackers = unpackers
+        self.unpackers = Mutex([:])
         let last = try db.read { try Self.lastSeq($0) }
         hub = EventHub(lastSeq: last)
+    }
+
+    /// Lets events of `type` be stored in a service's own compact form (`record(…, storedAs:)`):
+    /// `unpack` gives their JSON back when they are read. Set at start-up, before anything is recorded.
+    public func store(_ type: String, unpackingWith unpack: @escaping @Sendable ([UInt8]) -> [UInt8]?) {
+        unpackers.withLock { $0[type] = unpack }
     }
 
     /// Records an event in the transaction open on `connection`. Its `seq` is the next one; it is
@@ -49,7 +55,7 @@ public final class EventLog: Sendable {
         let now = time.now
         let id = Identifier.make(now: now)
         let occurredAt = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-        precondition(stored == nil || unpackers[type] != nil, "no unpacker for \(type)")
+        precondition(stored == nil || unpackers.withLock { $0[type] } != nil, "no unpacker for \(type)")
         try connection.run(
             "INSERT INTO events (id, type, audience, occurred_at, data) VALUES (?, ?, ?, ?, ?)",
             id, type, audience, occurredAt, SQLValue.blob(stored ?? data))
@@ -121,7 +127,7 @@ public final class EventLog: Sendable {
             }
             sql += " ORDER BY seq LIMIT ?"
             values.append(limit + 1)
-            let unpackers = self.unpackers
+            let unpackers = self.unpackers.withLock { $0 }
             var events = try connection.query(sql, values) { row in
                 let type = row.string(2)
                 var data = row.bytes(5)

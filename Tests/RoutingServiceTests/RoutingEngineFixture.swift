@@ -1,6 +1,7 @@
 import Clients
 import ConciergeCore
 import ConciergeJSON
+import Events
 import Foundation
 import Logging
 import Models
@@ -18,6 +19,7 @@ final class RoutingEngineFixture: Sendable {
     let path: String
     let db: Database
     let runner: WorkflowRunner
+    let events: EventLog
     let engine: RoutingEngine
 
     /// Nobody listens on port 9 (discard) on a test machine: a call there fails at once.
@@ -33,15 +35,16 @@ final class RoutingEngineFixture: Sendable {
         self.path = path
         self.runner = runner
         db = try Database(path: path, migrations: RoutingMigrations.all, checkpointInterval: nil)
-        engine = try Self.engine(db, runner)
+        events = try EventLog(db: db, service: "routing")
+        engine = try Self.engine(db, events, runner)
     }
 
-    private static func engine(_ db: Database, _ runner: WorkflowRunner) throws -> RoutingEngine {
+    private static func engine(_ db: Database, _ events: EventLog, _ runner: WorkflowRunner) throws -> RoutingEngine {
         let outbox = Outbox(
             db: db, targets: [:], logger: Logger(service: "routing-tests", level: .error, sink: MemorySink()))
         return try RoutingEngine(
-            store: RoutingStore(db: db), workflows: try WorkflowStore(db: db), runner: runner, outbox: outbox,
-            metrics: Metrics())
+            store: RoutingStore(db: db, events: events), workflows: try WorkflowStore(db: db, events: events),
+            runner: runner, outbox: outbox, metrics: Metrics())
     }
 
     /// Runs `body` with a fixture over a new database in a temporary folder removed afterwards.
@@ -55,7 +58,7 @@ final class RoutingEngineFixture: Sendable {
 
     /// A second engine built from what the database holds, as after a restart: nothing carried over
     /// in memory. Use only the new engine afterwards.
-    func reloaded() throws -> RoutingEngine { try Self.engine(db, runner) }
+    func reloaded() throws -> RoutingEngine { try Self.engine(db, events, runner) }
 
     // MARK: - Setting up
 
@@ -122,6 +125,12 @@ final class RoutingEngineFixture: Sendable {
 
     /// Decisions announced to the conversations service through the outbox, oldest first.
     func announced() throws -> [RouteResult] { try outbox("routing-decision", as: RouteResult.self) }
+
+    /// Events recorded after `seq` (all when `nil`) of the given types (exact names or `agent.*`
+    /// prefixes; every type when `nil`), oldest first, as `GET /v1/events` reads them.
+    func events(_ types: String? = nil, after seq: Int64? = nil) throws -> [Event] {
+        try events.page(after: seq, filter: EventFilter(types: types, audience: nil), limit: 500).events
+    }
 
     /// Bodies of the outbox entries of one kind (`OutboxCall.Kind`), oldest first.
     func outbox<T: Decodable>(_ kind: String, as type: T.Type) throws -> [T] {

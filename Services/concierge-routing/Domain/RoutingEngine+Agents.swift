@@ -52,13 +52,16 @@ extension RoutingEngine {
                 if let inbox = state.inboxes[inboxID] { try tx.saveMembers(of: inbox) }
             }
             try state.drain(inboxIDs, tx)
-            return state.agents[agent.id]?.wire ?? agent.wire
+            let created = state.agents[agent.id]?.wire ?? agent.wire
+            try tx.record(.agentCreated(created))
+            return created
         }
     }
 
     func updateAgent(_ id: String, _ patch: AgentPatch) async throws -> Agent {
         try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            let before = agent.wire
             var newEmail: String?
             if let name = patch.name {
                 agent.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -111,22 +114,30 @@ extension RoutingEngine {
             state.agents[id] = agent
             try tx.save(agent)
             try state.drain(touched, tx)
-            return state.agents[id]?.wire ?? agent.wire
+            let updated = state.agents[id]?.wire ?? agent.wire
+            if !updated.isSame(as: before) { try tx.record(.agentUpdated(updated)) }
+            if updated.availability != before.availability {
+                try tx.record(.availabilityChanged(updated, previous: before.availability))
+            }
+            return updated
         }
     }
 
     func setAvailability(_ id: String, _ availability: Availability) async throws -> Agent {
         try await change { state, tx in
             guard var agent = state.agents[id] else { throw RoutingError.agentNotFound(id) }
+            let previous = agent.availability
             // Back at work: idle from now, for least_busy's ties.
-            if availability == .available && agent.availability != .available {
+            if availability == .available && previous != .available {
                 agent.lastActivity = state.nextVersion()
             }
             agent.availability = availability
             state.agents[id] = agent
             try tx.save(agent)
             if availability == .available { try state.drain(agent.inboxIDs, tx) }
-            return state.agents[id]?.wire ?? agent.wire
+            let changed = state.agents[id]?.wire ?? agent.wire
+            if availability != previous { try tx.record(.availabilityChanged(changed, previous: previous)) }
+            return changed
         }
     }
 
@@ -155,7 +166,9 @@ extension RoutingEngine {
                 let result = state.result(assignment.conversationID, record, trace: trace)
                 try tx.announce(result)
             }
-            return state.agents[id]?.wire ?? agent.wire
+            let deactivated = state.agents[id]?.wire ?? agent.wire
+            try tx.record(.agentDeactivated(deactivated))
+            return deactivated
         }
         setInactive(id, true)
         return agent
@@ -169,7 +182,9 @@ extension RoutingEngine {
             state.agents[id] = agent
             try tx.save(agent)
             try state.drain(agent.inboxIDs, tx)
-            return state.agents[id]?.wire ?? agent.wire
+            let reactivated = state.agents[id]?.wire ?? agent.wire
+            try tx.record(.agentReactivated(reactivated))
+            return reactivated
         }
         setInactive(id, false)
         return agent

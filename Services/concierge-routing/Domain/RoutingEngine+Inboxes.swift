@@ -26,9 +26,11 @@ extension RoutingEngine {
                 seq: state.nextSequence(), id: Identifier.make(), name: name, senderName: input.senderName ?? name,
                 signature: input.signature ?? "", defaultFor: defaultFor, strategy: input.strategy ?? .roundRobin,
                 memberIDs: [], pointer: nil, createdAt: Timestamp.now())  // `join` adds the members
+            let agentsBefore = members.compactMap { state.agents[$0]?.wire }
             state.inboxes[inbox.id] = inbox
             try tx.save(inbox)
             try self.join(members, inbox: inbox.id, state: &state, tx)
+            try Self.recordUpdates(of: agentsBefore, state: state, tx)
             return state.inboxes[inbox.id]?.wire ?? inbox.wire
         }
     }
@@ -59,13 +61,26 @@ extension RoutingEngine {
         try await change { state, tx in
             guard let inbox = state.inboxes[id] else { throw RoutingError.inboxNotFound(id) }
             let members = try Self.checkAgents(agentIDs, state: state, field: "agentIds")
+            let agentsBefore = (inbox.memberIDs + members.filter { !inbox.memberIDs.contains($0) }).compactMap {
+                state.agents[$0]?.wire
+            }
             for agentID in inbox.memberIDs where !members.contains(agentID) {
                 state.agents[agentID]?.inboxIDs.removeAll { $0 == id }
             }
             state.inboxes[id]?.memberIDs = []
             try self.join(members, inbox: id, state: &state, tx)
             try state.drain([id], tx)
+            try Self.recordUpdates(of: agentsBefore, state: state, tx)
             return state.inboxes[id]?.wire ?? inbox.wire
+        }
+    }
+
+    /// `agent.updated` for each of these agents (as they were before a membership change) that the
+    /// change altered: its `inboxIds`, and its `heroInboxId` when this was its first inbox.
+    private static func recordUpdates(of agentsBefore: [Agent], state: EngineState, _ tx: RoutingTransaction) throws {
+        for before in agentsBefore {
+            guard let after = state.agents[before.id]?.wire, !after.isSame(as: before) else { continue }
+            try tx.record(.agentUpdated(after))
         }
     }
 

@@ -86,7 +86,8 @@ extension RoutingEngine {
                     step: "release", outcome: previous.map { "released from \($0.state.rawValue)" } ?? "nothing held")
             ]
             let result = state.result(conversationID, nil, trace: trace, version: state.nextVersion())
-            try tx.saveDecision(result)
+            // Releasing what routing did not hold changes nothing: no `routing.decided`.
+            try tx.saveDecision(result, isChange: previous != nil)
             if let agentID = previous?.agentID, let agent = state.agents[agentID] {
                 try state.drain(agent.inboxIDs, tx)
             }

@@ -53,12 +53,18 @@ final class RoutingEngine: Sendable {
 
     /// Runs `body` on the state inside the writer's next transaction and returns once that has
     /// committed. Domain errors (`RoutingError`) must be thrown before the state is touched: they undo
-    /// only this change. Any other failure rolls the transaction back and reloads the state.
+    /// only this change. Any other failure rolls the transaction back and reloads the state. The
+    /// decisions `body` saved are recorded as events after the events it recorded itself.
     func change<T: Sendable>(_ body: @escaping @Sendable (inout EngineState, RoutingTransaction) throws -> T)
         async throws -> T
     {
         try await writer.write { connection in
-            try self.state.withLock { current in try body(&current, RoutingTransaction(connection: connection)) }
+            try self.state.withLock { current in
+                let tx = RoutingTransaction(connection: connection, events: self.store.events)
+                let value = try body(&current, tx)
+                try tx.recordDecisions()
+                return value
+            }
         }
     }
 

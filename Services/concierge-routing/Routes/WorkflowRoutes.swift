@@ -30,10 +30,7 @@ struct WorkflowRoutes: Sendable {
             throw Problem(
                 status: 404, title: "No workflow", detail: "No workflow has been saved; default routing applies.")
         }
-        var document = json.objectValue ?? [:]
-        document["version"] = .number(Double(version.version))
-        document["createdAt"] = .string(version.createdAt)
-        return try .json(JSONValue.object(document))
+        return try .json(version.shown(json))
     }
 
     @Sendable func versions(_ request: Request, _ context: RequestContext) async throws -> Response {

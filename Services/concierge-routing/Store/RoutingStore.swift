@@ -1,10 +1,20 @@
+import Events
 import Models
 import Storage
 
 /// Every line of routing's SQL. The engine calls the write helpers inside its own `db.write`, so a
-/// decision, its outbox notices and its idempotency record commit together.
+/// decision, its outbox notices, its idempotency record and its events commit together.
 struct RoutingStore: Sendable {
     let db: Database
+    /// Routing's events, written by `RoutingTransaction` in the transaction of the change they report.
+    let events: EventLog
+
+    init(db: Database, events: EventLog) {
+        self.db = db
+        self.events = events
+        // A decision's event keeps the decision as the decisions table does: packed.
+        events.store("routing.decided", unpackingWith: StoredDecision.unpack)
+    }
 
     // MARK: - Loading at start-up
 

@@ -1,3 +1,4 @@
+import Events
 import Models
 import Outbox
 import ServiceRuntime
@@ -6,9 +7,33 @@ import Storage
 /// One of routing's write transactions, lent to the engine by `RoutingEngine.change`: the named
 /// changes routing's state makes, each a statement or a few. The domain decides and calls these; it
 /// never sees SQL or a connection.
+///
+/// A change's events (`RoutingEvent`) are written in this transaction, so they exist exactly when the
+/// change committed, and are published live after the commit (`EventLog`). The decisions a change makes
+/// are recorded as events when it ends (`recordDecisions`), after the events it records itself: an
+/// agent's change is told before the assignments it caused, with the agent as it is after them.
 struct RoutingTransaction {
     /// The writer's connection, inside the transaction (Store code only).
     let connection: Connection
+    let events: EventLog
+    private let decisions = DecisionEvents()
+
+    init(connection: Connection, events: EventLog) {
+        self.connection = connection
+        self.events = events
+    }
+
+    /// Writes one of routing's events in this transaction.
+    func record(_ event: RoutingEvent) throws {
+        try events.record(connection, event)
+    }
+
+    /// Writes the `routing.decided` events of the decisions saved so far, in the order they were made.
+    /// `RoutingEngine.change` calls it once the change's own work is done.
+    func recordDecisions() throws {
+        for event in decisions.events { try record(event) }
+        decisions.events.removeAll()
+    }
 
     func save(_ agent: AgentRecord) throws {
         try connection.run(
@@ -82,13 +107,20 @@ struct RoutingTransaction {
 
     /// Records the latest decision for the conversation; when it answers a route request, with that
     /// request's message id, so a retry of the same request gets this answer.
-    /// - Returns: the decision's JSON, which is also the answer to send.
+    /// - Parameter isChange: whether it changed what routing holds, so is told as `routing.decided`
+    ///   (false only for a release of a conversation routing did not hold).
+    /// - Returns: the decision's JSON, which is also the answer to send and the event's data.
     @discardableResult
-    func saveDecision(_ result: RouteResult, answering messageID: String? = nil) throws -> [UInt8] {
+    func saveDecision(_ result: RouteResult, answering messageID: String? = nil, isChange: Bool = true) throws
+        -> [UInt8]
+    {
         let body = try JSONCoding.encode(result)
+        let packed = StoredDecision.pack(body)
         try connection.run(
             "INSERT OR REPLACE INTO decisions (conversation_id, version, body, message_id) VALUES (?, ?, ?, ?)",
-            result.conversationId, result.version, SQLValue.blob(StoredDecision.pack(body)), messageID)
+            result.conversationId, result.version, SQLValue.blob(packed), messageID)
+        // The event stores the same packed bytes (`StoredDecision.unpack` reads them back).
+        if isChange { decisions.events.append(.decided(result, json: body, packed: packed)) }
         return body
     }
 
@@ -117,5 +149,21 @@ struct RoutingTransaction {
 
     func deleteRun(conversationID: String) throws {
         try WorkflowStore.deleteRun(connection, conversationID: conversationID)
+    }
+}
+
+/// The `routing.decided` events of one change, held until the change's own events are written.
+private final class DecisionEvents {
+    var events: [RoutingEvent] = []
+}
+
+@available(*, unavailable) extension DecisionEvents: Sendable {}
+
+extension EventLog {
+    /// Records one of routing's events in the transaction open on `connection`.
+    func record(_ connection: Connection, _ event: RoutingEvent) throws {
+        var packed: [UInt8]?
+        if case .decided(_, _, let stored) = event { packed = stored }
+        try record(connection, event.type, data: try event.data(), audience: event.audience, storedAs: packed)
     }
 }

@@ -1,4 +1,5 @@
 import ConciergeJSON
+import Events
 import Foundation
 import Models
 import Storage
@@ -7,14 +8,17 @@ import Synchronization
 /// Workflow versions (each `PUT` appends one; the newest is active) and paused runs.
 final class WorkflowStore: Sendable {
     let db: Database
+    /// Routing's events: each saved version is `workflow.published` in the transaction that stores it.
+    let events: EventLog
     private let parsed = Mutex<[Int: WorkflowDocument]>([:])
     /// The newest version and the conversations with a paused run, mirrored in memory so routing a
     /// conversation asks the database only when there is something to read.
     private let activeCache: Mutex<Int?>
     private let pausedCache: Mutex<Set<String>>
 
-    init(db: Database) throws {
+    init(db: Database, events: EventLog) throws {
         self.db = db
+        self.events = events
         let (active, paused, runVersions) = try db.read { connection in
             (
                 try connection.scalarInt("SELECT max(version) FROM workflows"),
@@ -40,9 +44,19 @@ final class WorkflowStore: Sendable {
     struct Version: Codable, Sendable {
         var version: Int
         var createdAt: String
+
+        /// The version as `GET /v1/workflow` shows it: the document as it was sent, with its
+        /// `version` and `createdAt`.
+        func shown(_ document: JSONValue) -> JSONValue {
+            var shown = document.objectValue ?? [:]
+            shown["version"] = .number(Double(version))
+            shown["createdAt"] = .string(createdAt)
+            return .object(shown)
+        }
     }
 
-    /// Stores `json` as the next version and keeps `document`, what it reads as, for its runs.
+    /// Stores `json` as the next version, published as the active one (`workflow.published`), and
+    /// keeps `document`, what it reads as, for its runs.
     func save(_ json: JSONValue, parsed document: WorkflowDocument) throws -> Version {
         try db.write { connection in
             let next = (try connection.scalarInt("SELECT max(version) FROM workflows") ?? 0) + 1
@@ -50,12 +64,14 @@ final class WorkflowStore: Sendable {
             try connection.run(
                 "INSERT INTO workflows (version, document, created_at) VALUES (?, ?, ?)", next,
                 SQLValue.blob(try JSONCoding.encode(json)), now)
+            let saved = Version(version: next, createdAt: now)
+            try events.record(connection, .workflowPublished(saved.shown(json)))
             // Once durable: a version is run only after its commit, and never an older one after a newer.
             connection.afterCommit {
                 self.parsed.withLock { $0[next] = document }
                 self.activeCache.withLock { $0 = next }
             }
-            return Version(version: next, createdAt: now)
+            return saved
         }
     }
 
