@@ -14,7 +14,7 @@ func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceRuntime", "Clients", "ConciergeCore", "Events", "Webhooks"] + deps,
+        dependencies: ["ServiceRuntime", "ConciergeClients", "ConciergeCore", "Events", "Webhooks"] + deps,
         path: "Services/\(folder)",
         resources: [.copy("openapi.json")],
         swiftSettings: settings
@@ -25,8 +25,9 @@ func serviceTests(_ service: String) -> Target {
     .testTarget(
         name: "\(service)Tests",
         dependencies: [
-            .target(name: service), "Storage", "Models", "Outbox", "Events", "Clients", "HTTPClient", "HTTPServer",
-            "Logging",
+            .target(name: service), "Storage", "ConciergeModels", "Outbox", "Events", "ConciergeClients",
+            "ConciergeHTTPClient", "HTTPServer",
+            "ConciergeLogging",
             "TestSupport",
         ],
         path: "Tests/\(service)Tests",
@@ -39,7 +40,10 @@ let package = Package(
     products: [
         .library(
             name: "ConciergeClients",
-            targets: ["Clients", "HTTPClient", "Models", "ConciergeJSON", "Auth", "ConciergeCore"]),
+            targets: [
+                "ConciergeClients", "ConciergeHTTPClient", "ConciergeModels", "ConciergeJSON", "ConciergeAuth",
+                "ConciergeCore",
+            ]),
         .executable(name: "concierge-contacts", targets: ["ContactsService"]),
         .executable(name: "concierge-conversations", targets: ["ConversationsService"]),
         .executable(name: "concierge-routing", targets: ["RoutingService"]),
@@ -56,25 +60,31 @@ let package = Package(
         // Our JSON reader and writer, and `JSONValue`: no wire types.
         shared("ConciergeJSON", []),
         // Wire types: what the services send each other and their clients.
-        shared("Models", ["ConciergeJSON"]),
-        shared("Logging", ["Models"]),
-        shared("Config", ["Logging"]),
+        shared("ConciergeModels", ["ConciergeJSON"]),
+        shared("ConciergeLogging", ["ConciergeModels"]),
+        shared("Config", ["ConciergeLogging"]),
 
         shared("Storage", ["CSQLite", "CSystem"]),
-        shared("Auth", ["CCrypto", "Models"]),
-        shared("HTTPServer", ["CSystem", "ConciergeCore", "Logging", "Models", "Auth"]),
-        shared("HTTPClient", ["CSystem", "CTLS", "ConciergeCore", "Logging", "Models"]),
-        shared("Outbox", ["Storage", "HTTPClient", "Logging"]),
+        shared("ConciergeAuth", ["CCrypto", "ConciergeModels"]),
+        shared("HTTPServer", ["CSystem", "ConciergeCore", "ConciergeLogging", "ConciergeModels", "ConciergeAuth"]),
+        shared("ConciergeHTTPClient", ["CSystem", "CTLS", "ConciergeCore", "ConciergeLogging", "ConciergeModels"]),
+        shared("Outbox", ["Storage", "ConciergeHTTPClient", "ConciergeLogging"]),
         // Each service's events: recorded with the change they report, read back, streamed live.
-        shared("Events", ["ConciergeCore", "ConciergeJSON", "Models", "Storage"]),
+        shared("Events", ["ConciergeCore", "ConciergeJSON", "ConciergeModels", "Storage"]),
         // Each service's webhooks: the resource, and signed, ordered, retried delivery of its events.
-        shared("Webhooks", ["ConciergeCore", "Events", "HTTPClient", "Logging", "Models", "Storage", "Auth"]),
-        shared("Clients", ["HTTPClient", "Models", "Auth"]),
+        shared(
+            "Webhooks",
+            [
+                "ConciergeCore", "Events", "ConciergeHTTPClient", "ConciergeLogging", "ConciergeModels", "Storage",
+                "ConciergeAuth",
+            ]),
+        shared("ConciergeClients", ["ConciergeHTTPClient", "ConciergeModels", "ConciergeAuth"]),
         shared(
             "ServiceRuntime",
             [
-                "Config", "Logging", "Models", "Storage", "Auth", "HTTPServer", "HTTPClient", "Outbox", "Events",
-                "Clients",
+                "Config", "ConciergeLogging", "ConciergeModels", "Storage", "ConciergeAuth", "HTTPServer",
+                "ConciergeHTTPClient", "Outbox", "Events",
+                "ConciergeClients",
             ]),
         service("ContactsService", folder: "concierge-contacts"),
         service("ConversationsService", folder: "concierge-conversations"),
@@ -82,14 +92,17 @@ let package = Package(
         service("CRMLookupService", folder: "concierge-crm-lookup", ["CSystem"]),
         .executableTarget(
             name: "ConciergeCLI",
-            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient", "Storage"],
+            dependencies: [
+                "ConciergeClients", "ConciergeAuth", "Config", "ConciergeLogging", "ConciergeModels",
+                "ConciergeHTTPClient", "Storage",
+            ],
             path: "Services/concierge",
             exclude: ["openapi-none.md"],
             swiftSettings: settings
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Clients", "Auth", "HTTPClient", "Models", "CTLS"],
+            dependencies: ["ConciergeClients", "ConciergeAuth", "ConciergeHTTPClient", "ConciergeModels", "CTLS"],
             path: "Tests/TestSupport",
             swiftSettings: settings
         ),
@@ -97,7 +110,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Storage", "HTTPServer", "HTTPClient", "Auth", "Config", "Logging", "Models", "ConciergeCore",
+                "Storage", "HTTPServer", "ConciergeHTTPClient", "ConciergeAuth", "Config", "ConciergeLogging",
+                "ConciergeModels", "ConciergeCore",
                 "ConciergeCLI", "Events", "TestSupport",
             ],
             path: "Tests/UnitTests",
@@ -111,7 +125,8 @@ let package = Package(
         .testTarget(
             name: "NetworkTests",
             dependencies: [
-                "Storage", "HTTPServer", "HTTPClient", "Auth", "Outbox", "Events", "Logging", "Models", "Clients",
+                "Storage", "HTTPServer", "ConciergeHTTPClient", "ConciergeAuth", "Outbox", "Events", "ConciergeLogging",
+                "ConciergeModels", "ConciergeClients",
                 "ServiceRuntime",
                 "TestSupport",
             ],
@@ -121,7 +136,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Clients", "Models", "HTTPClient", "Auth", "HTTPServer", "Storage",
+                "TestSupport", "ConciergeClients", "ConciergeModels", "ConciergeHTTPClient", "ConciergeAuth",
+                "HTTPServer", "Storage",
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: settings

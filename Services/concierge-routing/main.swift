@@ -1,4 +1,4 @@
-import Clients
+import ConciergeClients
 import Config
 import Foundation
 import ServiceRuntime

@@ -1,6 +1,6 @@
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import Storage
 
 /// `concierge backup DIR`: a consistent online copy of each service's database, taken by the service

@@ -1,4 +1,4 @@
-import HTTPClient
+import ConciergeHTTPClient
 
 /// One of the four services `concierge up` runs: its name, executable and port (SPEC §1 defaults: contacts
 /// 8081, conversations 8082, routing 8083, crm-lookup 8084).

@@ -1,8 +1,8 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// `concierge demo` (SPEC §8): against a running suite, sets up a small contact centre — inboxes,
 /// agents, a dedicated hero, VIP and loyalty entries in the CRM directory, and a workflow built from

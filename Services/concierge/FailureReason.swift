@@ -1,8 +1,8 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 
 /// Why a service did not answer as asked, in the few words an operator acts on: "connection refused",
 /// "timed out after 2 s", "HTTP 503 (disk full)", "HTTP 401 (bad token: …)", "bad URL".

@@ -1,4 +1,4 @@
-import HTTPClient
+import ConciergeHTTPClient
 
 /// `concierge probe URL`: exits 0 when the URL answers 200 within 2 s, else prints one line saying
 /// why (connection refused, timed out, the HTTP status and what it means) and exits 1. The container

@@ -1,4 +1,4 @@
-import Clients
+import ConciergeClients
 
 /// Waits for services to answer `GET /readyz` with 200 (SPEC §2), polling each until a deadline.
 struct ReadinessCheck: Sendable {

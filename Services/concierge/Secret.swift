@@ -1,4 +1,4 @@
-import Auth
+import ConciergeAuth
 import Foundation
 
 /// The HMAC secret that signs and checks tokens (SPEC §1): `CONCIERGE_JWT_SECRET` or the file

@@ -1,5 +1,5 @@
+import ConciergeHTTPClient
 import Foundation
-import HTTPClient
 
 /// `concierge status`: one table of each service's health, readiness and key metrics, read from the
 /// open routes `/healthz`, `/readyz` and `/metrics` (no token needed).

@@ -1,6 +1,6 @@
-import Auth
+import ConciergeAuth
+import ConciergeModels
 import Foundation
-import Models
 
 /// A running suite as the operator commands (`status`, `backup`, `demo`) reach it: each service's
 /// URL — `CONTACTS_URL` and the others when set (an `http://` or `https://` URL, else a configuration

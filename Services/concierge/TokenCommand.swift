@@ -1,5 +1,5 @@
-import Auth
-import Models
+import ConciergeAuth
+import ConciergeModels
 
 /// `concierge token`: prints one HS256 token for a role, signed with the suite's secret (SPEC §2).
 struct TokenCommand: Equatable {

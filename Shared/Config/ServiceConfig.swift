@@ -1,6 +1,6 @@
+import ConciergeLogging
 import Foundation
 import Glibc
-import Logging
 
 /// A service's settings from its environment, validated as a whole (SPEC §1: the same variables in every
 /// service; a bad value stops it at start, naming the variable).

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// One event as written and sent: `{"id", "seq", "type", "occurredAt", "service", "data"}`, with `data`
 /// already encoded (the resource's JSON after the change).

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// Which events a reader wants and may see: the `types` it asked for (exact names, or prefixes
 /// written `conversation.*`) and, for an agent, only the events whose audience it is.

@@ -1,7 +1,7 @@
 import ConciergeCore
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Which web origins may call the service from a browser (CORS, as the WHATWG Fetch standard defines
 /// it) and what the answers tell them. Off unless the service is given one (`CONCIERGE_CORS_ORIGINS`).

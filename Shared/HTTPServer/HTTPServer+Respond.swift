@@ -1,8 +1,8 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeLogging
+import ConciergeModels
 import Glibc
-import Logging
-import Models
 
 extension HTTPServer {
     /// Authorises and runs one request on its route (`match`, from the router); maps every error to a

@@ -1,9 +1,9 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import Logging
-import Models
 import Synchronization
 
 /// The HTTP/1.1 server: event loops on epoll, a router, token checks, RFC 9457 errors, request ids,

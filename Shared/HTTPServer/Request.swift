@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// A complete HTTP request as handlers see it.
 public struct Request: Sendable {

@@ -1,6 +1,6 @@
-import Auth
-import Logging
-import Models
+import ConciergeAuth
+import ConciergeLogging
+import ConciergeModels
 
 /// Per-request state handed to handlers: path parameters, the caller's claims, the request id and a logger.
 public struct RequestContext: Sendable {

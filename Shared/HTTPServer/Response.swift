@@ -1,5 +1,5 @@
+import ConciergeModels
 import Glibc
-import Models
 
 /// What a handler answers: status, headers and body bytes (or a file sent from disk).
 public struct Response: Sendable {

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// The handler shape every route uses.
 public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response

@@ -1,7 +1,7 @@
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Logging
-import Models
 import Storage
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// One state-changing call on another service, as the outbox stores and delivers it: its kind (what
 /// it is), where it goes, and what it carries. Answers are applied by kind (`Outbox.onDelivered`),

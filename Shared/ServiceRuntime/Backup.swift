@@ -1,7 +1,7 @@
+import ConciergeModels
 import Dispatch
 import Foundation
 import HTTPServer
-import Models
 import Storage
 
 extension ServiceRuntime {

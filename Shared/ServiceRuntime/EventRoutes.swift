@@ -1,9 +1,9 @@
-import Auth
+import ConciergeAuth
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
 import HTTPServer
-import Models
 
 /// `GET /v1/events`: a service's events oldest first — a page, a long poll (`wait`), or a stream of
 /// Server-Sent Events (`Accept: text/event-stream`). An agent sees only the events whose audience it

@@ -1,9 +1,9 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Logging
-import Models
 import Storage
 import Synchronization
 

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// A service's OpenAPI document as `GET /openapi.json` serves it: the checked-in file, byte for byte,
 /// but for its top-level `servers`, which names where this service is reached — the address the

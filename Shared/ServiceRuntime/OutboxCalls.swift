@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 import Outbox
 
 /// Every call one service makes on another through its outbox, in one place: kind, receiver, path,

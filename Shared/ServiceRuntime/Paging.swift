@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// `limit` and `cursor` of every list route (SPEC §2): limit 1–500, default 50.
 public struct Paging: Sendable, Equatable {

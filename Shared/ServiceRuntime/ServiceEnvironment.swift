@@ -1,11 +1,11 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
 import Config
 import Events
-import HTTPClient
 import HTTPServer
-import Logging
 import Outbox
 import Storage
 import Webhooks

@@ -1,6 +1,6 @@
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import Logging
-import Models
 import Storage
 import Synchronization
 

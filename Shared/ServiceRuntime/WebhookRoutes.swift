@@ -1,7 +1,7 @@
+import ConciergeModels
 import Events
 import Foundation
 import HTTPServer
-import Models
 import Webhooks
 
 /// HTTP shape of `/v1/webhooks` (administrators), the same on every service: where its events are

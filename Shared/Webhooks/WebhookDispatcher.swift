@@ -1,10 +1,10 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
-import Logging
-import Models
 import Synchronization
 
 /// Delivers a service's events to its webhooks: at least once, in `seq` order per webhook, signed

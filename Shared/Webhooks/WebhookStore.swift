@@ -1,7 +1,7 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 
 /// Every line of SQL about webhooks: the administrators' resource, and what the dispatcher owes each.

@@ -1,9 +1,9 @@
 import ConciergeCore
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
-import Models
 import Storage
 import Testing
 

@@ -1,12 +1,12 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 import Storage
 import TestSupport
 

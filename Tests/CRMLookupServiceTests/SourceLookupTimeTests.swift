@@ -1,10 +1,10 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 import Storage
 import Synchronization
 import TestSupport

@@ -1,9 +1,9 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
-import Logging
-import Models
 import Storage
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
-import Clients
+import ConciergeClients
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Storage
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
-import Clients
+import ConciergeClients
+import ConciergeModels
 import Foundation
-import Models
 import Testing
 
 @testable import ConversationsService

@@ -1,10 +1,10 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 import Synchronization
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

@@ -1,8 +1,8 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

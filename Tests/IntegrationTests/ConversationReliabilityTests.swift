@@ -1,6 +1,6 @@
-import Clients
+import ConciergeClients
+import ConciergeModels
 import Foundation
-import Models
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
 import Foundation
-import HTTPClient
 import TestSupport
 import Testing
 

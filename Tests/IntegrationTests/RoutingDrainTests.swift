@@ -1,7 +1,7 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

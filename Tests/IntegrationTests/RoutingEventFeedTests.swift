@@ -1,9 +1,9 @@
-import Clients
+import ConciergeClients
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Foundation
 import Glibc
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Logging
-import Models
 import Synchronization
 
 /// A webhook receiver on loopback, served by our own `HTTPServer`: `POST /hook` keeps every delivery

@@ -1,9 +1,9 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

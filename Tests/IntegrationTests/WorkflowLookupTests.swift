@@ -1,9 +1,9 @@
-import Clients
+import ConciergeClients
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Logging
-import Models
 import TestSupport
 import Testing
 

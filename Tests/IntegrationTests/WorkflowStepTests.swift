@@ -1,7 +1,7 @@
-import Clients
+import ConciergeClients
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 import TestSupport
 import Testing
 

@@ -1,8 +1,8 @@
-import Auth
+import ConciergeAuth
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Testing
 
 /// CORS through the real server: preflights of existing routes answered without a token for listed

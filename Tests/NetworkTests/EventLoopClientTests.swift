@@ -1,7 +1,7 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import Synchronization
 import TestSupport
 import Testing

@@ -1,7 +1,7 @@
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Testing
 
 /// File answers (`Response.file`), sent from disk by the event loop, and `HTTPClient.download`.

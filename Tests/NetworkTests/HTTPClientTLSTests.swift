@@ -1,6 +1,6 @@
 import ConciergeCore
+import ConciergeHTTPClient
 import Foundation
-import HTTPClient
 import HTTPServer
 import TestSupport
 import Testing

@@ -1,9 +1,9 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Storage
 import Synchronization
 import TestSupport

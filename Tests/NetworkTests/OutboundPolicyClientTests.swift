@@ -1,5 +1,5 @@
+import ConciergeHTTPClient
 import Foundation
-import HTTPClient
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Storage
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Models
 import Synchronization
 import TestSupport
 import Testing

@@ -1,8 +1,8 @@
-import Auth
+import ConciergeAuth
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Testing
 
 /// Bearer-token checks on routes that are not open (SPEC §2 "Authentication and roles").

@@ -1,8 +1,8 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
 import Glibc
-import HTTPClient
-import Models
 import TestSupport
 import Testing
 

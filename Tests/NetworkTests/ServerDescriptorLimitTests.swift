@@ -1,6 +1,6 @@
+import ConciergeHTTPClient
 import Foundation
 import Glibc
-import HTTPClient
 import TestSupport
 import Testing
 

@@ -1,9 +1,9 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 import Synchronization
 import Testing
 

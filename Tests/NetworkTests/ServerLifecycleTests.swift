@@ -1,9 +1,9 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import Glibc
-import HTTPClient
-import Logging
-import Models
 import TestSupport
 import Testing
 

@@ -1,8 +1,8 @@
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import Synchronization
 import Testing
 

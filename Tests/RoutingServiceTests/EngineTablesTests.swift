@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 import TestSupport
 import Testing
 

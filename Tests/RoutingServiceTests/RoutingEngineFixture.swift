@@ -1,10 +1,10 @@
-import Clients
+import ConciergeClients
 import ConciergeCore
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Events
 import Foundation
-import Logging
-import Models
 import Outbox
 import Storage
 import TestSupport

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Events
-import Models
 import Testing
 
 @testable import RoutingService

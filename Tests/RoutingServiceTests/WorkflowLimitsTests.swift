@@ -1,6 +1,6 @@
-import Clients
+import ConciergeClients
 import ConciergeJSON
-import Models
+import ConciergeModels
 import Testing
 
 @testable import RoutingService

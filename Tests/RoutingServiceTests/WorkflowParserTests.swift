@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 import Testing
 
 @testable import RoutingService

@@ -1,8 +1,8 @@
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Logging
-import Models
 import Testing
 
 @testable import RoutingService

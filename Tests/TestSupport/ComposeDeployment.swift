@@ -1,4 +1,4 @@
-import Auth
+import ConciergeAuth
 import Foundation
 
 /// `compose/docker-compose.yml` mapped onto this machine, changing only what a machine without

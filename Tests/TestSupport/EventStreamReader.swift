@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import Glibc
-import Models
 import Synchronization
 
 /// A Server-Sent Events client for tests, on a plain socket so that it sees exactly what the server

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Random wire values for the fuzz tests of the JSON fast paths: text with every kind of character
 /// JSON treats specially (quotes, backslashes, slashes, control bytes, line separators, a BOM,

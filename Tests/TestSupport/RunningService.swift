@@ -1,7 +1,7 @@
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 
 /// One real service process started by the harness, with its own port and database file.
 public final class RunningService: @unchecked Sendable {

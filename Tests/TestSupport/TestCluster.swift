@@ -1,8 +1,8 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 
 /// A set of real service processes wired to each other on free ports, each with a temp database.
 /// Every service gets the URLs of all four, so one not started simply looks "down".

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 
-@testable import Models
+@testable import ConciergeModels
 
 /// The byte path `Addresses.email`/`e164` take for ASCII input gives exactly the answers of the
 /// general Unicode-aware functions.

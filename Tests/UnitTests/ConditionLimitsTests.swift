@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 import Testing
 
 /// `ConditionParser.Limits`: each bound refuses a tree past it with a message naming it, reading

@@ -1,5 +1,5 @@
+import ConciergeLogging
 import Foundation
-import Logging
 import TestSupport
 import Testing
 

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import Testing
 
 /// The `pattern`s the OpenAPI documents give text fields say what the services refuse: each is run

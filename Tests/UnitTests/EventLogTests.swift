@@ -1,8 +1,8 @@
 import ConciergeCore
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Storage
 import Synchronization
 import TestSupport

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Models
+@testable import ConciergeModels
 
 /// The JSON fast paths against the plain ones on random values: every `JSONWritable` type's bytes
 /// decode to the value itself and to the same JSON as `JSONEncoder`'s, and every `JSONReadable`

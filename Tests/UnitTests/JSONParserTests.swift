@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 import TestSupport
 import Testing
 

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Models
+@testable import ConciergeModels
 
 /// `JSONReadable`: the fast path of `JSONCoding.decode` builds exactly what `JSONDecoder` builds, and
 /// never accepts what `JSONDecoder` refuses (those fall back, so errors read as before).

@@ -1,9 +1,9 @@
+import ConciergeModels
 import Foundation
-import Models
 import TestSupport
 import Testing
 
-@testable import Auth
+@testable import ConciergeAuth
 
 /// HS256 tokens (SPEC §2) and the libcrypto primitives under them.
 @Suite struct JWTTests {

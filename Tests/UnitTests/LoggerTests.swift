@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Logging
+@testable import ConciergeLogging
 
 /// One JSON object per line with `ts`, `level`, `service`, `msg`, `requestId` (SPEC §2).
 @Suite struct LoggerTests {

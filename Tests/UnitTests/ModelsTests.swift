@@ -2,7 +2,7 @@ import ConciergeJSON
 import Foundation
 import Testing
 
-@testable import Models
+@testable import ConciergeModels
 
 /// Wire conventions of SPEC §2: problem documents, decoding errors, nulls, URL escapes, timestamps.
 @Suite struct ModelsTests {

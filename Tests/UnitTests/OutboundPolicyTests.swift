@@ -1,4 +1,4 @@
-import HTTPClient
+import ConciergeHTTPClient
 import Testing
 
 /// `IPAddress` classification and `OutboundPolicy`: which addresses URLs an administrator configures

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 import Testing
 
 @testable import HTTPServer

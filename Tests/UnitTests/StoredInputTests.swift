@@ -1,10 +1,10 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 import Testing
 
-@testable import Models
+@testable import ConciergeModels
 
 /// The one check of stored text, the list storage that no value can break, and the email, JSON and
 /// timestamp rules built on them.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// A contact's editable fields after validation and normalisation.
 struct ContactDraft: Equatable {

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Everything that can go wrong with a contact request, each with its problem document.
 enum ContactError: Error, Equatable, ProblemConvertible {

@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// What the contacts service tells the outside of a change to a contact: the event's type, and what
 /// its data adds to the contact as `GET /v1/contacts/{id}` shows it after the change.

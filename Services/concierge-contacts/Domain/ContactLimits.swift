@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// How large a contact may grow, checked on create, PATCH, resolve and merge — before, nothing bounded
 /// it but the 1 MiB body, and one request could store 10,000 tags. Lengths count Unicode scalars, as

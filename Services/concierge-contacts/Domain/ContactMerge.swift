@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Merging one contact into another: the survivor (the target) keeps its fields and gains the
 /// source's emails, phones and handles, its tags (case-insensitively once), the attributes it does

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// Applies a JSON merge patch (RFC 7396) to a contact's fields (SPEC §3 PATCH): `name` replaced,
 /// `attributes` merged with `null` removing a key, the lists replaced whole (`null` empties them).

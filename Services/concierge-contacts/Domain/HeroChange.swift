@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Setting a contact's dedicated hero. Replacing one hero by another hands the contact's open
 /// conversations to the new one (the conversations service is told); a first hero, or clearing it,

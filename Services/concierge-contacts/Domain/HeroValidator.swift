@@ -1,6 +1,6 @@
-import Clients
-import HTTPClient
-import Models
+import ConciergeClients
+import ConciergeHTTPClient
+import ConciergeModels
 
 /// Checks a dedicated hero with the routing service: the agent must exist and be active, the
 /// inbox must exist (SPEC §3). Routing down → 503; routing failing → 502.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// Normalisation and validation of the identities a contact owns (SPEC §3): emails trimmed, lower-cased
 /// and checked; phones in E.164, a number without `+` refused.

@@ -1,9 +1,9 @@
-import Clients
+import ConciergeClients
 import ConciergeCore
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/contacts (SPEC §3): decode, check, call the store, encode.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Events
-import Models
 import Outbox
 import ServiceRuntime
 import Storage

@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// A contact as a write left it, with its JSON as `GET /v1/contacts/{id}` answers it: encoded once,
 /// for the change's event and the route's answer alike (`POST /v1/contacts` and resolve are hot paths).

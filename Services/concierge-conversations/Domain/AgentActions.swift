@@ -1,7 +1,7 @@
-import Auth
-import Clients
-import HTTPClient
-import Models
+import ConciergeAuth
+import ConciergeClients
+import ConciergeHTTPClient
+import ConciergeModels
 import Outbox
 
 /// Agent actions that need the routing service's answer now (SPEC §4): transfer, reassign to the

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Conversation failures, each with its problem document.
 enum ConversationError: Error, ProblemConvertible {

@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// A smart folder's rule (SPEC §6): a condition tree over conversation and contact fields.
 enum FolderRule {

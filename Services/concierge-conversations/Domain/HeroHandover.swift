@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// A contact's dedicated hero was replaced: its open conversations go to the new hero at once —
 /// each assigned straight to an agent hero, or routed within an inbox hero. A pure decision: the

@@ -1,8 +1,8 @@
-import Clients
+import ConciergeClients
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import Outbox
 import ServiceRuntime
 

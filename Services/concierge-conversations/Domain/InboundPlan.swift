@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// What one inbound message does (threading, reopening, spam, routing), decided from the state it
 /// needs and applied by `ConversationStore.recordInbound` in one transaction. Pure: no clock, no ids,

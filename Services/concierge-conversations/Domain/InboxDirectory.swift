@@ -1,6 +1,6 @@
-import Clients
+import ConciergeClients
+import ConciergeModels
 import Foundation
-import Models
 import Synchronization
 
 /// Inbox sender names and signatures for agents' replies, asked of routing and remembered: in

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// What the conversations service checks in a body before it stores anything from it, public or
 /// internal alike: an internal caller is another service, trusted with its token, not with its data.

@@ -1,8 +1,8 @@
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
-import HTTPClient
-import Models
 import Outbox
 import ServiceRuntime
 

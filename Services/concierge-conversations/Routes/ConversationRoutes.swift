@@ -1,8 +1,8 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/inbound and /v1/conversations (SPEC §4): the inbound pipeline, and agents' reads and

@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/folders (SPEC §6): managers edit, everyone reads.

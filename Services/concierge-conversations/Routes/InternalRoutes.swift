@@ -1,6 +1,6 @@
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// Calls from the other services, delivered by their outboxes (at least once; each applied once).

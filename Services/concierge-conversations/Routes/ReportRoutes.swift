@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Models
 import ServiceRuntime
 
 /// `GET /v1/reports/conversations` (SPEC §4): counts and response-time percentiles over the

@@ -1,8 +1,8 @@
-import Auth
-import Clients
+import ConciergeAuth
+import ConciergeClients
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import Outbox
 import ServiceRuntime
 

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Events
-import Models
 import Storage
 
 /// The conversations service's events, each recorded in the transaction of its change. Their `data`

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import Outbox
 import ServiceRuntime
 import Storage

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 
 extension ConversationStore {

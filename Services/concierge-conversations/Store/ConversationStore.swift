@@ -1,6 +1,6 @@
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Outbox
 import ServiceRuntime
 import Storage

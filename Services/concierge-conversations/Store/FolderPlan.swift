@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 import Storage
 
 /// Which part of a folder rule finds the conversations. `FolderQuery` walks one index

@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 import Storage
 
 /// Compiles a folder rule to one SELECT over `conversations`, newest first and paged by `seq`, so

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 
 /// A smart folder as stored and answered.

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// An opening or closing of a source's breaker as the outside is told of it: its type, and its data —
 /// the source as `GET /v1/sources/{name}` shows it after the change (header values masked), then what

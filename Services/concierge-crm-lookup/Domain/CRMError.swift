@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// CRM-lookup failures, each with its problem document.
 enum CRMError: Error, ProblemConvertible {

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// A customer upsert after validation: email/phone normalised like contacts (SPEC §7).
 struct CustomerDraft: Sendable, Equatable {

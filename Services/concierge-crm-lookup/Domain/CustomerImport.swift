@@ -1,7 +1,7 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
 import Glibc
-import Models
 import Storage
 
 /// `POST /v1/customers/import` (SPEC §7): reads the spooled body in chunks, parses NDJSON or CSV

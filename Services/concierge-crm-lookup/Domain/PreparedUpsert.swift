@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// A customer upsert worked out as far as it can be without the database: the draft, and the new
 /// customer it becomes if nobody owns its email or phone yet. An import prepares these on its reading

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension Source {
     /// The source as reads show it (`GET /v1/sources`, and its breaker events): header values are

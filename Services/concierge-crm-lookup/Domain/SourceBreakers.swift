@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// The CRM sources' breakers as the outside learns of them. An opening or a closing is applied inside
 /// a write transaction together with its event (`BreakerEvent`), so that the events follow the

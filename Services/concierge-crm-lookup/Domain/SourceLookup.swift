@@ -1,9 +1,9 @@
 import ConciergeCore
+import ConciergeHTTPClient
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Logging
-import Models
 
 /// Lookups against external CRM sources (SPEC §7): fill the URL template (values percent-encoded),
 /// GET it within the source's timeout, cache the answer for its TTL, serve a stale answer when the

@@ -1,8 +1,8 @@
 import ConciergeCore
+import ConciergeLogging
+import ConciergeModels
 import Foundation
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/customers and /v1/lookup (SPEC §7): directory upserts and import, and lookups that

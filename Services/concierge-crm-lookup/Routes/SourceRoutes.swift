@@ -1,7 +1,7 @@
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/sources (SPEC §7): external CRMs, administrators only.

@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// A customer as stored: its JSON as answered, so a lookup copies bytes. Written and read without
 /// `JSONEncoder`/`JSONDecoder`, which cost more than the insert itself during an import.

@@ -1,6 +1,6 @@
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Storage
 
 /// Every line of the directory's SQL.

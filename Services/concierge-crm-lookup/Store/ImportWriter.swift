@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import Storage
 
 /// The writer thread of an import: applies prepared batches in order while the import's reading thread

@@ -1,6 +1,6 @@
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Storage
 
 /// External CRM sources and their lookup cache.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Events
-import Models
 import Storage
 
 /// One of the CRM-lookup service's write transactions on its sources, lent by `SourceStore.write`:

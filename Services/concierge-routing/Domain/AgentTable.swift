@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Every agent, by id, kept in one array: an agent's slot (its index) never changes, because agents
 /// are deactivated, never removed. Picking a member of an inbox reads the members' slots straight

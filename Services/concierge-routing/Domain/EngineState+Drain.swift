@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension EngineState {
     /// Assigns waiting conversations of the given inboxes while eligible members have room: per

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension EngineState {
     /// Where a routing rule sends a conversation.

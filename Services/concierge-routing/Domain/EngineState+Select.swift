@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension EngineState {
     /// Why an agent cannot take a conversation on a channel now.

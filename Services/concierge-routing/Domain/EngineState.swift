@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import ServiceRuntime
 
 /// Everything routing decides from, in memory, mirrored row by row in SQLite. Only `RoutingEngine`

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 extension RoutingEngine {
     /// Inboxes newest first (SPEC §2).

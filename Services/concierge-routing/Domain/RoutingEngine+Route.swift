@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension RoutingEngine {
     /// `POST /v1/route`: decides where the conversation goes, idempotent on (conversation, message).

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 extension RoutingEngine {
     /// Runs or resumes the workflow for this request, or `nil` when default routing applies.

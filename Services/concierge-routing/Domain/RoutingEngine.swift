@@ -1,7 +1,7 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeModels
 import Foundation
-import Models
 import Outbox
 import Storage
 import Synchronization

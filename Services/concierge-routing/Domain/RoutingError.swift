@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Routing failures, each with its problem document.
 enum RoutingError: Error, ProblemConvertible {

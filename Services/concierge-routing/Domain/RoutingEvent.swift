@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// What routing tells the outside (SPEC §9), as its changes decide it: each event carries the
 /// resource as it is after the change — the JSON its `GET` answers — and the agent who may see it

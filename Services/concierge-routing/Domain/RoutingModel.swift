@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// An agent as the engine holds it: the stored fields plus its live load.
 struct AgentRecord: Sendable {

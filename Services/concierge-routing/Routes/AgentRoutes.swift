@@ -1,7 +1,7 @@
-import Auth
+import ConciergeAuth
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/agents (SPEC §5): administrators create and edit agents, an agent sets its own

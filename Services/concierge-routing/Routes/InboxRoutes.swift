@@ -1,5 +1,5 @@
+import ConciergeModels
 import HTTPServer
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/inboxes and /v1/queues (SPEC §5): inboxes with their members and strategy, queues

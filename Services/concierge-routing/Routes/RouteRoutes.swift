@@ -1,6 +1,6 @@
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/route, /v1/routes, /v1/assignments and routing's internal routes (SPEC §5): a route

@@ -1,7 +1,7 @@
 import ConciergeJSON
+import ConciergeLogging
+import ConciergeModels
 import HTTPServer
-import Logging
-import Models
 import ServiceRuntime
 
 /// HTTP shape of /v1/workflow (SPEC §5 "The routing workflow").

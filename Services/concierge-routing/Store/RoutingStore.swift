@@ -1,5 +1,5 @@
+import ConciergeModels
 import Events
-import Models
 import Storage
 
 /// Every line of routing's SQL. The engine calls the write helpers inside its own `db.write`, so a

@@ -1,7 +1,7 @@
 import ConciergeJSON
+import ConciergeModels
 import Events
 import Foundation
-import Models
 import Storage
 import Synchronization
 

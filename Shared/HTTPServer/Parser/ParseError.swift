@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// Why a request could not be parsed. Each answers with its status and closes the connection.
 public enum ParseError: Error, Equatable, Sendable {

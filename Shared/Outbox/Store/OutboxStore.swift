@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 import Storage
 
 /// Every statement the outbox runs on its tables (`OutboxSchema`), each on a connection the caller

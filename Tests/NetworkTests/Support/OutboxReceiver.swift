@@ -1,10 +1,10 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 import Outbox
 import Storage
 import Synchronization

@@ -1,10 +1,10 @@
-import Auth
+import ConciergeAuth
 import ConciergeCore
+import ConciergeHTTPClient
+import ConciergeLogging
+import ConciergeModels
 import Foundation
-import HTTPClient
 import HTTPServer
-import Logging
-import Models
 
 /// The secret every test token is signed with (≥ 32 bytes, as SPEC §1 requires).
 let testSecret = "network-tests-secret-0123456789abcdef"

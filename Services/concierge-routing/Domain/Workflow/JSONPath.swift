@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// The JSONPath subset workflows use to copy values out of a CRM record: `$`, `.name`,
 /// `["name"]` and `[index]` (e.g. `$.customerType`, `$.tiers[0].name`).

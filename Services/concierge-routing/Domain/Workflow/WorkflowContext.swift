@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// What a workflow run knows while it runs: the contact (updated when an `ask` saves an answer),
 /// the channel, the message that woke it, and its variables.

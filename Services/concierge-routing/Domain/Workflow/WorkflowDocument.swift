@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// A routing workflow (SPEC §5 "The routing workflow"): named steps from `start` to an `assign`.
 struct WorkflowDocument: Sendable, Equatable {

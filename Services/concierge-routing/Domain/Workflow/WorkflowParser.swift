@@ -1,6 +1,6 @@
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// Reads a workflow document from JSON and checks it whole (SPEC §5): unknown step types or fields,
 /// missing or dangling `start`/`goto`/`next`, unreachable steps, loops that pass no `ask`, and ids

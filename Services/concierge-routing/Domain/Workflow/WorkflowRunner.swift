@@ -1,7 +1,7 @@
-import Clients
+import ConciergeClients
 import ConciergeJSON
+import ConciergeModels
 import Foundation
-import Models
 
 /// A paused run, persisted while a workflow waits for the customer's answer to an `ask`.
 struct WorkflowRun: Sendable, Codable, Equatable {

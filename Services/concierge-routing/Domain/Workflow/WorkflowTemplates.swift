@@ -1,5 +1,5 @@
 import ConciergeJSON
-import Models
+import ConciergeModels
 
 /// `GET /v1/workflow/templates` (SPEC §5): `vip-routing`, `dedicated-hero-rules`, `loyalty-priority-queues`.
 enum WorkflowTemplates {

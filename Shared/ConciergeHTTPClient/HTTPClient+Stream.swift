@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import Glibc
-import Models
 import Synchronization
 
 /// An answer whose body arrives over time (Server-Sent Events, say): its head at once, its body as

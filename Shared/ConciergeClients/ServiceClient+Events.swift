@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// `GET /v1/events`, the same on every service.
 extension ServiceClient {

@@ -1,5 +1,5 @@
-import HTTPClient
-import Models
+import ConciergeHTTPClient
+import ConciergeModels
 
 /// Typed client of the conversations service (SPEC §4): inbound messages, conversations and agents'
 /// actions on them, reports.

@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// An outgoing request to an `http://` or `https://` URL.
 public struct ClientRequest: Sendable {

@@ -1,7 +1,7 @@
-import Auth
+import ConciergeAuth
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 import Synchronization
 
 /// Why a typed call failed: the service answered with a problem, or no answer came.

@@ -1,5 +1,5 @@
-import HTTPClient
-import Models
+import ConciergeHTTPClient
+import ConciergeModels
 
 extension ServiceClient {
     /// `GET /healthz`: the process is up.

@@ -1,6 +1,6 @@
+import ConciergeModels
 import Foundation
 import Glibc
-import Models
 
 extension HTTPClient {
     /// Sends `request` on a connection of its own and streams a 2xx answer's body (framed by

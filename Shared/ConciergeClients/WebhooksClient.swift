@@ -1,4 +1,4 @@
-import Models
+import ConciergeModels
 
 /// `/v1/webhooks` of one service (administrator tokens): the same on every service, reached through
 /// each typed client's `webhooks`.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 import Synchronization
 
 /// The claims Concierge reads from a token (SPEC §2: `sub`, `role` and `exp` required, `iat` optional).

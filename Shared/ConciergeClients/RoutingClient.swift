@@ -1,5 +1,5 @@
-import HTTPClient
-import Models
+import ConciergeHTTPClient
+import ConciergeModels
 
 /// Typed client of the routing service (SPEC §5): agents and their availability, inboxes, queues, route
 /// decisions and assignments.

@@ -1,6 +1,6 @@
+import ConciergeHTTPClient
+import ConciergeModels
 import Foundation
-import HTTPClient
-import Models
 
 /// Reads Server-Sent Events (the WHATWG HTML standard's format) from a byte stream: messages are
 /// separated by a blank line; `data:` lines join with line breaks; comments (`:`) are skipped.

@@ -1,5 +1,5 @@
+import ConciergeModels
 import Foundation
-import Models
 
 /// A small logging value: service name, level, sink and metadata (such as `requestId`).
 /// Copied per request with its request id; writes one JSON object per line (SPEC §2).

@@ -1,5 +1,5 @@
-import HTTPClient
-import Models
+import ConciergeHTTPClient
+import ConciergeModels
 
 /// Typed client of the contacts service (SPEC §3): contacts and their identities, resolve, merge, blocking
 /// and the dedicated hero.

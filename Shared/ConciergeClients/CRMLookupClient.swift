@@ -1,6 +1,6 @@
+import ConciergeHTTPClient
 import ConciergeJSON
-import HTTPClient
-import Models
+import ConciergeModels
 
 /// Typed client of the CRM-lookup service (SPEC §7): the customer directory and its import, lookups, and
 /// external CRM sources.

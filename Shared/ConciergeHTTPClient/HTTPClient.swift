@@ -1,6 +1,6 @@
 import ConciergeCore
+import ConciergeModels
 import Foundation
-import Models
 import Synchronization
 
 /// An HTTP/1.1 client for http and https (TLS via libssl) with a keep-alive pool per scheme, host
