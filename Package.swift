@@ -100,6 +100,14 @@ let package = Package(
             exclude: ["openapi-none.md"],
             swiftSettings: settings
         ),
+        // What an application using the library looks like: built with the tests, run by
+        // `ClientLibraryExampleTests`.
+        .executableTarget(
+            name: "concierge-example",
+            dependencies: ["ConciergeClients", "ConciergeModels"],
+            path: "Tests/Example",
+            swiftSettings: settings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["ConciergeClients", "ConciergeAuth", "ConciergeHTTPClient", "ConciergeModels", "CTLS"],
