@@ -278,4 +278,34 @@ import Testing
             #expect(next.seq == first.seq + 2)
         }
     }
+
+    @Test func anHTTPSWebhookIsDeliveredOverTLSWithTheTrustedAuthority() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "concierge-hook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let authority = try TestCertificate.authority("Concierge Test CA")
+        let caFile = folder.appendingPathComponent("ca.pem").path
+        try authority.writePEM(to: caFile)
+        let receiver = try TLSTestServer(certificate: authority.issue(for: ["127.0.0.1", "localhost"])) { _ in (204, "")
+        }
+        defer { receiver.stop() }
+        var environment = Self.fastRetries
+        environment["CONCIERGE_CA_FILE"] = caFile
+        try await withServices([.contacts], environment: environment) { cluster in
+            let contacts = cluster.contacts(as: .administrator)
+            let webhook = try await contacts.webhooks.create(
+                NewWebhook(url: "https://localhost:\(receiver.port)/hooks/contacts", types: ["contact.*"]))
+            _ = try await contacts.create(NewContact(name: "Tess", emails: ["tess@example.com"]))
+            _ = try await contacts.create(NewContact(name: "Uma", emails: ["uma@example.com"]))
+            #expect(await eventually(within: 10) { receiver.bodies.count == 2 })
+            #expect(receiver.targets == ["/hooks/contacts", "/hooks/contacts"])
+            #expect(receiver.acceptedCount == 1, "one pooled TLS connection")
+            let delivered = receiver.bodies.compactMap { try? JSONDecoder().decode(EventEnvelope.self, from: Data($0)) }
+            #expect(delivered.map(\.type) == ["contact.created", "contact.created"])
+            #expect(delivered.map { $0[data: "name"] } == ["Tess", "Uma"])
+            let log = try await contacts.webhooks.deliveries(webhook.id).items
+            #expect(log.map(\.status) == [.succeeded, .succeeded])
+        }
+    }
 }

@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// A tiny blocking https server on 127.0.0.1 for tests, using libssl: each connection gets a thread
-/// that completes the handshake, then answers GETs with keep-alive. It counts connections and
-/// finished handshakes and records request targets, so a test can tell TLS really carried them.
+/// that completes the handshake, then answers requests with keep-alive (a body framed by
+/// `Content-Length` is read and kept). It counts connections and finished handshakes and records
+/// request targets and bodies, so a test can tell TLS really carried them.
 public final class TLSTestServer: Sendable {
     /// Status and JSON body for a request target.
     public typealias Handler = @Sendable (_ target: String) -> (status: Int, body: String)
@@ -23,6 +24,7 @@ public final class TLSTestServer: Sendable {
         var accepted = 0
         var handshakes = 0
         var targets: [String] = []
+        var bodies: [[UInt8]] = []
     }
 
     /// Connections accepted so far.
@@ -31,6 +33,8 @@ public final class TLSTestServer: Sendable {
     public var handshakeCount: Int { state.withLock { $0.handshakes } }
     /// Request targets received over TLS, in order.
     public var targets: [String] { state.withLock { $0.targets } }
+    /// Request bodies received (empty for a request without one), in order.
+    public var bodies: [[UInt8]] { state.withLock { $0.bodies } }
 
     /// Serves `certificate` (its key stays in memory) until `stop()`.
     /// - Parameter answersPerConnection: after this many answers a connection is closed when the next
@@ -95,9 +99,12 @@ public final class TLSTestServer: Sendable {
         state.withLock { $0.handshakes += 1 }
         var buffer: [UInt8] = []
         var answered = 0
-        while let target = readRequest(ssl, &buffer) {
+        while let (target, body) = readRequest(ssl, &buffer) {
             guard answered < answersPerConnection else { return }
-            state.withLock { $0.targets.append(target) }
+            state.withLock {
+                $0.targets.append(target)
+                $0.bodies.append(body)
+            }
             let (status, body) = handler(target)
             let answer =
                 "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
@@ -120,15 +127,24 @@ public final class TLSTestServer: Sendable {
         return false
     }
 
-    /// The target of the next request head, or `nil` when the client left, TLS failed or we stopped.
-    private func readRequest(_ ssl: OpaquePointer, _ buffer: inout [UInt8]) -> String? {
+    /// The target and body of the next request, or `nil` when the client left, TLS failed or we stopped.
+    private func readRequest(_ ssl: OpaquePointer, _ buffer: inout [UInt8]) -> (String, [UInt8])? {
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var head: String?
+        var length = 0
         while !isStopped {
-            if let end = buffer.firstRange(of: [13, 10, 13, 10]) {
-                let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
+            if head == nil, let end = buffer.firstRange(of: [13, 10, 13, 10]) {
+                head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
                 buffer.removeSubrange(..<end.upperBound)
+                for line in head?.split(separator: "\r\n") ?? [] where line.lowercased().hasPrefix("content-length:") {
+                    length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+            if let head, buffer.count >= length {
+                let body = Array(buffer[..<length])
+                buffer.removeSubrange(..<length)
                 let parts = head.prefix { $0 != "\r" }.split(separator: " ")
-                return parts.count >= 2 ? String(parts[1]) : nil
+                return parts.count >= 2 ? (String(parts[1]), body) : nil
             }
             ERR_clear_error()
             let n = chunk.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
