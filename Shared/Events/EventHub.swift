@@ -21,6 +21,8 @@ public final class EventHub: Sendable {
     private struct Waiter {
         let filter: EventFilter
         let continuation: CheckedContinuation<Void, Never>
+        /// Ends the wait at its time; cancelled when an event ends it first (no sleeper lingers).
+        var timeout: Task<Void, Never>?
     }
 
     private struct State {
@@ -61,6 +63,7 @@ public final class EventHub: Sendable {
             }
             for (id, waiter) in state.waiters where waiter.filter.matches(event) {
                 woken.append(waiter.continuation)
+                waiter.timeout?.cancel()
                 state.waiters[id] = nil
             }
         }
@@ -139,10 +142,16 @@ public final class EventHub: Sendable {
                 continuation.resume()
                 return
             }
-            Task {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            let timeout = Task {
+                guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
                 self.endWait(id)
             }
+            let stillWaiting = state.withLock { state in
+                guard state.waiters[id] != nil else { return false }
+                state.waiters[id]?.timeout = timeout
+                return true
+            }
+            if !stillWaiting { timeout.cancel() }
         }
     }
 
@@ -155,6 +164,7 @@ public final class EventHub: Sendable {
     public func close() {
         let waiters = state.withLock { state in
             state.isClosed = true
+            for waiter in state.waiters.values { waiter.timeout?.cancel() }
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
         }
