@@ -18,7 +18,9 @@ import Synchronization
 public final class TimerScheduler: Sendable {
     /// What runs when a timer of one kind fires: inside the write transaction open on the connection,
     /// which also deletes the timer. It may change rows, record events, enqueue outbox calls and set
-    /// follow-up timers (`timers`, even of the same kind and key); throwing undoes all of it.
+    /// follow-up timers (`timers`, even of the same kind and key); throwing undoes all of it. It runs
+    /// holding the service's one writer, so it only reads and writes: calls on other services go
+    /// through the outbox, never inline.
     public typealias Handler = @Sendable (Connection, ScheduledTimer) throws -> Void
 
     /// The timers this scheduler fires: stores set and cancel them through it, which wakes the
