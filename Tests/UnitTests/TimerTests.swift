@@ -49,6 +49,23 @@ import Timers
         try db.read { try timers.find($0, kind: kind, key: key) }
     }
 
+    @Test func aManualClockRingsItsAlarmsWhenMovedPastThemEarliestFirst() {
+        let time = ManualTime()
+        let start = time.now
+        let rung = Mutex<[String]>([])
+        time.alarm(at: start + 20) { rung.withLock { $0.append("b") } }
+        time.alarm(at: start + 10) { rung.withLock { $0.append("a") } }
+        time.alarm(at: start + 60) { rung.withLock { $0.append("c") } }
+        time.advance(by: 9)
+        #expect(rung.withLock { $0 }.isEmpty)
+        time.advance(by: 11)
+        #expect(rung.withLock { $0 } == ["a", "b"])
+        // A moment already reached rings at once; each alarm rings once.
+        time.alarm(at: start) { rung.withLock { $0.append("now") } }
+        time.advance(by: 100)
+        #expect(rung.withLock { $0 } == ["a", "b", "now", "c"])
+    }
+
     @Test func schedulingAgainReplacesTheTimerAndCancellingRemovesIt() throws {
         try withTemporaryFolder { folder in
             let db = try Self.open(folder)
