@@ -71,6 +71,8 @@ let package = Package(
         shared("Outbox", ["Storage", "ConciergeHTTPClient", "ConciergeLogging"]),
         // Each service's events: recorded with the change they report, read back, streamed live.
         shared("Events", ["ConciergeCore", "ConciergeJSON", "ConciergeModels", "Storage"]),
+        // Each service's timers: set with the change that needs them, fired once each when due.
+        shared("Timers", ["ConciergeCore", "ConciergeLogging", "Storage"]),
         // Each service's webhooks: the resource, and signed, ordered, retried delivery of its events.
         shared(
             "Webhooks",
@@ -120,7 +122,7 @@ let package = Package(
             dependencies: [
                 "Storage", "HTTPServer", "ConciergeHTTPClient", "ConciergeAuth", "Config", "ConciergeLogging",
                 "ConciergeModels", "ConciergeCore",
-                "ConciergeCLI", "Events", "TestSupport",
+                "ConciergeCLI", "Events", "Timers", "TestSupport",
             ],
             path: "Tests/UnitTests",
             swiftSettings: settings
