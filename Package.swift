@@ -82,7 +82,7 @@ let package = Package(
         service("CRMLookupService", folder: "concierge-crm-lookup", ["CSystem"]),
         .executableTarget(
             name: "ConciergeCLI",
-            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient", "Storage"],
+            dependencies: ["Clients", "Auth", "Config", "Logging", "Models", "HTTPClient", "Storage", "Events"],
             path: "Services/concierge",
             exclude: ["openapi-none.md"],
             swiftSettings: settings

@@ -74,6 +74,11 @@ import Testing
         ["status", "--verbose"],
         ["demo", "--forse"],
         ["demo", "--force", "--force"],
+        ["events", "--service", "billing"],
+        ["events", "--types", "Conversation.*"],
+        ["events", "--follow", "--follow"],
+        ["events", "--after", "12"],
+        ["events", "--follow", "now"],
         ["up", "--data"],
         ["probe"],
         ["probe", "http://127.0.0.1:8081/readyz", "http://127.0.0.1:8082/readyz"],
@@ -131,7 +136,7 @@ import Testing
     func helpListsTheCommands(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
         #expect(result.status == 0)
-        for command in ["concierge up", "concierge token", "concierge demo", "concierge probe"] {
+        for command in ["concierge up", "concierge token", "concierge demo", "concierge events", "concierge probe"] {
             #expect(result.stdout.contains(command))
         }
     }
@@ -139,7 +144,7 @@ import Testing
     /// `concierge up --help` is about `up`, not the whole usage.
     @Test(arguments: [
         ["up", "--help"], ["up", "-h"], ["help", "up"], ["up", "--data", "somewhere", "--help"], ["token", "-h"],
-        ["demo", "--help"],
+        ["demo", "--help"], ["events", "--help"], ["events", "--follow", "-h"],
     ])
     func aCommandsHelpIsItsOwn(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
@@ -148,10 +153,15 @@ import Testing
         let command = arguments.first == "help" ? arguments[1] : arguments[0]
         #expect(result.stdout.hasPrefix("concierge \(command) "), "\(result.stdout)")
         #expect(!result.stdout.contains("Commands:"), "the global usage: \(result.stdout)")
-        for other in ["up", "token", "demo"] where other != command {
+        for other in ["up", "token", "demo", "events"] where other != command {
             #expect(!result.stdout.contains("concierge \(other) "), "\(other)'s help in \(command)'s")
         }
         if command == "up" { #expect(result.stdout.contains("--data DIR") && result.stdout.contains("--bin DIR")) }
+        if command == "events" {
+            for option in ["--service NAME", "--types LIST", "--after POSITIONS", "--follow"] {
+                #expect(result.stdout.contains(option), "\(option)")
+            }
+        }
     }
 
     /// `probe` is what the compose health checks run inside the image (which has no curl); when the URL
