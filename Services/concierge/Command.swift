@@ -100,7 +100,8 @@ enum Command: Equatable {
         "demo": """
         concierge demo [--force]
           Sets up inboxes, agents, a dedicated hero, CRM entries and a workflow in the running suite
-          (the *_URL or *_PORT variables, and the suite's secret), then plays a scripted day.
+          (the *_URL or *_PORT variables, and the suite's secret), then plays a scripted day and sums up
+          the events it produced.
           --force             replace the routing workflow even if it is not one an earlier demo saved
         """,
         "events": """

@@ -259,6 +259,19 @@ import Testing
             #expect(out.contains("3. A gold loyalty member calls\n   → waiting in the Priority queue"))
             #expect(out.contains("dedicatedHero: hero agent Hana is away; messaging goes to hero inbox Support"))
             #expect(out.contains("Hi Helga, we are connecting you with your dedicated agent."))
+            // It ends with what the day told the outside: the events of its four conversations (of the
+            // day only: the contact set up before it, Helga, is not among contacts' new ones).
+            let summary = try #require(out.range(of: "What the day told the outside: "))
+            let lines = out[summary.lowerBound...].split(separator: "\n")
+            #expect(lines.contains { $0.hasPrefix("   conversations  conversation.created ×4, message.created ×") })
+            #expect(lines.contains { $0.hasPrefix("   contacts ") && $0.contains("contact.created ×3") })
+            #expect(
+                lines.last == "   `concierge events` prints them as JSON lines; `--follow` streams them as they happen."
+            )
+            let count = try #require(lines.first.flatMap { Int($0.split(separator: " ")[6]) })
+            let counted = lines.dropFirst().dropLast().flatMap { $0.split(separator: "×").dropFirst() }
+                .compactMap { Int($0.prefix { $0.isNumber }) }
+            #expect(counted.reduce(0, +) == count)
         }
     }
 

@@ -133,4 +133,20 @@ import Testing
         }
     }
 
+    @Test func theDemoSumsUpItsDayPerServiceAndType() {
+        let lines = DemoEvents.summary([
+            Self.event("contacts", 1, at: "01.000", type: "contact.created"),
+            Self.event("conversations", 1, at: "01.500", type: "conversation.created"),
+            Self.event("conversations", 2, at: "01.600", type: "message.created"),
+            Self.event("contacts", 2, at: "02.000", type: "contact.created"),
+            Self.event("conversations", 3, at: "02.100", type: "message.created"),
+        ])
+        #expect(
+            lines == [
+                "What the day told the outside: 5 events in the services' feeds",
+                "   contacts       contact.created ×2",
+                "   conversations  conversation.created ×1, message.created ×2",
+                "   `concierge events` prints them as JSON lines; `--follow` streams them as they happen.",
+            ])
+    }
 }
