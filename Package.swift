@@ -96,7 +96,7 @@ let package = Package(
             name: "ConciergeCLI",
             dependencies: [
                 "ConciergeClients", "ConciergeAuth", "Config", "ConciergeLogging", "ConciergeModels",
-                "ConciergeHTTPClient", "Storage",
+                "ConciergeHTTPClient", "Storage", "Events",
             ],
             path: "Services/concierge",
             exclude: ["openapi-none.md"],

@@ -7,6 +7,7 @@ enum Command: Equatable {
     case up(UpCommand)
     case probe(ProbeCommand)
     case demo(DemoCommand)
+    case events(EventsCommand)
     case status(StatusCommand)
     case backup(BackupCommand)
     case restore(RestoreCommand)
@@ -31,6 +32,7 @@ enum Command: Equatable {
             case "up": return .up(try UpCommand(parsing: options))
             case "probe": return .probe(try ProbeCommand(parsing: options))
             case "demo": return .demo(try DemoCommand(parsing: options))
+            case "events": return .events(try EventsCommand(parsing: options))
             case "status": return .status(try StatusCommand(parsing: options))
             case "backup": return .backup(try BackupCommand(parsing: options))
             default: return .restore(try RestoreCommand(parsing: options))
@@ -44,7 +46,7 @@ enum Command: Equatable {
     }
 
     /// The commands in the order the usage lists them.
-    static let names = ["up", "status", "token", "demo", "backup", "restore", "probe"]
+    static let names = ["up", "status", "token", "demo", "events", "backup", "restore", "probe"]
 
     static let usage = """
         Usage: concierge <command> [options]
@@ -53,6 +55,7 @@ enum Command: Equatable {
           up      Run the four services here, restart any that dies, stop all on Ctrl-C.
           token   Print a signed access token (JWT) for the services.
           demo    Set up a small contact centre in the running suite and play a scripted day.
+          events  Print the suite's events as JSON lines, merged in time order; --follow keeps streaming.
           status  Health, readiness and key metrics of each service, in one table.
           backup  Take consistent online copies of the four databases into a folder.
           restore Put a backup's databases in place while the services are stopped.
@@ -97,8 +100,22 @@ enum Command: Equatable {
         "demo": """
         concierge demo [--force]
           Sets up inboxes, agents, a dedicated hero, CRM entries and a workflow in the running suite
-          (the *_URL or *_PORT variables, and the suite's secret), then plays a scripted day.
+          (the *_URL or *_PORT variables, and the suite's secret), then plays a scripted day and sums up
+          the events it produced.
           --force             replace the routing workflow even if it is not one an earlier demo saved
+        """,
+        "events": """
+        concierge events [--service NAME] [--types LIST] [--after POSITIONS] [--follow]
+          Prints the events the running suite keeps (the *_URL or *_PORT variables, and the suite's
+          secret) as JSON lines, each exactly as its service sent it, merged across the services in time
+          order (occurredAt, then service, then seq), then exits.
+          --service NAME      only this service's: contacts, conversations, routing or crm-lookup
+          --types LIST        comma-separated types or prefixes, e.g. conversation.*,agent.availability_changed
+          --after POSITIONS   start after these seqs, e.g. contacts=12,routing=40 (a service not named starts
+                              at its oldest kept event); with --service, a bare seq
+          --follow            then keep printing new events as they arrive, from every service's stream, until
+                              Ctrl-C; a stream that ends is resumed after its last event. On stopping, the
+                              positions to go on from are printed on stderr as an --after value.
         """,
         "token": """
         concierge token --role ROLE [--sub SUBJECT] [--ttl TTL] [--secret-file PATH]

@@ -7,7 +7,8 @@ import Foundation
 /// `concierge demo` (SPEC §8): against a running suite, sets up a small contact centre — inboxes,
 /// agents, a dedicated hero, VIP and loyalty entries in the CRM directory, and a workflow built from
 /// the `vip-routing` template with a loyalty branch for calls — then plays a scripted day and prints
-/// where each conversation went and the trace of why. Names carry a run id, so it can run again.
+/// where each conversation went and the trace of why, and what the day told the outside (the events
+/// its services committed). Names carry a run id, so it can run again.
 /// A workflow that no demo saved is not replaced unless `--force` says so.
 struct DemoCommand: Equatable {
     /// Replace the routing workflow even when no earlier demo saved it.
@@ -43,7 +44,13 @@ struct DemoCommand: Equatable {
                 return 1
             }
             try await demo.setUp()
+            let dayEvents = DemoEvents(
+                feeds: suite.members.map {
+                    EventFeed(name: $0.name, client: ServiceClient(baseURL: $0.url, tokens: admin), types: nil)
+                })
+            let before = try await dayEvents.ends()
             try await demo.playTheDay()
+            for line in DemoEvents.summary(try await dayEvents.events(after: before)) { Console.out(line) }
             return 0
         } catch let error as ServiceError {
             Console.err("concierge demo: \(FailureReason.of(error))")

@@ -1,5 +1,5 @@
 /// Reads the `--name value` and `--name=value` options that follow a command name.
-/// Every option of the CLI takes a value, so there are no flags to tell apart.
+/// Every option it reads takes a value; a command with a flag (`events --follow`) takes it out first.
 struct OptionReader {
     private var words: ArraySlice<String>
     private var seen: Set<String> = []

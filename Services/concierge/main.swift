@@ -20,6 +20,8 @@ do throws(CLIError) {
         status = await command.run()
     case .demo(let command):
         status = try await command.run(environment: environment)
+    case .events(let command):
+        status = try await command.run(environment: environment)
     case .status(let command):
         status = try await command.run(environment: environment)
     case .backup(let command):

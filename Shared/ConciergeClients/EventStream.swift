@@ -99,28 +99,52 @@ public struct EventStream: AsyncSequence, Sendable {
     public func close() { response.close() }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(chunks: response.body.makeAsyncIterator(), closer: Closer(response: response))
+        Iterator(received: received.makeAsyncIterator())
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var chunks: AsyncThrowingStream<[UInt8], any Error>.Iterator
-        let closer: Closer
-        var parser = ServerSentEventParser()
-        var ready: [EventEnvelope] = []
-
-        init(chunks: AsyncThrowingStream<[UInt8], any Error>.Iterator, closer: Closer) {
-            self.chunks = chunks
-            self.closer = closer
-        }
+        var received: Received.Iterator
 
         public mutating func next() async throws -> EventEnvelope? {
-            while ready.isEmpty {
-                guard let chunk = try await chunks.next() else { return nil }
-                ready = parser.feed(chunk).compactMap { message in
-                    try? JSONDecoder().decode(EventEnvelope.self, from: Data(message.data.utf8))
-                }
+            try await received.next()?.envelope
+        }
+    }
+
+    /// The same events, each with its JSON as the service sent it: for a reader that passes events on
+    /// unchanged (`concierge events` prints them), where decoding and encoding again would reorder keys.
+    public var received: Received { Received(response: response) }
+
+    /// The stream's events with their JSON (see `received`).
+    public struct Received: AsyncSequence, Sendable {
+        public typealias Element = ReceivedEvent
+        let response: StreamingResponse
+
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(chunks: response.body.makeAsyncIterator(), closer: Closer(response: response))
+        }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            var chunks: AsyncThrowingStream<[UInt8], any Error>.Iterator
+            let closer: Closer
+            var parser = ServerSentEventParser()
+            var ready: [ReceivedEvent] = []
+
+            init(chunks: AsyncThrowingStream<[UInt8], any Error>.Iterator, closer: Closer) {
+                self.chunks = chunks
+                self.closer = closer
             }
-            return ready.removeFirst()
+
+            public mutating func next() async throws -> ReceivedEvent? {
+                while ready.isEmpty {
+                    guard let chunk = try await chunks.next() else { return nil }
+                    ready = parser.feed(chunk).compactMap { message in
+                        (try? JSONDecoder().decode(EventEnvelope.self, from: Data(message.data.utf8))).map {
+                            ReceivedEvent(envelope: $0, json: message.data)
+                        }
+                    }
+                }
+                return ready.removeFirst()
+            }
         }
     }
 
@@ -129,5 +153,17 @@ public struct EventStream: AsyncSequence, Sendable {
         let response: StreamingResponse
         init(response: StreamingResponse) { self.response = response }
         deinit { response.close() }
+    }
+}
+
+/// One event as a stream delivered it: decoded, and its JSON exactly as the service wrote it.
+public struct ReceivedEvent: Sendable, Equatable {
+    public let envelope: EventEnvelope
+    /// The event's JSON, byte for byte the `data` of its Server-Sent Events message (one line).
+    public let json: String
+
+    public init(envelope: EventEnvelope, json: String) {
+        self.envelope = envelope
+        self.json = json
     }
 }

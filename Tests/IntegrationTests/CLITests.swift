@@ -74,6 +74,11 @@ import Testing
         ["status", "--verbose"],
         ["demo", "--forse"],
         ["demo", "--force", "--force"],
+        ["events", "--service", "billing"],
+        ["events", "--types", "Conversation.*"],
+        ["events", "--follow", "--follow"],
+        ["events", "--after", "12"],
+        ["events", "--follow", "now"],
         ["up", "--data"],
         ["probe"],
         ["probe", "http://127.0.0.1:8081/readyz", "http://127.0.0.1:8082/readyz"],
@@ -131,7 +136,7 @@ import Testing
     func helpListsTheCommands(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
         #expect(result.status == 0)
-        for command in ["concierge up", "concierge token", "concierge demo", "concierge probe"] {
+        for command in ["concierge up", "concierge token", "concierge demo", "concierge events", "concierge probe"] {
             #expect(result.stdout.contains(command))
         }
     }
@@ -139,7 +144,7 @@ import Testing
     /// `concierge up --help` is about `up`, not the whole usage.
     @Test(arguments: [
         ["up", "--help"], ["up", "-h"], ["help", "up"], ["up", "--data", "somewhere", "--help"], ["token", "-h"],
-        ["demo", "--help"],
+        ["demo", "--help"], ["events", "--help"], ["events", "--follow", "-h"],
     ])
     func aCommandsHelpIsItsOwn(_ arguments: [String]) throws {
         let result = try Self.runCLI(arguments, Self.cleanEnvironment)
@@ -148,10 +153,15 @@ import Testing
         let command = arguments.first == "help" ? arguments[1] : arguments[0]
         #expect(result.stdout.hasPrefix("concierge \(command) "), "\(result.stdout)")
         #expect(!result.stdout.contains("Commands:"), "the global usage: \(result.stdout)")
-        for other in ["up", "token", "demo"] where other != command {
+        for other in ["up", "token", "demo", "events"] where other != command {
             #expect(!result.stdout.contains("concierge \(other) "), "\(other)'s help in \(command)'s")
         }
         if command == "up" { #expect(result.stdout.contains("--data DIR") && result.stdout.contains("--bin DIR")) }
+        if command == "events" {
+            for option in ["--service NAME", "--types LIST", "--after POSITIONS", "--follow"] {
+                #expect(result.stdout.contains(option), "\(option)")
+            }
+        }
     }
 
     /// `probe` is what the compose health checks run inside the image (which has no curl); when the URL
@@ -249,6 +259,19 @@ import Testing
             #expect(out.contains("3. A gold loyalty member calls\n   → waiting in the Priority queue"))
             #expect(out.contains("dedicatedHero: hero agent Hana is away; messaging goes to hero inbox Support"))
             #expect(out.contains("Hi Helga, we are connecting you with your dedicated agent."))
+            // It ends with what the day told the outside: the events of its four conversations (of the
+            // day only: the contact set up before it, Helga, is not among contacts' new ones).
+            let summary = try #require(out.range(of: "What the day told the outside: "))
+            let lines = out[summary.lowerBound...].split(separator: "\n")
+            #expect(lines.contains { $0.hasPrefix("   conversations  conversation.created ×4, message.created ×") })
+            #expect(lines.contains { $0.hasPrefix("   contacts ") && $0.contains("contact.created ×3") })
+            #expect(
+                lines.last == "   `concierge events` prints them as JSON lines; `--follow` streams them as they happen."
+            )
+            let count = try #require(lines.first.flatMap { Int($0.split(separator: " ")[6]) })
+            let counted = lines.dropFirst().dropLast().flatMap { $0.split(separator: "×").dropFirst() }
+                .compactMap { Int($0.prefix { $0.isNumber }) }
+            #expect(counted.reduce(0, +) == count)
         }
     }
 

@@ -68,4 +68,27 @@ import Testing
         answered["servers"] = nil
         #expect(original == answered)
     }
+
+    /// The webhook routes every service has (`WebhookRoutes`) are in its document, and so is the
+    /// delivery itself, with the Standard Webhooks headers. Routing's document is being written.
+    @Test(arguments: ["concierge-contacts", "concierge-conversations", "concierge-crm-lookup"])
+    func theWebhookRoutesAndTheirDeliveryAreDocumented(_ service: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Services/\(service)/openapi.json")
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: path)).objectValue ?? [:]
+        let paths = document["paths"]?.objectValue ?? [:]
+        let expected = [
+            "/v1/webhooks": ["get", "post"], "/v1/webhooks/{id}": ["get", "patch", "delete"],
+            "/v1/webhooks/{id}/rotate-secret": ["post"], "/v1/webhooks/{id}/deliveries": ["get"],
+            "/v1/webhooks/{id}/replay": ["post"],
+        ]
+        for (route, methods) in expected {
+            for method in methods {
+                #expect(paths[route]?.objectValue?[method] != nil, "\(service): \(method) \(route)")
+            }
+        }
+        let delivery = document["webhooks"]?.objectValue?["event"]?.objectValue?["post"]?.objectValue
+        let headers = delivery?["parameters"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue } ?? []
+        #expect(Set(headers).isSuperset(of: ["webhook-id", "webhook-timestamp", "webhook-signature"]), "\(service)")
+    }
 }

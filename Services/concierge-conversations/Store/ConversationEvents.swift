@@ -7,7 +7,7 @@ import Storage
 /// is the conversation or message as its `GET` shows it after the change, plus the `previous…` values
 /// the type names. Who may see one besides managers: the conversation's assignee after the change,
 /// and nobody while the conversation is spam.
-enum ConversationEvent: String {
+enum ConversationEvent: String, CaseIterable {
     case created = "conversation.created"
     case assigned = "conversation.assigned"
     case queued = "conversation.queued"
