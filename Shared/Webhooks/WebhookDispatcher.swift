@@ -101,8 +101,9 @@ public final class WebhookDispatcher: Sendable {
     }
 
     /// Gives one webhook up to `turnSize` events in order; stops at the first failure.
-    private func serve(_ target: WebhookStore.Target) async {
-        var target = target
+    private func serve(_ claimed: WebhookStore.Target) async {
+        // Read again now that this pass holds the webhook: the list may predate the last delivery.
+        guard var target = try? store.current(claimed.id) else { return }
         let filter: EventFilter
         do {
             filter = try EventFilter(types: target.types.joined(separator: ","), audience: nil)

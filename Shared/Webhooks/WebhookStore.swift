@@ -193,6 +193,17 @@ public struct WebhookStore: Sendable {
 
     /// Active webhooks due now, and the earliest time one that is not will be.
     func due() throws -> (targets: [Target], nextAt: Int64?) {
+        try due(onlyID: nil)
+    }
+
+    /// One webhook as it is now, if it is active and due: what a delivery pass starts from, read after
+    /// the pass has claimed the webhook (a list read before may be older than another pass's last
+    /// delivery).
+    func current(_ id: String) throws -> Target? {
+        try due(onlyID: id).targets.first
+    }
+
+    private func due(onlyID: String?) throws -> (targets: [Target], nextAt: Int64?) {
         let now = nowMillis
         return try db.read { connection in
             var targets: [Target] = []
@@ -201,8 +212,8 @@ public struct WebhookStore: Sendable {
                 """
                 SELECT id, url, types, secret, previous_secret, previous_secret_until, cursor, attempt, failing_since,
                     next_attempt_at
-                FROM webhooks WHERE status = 'active'
-                """
+                FROM webhooks WHERE status = 'active' AND (? IS NULL OR id = ?)
+                """, [onlyID, onlyID]
             ) { row in
                 let dueAt = row.int64(9)
                 guard dueAt <= now else {
