@@ -209,20 +209,24 @@ final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// Ends the current wait at its time; cancelled when a fire ends it first (no sleeper lingers).
+        var timeout: Task<Void, Never>?
         var generation = 0
     }
 
     private let state = Mutex(State())
 
     func fire() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, timeout) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
             guard let waiter = state.waiter else {
                 state.pending = true
-                return nil
+                return (nil, nil)
             }
             state.waiter = nil
-            return waiter
+            defer { state.timeout = nil }
+            return (waiter, state.timeout)
         }
+        timeout?.cancel()
         waiter?.resume()
     }
 
@@ -241,15 +245,22 @@ final class WakeSignal: Sendable {
                 continuation.resume()
                 return
             }
-            Task {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            let timeout = Task {
+                guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     guard state.generation == generation, let waiter = state.waiter else { return nil }
                     state.waiter = nil
+                    state.timeout = nil
                     return waiter
                 }
                 waiter?.resume()
             }
+            let stillWaiting = state.withLock { state in
+                guard state.generation == generation, state.waiter != nil else { return false }
+                state.timeout = timeout
+                return true
+            }
+            if !stillWaiting { timeout.cancel() }
         }
     }
 }
