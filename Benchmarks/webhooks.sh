@@ -5,7 +5,8 @@
 #   Benchmarks/webhooks.sh
 # Settings (defaults): BACKLOG (60000) GEN_RATE (4000/s), LIVE_RATE (3000/s) LIVE_DUR (30 s),
 # OUTAGE (122 s: not a multiple of the retry interval, so the wait for the next retry shows) OUTAGE_RATE (200/s) LEAD (10 s) TAIL (70 s), RETRY_SCHEDULE (5: a failed delivery is
-# retried every 5 s — CONCIERGE_WEBHOOK_RETRY_SCHEDULE), PARTS ("sink drain live outage").
+# retried every 5 s — CONCIERGE_WEBHOOK_RETRY_SCHEDULE), PARTS ("sink drain live outage"), PERF (1:
+# perf record of the service during the live part).
 # The release concierge-contacts, with CONCIERGE_ALLOW_PRIVATE_TARGETS=true (the receiver is on
 # 127.0.0.1). Events come from `POST /v1/contacts` (one contact.created each) sent by post_rate on a
 # fixed schedule.
@@ -86,6 +87,8 @@ fi
 if [[ " $PARTS " == *" live "* ]]; then
   start_sink "$OUT/live-deliveries.txt"
   sleep 1
+  # PERF=1: a profile of the service during 10 s of the steady run (perf report -i $OUT/live.perf).
+  [ -n "${PERF:-}" ] && { sleep 5; perf record -F 999 -g -p $PID -o "$OUT/live.perf" -- sleep 10 > /dev/null 2>&1; } &
   t0=$(ticks $PID)
   line=$(DUMP=$OUT/live-answers.txt FIELDS=id creates 2 "$LIVE_RATE" "$LIVE_DUR" || true)
   created=$(wc -l < "$OUT/live-answers.txt")
