@@ -20,71 +20,36 @@ extension ServiceClient {
     }
 }
 
-extension ContactsClient {
-    /// The contacts service's events as they commit (see `ServiceClient.eventStream`).
-    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
-        -> EventStream
-    {
-        try await client.eventStream(after: after, types: types)
-    }
-
-    /// The contacts service's events (see `ServiceClient.events`).
-    public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
-        async throws(ServiceError) -> Page<EventEnvelope>
-    {
-        try await client.events(after: after, types: types, limit: limit, wait: wait)
-    }
+/// What every service's typed client shares: the event feed, the live events and the webhooks,
+/// the same routes on each service.
+public protocol ServiceAPI: Sendable {
+    var client: ServiceClient { get }
 }
 
-extension ConversationsClient {
-    /// The conversations service's events as they commit (see `ServiceClient.eventStream`).
-    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
-        -> EventStream
-    {
-        try await client.eventStream(after: after, types: types)
-    }
-
-    /// The conversations service's events (see `ServiceClient.events`).
+extension ServiceAPI {
+    /// The service's events (see `ServiceClient.events`).
     public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
         async throws(ServiceError) -> Page<EventEnvelope>
     {
         try await client.events(after: after, types: types, limit: limit, wait: wait)
     }
 
+    /// The service's events as they commit (see `ServiceClient.eventStream`).
+    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError) -> EventStream {
+        try await client.eventStream(after: after, types: types)
+    }
+
+    /// The service's webhooks.
+    public var webhooks: WebhooksClient { WebhooksClient(client: client) }
+}
+
+extension ContactsClient: ServiceAPI {}
+extension RoutingClient: ServiceAPI {}
+extension CRMLookupClient: ServiceAPI {}
+
+extension ConversationsClient: ServiceAPI {
     /// Records what a channel connector did with an outbound message (a `service` token).
     public func recordDelivery(_ messageID: String, _ report: DeliveryReport) async throws(ServiceError) -> Message {
         try await client.call("POST", "/v1/messages/\(Self.path(messageID))/delivery", body: report)
-    }
-}
-
-extension RoutingClient {
-    /// The routing service's events as they commit (see `ServiceClient.eventStream`).
-    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
-        -> EventStream
-    {
-        try await client.eventStream(after: after, types: types)
-    }
-
-    /// The routing service's events (see `ServiceClient.events`).
-    public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
-        async throws(ServiceError) -> Page<EventEnvelope>
-    {
-        try await client.events(after: after, types: types, limit: limit, wait: wait)
-    }
-}
-
-extension CRMLookupClient {
-    /// The CRM-lookup service's events as they commit (see `ServiceClient.eventStream`).
-    public func eventStream(after: Int64? = nil, types: [String]? = nil) async throws(ServiceError)
-        -> EventStream
-    {
-        try await client.eventStream(after: after, types: types)
-    }
-
-    /// The CRM-lookup service's events (see `ServiceClient.events`).
-    public func events(after: Int64? = nil, types: [String]? = nil, limit: Int? = nil, wait: Double? = nil)
-        async throws(ServiceError) -> Page<EventEnvelope>
-    {
-        try await client.events(after: after, types: types, limit: limit, wait: wait)
     }
 }

@@ -51,19 +51,3 @@ public struct WebhooksClient: Sendable {
 
     private static func path(_ id: String) -> String { URLCoding.encodeComponent(id) }
 }
-
-extension ContactsClient {
-    public var webhooks: WebhooksClient { WebhooksClient(client: client) }
-}
-
-extension ConversationsClient {
-    public var webhooks: WebhooksClient { WebhooksClient(client: client) }
-}
-
-extension RoutingClient {
-    public var webhooks: WebhooksClient { WebhooksClient(client: client) }
-}
-
-extension CRMLookupClient {
-    public var webhooks: WebhooksClient { WebhooksClient(client: client) }
-}

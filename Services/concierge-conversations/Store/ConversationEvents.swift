@@ -50,72 +50,61 @@ extension ConversationTransaction {
     /// `message.created` for a message the customer sent: the message, its conversation's channel and
     /// inbox, and the address it came from.
     func recordInbound(_ message: Message, in conversation: Conversation, from address: String) throws {
-        var writer = JSONWriter(capacity: 512 + message.body.utf8.count)
-        writer.beginObject()
-        message.writeMembers(to: &writer)
-        writer.key("channel")
-        writer.string(conversation.channel.rawValue)
-        writer.key("inboxId")
-        writer.string(conversation.inboxId)
-        writer.key("from")
-        writer.string(address)
-        writer.endObject()
-        try events.record(
-            connection, ConversationEvent.messageCreated.rawValue, data: writer.bytes,
-            audience: Self.audience(of: conversation))
+        try record(.messageCreated, message, in: conversation) { writer in
+            writer.key("from")
+            writer.string(address)
+        }
     }
 
     /// `message.created` for a message to the customer (an agent's reply, an automation's): what a
     /// channel connector needs to send it — channel, the address to send to, the subject, the inbox
     /// and its sender identity — and its delivery, `pending` until the connector reports.
     func recordOutbound(_ message: Message, in conversation: Conversation, to address: String?) throws {
-        var writer = JSONWriter(capacity: 640 + message.body.utf8.count)
-        writer.beginObject()
-        message.writeMembers(to: &writer)
-        writer.key("channel")
-        writer.string(conversation.channel.rawValue)
-        writer.key("to")
-        writer.string(address)
-        writer.key("subject")
-        writer.string(Self.replySubject(conversation))
-        writer.key("inboxId")
-        writer.string(conversation.inboxId)
-        // Always present here, null when the inbox has none (the message itself omits them then).
-        if message.senderName == nil {
-            writer.key("senderName")
-            writer.null()
+        try record(.messageCreated, message, in: conversation) { writer in
+            writer.key("to")
+            writer.string(address)
+            writer.key("subject")
+            writer.string(Self.replySubject(conversation))
+            // Always present here, null when the inbox has none (the message itself omits them then).
+            if message.senderName == nil {
+                writer.key("senderName")
+                writer.null()
+            }
+            if message.signature == nil {
+                writer.key("signature")
+                writer.null()
+            }
+            if message.delivery == nil {
+                writer.key("delivery")
+                writer.value(MessageDelivery(status: .pending))
+            }
         }
-        if message.signature == nil {
-            writer.key("signature")
-            writer.null()
-        }
-        if message.delivery == nil {
-            writer.key("delivery")
-            writer.value(MessageDelivery(status: .pending))
-        }
-        writer.endObject()
-        try events.record(
-            connection, ConversationEvent.messageCreated.rawValue, data: writer.bytes,
-            audience: Self.audience(of: conversation))
     }
 
     /// `message.delivery_updated`: the message with its new delivery, and the status before.
     func recordDeliveryUpdated(_ message: Message, in conversation: Conversation, previous: MessageDelivery.Status)
         throws
     {
-        var writer = JSONWriter(capacity: 512 + message.body.utf8.count)
+        try record(.deliveryUpdated, message, in: conversation) { writer in
+            writer.key("previousStatus")
+            writer.string(previous.rawValue)
+        }
+    }
+
+    /// A `message.*` event: the message, its conversation's channel and inbox, and what `extra` adds.
+    private func record(
+        _ type: ConversationEvent, _ message: Message, in conversation: Conversation, extra: (inout JSONWriter) -> Void
+    ) throws {
+        var writer = JSONWriter(capacity: 640 + message.body.utf8.count)
         writer.beginObject()
         message.writeMembers(to: &writer)
         writer.key("channel")
         writer.string(conversation.channel.rawValue)
         writer.key("inboxId")
         writer.string(conversation.inboxId)
-        writer.key("previousStatus")
-        writer.string(previous.rawValue)
+        extra(&writer)
         writer.endObject()
-        try events.record(
-            connection, ConversationEvent.deliveryUpdated.rawValue, data: writer.bytes,
-            audience: Self.audience(of: conversation))
+        try events.record(connection, type.rawValue, data: writer.bytes, audience: Self.audience(of: conversation))
     }
 
     /// The agent who may see the conversation's events: its assignee, unless it is spam.
