@@ -60,7 +60,7 @@ let package = Package(
         // Our JSON reader and writer, and `JSONValue`: no wire types.
         shared("ConciergeJSON", []),
         // Wire types: what the services send each other and their clients.
-        shared("ConciergeModels", ["ConciergeJSON"]),
+        shared("ConciergeModels", ["ConciergeCore", "ConciergeJSON"]),
         shared("ConciergeLogging", ["ConciergeModels"]),
         shared("Config", ["ConciergeLogging"]),
 
@@ -85,7 +85,7 @@ let package = Package(
             "ServiceRuntime",
             [
                 "Config", "ConciergeLogging", "ConciergeModels", "Storage", "ConciergeAuth", "HTTPServer",
-                "ConciergeHTTPClient", "Outbox", "Events",
+                "ConciergeHTTPClient", "Outbox", "Events", "Timers", "Webhooks",
                 "ConciergeClients",
             ]),
         service("ContactsService", folder: "concierge-contacts"),

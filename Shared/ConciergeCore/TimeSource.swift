@@ -17,17 +17,17 @@ public protocol AlarmTimeSource: TimeSource {
     func alarm(at deadline: Date, _ action: @escaping @Sendable () -> Void)
 }
 
-/// The system's clock.
+/// The system's clock, as the process reads it (`WallClock`: the system's time, plus the offset a
+/// service under test may be moved by).
 public struct SystemTime: AlarmTimeSource {
     public init() {}
-    public var now: Date { Date() }
+    public var now: Date { WallClock.now }
 
-    /// Called back after the time left until `deadline`, measured on the monotonic clock from now: a
-    /// caller that must follow wall-clock jumps asks again after a while (the timer scheduler wakes at
-    /// least once a minute).
+    /// Called back after the time left until `deadline`, measured on the monotonic clock from now, or
+    /// when `WallClock.advance` reaches it: a caller that must follow jumps of the system's clock asks
+    /// again after a while (the timer scheduler wakes at least once a minute).
     public func alarm(at deadline: Date, _ action: @escaping @Sendable () -> Void) {
-        let seconds = max(0, deadline.timeIntervalSinceNow)
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: action)
+        WallClock.alarm(at: deadline, action)
     }
 }
 

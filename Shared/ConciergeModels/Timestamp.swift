@@ -1,12 +1,13 @@
+import ConciergeCore
 import Foundation
 
 /// RFC 3339 UTC timestamps with milliseconds (`2026-11-22T14:05:09.123Z`), the one format
 /// stored and sent everywhere (SPEC §2). Lexical order equals time order.
 public enum Timestamp {
+    /// Now, as the process's wall clock reads it (`WallClock`).
     public static func now() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return format(seconds: spec.tv_sec, milliseconds: Int(spec.tv_nsec / 1_000_000))
+        let millis = WallClock.nowMilliseconds()
+        return format(seconds: time_t(millis / 1000), milliseconds: Int(millis % 1000))
     }
 
     public static func format(_ date: Date) -> String {

@@ -40,6 +40,9 @@ public struct ServiceConfig: Sendable, Equatable {
     public var webhookRetryDelays: [Double] = defaultWebhookRetryDelays
     /// Hours a webhook may fail before the service disables it (`CONCIERGE_WEBHOOK_RETRY_HOURS`, default 24).
     public var webhookRetryHours: Double = 24
+    /// Whether an administrator may move this process's wall clock forward (`CONCIERGE_TEST_CLOCK`,
+    /// default false): `POST /v1/admin/clock`, for tests of timers measured in hours. Never in production.
+    public var testClock = false
 
     public static let defaultWebhookRetryDelays: [Double] = [5, 30, 120, 600, 1800, 3600, 7200]
 
@@ -133,6 +136,14 @@ public struct ServiceConfig: Sendable, Equatable {
                     variable: "CONCIERGE_ALLOW_PRIVATE_TARGETS", reason: "must be true or false, got \"\(text)\"")
             }
         }
+        var testClock = false
+        if let text = env["CONCIERGE_TEST_CLOCK"] {
+            switch text {
+            case "true": testClock = true
+            case "false": testClock = false
+            default: throw Invalid(variable: "CONCIERGE_TEST_CLOCK", reason: "must be true or false, got \"\(text)\"")
+            }
+        }
         return ServiceConfig(
             service: service, host: host, port: port, databasePath: databasePath, jwtSecret: secret,
             contactsURL: try url(env, "CONTACTS_URL", defaultPort: 8081),
@@ -142,7 +153,7 @@ public struct ServiceConfig: Sendable, Equatable {
             logLevel: level, walRewindFrames: walRewindFrames,
             corsOrigins: try corsOrigins(env["CONCIERGE_CORS_ORIGINS"] ?? ""), allowPrivateTargets: allowPrivateTargets,
             eventRetentionHours: eventRetentionHours, webhookRetryDelays: webhookRetryDelays,
-            webhookRetryHours: webhookRetryHours)
+            webhookRetryHours: webhookRetryHours, testClock: testClock)
     }
 
     /// `CONCIERGE_CORS_ORIGINS`: empty, `*`, or a comma-separated list of origins — `http` or `https`,

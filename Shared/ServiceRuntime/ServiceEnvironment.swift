@@ -8,6 +8,7 @@ import Events
 import HTTPServer
 import Outbox
 import Storage
+import Timers
 import Webhooks
 
 /// Everything a service's routes and stores are built from, made once at start-up.
@@ -25,6 +26,13 @@ public struct ServiceEnvironment: Sendable {
     public let events: EventLog
     /// Delivers `events` to the service's webhooks (`/v1/webhooks`).
     public let webhooks: WebhookDispatcher
+    /// The service's wall clock: what stamps and timers read (`SystemTime`, which a service started with
+    /// `CONCIERGE_TEST_CLOCK=true` lets a test move forward).
+    public let time: any AlarmTimeSource
+    /// The service's durable timers: register a handler per kind in `setup`
+    /// (`timers.handle("sla.breach") { connection, timer in … }`) and set timers with
+    /// `timers.timers.schedule(connection, …)` in a write. The runtime runs it once `setup` returned.
+    public let timers: TimerScheduler
     /// Which addresses URLs an administrator configures may lead to (`CONCIERGE_ALLOW_PRIVATE_TARGETS`):
     /// checked on such a URL when it is saved.
     public let outboundPolicy: OutboundPolicy

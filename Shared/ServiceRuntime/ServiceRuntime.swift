@@ -10,6 +10,7 @@ import Foundation
 import HTTPServer
 import Outbox
 import Storage
+import Timers
 import Webhooks
 
 /// Start-up, shared routes and shutdown common to every service (SPEC §1, §2):
@@ -69,6 +70,7 @@ public enum ServiceRuntime {
         }
         let outbox = environment.outbox
         let webhooks = environment.webhooks
+        let timers = environment.timers
         let pruning = Task {
             await pruneEvents(environment.events, deliveries: environment.webhooks.store, logger: logger)
         }
@@ -81,6 +83,10 @@ public enum ServiceRuntime {
                 await webhooks.run()
                 return false
             }
+            group.addTask {
+                await timers.run()
+                return false
+            }
             if let cache {
                 group.addTask {
                     await cache.run()
@@ -91,6 +97,7 @@ public enum ServiceRuntime {
                 defer {
                     outbox.stop()
                     webhooks.stop()
+                    timers.stop()
                     cache?.stop()
                 }
                 do {
@@ -174,9 +181,13 @@ public enum ServiceRuntime {
             store: WebhookStore(db: db), events: events, http: outboundHTTP,
             policy: RetryPolicy(delays: config.webhookRetryDelays, window: config.webhookRetryHours * 3600),
             logger: logger)
+        let time = SystemTime()
+        if config.testClock { logger.warning("test clock enabled: POST /v1/admin/clock moves this service's time") }
         return ServiceEnvironment(
             config: config, logger: logger, db: db, writer: writer, router: Router(), metrics: metrics, signer: signer,
-            outbox: outbox, events: events, webhooks: webhooks, outboundPolicy: policy, outboundHTTP: outboundHTTP,
+            outbox: outbox, events: events, webhooks: webhooks, time: time,
+            timers: TimerScheduler(db: db, time: time, logger: logger, metrics: metrics), outboundPolicy: policy,
+            outboundHTTP: outboundHTTP,
             contacts: ContactsClient(baseURL: config.contactsURL, tokens: tokens),
             conversations: ConversationsClient(baseURL: config.conversationsURL, tokens: tokens),
             routing: RoutingClient(baseURL: config.routingURL, tokens: tokens),
@@ -211,6 +222,7 @@ public enum ServiceRuntime {
         router.get("/openapi.json", access: .open) { request, _ in
             .json(bytes: document.served(requestHost: request.header("host"), host: host, port: port))
         }
+        if environment.config.testClock { TestClockRoutes().register(on: router) }
         EventRoutes(log: environment.events).register(on: router)
         WebhookRoutes(
             store: environment.webhooks.store, events: environment.events, dispatcher: environment.webhooks,

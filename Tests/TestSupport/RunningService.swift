@@ -1,7 +1,10 @@
+import ConciergeAuth
+import ConciergeClients
 import ConciergeHTTPClient
 import ConciergeJSON
 import ConciergeModels
 import Foundation
+import Synchronization
 
 /// One real service process started by the harness, with its own port and database file.
 public final class RunningService: @unchecked Sendable {
@@ -17,6 +20,8 @@ public final class RunningService: @unchecked Sendable {
     private(set) var process: Process?
     /// How the process ended when `stop` had to reap it itself (Foundation had not noticed the exit).
     private var reaped: (reason: Process.TerminationReason, status: Int32)?
+    /// How far this service's clock was moved (`advanceClock`): a restarted process is moved as far again.
+    private let clockOffset = Mutex<Double>(0)
 
     /// A service not started yet; `environment` is the whole environment of its process.
     public init(
@@ -66,6 +71,27 @@ public final class RunningService: @unchecked Sendable {
         self.process = process
         reaped = nil
         try await waitUntilReady(timeout: timeout)
+        let offset = clockOffset.withLock { $0 }
+        if offset > 0 { try await moveClock(by: offset) }
+    }
+
+    /// Moves the service's wall clock forward by `seconds` (it must run with `CONCIERGE_TEST_CLOCK=true`):
+    /// its timers due by then fire at once. A stopped service is moved when it starts again, and a
+    /// restart keeps the service as far ahead.
+    public func advanceClock(by seconds: Double) async throws {
+        if isRunning { try await moveClock(by: seconds) }
+        clockOffset.withLock { $0 += seconds }
+    }
+
+    private struct ClockAdvance: Encodable, Sendable {
+        let advanceSeconds: Double
+    }
+
+    private func moveClock(by seconds: Double) async throws {
+        let signer = JWTSigner(secret: environment["CONCIERGE_JWT_SECRET"] ?? "")
+        let client = ServiceClient(
+            baseURL: baseURL, tokens: .fixed(signer.mint(sub: "test-clock", role: .administrator, ttl: 600)))
+        _ = try await client.send("POST", "/v1/admin/clock", body: ClockAdvance(advanceSeconds: seconds))
     }
 
     public func waitUntilReady(timeout: Double = 15) async throws {

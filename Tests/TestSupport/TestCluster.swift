@@ -78,6 +78,17 @@ public final class TestCluster: Sendable {
         ServiceClient(baseURL: url(kind), tokens: token.map { .fixed($0) })
     }
 
+    /// Moves the wall clock of every started service forward by `seconds` (start them with
+    /// `environment: ["CONCIERGE_TEST_CLOCK": "true"]`): the timers due by then fire without a request.
+    public func advanceClock(by seconds: Double) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services.values {
+                group.addTask { try await service.advanceClock(by: seconds) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     func startAll() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for service in services.values { group.addTask { try await service.start() } }

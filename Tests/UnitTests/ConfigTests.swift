@@ -75,6 +75,17 @@ import Testing
         }
     }
 
+    @Test func theTestClockIsOffUnlessSaidSoAndRefusesOtherWords() throws {
+        try withTemporaryFolder { folder in
+            #expect(try ServiceConfig.load(service: "routing", from: valid(folder)).testClock == false)
+            let on = try ServiceConfig.load(service: "routing", from: valid(folder, ["CONCIERGE_TEST_CLOCK": "true"]))
+            #expect(on.testClock)
+            #expect(throws: ServiceConfig.Invalid.self) {
+                try ServiceConfig.load(service: "routing", from: valid(folder, ["CONCIERGE_TEST_CLOCK": "yes"]))
+            }
+        }
+    }
+
     @Test func corsIsOffUnlessOriginsAreGiven() throws {
         try withTemporaryFolder { folder in
             let unset = try ServiceConfig.load(service: "contacts", from: valid(folder))
