@@ -44,6 +44,8 @@ let package = Package(
                 "ConciergeClients", "ConciergeHTTPClient", "ConciergeModels", "ConciergeJSON", "ConciergeAuth",
                 "ConciergeCore",
             ]),
+        // Business-hours calendars and their time math, for services and for other packages.
+        .library(name: "BusinessHours", targets: ["BusinessHours"]),
         .executable(name: "concierge-contacts", targets: ["ContactsService"]),
         .executable(name: "concierge-conversations", targets: ["ConversationsService"]),
         .executable(name: "concierge-routing", targets: ["RoutingService"]),
@@ -71,6 +73,8 @@ let package = Package(
         shared("Outbox", ["Storage", "ConciergeHTTPClient", "ConciergeLogging"]),
         // Each service's events: recorded with the change they report, read back, streamed live.
         shared("Events", ["ConciergeCore", "ConciergeJSON", "ConciergeModels", "Storage"]),
+        // Business-hours calendars: opening hours in a time zone, holidays, and the open time between instants.
+        shared("BusinessHours", []),
         // Each service's timers: set with the change that needs them, fired once each when due.
         shared("Timers", ["ConciergeCore", "ConciergeLogging", "Storage"]),
         // Each service's webhooks: the resource, and signed, ordered, retried delivery of its events.
@@ -89,8 +93,8 @@ let package = Package(
                 "ConciergeClients",
             ]),
         service("ContactsService", folder: "concierge-contacts"),
-        service("ConversationsService", folder: "concierge-conversations"),
-        service("RoutingService", folder: "concierge-routing"),
+        service("ConversationsService", folder: "concierge-conversations", ["BusinessHours"]),
+        service("RoutingService", folder: "concierge-routing", ["BusinessHours"]),
         service("CRMLookupService", folder: "concierge-crm-lookup", ["CSystem"]),
         .executableTarget(
             name: "ConciergeCLI",
@@ -125,6 +129,13 @@ let package = Package(
                 "ConciergeCLI", "Events", "Timers", "TestSupport",
             ],
             path: "Tests/UnitTests",
+            swiftSettings: settings
+        ),
+        // The calendar math in-process: time zones, daylight saving, holidays.
+        .testTarget(
+            name: "BusinessHoursTests",
+            dependencies: ["BusinessHours"],
+            path: "Tests/BusinessHoursTests",
             swiftSettings: settings
         ),
         // One in-process target per service: its rules over a temporary database, no processes.
