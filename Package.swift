@@ -14,7 +14,7 @@ func shared(_ name: String, _ deps: [Target.Dependency]) -> Target {
 func service(_ name: String, folder: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceRuntime", "ConciergeClients", "ConciergeCore", "Events", "Webhooks"] + deps,
+        dependencies: ["ServiceRuntime", "ConciergeClients", "ConciergeCore", "Events", "Timers", "Webhooks"] + deps,
         path: "Services/\(folder)",
         resources: [.copy("openapi.json")],
         swiftSettings: settings

@@ -50,6 +50,22 @@ import Testing
         }
     }
 
+    /// Every service runs its timer scheduler from start, over its own `timers` table: the first pass
+    /// (at start, before readiness matters) finds the table and fails nothing.
+    @Test func everyServiceRunsItsTimersFromStart() async throws {
+        try await withServices(ServiceKind.allCases) { cluster in
+            for kind in ServiceKind.allCases {
+                let metrics = try await cluster.raw(kind).raw("GET", "/metrics")
+                let text = String(decoding: metrics.body, as: UTF8.self)
+                #expect(text.contains("# TYPE concierge_timers_fired_total counter"), "\(kind)")
+                let passed = await eventually(within: 5) {
+                    (try? cluster.service(kind).logTail(20_000).contains("timer pass failed")) == false
+                }
+                #expect(passed, "\(kind): \((try? cluster.service(kind).logTail(2000)) ?? "")")
+            }
+        }
+    }
+
     static func now(_ response: ClientResponse) throws -> Date {
         #expect(response.status == 200)
         let value = try JSONParser.parse(response.body)

@@ -2,6 +2,7 @@ import Events
 import Outbox
 import ServiceRuntime
 import Storage
+import Timers
 import Webhooks
 
 /// The contacts database schema, in numbered forward-only steps.
@@ -74,5 +75,6 @@ enum ContactMigrations {
         Migration(6, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(7, "webhooks and their delivery log") { try WebhookSchema.create($0) },
         Migration(8, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
+        Migration(9, "timers: what must happen at a moment") { try TimerSchema.create($0) },
     ]
 }

@@ -2,6 +2,7 @@ import Events
 import Outbox
 import ServiceRuntime
 import Storage
+import Timers
 import Webhooks
 
 /// The conversations database schema, in numbered forward-only steps.
@@ -185,5 +186,6 @@ enum ConversationMigrations {
         },
         Migration(11, "webhooks and their delivery log") { try WebhookSchema.create($0) },
         Migration(12, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
+        Migration(13, "timers: what must happen at a moment") { try TimerSchema.create($0) },
     ]
 }

@@ -2,6 +2,7 @@ import Events
 import Outbox
 import ServiceRuntime
 import Storage
+import Timers
 import Webhooks
 
 /// The CRM-lookup database schema, in numbered forward-only steps.
@@ -59,6 +60,7 @@ enum CRMMigrations {
         Migration(5, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(6, "webhooks and their delivery log") { try WebhookSchema.create($0) },
         Migration(7, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
+        Migration(8, "timers: what must happen at a moment") { try TimerSchema.create($0) },
     ]
 
     /// The unique indexes that keep one customer per email and per phone. An import into an empty

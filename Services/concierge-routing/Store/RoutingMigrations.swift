@@ -2,6 +2,7 @@ import Events
 import Outbox
 import ServiceRuntime
 import Storage
+import Timers
 import Webhooks
 
 /// The routing database schema, in numbered forward-only steps.
@@ -131,5 +132,6 @@ enum RoutingMigrations {
         Migration(8, "the events table: what this service tells the outside") { try EventSchema.create($0) },
         Migration(9, "webhooks and their delivery log") { try WebhookSchema.create($0) },
         Migration(10, "answers kept for Idempotency-Key") { try IdempotencySchema.create($0) },
+        Migration(11, "timers: what must happen at a moment") { try TimerSchema.create($0) },
     ]
 }
